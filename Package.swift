@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+// coordd: a worker-coordination daemon. The package graph stays empty of third-party
+// packages: the toolchain, Foundation, Dispatch, and C libraries from the system.
+import PackageDescription
+
+let package = Package(
+    name: "coordd",
+    platforms: [.macOS(.v15)],
+    targets: [
+        // System libraries (module maps and shim headers only).
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+
+        // Data model, wire messages, error model and the log engine.
+        .target(name: "StreamCore"),
+        // Pure engines: standard library only.
+        .target(name: "Inventory"),
+        .target(name: "LeaseEngine"),
+        // I/O runtime shared by daemon and client.
+        .target(name: "Transport", dependencies: ["StreamCore", "CLinux", "COpenSSL"]),
+        // The daemon's core: nodes, shells around the engines, dispatch.
+        .target(name: "Coordinator", dependencies: ["StreamCore", "Inventory", "LeaseEngine", "Transport"]),
+        // The Swift client SDK.
+        .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
+
+        // Test support: manual clock, temp directories, fixtures.
+        .target(name: "CoordTestKit", dependencies: ["StreamCore"], path: "Tests/CoordTestKit"),
+        .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "CoordTestKit"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
+        .testTarget(name: "LeaseEngineTests", dependencies: ["LeaseEngine"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "CoordTestKit"]),
+        .testTarget(
+            name: "CoordinatorTests",
+            dependencies: ["Coordinator", "CoordClient", "Transport", "StreamCore", "CoordTestKit"]),
+    ]
+)
