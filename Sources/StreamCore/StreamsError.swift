@@ -131,6 +131,9 @@ extension StreamsError {
         StreamsError(.transient, name: "stream_closed", message: message)
     }
 
+    /// The waiting task was cancelled (streamkit's Go text: `context canceled`).
+    public static let cancelled = StreamsError(.transient, name: "cancelled", message: "context canceled")
+
     /// An unexpected internal failure, reported instead of crashing.
     public static func internalError(_ message: String) -> StreamsError {
         StreamsError(.transient, name: "internal", message: message)

@@ -1,0 +1,128 @@
+import StreamCore
+import Transport
+
+/// The Swift client of coordd's streaming store, over any ``StreamProvider`` (in-process or WebSocket).
+///
+/// Every operation opens its own logical stream, as streamkit does. Failures are ``StreamsError`` values
+/// carrying the server's code (transient or permanent) and error name.
+public struct CoordClient: Sendable {
+    /// The transport that opens streams.
+    public let provider: any StreamProvider
+    /// The store every call addresses.
+    public let store: WireUUID
+
+    /// Creates a client for `store`.
+    public init(provider: any StreamProvider, store: WireUUID) {
+        self.provider = provider
+        self.store = store
+    }
+
+    /// Opens a stream for `request`.
+    public func open(_ request: some RequestMessage) async throws(StreamsError) -> any BidiStream {
+        try await provider.callStream(store: store, request: request)
+    }
+
+    /// Writes `records` to a segment and returns one status per committed chunk. Each record must carry
+    /// the next sequence of the segment (last + 1, then + 1 …); the first wrong one ends the produce with a
+    /// permanent `sequence_gap` error, keeping the chunks committed before it.
+    @discardableResult
+    public func produce(space: String, segment: String, records: [Record], fence: Fence? = nil)
+        async throws(StreamsError) -> [SegmentStatus]
+    {
+        let stream = try await open(Produce(space: space, segment: segment, fence: fence))
+        defer { stream.close(error: nil) }
+        // Statuses are read while records are still being sent: a long produce commits many chunks, and
+        // leaving their statuses unread would fill the stream's buffer and stall both sides.
+        let reader = Task { () throws(StreamsError) -> [SegmentStatus] in
+            var statuses: [SegmentStatus] = []
+            while let status = try await stream.receive(SegmentStatus.self) { statuses.append(status) }
+            return statuses
+        }
+        var sendError: StreamsError?
+        do {
+            for record in records { try await stream.send(record) }
+            stream.closeSend(error: nil)
+        } catch {
+            sendError = error
+            stream.closeSend(error: error)
+        }
+        // The server's verdict comes first: a send fails only because the server already ended the stream.
+        let statuses: [SegmentStatus]
+        do {
+            statuses = try await reader.value
+        } catch {
+            throw error as? StreamsError ?? .internalError("\(error)")
+        }
+        if let sendError { throw sendError }
+        return statuses
+    }
+
+    /// The head entry of a segment (the empty entry, sequence 0, when the segment is empty).
+    public func peek(space: String, segment: String) async throws(StreamsError) -> Entry {
+        try await single(Peek(space: space, segment: segment), as: Entry.self)
+    }
+
+    /// Entries of one segment in ascending sequence.
+    public func consumeSegment(_ request: ConsumeSegment) -> MessageSequence<Entry> {
+        sequence(request)
+    }
+
+    /// Entries of one space in (timestamp, segment, sequence) order after the request's cursor.
+    public func consumeSpace(_ request: ConsumeSpace) -> MessageSequence<Entry> {
+        sequence(request)
+    }
+
+    /// Entries of several spaces merged by timestamp.
+    public func consume(_ request: Consume) -> MessageSequence<Entry> {
+        sequence(request)
+    }
+
+    /// Space names in ascending byte order.
+    public func spaces() async throws(StreamsError) -> [String] {
+        try await names(GetSpaces())
+    }
+
+    /// Segment names of `space` in ascending byte order.
+    public func segments(in space: String) async throws(StreamsError) -> [String] {
+        try await names(GetSegments(space: space))
+    }
+
+    /// What the store holds and who is connected to it.
+    public func status() async throws(StreamsError) -> StoreStatus {
+        try await single(GetStatus(), as: StoreStatus.self)
+    }
+
+    /// Segment statuses of `segment` (or `*` for the whole space): the current one(s), then one per
+    /// commit, plus heartbeats every `heartbeatIntervalSeconds` when > 0. Ends only with an error or when
+    /// iteration stops.
+    public func subscribe(space: String, segment: String, heartbeatIntervalSeconds: Int64 = 0) -> MessageSequence<SegmentStatus> {
+        sequence(SubscribeToSegmentStatus(space: space, segment: segment, heartbeatIntervalSeconds: heartbeatIntervalSeconds))
+    }
+
+    /// The messages answering `request`, as an async sequence.
+    public func sequence<M: WireMessage>(_ request: some RequestMessage, of type: M.Type = M.self) -> MessageSequence<M> {
+        let client = self
+        let envelope = request.enveloped()
+        return MessageSequence { () throws(StreamsError) in
+            try await client.provider.callStream(store: client.store, request: envelope)
+        }
+    }
+
+    /// Sends `request` and reads exactly one answer.
+    func single<M: WireMessage>(_ request: some RequestMessage, as type: M.Type) async throws(StreamsError) -> M {
+        let stream = try await open(request)
+        defer { stream.close(error: nil) }
+        guard let answer = try await stream.receive(M.self) else {
+            throw .streamClosed("the server ended the stream without an answer")
+        }
+        return answer
+    }
+
+    private func names(_ request: some RequestMessage) async throws(StreamsError) -> [String] {
+        let stream = try await open(request)
+        defer { stream.close(error: nil) }
+        var names: [String] = []
+        while let name = try await stream.receiveString() { names.append(name) }
+        return names
+    }
+}

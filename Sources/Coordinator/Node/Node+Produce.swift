@@ -1,0 +1,40 @@
+import StreamCore
+import Transport
+
+extension Node {
+    /// Produce (streamkit v1 §2.2, §6.1): records arrive as bare JSON until the client half-closes; they
+    /// are committed in chunks of up to `chunkMaxRecords` (or `chunkMaxBytes`), and each committed chunk is
+    /// answered with one cumulative SegmentStatus. A failing chunk ends the stream with its error; chunks
+    /// committed before it stay committed.
+    func produce(_ request: Produce, on stream: any BidiStream) async throws(StreamsError) {
+        guard !request.space.isEmpty, !request.segment.isEmpty else { throw .invalidProduceArgs }
+        let limits = store.limits
+        let precheck = request.fence.map { fenceCheck(for: $0) }
+        var chunk: [Record] = []
+        var chunkBytes = 0
+        while true {
+            let message = try await stream.receive()
+            if let message {
+                let record = try Record(decoding: message)
+                chunkBytes += record.payload?.count ?? 0
+                chunk.append(record)
+                if chunk.count < limits.chunkMaxRecords && chunkBytes < limits.chunkMaxBytes { continue }
+            }
+            if !chunk.isEmpty {
+                let status = try await store.append(AppendRequest(
+                    space: request.space, segment: request.segment, records: chunk, precheck: precheck))
+                segmentSubscriptions.publish(status)
+                try await stream.send(status)
+                chunk.removeAll(keepingCapacity: true)
+                chunkBytes = 0
+            }
+            if message == nil { return }
+        }
+    }
+
+    /// The check a fenced Produce runs atomically with its append.
+    func fenceCheck(for fence: Fence) -> @Sendable () -> StreamsError? {
+        let key = fence.key
+        return { .fenceMismatch("lease \"\(key)\" is not held") }
+    }
+}

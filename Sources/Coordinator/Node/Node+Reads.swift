@@ -1,0 +1,127 @@
+import StreamCore
+import Transport
+
+extension Node {
+    /// Peek: the head entry, or the empty entry of streamkit v1 §6.3 for an empty or missing segment.
+    func peek(_ request: Peek, on stream: any BidiStream) async throws(StreamsError) {
+        let head = try store.peek(space: request.space, segment: request.segment)
+        try await stream.send(head ?? Entry.empty(space: request.space, segment: request.segment))
+    }
+
+    /// The entries a consume may return: 0 and `UInt64.max` mean unlimited, anything else is capped at
+    /// `maxConsumeEntries` (streamkit v1 §2.2).
+    func effectiveLimit(_ limit: UInt64) -> UInt64 {
+        limit == 0 || limit == .max ? .max : min(limit, store.limits.maxConsumeEntries)
+    }
+
+    /// An exclusive lower timestamp bound: 0 means none, a future one is clamped to now (§6.2).
+    private func lowerTimestamp(_ minTimestamp: Int64) -> Int64 {
+        minTimestamp == 0 ? .min : min(minTimestamp, configuration.wallClock.nowMs())
+    }
+
+    /// ConsumeSegment: entries in ascending sequence, with inclusive sequence bounds, exclusive minimum and
+    /// inclusive maximum timestamp, and the limit rule.
+    func consumeSegment(_ request: ConsumeSegment, on stream: any BidiStream) async throws(StreamsError) {
+        let limit = effectiveLimit(request.limit)
+        let first = max(request.minSequence, 1)
+        var range = SegmentRange(
+            fromSequence: first,
+            toSequence: request.maxSequence == 0 ? .max : max(request.maxSequence, first),
+            afterTimestamp: lowerTimestamp(request.minTimestamp),
+            throughTimestamp: request.maxTimestamp == 0 ? .max : request.maxTimestamp)
+        var sent: UInt64 = 0
+        while sent < limit {
+            let wanted = Int(min(UInt64(store.limits.readPageSize), limit - sent))
+            let page = try store.readSegment(space: request.space, segment: request.segment, range: range, max: wanted)
+            for entry in page { try await stream.send(entry) }
+            sent += UInt64(page.count)
+            guard page.count == wanted, let last = page.last else { return }
+            range.fromSequence = last.sequence + 1
+        }
+    }
+
+    /// ConsumeSpace: entries in space order strictly after the cursor, up to what is safely visible.
+    func consumeSpace(_ request: ConsumeSpace, on stream: any BidiStream) async throws(StreamsError) {
+        var reader = SpaceReader(
+            space: request.space, cursor: request.offset, afterTimestamp: lowerTimestamp(request.minTimestamp),
+            throughTimestamp: min(request.maxTimestamp == 0 ? .max : request.maxTimestamp,
+                                  store.visibleBound(space: request.space)))
+        let limit = effectiveLimit(request.limit)
+        var sent: UInt64 = 0
+        while sent < limit, let entry = try reader.next(from: store) {
+            try await stream.send(entry)
+            sent += 1
+        }
+    }
+
+    /// Consume: one space read per key of `offsets`, merged by timestamp (ties by space name, so the
+    /// order is deterministic), with one limit across all spaces.
+    func consume(_ request: Consume, on stream: any BidiStream) async throws(StreamsError) {
+        let after = lowerTimestamp(request.minTimestamp)
+        var readers = request.offsets.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).map { space in
+            SpaceReader(space: space, cursor: request.offsets[space] ?? [], afterTimestamp: after,
+                        throughTimestamp: min(request.maxTimestamp == 0 ? .max : request.maxTimestamp,
+                                              store.visibleBound(space: space)))
+        }
+        let limit = effectiveLimit(request.limit)
+        var sent: UInt64 = 0
+        while sent < limit {
+            var best: Int?
+            for i in readers.indices {
+                guard let head = try readers[i].peek(from: store) else { continue }
+                if let b = best, let current = try readers[b].peek(from: store), current.timestamp <= head.timestamp { continue }
+                best = i
+            }
+            guard let best, let entry = try readers[best].next(from: store) else { return }
+            try await stream.send(entry)
+            sent += 1
+        }
+    }
+
+    /// Sends each name as a bare JSON string.
+    func sendNames(_ names: [String], on stream: any BidiStream) async throws(StreamsError) {
+        for name in names {
+            var writer = JSONWriter(capacity: name.utf8.count + 2)
+            writer.string(name)
+            try await stream.send(writer.bytes)
+        }
+    }
+}
+
+/// Pages through one space in space order, buffering one page at a time.
+struct SpaceReader {
+    let space: String
+    private var cursor: [UInt8]
+    private let afterTimestamp: Int64
+    private let throughTimestamp: Int64
+    private var page: [Entry] = []
+    private var position = 0
+    private var exhausted = false
+
+    init(space: String, cursor: [UInt8], afterTimestamp: Int64, throughTimestamp: Int64) {
+        self.space = space
+        self.cursor = cursor
+        self.afterTimestamp = afterTimestamp
+        self.throughTimestamp = throughTimestamp
+    }
+
+    mutating func peek(from store: any StreamStore) throws(StreamsError) -> Entry? {
+        if position == page.count {
+            guard !exhausted else { return nil }
+            let pageSize = store.limits.readPageSize
+            page = try store.readSpace(space: space, after: cursor, afterTimestamp: afterTimestamp,
+                                       throughTimestamp: throughTimestamp, max: pageSize)
+            position = 0
+            exhausted = page.count < pageSize
+            if let last = page.last { cursor = last.spaceOffset.bytes }
+            if page.isEmpty { return nil }
+        }
+        return page[position]
+    }
+
+    mutating func next(from store: any StreamStore) throws(StreamsError) -> Entry? {
+        guard let entry = try peek(from: store) else { return nil }
+        position += 1
+        return entry
+    }
+}

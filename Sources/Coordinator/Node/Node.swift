@@ -1,0 +1,96 @@
+import StreamCore
+import Synchronization
+import Transport
+
+/// Serves one store: dispatches each new stream on its first message (streamkit v1 §3.1, §8.6).
+public final class Node: Sendable {
+    /// The store UUID this node serves.
+    public let storeID: WireUUID
+    /// The store beneath it.
+    public let store: any StreamStore
+    let configuration: NodeConfiguration
+    let segmentSubscriptions: SegmentSubscriptionHub
+    private let streams = Mutex<[ObjectIdentifier: any BidiStream]>([:])
+    private let closing = Atomic<Bool>(false)
+
+    init(storeID: WireUUID, store: any StreamStore, configuration: NodeConfiguration) {
+        self.storeID = storeID
+        self.store = store
+        self.configuration = configuration
+        segmentSubscriptions = SegmentSubscriptionHub(limits: configuration.limits)
+    }
+
+    /// Serves one stream to its end: reads the enveloped request, runs the operation, and ends the
+    /// stream — cleanly, or with the operation's error (typed, with code and name).
+    public func handle(_ stream: any BidiStream) async {
+        let key = ObjectIdentifier(stream)
+        guard track(stream, key) else { return }
+        defer { streams.withLock { _ = $0.removeValue(forKey: key) } }
+        let request: any EnvelopedMessage
+        do {
+            guard let first = try await stream.receive() else {
+                stream.close(error: .invalidRequest("EOF"))
+                return
+            }
+            request = try Envelope.decode(first)
+        } catch {
+            stream.close(error: error.name == StreamsError.malformed("").name ? .invalidRequest(error.message) : error)
+            return
+        }
+        do {
+            try await dispatch(request, on: stream)
+            stream.close(error: nil)
+        } catch {
+            stream.close(error: error)
+        }
+    }
+
+    private func dispatch(_ request: any EnvelopedMessage, on stream: any BidiStream) async throws(StreamsError) {
+        switch request {
+        case let r as Produce: try await produce(r, on: stream)
+        case let r as Peek: try await peek(r, on: stream)
+        case let r as ConsumeSegment: try await consumeSegment(r, on: stream)
+        case let r as ConsumeSpace: try await consumeSpace(r, on: stream)
+        case let r as Consume: try await consume(r, on: stream)
+        case is GetSpaces: try await sendNames(store.spaces(), on: stream)
+        case let r as GetSegments: try await sendNames(store.segments(space: r.space), on: stream)
+        case is GetStatus: try await stream.send(status())
+        case let r as SubscribeToSegmentStatus: try await subscribe(r, on: stream)
+        default:
+            // Registered types that do not open a stream (streamkit's text names the Go type).
+            throw .invalidRequest("invalid request msg type: *api.\(type(of: request))")
+        }
+    }
+
+    /// Records a stream so `close()` can end it; false when the node is already closing.
+    private func track(_ stream: any BidiStream, _ key: ObjectIdentifier) -> Bool {
+        let accepted = streams.withLock { streams -> Bool in
+            guard !closing.load(ordering: .acquiring) else { return false }
+            streams[key] = stream
+            return true
+        }
+        if !accepted { stream.close(error: .shuttingDown) }
+        return accepted
+    }
+
+    /// What GetStatus answers.
+    func status() -> StoreStatus {
+        let stats = store.stats()
+        return StoreStatus(
+            storeID: storeID, storage: store.storageKind, spaces: UInt64(stats.spaces), segments: UInt64(stats.segments),
+            entries: UInt64(stats.entries), payloadBytes: UInt64(stats.payloadBytes), workers: 0, observers: 0,
+            leases: 0, inventoryRevision: 0)
+    }
+
+    /// Open streams (for metrics and tests).
+    public var openStreamCount: Int { streams.withLock { $0.count } }
+
+    /// Ends every stream with `server shutting down` and closes the store.
+    public func close() async {
+        closing.store(true, ordering: .releasing)
+        let open = streams.withLock { Array($0.values) }
+        for stream in open { stream.close(error: .shuttingDown) }
+        segmentSubscriptions.closeAll()
+        await store.close()
+    }
+}

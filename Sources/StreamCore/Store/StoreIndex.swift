@@ -1,0 +1,241 @@
+import Synchronization
+
+/// A chunk that passed validation and holds its place in the log order, not yet visible to readers.
+public struct PreparedChunk: Sendable {
+    /// The committed entries, with sequences, timestamp and TRX assigned.
+    public var entries: [Entry]
+    /// The segment's status once the chunk is applied.
+    public var status: SegmentStatus
+}
+
+/// The in-memory index shared by the memory and file stores: spaces → segments → entries, plus the
+/// space order used by space reads, and the rules that make timestamps and cursors safe.
+///
+/// All state sits behind one `Mutex`; every method holds it only for a bounded amount of work (one
+/// chunk, or one page of a read), so readers and writers interleave finely.
+public final class StoreIndex: Sendable {
+    private let state: Mutex<IndexState>
+    /// The limits validated here.
+    public let limits: StoreLimits
+
+    /// Creates an empty index.
+    public init(limits: StoreLimits) {
+        self.limits = limits
+        state = Mutex(IndexState())
+    }
+
+    // MARK: Writing
+
+    /// Validates `request` and assigns sequences, the timestamp and the TRX; the chunk is in flight
+    /// (holding back space reads at its timestamp) until ``apply(_:)`` or ``abort(_:)``.
+    public func prepare(_ request: AppendRequest, nowMs: Int64) throws(StreamsError) -> PreparedChunk {
+        try validate(request)
+        return try state.withLock { s throws(StreamsError) in try s.prepare(request, nowMs: nowMs) }
+    }
+
+    /// Makes a prepared chunk visible.
+    public func apply(_ chunk: PreparedChunk) {
+        state.withLock { $0.apply(chunk) }
+    }
+
+    /// Forgets a prepared chunk that could not be made durable.
+    public func abort(_ chunk: PreparedChunk) {
+        state.withLock { $0.abort(chunk) }
+    }
+
+    /// Validates, prepares and applies in one step (the memory store, and log replay).
+    public func commit(_ request: AppendRequest, nowMs: Int64) throws(StreamsError) -> PreparedChunk {
+        try validate(request)
+        return try state.withLock { s throws(StreamsError) in
+            let chunk = try s.prepare(request, nowMs: nowMs)
+            s.apply(chunk)
+            return chunk
+        }
+    }
+
+    /// Restores entries read back from a log, exactly as they were committed.
+    public func restore(_ entries: [Entry]) {
+        guard let first = entries.first, let last = entries.last else { return }
+        let status = SegmentStatus(space: first.space, segment: first.segment, firstSequence: 1,
+                                   lastSequence: last.sequence, lastTimestamp: last.timestamp)
+        state.withLock { $0.apply(PreparedChunk(entries: entries, status: status)) }
+    }
+
+    private func validate(_ request: AppendRequest) throws(StreamsError) {
+        guard !request.space.isEmpty, !request.segment.isEmpty else { throw .invalidProduceArgs }
+        if request.sequencing == .expected && SystemSpace.isSystem(request.space) {
+            throw .invalidRequest("space names starting with \"\(SystemSpace.prefix)\" are reserved")
+        }
+        for (what, name) in [("space", request.space), ("segment", request.segment)] {
+            if name.utf8.count > limits.maxNameBytes {
+                throw .limitExceeded("\(what) name of \(name.utf8.count) bytes exceeds the limit of \(limits.maxNameBytes)")
+            }
+            if name.utf8.contains(0) { throw .invalidRequest("\(what) name must not contain a NUL byte") }
+        }
+        for record in request.records {
+            if let payload = record.payload, payload.count > limits.maxPayloadBytes {
+                throw .limitExceeded(
+                    "record \(record.sequence): payload of \(payload.count) bytes exceeds the limit of \(limits.maxPayloadBytes)")
+            }
+            if let metadata = record.metadata {
+                let bytes = metadata.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+                if bytes > limits.maxMetadataBytes {
+                    throw .limitExceeded(
+                        "record \(record.sequence): metadata of \(bytes) bytes exceeds the limit of \(limits.maxMetadataBytes)")
+                }
+            }
+        }
+    }
+
+    // MARK: Reading
+
+    /// The segment's head entry.
+    public func peek(space: String, segment: String) -> Entry? {
+        state.withLock { s in
+            guard let seg = s.spaces[space]?.segments[segment], !seg.entries.isEmpty else { return nil }
+            return seg.entry(at: seg.entries.count - 1)
+        }
+    }
+
+    /// The segment's status, or nil when it has no entries.
+    public func status(space: String, segment: String) -> SegmentStatus? {
+        state.withLock { s in s.spaces[space]?.segments[segment]?.status }
+    }
+
+    /// Statuses of every non-empty segment of the space, sorted by name bytes.
+    public func statuses(space: String) -> [SegmentStatus] {
+        state.withLock { s in
+            guard let sp = s.spaces[space] else { return [] }
+            return sp.sortedSegmentNames().compactMap { sp.segments[$0]?.status }
+        }
+    }
+
+    /// Up to `max` entries of one segment within `range`.
+    public func readSegment(space: String, segment: String, range: SegmentRange, max: Int) -> [Entry] {
+        state.withLock { s in
+            s.spaces[space]?.segments[segment]?.read(range: range, max: max) ?? []
+        }
+    }
+
+    /// Up to `max` entries of a space after the cursor, in space order, within the timestamp bounds.
+    public func readSpace(space: String, after: [UInt8], afterTimestamp: Int64, throughTimestamp: Int64, max: Int) -> [Entry] {
+        state.withLock { s in
+            s.spaces[space]?.read(after: after, afterTimestamp: afterTimestamp, throughTimestamp: throughTimestamp, max: max) ?? []
+        }
+    }
+
+    /// See ``StreamStore/visibleBound(space:)``.
+    public func visibleBound(space: String, nowMs: Int64) -> Int64 {
+        state.withLock { s in s.spaces[space]?.visibleBound(nowMs: nowMs) ?? nowMs }
+    }
+
+    /// Raises a space's last timestamp to at least `timestamp` (used when reopening a log, so timestamps
+    /// keep increasing across restarts even if the wall clock went back).
+    public func raiseLastTimestamp(space: String, to timestamp: Int64) {
+        state.withLock { s in s.space(space).lastAssigned = Swift.max(s.space(space).lastAssigned, timestamp) }
+    }
+
+    /// User space names, ascending by bytes.
+    public func spaces() -> [String] {
+        state.withLock { s in
+            s.spaces.filter { !$0.value.segments.isEmpty && !SystemSpace.isSystem($0.key) }.keys.sorted(by: bytewise)
+        }
+    }
+
+    /// Segment names of one space, ascending by bytes.
+    public func segments(space: String) -> [String] {
+        state.withLock { s in s.spaces[space]?.sortedSegmentNames() ?? [] }
+    }
+
+    /// Counts over user spaces.
+    public func stats() -> StoreStats {
+        state.withLock { s in
+            var stats = StoreStats()
+            for (name, space) in s.spaces where !SystemSpace.isSystem(name) && !space.segments.isEmpty {
+                stats.spaces += 1
+                stats.segments += space.segments.count
+                for segment in space.segments.values {
+                    stats.entries += segment.entries.count
+                    stats.payloadBytes += segment.payloadBytes
+                }
+            }
+            return stats
+        }
+    }
+}
+
+/// Byte order of names (streamkit sorts names by their bytes).
+@inline(__always)
+func bytewise(_ a: String, _ b: String) -> Bool {
+    a.utf8.lexicographicallyPrecedes(b.utf8)
+}
+
+/// The mutable index behind the lock.
+struct IndexState {
+    var spaces: [String: SpaceIndex] = [:]
+
+    mutating func space(_ name: String) -> SpaceIndex {
+        if let existing = spaces[name] { return existing }
+        let created = SpaceIndex(name: name)
+        spaces[name] = created
+        return created
+    }
+
+    mutating func prepare(_ request: AppendRequest, nowMs: Int64) throws(StreamsError) -> PreparedChunk {
+        if let precheck = request.precheck, let refusal = precheck() { throw refusal }
+        let space = self.space(request.space)
+        let segment = space.segments[request.segment] ?? SegmentIndex(name: request.segment, space: request.space)
+        var sequence = segment.lastSequence + segment.pendingCount
+        if request.sequencing == .expected {
+            for record in request.records {
+                sequence += 1
+                guard record.sequence == sequence else { throw .sequenceGap(expected: sequence, got: record.sequence) }
+            }
+            sequence = segment.lastSequence + segment.pendingCount
+        }
+        let timestamp = space.assignTimestamp(nowMs: nowMs)
+        let trx = TRX(id: .random(), number: segment.lastTrxNumber + segment.pendingChunks + 1)
+        var entries: [Entry] = []
+        entries.reserveCapacity(request.records.count)
+        for record in request.records {
+            sequence += 1
+            entries.append(Entry(sequence: sequence, timestamp: timestamp, trx: trx, payload: record.payload,
+                                 metadata: record.metadata, space: request.space, segment: request.segment))
+        }
+        if space.segments[request.segment] == nil { space.segments[request.segment] = segment }
+        segment.pendingCount += UInt64(entries.count)
+        segment.pendingChunks += 1
+        space.inflight[timestamp, default: 0] += 1
+        let first = segment.entries.first.map { $0.timestamp } ?? timestamp
+        let status = SegmentStatus(space: request.space, segment: request.segment, firstSequence: 1, firstTimestamp: first,
+                                   lastSequence: sequence, lastTimestamp: timestamp)
+        return PreparedChunk(entries: entries, status: status)
+    }
+
+    mutating func apply(_ chunk: PreparedChunk) {
+        guard let first = chunk.entries.first else { return }
+        let space = self.space(first.space)
+        let segment = space.segments[first.segment] ?? SegmentIndex(name: first.segment, space: first.space)
+        space.segments[first.segment] = segment
+        if space.inflight[first.timestamp] != nil {
+            space.release(inflight: first.timestamp)
+            segment.pendingCount -= UInt64(chunk.entries.count)
+            segment.pendingChunks -= 1
+        }
+        precondition(first.sequence == segment.lastSequence + 1,
+                     "chunk \(first.sequence) applied out of order after \(segment.lastSequence) in \(first.segment)")
+        for entry in chunk.entries {
+            segment.append(entry)
+            space.insertInOrder(SpaceRef(timestamp: entry.timestamp, segment: segment, sequence: entry.sequence))
+        }
+        space.lastAssigned = Swift.max(space.lastAssigned, first.timestamp)
+    }
+
+    mutating func abort(_ chunk: PreparedChunk) {
+        guard let first = chunk.entries.first, let space = spaces[first.space],
+              let segment = space.segments[first.segment] else { return }
+        space.release(inflight: first.timestamp)
+        segment.pendingCount -= UInt64(chunk.entries.count)
+        segment.pendingChunks -= 1
+    }
+}

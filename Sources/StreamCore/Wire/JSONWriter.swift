@@ -1,0 +1,209 @@
+/// Writes JSON text straight into a byte array, in the order the caller writes it.
+///
+/// Messages are encoded by hand with this writer instead of `JSONEncoder`: output is deterministic
+/// (`$type` first, fields in declaration order), there is no reflection, and a 1,000-worker inventory
+/// encodes in well under a millisecond. Commas are inserted automatically.
+public struct JSONWriter: Sendable {
+    /// The text written so far.
+    public private(set) var bytes: [UInt8]
+    /// Whether the next value or key is the first in its container (so it needs no comma).
+    private var atFirst = true
+    /// Whether a key was just written (so the next value needs no comma).
+    private var afterKey = false
+
+    /// Creates an empty writer, reserving `capacity` bytes.
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    @inline(__always)
+    private mutating func separate() {
+        if afterKey {
+            afterKey = false
+        } else {
+            if !atFirst { bytes.append(UInt8(ascii: ",")) }
+            atFirst = false
+        }
+    }
+
+    /// Writes `{`.
+    public mutating func beginObject() {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        atFirst = true
+    }
+
+    /// Writes `}`.
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        atFirst = false
+    }
+
+    /// Writes `[`.
+    public mutating func beginArray() {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        atFirst = true
+    }
+
+    /// Writes `]`.
+    public mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        atFirst = false
+    }
+
+    /// Writes an object key and the `:` after it.
+    public mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
+    /// Writes an object key given at run time (map keys), escaped.
+    public mutating func key(_ name: String) {
+        separate()
+        appendQuoted(name)
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
+    /// Writes a string value, escaped.
+    public mutating func string(_ value: String) {
+        separate()
+        appendQuoted(value)
+    }
+
+    /// Writes a signed integer.
+    public mutating func int(_ value: Int64) {
+        separate()
+        if value < 0 {
+            bytes.append(UInt8(ascii: "-"))
+            appendDigits(value.magnitude)
+        } else {
+            appendDigits(UInt64(value))
+        }
+    }
+
+    /// Writes an unsigned integer.
+    public mutating func uint(_ value: UInt64) {
+        separate()
+        appendDigits(value)
+    }
+
+    /// Writes a floating-point number (non-finite values are written as `null`: JSON has no NaN).
+    public mutating func double(_ value: Double) {
+        guard value.isFinite else { return null() }
+        separate()
+        bytes.append(contentsOf: value.description.utf8)
+    }
+
+    /// Writes `true` or `false`.
+    public mutating func bool(_ value: Bool) {
+        separate()
+        bytes.append(contentsOf: value ? Self.trueText : Self.falseText)
+    }
+
+    /// Writes `null`.
+    public mutating func null() {
+        separate()
+        bytes.append(contentsOf: Self.nullText)
+    }
+
+    /// Writes bytes as a padded base64 string, or `null` for nil (Go's encoding of `[]byte`).
+    public mutating func base64(_ value: [UInt8]?) {
+        guard let value else { return null() }
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        Base64.encode(value, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Writes bytes as a lowercase hex string (lexkey cursors).
+    public mutating func hex(_ value: [UInt8]) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        for b in value {
+            bytes.append(Self.hexDigits[Int(b >> 4)])
+            bytes.append(Self.hexDigits[Int(b & 0x0F)])
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Writes a UUID in canonical lowercase hyphenated form; nil is written as the nil UUID, because
+    /// Go's `omitempty` never omits a `uuid.UUID` (streamkit conventions).
+    public mutating func uuid(_ value: WireUUID?) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        (value ?? .nil).appendText(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Writes a string-to-string map with keys sorted by their bytes (Go sorts map keys).
+    public mutating func stringMap(_ map: [String: String]) {
+        beginObject()
+        for key in map.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            self.key(key)
+            string(map[key] ?? "")
+        }
+        endObject()
+    }
+
+    /// Appends already-encoded JSON (a nested message written elsewhere) as one value.
+    public mutating func raw(_ json: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: json)
+    }
+
+    // MARK: Internals
+
+    private static let trueText = Array("true".utf8)
+    private static let falseText = Array("false".utf8)
+    private static let nullText = Array("null".utf8)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private mutating func appendDigits(_ value: UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes hold the 20 digits of UInt64.max
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var v = value
+            var i = raw.count
+            repeat {
+                i -= 1
+                raw[i] = UInt8(ascii: "0") &+ UInt8(v % 10)
+                v /= 10
+            } while v > 0
+            bytes.append(contentsOf: raw[i...])
+        }
+    }
+
+    private mutating func appendQuoted(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { utf8 in
+            var runStart = 0
+            for i in 0..<utf8.count {
+                let c = utf8[i]
+                guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                runStart = i + 1
+                bytes.append(UInt8(ascii: "\\"))
+                switch c {
+                case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
+                case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "n"))
+                case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "r"))
+                case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "t"))
+                default:
+                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                    bytes.append(Self.hexDigits[Int(c >> 4)])
+                    bytes.append(Self.hexDigits[Int(c & 0x0F)])
+                }
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

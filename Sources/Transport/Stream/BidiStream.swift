@@ -1,0 +1,72 @@
+import StreamCore
+
+/// One logical bidirectional stream of JSON messages (streamkit v1 §3).
+///
+/// Messages are the JSON bytes of one application message each. Errors are ``StreamsError`` values and
+/// arrive at the peer with their code and name on every transport: in-process exactly as over WebSocket.
+public protocol BidiStream: AnyObject, Sendable {
+    /// Sends one message; suspends while the peer's buffer is full. Fails once this side has closed its
+    /// sending half or the peer has gone away.
+    func send(_ message: [UInt8]) async throws(StreamsError)
+
+    /// The next message; nil once the peer half-closed cleanly and everything it sent has been read.
+    /// Throws the peer's error when it closed with one, after its earlier messages have been read.
+    func receive() async throws(StreamsError) -> [UInt8]?
+
+    /// Half-closes: the peer reads what was sent, then nil (or `error`). This side can still receive.
+    func closeSend(error: StreamsError?)
+
+    /// Half-closes with `error` and tears down this side: pending and later receives end, the peer's
+    /// sends fail. Idempotent.
+    func close(error: StreamsError?)
+
+    /// Suspends until the stream is closed by either side (the closed signal).
+    func waitClosed() async
+
+    /// True once either side has closed the stream.
+    var isClosed: Bool { get }
+}
+
+extension BidiStream {
+    /// Sends a message as bare JSON.
+    public func send(_ message: some WireMessage) async throws(StreamsError) {
+        try await send(message.encoded())
+    }
+
+    /// Sends a message inside an envelope.
+    public func sendEnveloped(_ message: some EnvelopedMessage) async throws(StreamsError) {
+        try await send(message.enveloped())
+    }
+
+    /// Receives and decodes a bare JSON message; nil at the end of the stream.
+    public func receive<M: WireMessage>(_ type: M.Type) async throws(StreamsError) -> M? {
+        guard let bytes = try await receive() else { return nil }
+        return try M(decoding: bytes)
+    }
+
+    /// Receives a bare JSON string (space and segment names); nil at the end of the stream.
+    public func receiveString() async throws(StreamsError) -> String? {
+        guard let bytes = try await receive() else { return nil }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes)
+        } catch {
+            throw .malformed(error.message)
+        }
+        guard case .string(let text) = value else { throw .malformed("expected a JSON string, got \(value.typeName)") }
+        return text
+    }
+}
+
+/// Opens logical streams to a store (streamkit's `BidiStreamProvider`).
+public protocol StreamProvider: Sendable {
+    /// Opens a stream to `store` and sends `request` (an enveloped request) as its first message.
+    func callStream(store: WireUUID, request: [UInt8]) async throws(StreamsError) -> any BidiStream
+}
+
+extension StreamProvider {
+    /// Opens a stream to `store` with `request` as its enveloped first message.
+    public func callStream(store: WireUUID, request: some RequestMessage) async throws(StreamsError) -> any BidiStream {
+        try await callStream(store: store, request: request.enveloped())
+    }
+}

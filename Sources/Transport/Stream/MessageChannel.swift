@@ -1,0 +1,146 @@
+import StreamCore
+import Synchronization
+
+/// One direction of a stream: a bounded FIFO of messages between one writer side and one reader side.
+///
+/// The writer suspends while the buffer is full (backpressure, never unbounded memory); the reader
+/// suspends while it is empty. The writer ends the direction with ``finish(_:)`` (a clean end or an
+/// error the reader sees after draining); the reader abandons it with ``abandon(_:)`` (buffered
+/// messages are dropped and writers fail).
+final class MessageChannel: Sendable {
+    private struct Waiter {
+        var id: UInt64
+        var message: [UInt8]
+        var continuation: CheckedContinuation<Result<Void, StreamsError>, Never>
+    }
+
+    private struct State {
+        var buffer = RingBuffer<[UInt8]>()
+        var receiver: (id: UInt64, continuation: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>)?
+        var senders = RingBuffer<Waiter>()
+        /// Set by the writer: nil error = clean end.
+        var finished: StreamsError??
+        /// Set by the reader: why writes now fail.
+        var abandoned: StreamsError?
+        var nextID: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    /// How many messages may wait in the buffer.
+    let capacity: Int
+
+    init(capacity: Int) {
+        precondition(capacity > 0, "a channel needs room for at least one message")
+        self.capacity = capacity
+    }
+
+    func send(_ message: [UInt8]) async throws(StreamsError) {
+        let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, StreamsError>, Never>) in
+                let outcome: Result<Void, StreamsError>? = state.withLock { s in
+                    if let abandoned = s.abandoned { return .failure(abandoned) }
+                    if s.finished != nil { return .failure(.streamClosed("send after the stream was closed")) }
+                    if Task.isCancelled { return .failure(.cancelled) }
+                    if let receiver = s.receiver {
+                        s.receiver = nil
+                        receiver.continuation.resume(returning: .success(message))
+                        return .success(())
+                    }
+                    if s.buffer.count < capacity && s.senders.isEmpty {
+                        s.buffer.append(message)
+                        return .success(())
+                    }
+                    s.senders.append(Waiter(id: id, message: message, continuation: continuation))
+                    return nil
+                }
+                if let outcome { continuation.resume(returning: outcome) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> Waiter? in
+                var found: Waiter?
+                s.senders.removeAll { w in
+                    if w.id == id { found = w; return true }
+                    return false
+                }
+                return found
+            }
+            waiter?.continuation.resume(returning: .failure(.cancelled))
+        }
+        try result.get()
+    }
+
+    func receive() async throws(StreamsError) -> [UInt8]? {
+        let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>) in
+                let outcome: Result<[UInt8]?, StreamsError>? = state.withLock { s in
+                    if let abandoned = s.abandoned { return .failure(abandoned) }
+                    if let message = s.buffer.popFirst() {
+                        // Room freed: move the first waiting sender's message in and let it go on.
+                        if let waiter = s.senders.popFirst() {
+                            s.buffer.append(waiter.message)
+                            waiter.continuation.resume(returning: .success(()))
+                        }
+                        return .success(message)
+                    }
+                    if let waiter = s.senders.popFirst() {
+                        waiter.continuation.resume(returning: .success(()))
+                        return .success(waiter.message)
+                    }
+                    if let finished = s.finished {
+                        if let error = finished { return .failure(error) }
+                        return .success(nil)
+                    }
+                    if Task.isCancelled { return .failure(.cancelled) }
+                    precondition(s.receiver == nil, "two concurrent receives on one stream")
+                    s.receiver = (id, continuation)
+                    return nil
+                }
+                if let outcome { continuation.resume(returning: outcome) }
+            }
+        } onCancel: {
+            let receiver = state.withLock { s -> CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>? in
+                guard let r = s.receiver, r.id == id else { return nil }
+                s.receiver = nil
+                return r.continuation
+            }
+            receiver?.resume(returning: .failure(.cancelled))
+        }
+        return try result.get()
+    }
+
+    /// The writer is done: the reader drains the buffer, then sees nil (clean) or `error`.
+    /// The first call wins; later ones change nothing.
+    func finish(_ error: StreamsError?) {
+        let receiver = state.withLock { s -> CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>? in
+            guard s.finished == nil, s.abandoned == nil else { return nil }
+            s.finished = .some(error)
+            guard s.buffer.isEmpty, s.senders.isEmpty, let r = s.receiver else { return nil }
+            s.receiver = nil
+            return r.continuation
+        }
+        receiver?.resume(returning: error.map { .failure($0) } ?? .success(nil))
+    }
+
+    /// The reader is gone: drop what is buffered, fail waiting and later writers and any pending receive.
+    func abandon(_ error: StreamsError) {
+        let (senders, receiver) = state.withLock { s in
+            guard s.abandoned == nil else {
+                return ([Waiter](), CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?.none)
+            }
+            s.abandoned = error
+            s.buffer.removeAll()
+            var waiting: [Waiter] = []
+            while let w = s.senders.popFirst() { waiting.append(w) }
+            let r = s.receiver?.continuation
+            s.receiver = nil
+            return (waiting, r)
+        }
+        for waiter in senders { waiter.continuation.resume(returning: .failure(error)) }
+        receiver?.resume(returning: .failure(error))
+    }
+
+    /// Messages waiting in the buffer (for tests and metrics).
+    var bufferedCount: Int { state.withLock { $0.buffer.count + $0.senders.count } }
+}
