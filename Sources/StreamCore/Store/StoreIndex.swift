@@ -183,16 +183,17 @@ struct IndexState {
 
     mutating func prepare(_ request: AppendRequest, nowMs: Int64) throws(StreamsError) -> PreparedChunk {
         if let precheck = request.precheck, let refusal = precheck() { throw refusal }
-        let space = self.space(request.space)
-        let segment = space.segments[request.segment] ?? SegmentIndex(name: request.segment, space: request.space)
-        var sequence = segment.lastSequence + segment.pendingCount
+        // Check before creating anything, so refused requests with made-up names leave no trace.
+        let existing = spaces[request.space]?.segments[request.segment]
+        let base = (existing?.lastSequence ?? 0) + (existing?.pendingCount ?? 0)
         if request.sequencing == .expected {
-            for record in request.records {
-                sequence += 1
-                guard record.sequence == sequence else { throw .sequenceGap(expected: sequence, got: record.sequence) }
+            for (offset, record) in request.records.enumerated() where record.sequence != base + UInt64(offset) + 1 {
+                throw .sequenceGap(expected: base + UInt64(offset) + 1, got: record.sequence)
             }
-            sequence = segment.lastSequence + segment.pendingCount
         }
+        let space = self.space(request.space)
+        let segment = existing ?? SegmentIndex(name: request.segment, space: request.space)
+        var sequence = base
         let timestamp = space.assignTimestamp(nowMs: nowMs)
         let trx = TRX(id: .random(), number: segment.lastTrxNumber + segment.pendingChunks + 1)
         var entries: [Entry] = []

@@ -1,0 +1,40 @@
+import StreamCore
+
+/// The store implementations every store test runs against (streamkit's configurations loop, §8).
+public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
+    case memory
+
+    public var description: String { rawValue }
+}
+
+/// A store of one kind with a manual clock and, for file stores, its own temporary directory.
+public struct StoreFixture: Sendable {
+    /// Which store.
+    public let kind: StoreKind
+    /// The store's wall clock.
+    public let clock: ManualWallClock
+    /// Limits to open the store with.
+    public let limits: StoreLimits
+    private let directory: TemporaryDirectory
+
+    /// Creates the fixture (and its directory).
+    public init(_ kind: StoreKind, limits: StoreLimits = StoreLimits(), clock: ManualWallClock = ManualWallClock()) throws {
+        self.kind = kind
+        self.limits = limits
+        self.clock = clock
+        directory = try TemporaryDirectory(prefix: "coordd-store")
+    }
+
+    /// The store's directory (file stores).
+    public var path: String { directory.path }
+
+    /// Opens the store; for durable kinds, opening again after `close()` reads back what was written.
+    public func open() async throws -> any StreamStore {
+        switch kind {
+        case .memory: return MemoryStore(limits: limits, clock: clock)
+        }
+    }
+
+    /// Removes the directory.
+    public func remove() { directory.remove() }
+}

@@ -1,0 +1,175 @@
+import CoordTestKit
+import StreamCore
+import Testing
+
+func records(_ sequences: ClosedRange<UInt64>, payload: String = "p") -> [Record] {
+    sequences.map { Record(sequence: $0, payload: Array("\(payload)\($0)".utf8)) }
+}
+
+func append(_ store: any StreamStore, _ space: String, _ segment: String, _ sequences: ClosedRange<UInt64>)
+    async throws -> SegmentStatus
+{
+    try await store.append(AppendRequest(space: space, segment: segment, records: records(sequences)))
+}
+
+let allOfSegment = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestamp: .min, throughTimestamp: .max)
+
+/// Store behaviour, run against every store kind.
+@Suite struct StoreTests {
+    @Test(arguments: StoreKind.allCases)
+    func chunksGetContiguousSequencesAndCumulativeStatus(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = try await fixture.open()
+        let first = try await append(store, "orders", "o-1", 1...5)
+        #expect(first.firstSequence == 1 && first.lastSequence == 5)
+        let second = try await append(store, "orders", "o-1", 6...7)
+        #expect(second.firstSequence == 1 && second.lastSequence == 7)
+        #expect(second.firstTimestamp == first.firstTimestamp)
+        let entries = try store.readSegment(space: "orders", segment: "o-1", range: allOfSegment, max: 100)
+        #expect(entries.map(\.sequence) == Array(1...7))
+        #expect(entries[0].payload == Array("p1".utf8))
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aWrongSequenceIsAPermanentGapErrorAndWritesNothing(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = try await fixture.open()
+        _ = try await append(store, "s", "g", 1...3)
+        await #expect(throws: StreamsError.sequenceGap(expected: 4, got: 5)) { try await append(store, "s", "g", 5...6) }
+        await #expect(throws: StreamsError.sequenceGap(expected: 4, got: 3)) { try await append(store, "s", "g", 3...4) }
+        #expect(StreamsError.sequenceGap(expected: 4, got: 5).code == .permanent)
+        #expect(store.status(space: "s", segment: "g")?.lastSequence == 3)
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aChunkSharesOneTRXWhoseNumberIsThePreviousPlusOne(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = try await fixture.open()
+        _ = try await append(store, "s", "g", 1...3)
+        _ = try await append(store, "s", "g", 4...5)
+        let entries = try store.readSegment(space: "s", segment: "g", range: allOfSegment, max: 10)
+        #expect(Set(entries[0..<3].map(\.trx.id)).count == 1)
+        #expect(entries[0].trx.id != nil && entries[0].trx.id != entries[3].trx.id)
+        #expect(entries.map(\.trx.number) == [1, 1, 1, 2, 2])
+        #expect(entries.allSatisfy { $0.trx.node == nil })
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func timestampsNeverDecreaseWithinASpaceWhenTheClockGoesBack(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = try await fixture.open()
+        let t1 = try await append(store, "s", "a", 1...1).lastTimestamp
+        fixture.clock.advance(byMs: -60_000)
+        let t2 = try await append(store, "s", "b", 1...1).lastTimestamp
+        #expect(t2 >= t1)
+        fixture.clock.advance(byMs: 120_000)
+        let t3 = try await append(store, "s", "a", 2...2).lastTimestamp
+        #expect(t3 == t1 + 60_000)
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func namesMatchExactlyWithoutPrefixBleed(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = try await fixture.open()
+        _ = try await append(store, "a", "b", 1...2)
+        _ = try await append(store, "a", "bc", 1...3)
+        _ = try await append(store, "ab", "x", 1...1)
+        #expect(store.segments(space: "a") == ["b", "bc"])
+        #expect(store.segments(space: "ab") == ["x"])
+        #expect(store.spaces() == ["a", "ab"])
+        #expect(try store.peek(space: "a", segment: "b")?.sequence == 2)
+        #expect(try store.readSegment(space: "a", segment: "b", range: allOfSegment, max: 10).count == 2)
+        #expect(try store.peek(space: "a", segment: "") == nil)
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func spaceReadsFollowKeyOrderAndResumeStrictlyAfterTheCursor(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = try await fixture.open()
+        _ = try await append(store, "s", "b", 1...2)
+        _ = try await append(store, "s", "a", 1...2)  // same millisecond, sorts before "b"
+        fixture.clock.advance(byMs: 5)
+        _ = try await append(store, "s", "a", 3...3)
+        fixture.clock.advance(byMs: 5)
+        let all = try store.readSpace(space: "s", after: [], afterTimestamp: .min, throughTimestamp: .max, max: 100)
+        #expect(all.map { "\($0.segment)\($0.sequence)" } == ["a1", "a2", "b1", "b2", "a3"])
+        let rest = try store.readSpace(space: "s", after: all[1].spaceOffset.bytes, afterTimestamp: .min,
+                                       throughTimestamp: .max, max: 100)
+        #expect(rest.map { "\($0.segment)\($0.sequence)" } == ["b1", "b2", "a3"])
+        let prefixOnly = LexKey([.string("DAT"), .string("SPACES"), .string("s")]).bytes
+        #expect(try store.readSpace(space: "s", after: prefixOnly, afterTimestamp: .min, throughTimestamp: .max, max: 100).count == 5)
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func spaceReadsHideTheCurrentMillisecondSoCursorsNeverSkip(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = try await fixture.open()
+        let now = fixture.clock.nowMs()
+        _ = try await append(store, "s", "b", 1...1)
+        // A read in the same millisecond must not show b1: "a" could still commit at this millisecond and
+        // would sort before it.
+        #expect(store.visibleBound(space: "s") == now - 1)
+        fixture.clock.advance(byMs: 1)
+        #expect(store.visibleBound(space: "s") == now)
+        // With the clock behind the space, everything is shown and later chunks go strictly after it.
+        fixture.clock.advance(byMs: -10_000)
+        #expect(store.visibleBound(space: "s") == now)
+        let later = try await append(store, "s", "a", 1...1)
+        #expect(later.lastTimestamp > now)
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func limitsAreEnforcedWithClearErrors(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = try await fixture.open()
+        let big = Record(sequence: 1, payload: [UInt8](repeating: 1, count: (6 << 20) + 1))
+        await #expect(throws: StreamsError.limitExceeded("record 1: payload of 6291457 bytes exceeds the limit of 6291456")) {
+            try await store.append(AppendRequest(space: "s", segment: "g", records: [big]))
+        }
+        let longName = String(repeating: "n", count: 1_025)
+        await #expect(throws: StreamsError.limitExceeded("space name of 1025 bytes exceeds the limit of 1024")) {
+            try await append(store, longName, "g", 1...1)
+        }
+        await #expect(throws: StreamsError.invalidProduceArgs) { try await append(store, "", "g", 1...1) }
+        await #expect(throws: StreamsError.self) { try await append(store, "$coordd.leases", "g", 1...1) }
+        #expect(store.spaces().isEmpty, "nothing was written")
+        await store.close()
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func segmentRangesApplySequenceAndTimestampBounds(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = try await fixture.open()
+        let t0 = try await append(store, "s", "g", 1...3).lastTimestamp
+        fixture.clock.advance(byMs: 10)
+        let t1 = try await append(store, "s", "g", 4...6).lastTimestamp
+        func read(_ from: UInt64, _ to: UInt64, after: Int64 = .min, through: Int64 = .max) throws -> [UInt64] {
+            try store.readSegment(space: "s", segment: "g",
+                                  range: SegmentRange(fromSequence: from, toSequence: to, afterTimestamp: after,
+                                                      throughTimestamp: through), max: 100).map(\.sequence)
+        }
+        #expect(try read(3, 3) == [3])
+        #expect(try read(2, 100) == [2, 3, 4, 5, 6])
+        #expect(try read(7, 9).isEmpty)
+        #expect(try read(1, .max, after: t0) == [4, 5, 6])
+        #expect(try read(1, .max, through: t0) == [1, 2, 3])
+        #expect(try read(1, .max, after: t0, through: t1) == [4, 5, 6])
+        await store.close()
+    }
+}

@@ -1,0 +1,146 @@
+import StreamCore
+import Testing
+import Transport
+
+/// Runs `body` with a deadline so a hang fails the test instead of stalling the suite.
+func withDeadline<T: Sendable>(
+    seconds: Double = 5, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            return nil
+        }
+        guard let first = try await group.next(), let value = first else {
+            group.cancelAll()
+            throw StreamsError.internalError("deadline of \(seconds) s passed")
+        }
+        group.cancelAll()
+        return value
+    }
+}
+
+let hello = Array(#""hello""#.utf8)
+
+@Suite struct InProcessStreamTests {
+    @Test func messagesCrossInBothDirectionsInOrder() async throws {
+        let (client, server) = InProcessStream.pair()
+        for i in 0..<10 { try await client.send(Array("\(i)".utf8)) }
+        for i in 0..<10 { #expect(try await server.receive() == Array("\(i)".utf8)) }
+        try await server.send(hello)
+        #expect(try await client.receive() == hello)
+    }
+
+    @Test func aCleanHalfCloseEndsTheStreamAfterBufferedMessages() async throws {
+        let (client, server) = InProcessStream.pair()
+        try await client.send(hello)
+        client.closeSend(error: nil)
+        #expect(try await server.receive() == hello)
+        #expect(try await server.receive() == nil)
+        #expect(try await server.receive() == nil, "the end is sticky")
+        // The half-closed side can still read what the peer sends.
+        try await server.send(hello)
+        #expect(try await client.receive() == hello)
+    }
+
+    @Test func aCloseErrorArrivesTypedWithItsCodeAfterBufferedMessages() async throws {
+        let (client, server) = InProcessStream.pair()
+        try await server.send(hello)
+        server.close(error: .sequenceGap(expected: 4, got: 6))
+        #expect(try await client.receive() == hello)
+        do {
+            _ = try await client.receive()
+            Issue.record("expected the server's error")
+        } catch {
+            #expect(error == .sequenceGap(expected: 4, got: 6))
+            #expect(error.code == .permanent)
+            #expect(error.name == "sequence_gap")
+        }
+    }
+
+    @Test func sendAfterCloseSendFails() async throws {
+        let (client, _) = InProcessStream.pair()
+        client.closeSend(error: nil)
+        await #expect(throws: StreamsError.self) { try await client.send(hello) }
+    }
+
+    @Test func theFirstCloseErrorWins() async throws {
+        let (client, server) = InProcessStream.pair()
+        server.closeSend(error: .accessDenied)
+        server.closeSend(error: nil)
+        await #expect(throws: StreamsError.accessDenied) { try await client.receive() }
+    }
+
+    @Test func aLocalCloseUnblocksAPendingReceive() async throws {
+        let (client, _) = InProcessStream.pair()
+        let receiving = Task { try await client.receive() }
+        try await Task.sleep(for: .milliseconds(20))
+        client.close(error: nil)
+        await #expect(throws: StreamsError.self) { try await withDeadline { try await receiving.value } }
+    }
+
+    @Test func closingOneEndSignalsTheOtherAndFailsItsSends() async throws {
+        let (client, server) = InProcessStream.pair()
+        let waiting = Task { await server.waitClosed() }
+        client.close(error: nil)
+        try await withDeadline { await waiting.value }
+        #expect(server.isClosed)
+        await #expect(throws: StreamsError.self) { try await server.send(hello) }
+        #expect(try await server.receive() == nil)
+    }
+
+    @Test func bothEndsClosingAtOnceDoesNotDeadlock() async throws {
+        for _ in 0..<100 {
+            let (client, server) = InProcessStream.pair()
+            async let a: Void = client.close(error: nil)
+            async let b: Void = server.close(error: .shuttingDown)
+            _ = await (a, b)
+            #expect(client.isClosed && server.isClosed)
+        }
+    }
+
+    @Test func aFullBufferMakesTheSenderWaitUntilTheReaderReads() async throws {
+        var limits = InProcessLimits()
+        limits.bufferedMessages = 4
+        let (client, server) = InProcessStream.pair(limits: limits)
+        for _ in 0..<4 { try await client.send(hello) }
+        let fifth = Task { try await client.send(Array("5".utf8)) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(!fifth.isCancelled)
+        for _ in 0..<4 { #expect(try await server.receive() == hello) }
+        try await withDeadline { try await fifth.value }
+        #expect(try await server.receive() == Array("5".utf8))
+    }
+
+    @Test func cancellingAWaitingReceiveEndsItWithCancelled() async throws {
+        let (client, _) = InProcessStream.pair()
+        let receiving = Task { try await client.receive() }
+        try await Task.sleep(for: .milliseconds(20))
+        receiving.cancel()
+        await #expect(throws: StreamsError.cancelled) { try await withDeadline { try await receiving.value } }
+    }
+
+    @Test func theProviderSendsTheRequestFirstAndReportsAcceptFailures() async throws {
+        let accepted = AcceptedStreams()
+        let provider = InProcessProvider { store, stream throws(StreamsError) in
+            guard store != .nil else { throw .storeUnavailable }
+            await accepted.add(stream)
+        }
+        let store = WireUUID.random()
+        let client = try await provider.callStream(store: store, request: Peek(space: "s", segment: "g"))
+        let server = try #require(await accepted.first)
+        let first = try #require(try await server.receive())
+        #expect(try Envelope.decode(Peek.self, from: first) == Peek(space: "s", segment: "g"))
+        client.close(error: nil)
+        await #expect(throws: StreamsError.storeUnavailable) {
+            _ = try await provider.callStream(store: .nil, request: GetSpaces())
+        }
+    }
+}
+
+actor AcceptedStreams {
+    private var streams: [any BidiStream] = []
+    func add(_ stream: any BidiStream) { streams.append(stream) }
+    var first: (any BidiStream)? { streams.first }
+}
