@@ -52,6 +52,9 @@ public struct WorkerRegistry: Sendable {
     /// Exact, not a lower bound: every mutation drops stale heap items from the top.
     public var nextDeadlineMs: Int64? { deadlines.top?.deadlineMs }
 
+    /// Heap items held, live and stale; exposed so tests can check that renewals do not grow it without bound.
+    var pendingDeadlineCount: Int { deadlines.count }
+
     // MARK: - Inputs
 
     /// Registers worker `id` for `stream`, renewing every `renewIntervalMs` (R of streamkit v1 §4.2,
