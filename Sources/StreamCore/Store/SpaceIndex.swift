@@ -51,14 +51,9 @@ final class SegmentIndex {
         guard lower <= upper else { return [] }
         // Timestamps never decrease along a segment, so the first entry after `afterTimestamp` can be
         // found by binary search instead of a scan.
-        var low = Int(lower - 1)
-        var high = Int(upper)
-        while low < high {
-            let mid = (low + high) / 2
-            if entries[mid].timestamp <= range.afterTimestamp { low = mid + 1 } else { high = mid }
-        }
+        let start = Int(lower - 1)
+        var index = start + lowerBound(Int(upper) - start) { entries[start + $0].timestamp <= range.afterTimestamp }
         var result: [Entry] = []
-        var index = low
         while index < Int(upper), result.count < max {
             if entries[index].timestamp > range.throughTimestamp { break }
             result.append(entry(at: index))
@@ -68,26 +63,26 @@ final class SegmentIndex {
     }
 }
 
-/// A reference from the space order to one entry.
-struct SpaceRef {
-    var timestamp: Int64
+/// Consecutive entries of one segment that share one timestamp: a segment's entries of one millisecond
+/// always have consecutive sequences, so the space order stores runs instead of one reference per entry.
+struct SpaceRun {
     var segment: SegmentIndex
-    var sequence: UInt64
+    var first: UInt64
+    var last: UInt64
+}
 
-    /// Space order: timestamp, then segment name bytes, then sequence (the lexkey order of §6.6).
-    func precedes(_ other: SpaceRef) -> Bool {
-        if timestamp != other.timestamp { return timestamp < other.timestamp }
-        if segment !== other.segment { return bytewise(segment.name, other.segment.name) }
-        return sequence < other.sequence
-    }
+/// All runs of one millisecond in a space, sorted by segment name bytes (then first sequence).
+struct TimeBucket {
+    var timestamp: Int64
+    var runs: [SpaceRun]
 }
 
 /// One space: its segments, its entries in space order, and the timestamp rules.
 final class SpaceIndex {
     let name: String
     var segments: [String: SegmentIndex] = [:]
-    /// Every entry of the space in (timestamp, segment, sequence) order.
-    private(set) var order: [SpaceRef] = []
+    /// Every entry of the space in (timestamp, segment, sequence) order, as runs grouped by millisecond.
+    private(set) var buckets: [TimeBucket] = []
     /// The newest timestamp assigned to a chunk of this space (committed or in flight).
     var lastAssigned = Int64.min
     /// A read returned entries up to here while the clock was behind them; later chunks go after it.
@@ -132,46 +127,99 @@ final class SpaceIndex {
         return bound
     }
 
-    func insertInOrder(_ ref: SpaceRef) {
-        // Chunks arrive in timestamp order, so the place is almost always the end; walk back only over
-        // entries of the same millisecond that sort after it.
-        var index = order.count
-        while index > 0, ref.precedes(order[index - 1]) { index -= 1 }
-        order.insert(ref, at: index)
+    /// Adds a committed chunk (sequences `first...last` of `segment`, all at `timestamp`) to the space order.
+    func insert(segment: SegmentIndex, first: UInt64, last: UInt64, timestamp: Int64) {
+        // Chunks almost always arrive in timestamp order, so the bucket is the last one; an older one
+        // (two chunks applied out of their prepare order) is found by binary search.
+        var index = buckets.count
+        if buckets.last.map({ $0.timestamp > timestamp }) == true {
+            index = lowerBound(buckets.count) { buckets[$0].timestamp < timestamp }
+        } else if buckets.last?.timestamp == timestamp {
+            index -= 1
+        }
+        if index == buckets.count || buckets[index].timestamp != timestamp {
+            buckets.insert(TimeBucket(timestamp: timestamp, runs: []), at: index)
+        }
+        let runs = buckets[index].runs
+        let position = lowerBound(runs.count) { i in
+            runs[i].segment === segment ? runs[i].first < first : bytewise(runs[i].segment.name, segment.name)
+        }
+        if position > 0, runs[position - 1].segment === segment, runs[position - 1].last + 1 == first {
+            buckets[index].runs[position - 1].last = last
+        } else {
+            buckets[index].runs.insert(SpaceRun(segment: segment, first: first, last: last), at: position)
+        }
     }
 
     func read(after cursor: [UInt8], afterTimestamp: Int64, throughTimestamp: Int64, max: Int) -> [Entry] {
-        guard max > 0, !order.isEmpty else { return [] }
-        var start = 0
+        guard max > 0, !buckets.isEmpty else { return [] }
+        var position = Position(bucket: 0, run: 0, sequence: buckets[0].runs[0].first)
         if !cursor.isEmpty {
-            // Exclusive cursor: start strictly after EncodeFirst(cursor) (streamkit v1 §6.6).
-            let bound = LexKey(bytes: cursor + [0])
-            var low = 0
-            var high = order.count
-            while low < high {
-                let mid = (low + high) / 2
-                if key(of: order[mid]) <= bound { low = mid + 1 } else { high = mid }
-            }
-            start = low
+            // Exclusive cursor: start at the first key above EncodeFirst(cursor) (streamkit v1 §6.6).
+            position = firstPosition(above: LexKey(bytes: cursor + [0]))
         }
-        var low = start
-        var high = order.count
-        while low < high {
-            let mid = (low + high) / 2
-            if order[mid].timestamp <= afterTimestamp { low = mid + 1 } else { high = mid }
-        }
+        let byTime = lowerBound(buckets.count) { buckets[$0].timestamp <= afterTimestamp }
+        if byTime > position.bucket { position = Position(bucket: byTime, run: 0, sequence: 0) }
         var result: [Entry] = []
-        var index = low
-        while index < order.count, result.count < max {
-            let ref = order[index]
-            if ref.timestamp > throughTimestamp { break }
-            result.append(ref.segment.entry(at: Int(ref.sequence - 1)))
-            index += 1
+        while position.bucket < buckets.count, result.count < max {
+            let bucket = buckets[position.bucket]
+            if bucket.timestamp > throughTimestamp { break }
+            while position.run < bucket.runs.count, result.count < max {
+                let run = bucket.runs[position.run]
+                var sequence = Swift.max(position.sequence, run.first)
+                while sequence <= run.last, result.count < max {
+                    result.append(run.segment.entry(at: Int(sequence - 1)))
+                    sequence += 1
+                }
+                if sequence <= run.last { break }
+                position.run += 1
+                position.sequence = 0
+            }
+            if position.run >= bucket.runs.count {
+                position = Position(bucket: position.bucket + 1, run: 0, sequence: 0)
+            }
         }
         return result
     }
 
-    private func key(of ref: SpaceRef) -> LexKey {
-        .spaceOffset(space: name, timestamp: ref.timestamp, segment: ref.segment.name, sequence: ref.sequence)
+    /// A place in the space order: a bucket, a run in it, and a sequence in that run.
+    private struct Position {
+        var bucket: Int
+        var run: Int
+        var sequence: UInt64
     }
+
+    /// The position of the first key strictly above `bound`, by binary searches over buckets, runs and
+    /// sequences (keys grow along each of them).
+    private func firstPosition(above bound: LexKey) -> Position {
+        let bucket = lowerBound(buckets.count) { b in
+            let runs = buckets[b].runs
+            let run = runs[runs.count - 1]
+            return key(buckets[b].timestamp, run.segment, run.last) <= bound
+        }
+        guard bucket < buckets.count else { return Position(bucket: bucket, run: 0, sequence: 0) }
+        let runs = buckets[bucket].runs
+        let timestamp = buckets[bucket].timestamp
+        let run = lowerBound(runs.count) { r in key(timestamp, runs[r].segment, runs[r].last) <= bound }
+        let first = runs[run].first
+        let offset = lowerBound(Int(runs[run].last - first + 1)) { i in
+            key(timestamp, runs[run].segment, first + UInt64(i)) <= bound
+        }
+        return Position(bucket: bucket, run: run, sequence: first + UInt64(offset))
+    }
+
+    private func key(_ timestamp: Int64, _ segment: SegmentIndex, _ sequence: UInt64) -> LexKey {
+        .spaceOffset(space: name, timestamp: timestamp, segment: segment.name, sequence: sequence)
+    }
+}
+
+/// The first index in `0..<count` for which `isBelow` is false (`isBelow` must be true then false).
+func lowerBound(_ count: Int, _ isBelow: (Int) -> Bool) -> Int {
+    var low = 0
+    var high = count
+    while low < high {
+        let mid = (low + high) / 2
+        if isBelow(mid) { low = mid + 1 } else { high = mid }
+    }
+    return low
 }

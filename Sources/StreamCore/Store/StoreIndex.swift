@@ -225,10 +225,8 @@ struct IndexState {
         }
         precondition(first.sequence == segment.lastSequence + 1,
                      "chunk \(first.sequence) applied out of order after \(segment.lastSequence) in \(first.segment)")
-        for entry in chunk.entries {
-            segment.append(entry)
-            space.insertInOrder(SpaceRef(timestamp: entry.timestamp, segment: segment, sequence: entry.sequence))
-        }
+        for entry in chunk.entries { segment.append(entry) }
+        space.insert(segment: segment, first: first.sequence, last: segment.lastSequence, timestamp: first.timestamp)
         space.lastAssigned = Swift.max(space.lastAssigned, first.timestamp)
     }
 
