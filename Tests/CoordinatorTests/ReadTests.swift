@@ -179,13 +179,3 @@ import Testing
         await harness.shutdown()
     }
 }
-
-/// Polls `condition` every 10 ms for up to `seconds`.
-func eventually(seconds: Double = 3, _ condition: @Sendable () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return await condition()
-}

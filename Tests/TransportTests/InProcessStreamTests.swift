@@ -1,25 +1,7 @@
+import CoordTestKit
 import StreamCore
 import Testing
 import Transport
-
-/// Runs `body` with a deadline so a hang fails the test instead of stalling the suite.
-func withDeadline<T: Sendable>(
-    seconds: Double = 5, _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            return nil
-        }
-        guard let first = try await group.next(), let value = first else {
-            group.cancelAll()
-            throw StreamsError.internalError("deadline of \(seconds) s passed")
-        }
-        group.cancelAll()
-        return value
-    }
-}
 
 let hello = Array(#""hello""#.utf8)
 

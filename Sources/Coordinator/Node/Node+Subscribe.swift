@@ -59,7 +59,7 @@ extension Node {
     }
 
     /// streamkit's clamp: ≤ 0 → none; otherwise [1, 300] seconds.
-    func heartbeatPeriodSeconds(_ requested: Int64) -> Int64 {
+    public func heartbeatPeriodSeconds(_ requested: Int64) -> Int64 {
         requested <= 0 ? 0 : min(max(requested, configuration.limits.minHeartbeatSeconds), configuration.limits.maxHeartbeatSeconds)
     }
 }
