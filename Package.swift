@@ -33,6 +33,6 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CoordTestKit"]),
         .testTarget(
             name: "CoordinatorTests",
-            dependencies: ["Coordinator", "CoordClient", "Transport", "StreamCore", "CoordTestKit"]),
+            dependencies: ["Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "CoordTestKit"]),
     ]
 )

@@ -31,7 +31,7 @@ enum Samples {
         inventory,
         Presence(workerID: worker, heartbeat: false, timestamp: 1_767_225_630_001),
         WorkerInventoryNotification(storeID: store, inventory: inventory),
-        WorkerInventoryDelta(revision: 8, joined: [info], left: [store], updated: [], timestamp: 5),
+        WorkerInventoryDelta(revision: 8, joined: [info], left: [store], updated: []),
         LeaseList(prefix: "part-", limit: 10),
     ]
 }

@@ -10,6 +10,8 @@ public final class Node: Sendable {
     public let store: any StreamStore
     let configuration: NodeConfiguration
     let segmentSubscriptions: SegmentSubscriptionHub
+    let inventory: InventoryService
+    private let sweeper: Task<Void, Never>
     private let streams = Mutex<[ObjectIdentifier: any BidiStream]>([:])
     private let closing = Atomic<Bool>(false)
 
@@ -18,6 +20,10 @@ public final class Node: Sendable {
         self.store = store
         self.configuration = configuration
         segmentSubscriptions = SegmentSubscriptionHub(limits: configuration.limits)
+        let inventory = InventoryService(limits: configuration.inventory, wallClock: configuration.wallClock,
+                                         monotonicClock: configuration.monotonicClock)
+        self.inventory = inventory
+        sweeper = Task { await inventory.runSweeper() }
     }
 
     /// Serves one stream to its end: reads the enveloped request, runs the operation, and ends the
@@ -56,6 +62,7 @@ public final class Node: Sendable {
         case let r as GetSegments: try await sendNames(store.segments(space: r.space), on: stream)
         case is GetStatus: try await stream.send(status())
         case let r as SubscribeToSegmentStatus: try await subscribe(r, on: stream)
+        case let r as SubscribeWorkers: try await subscribeWorkers(r, on: stream)
         default:
             // Registered types that do not open a stream (streamkit's text names the Go type).
             throw .invalidRequest("invalid request msg type: *api.\(type(of: request))")
@@ -76,10 +83,11 @@ public final class Node: Sendable {
     /// What GetStatus answers.
     func status() -> StoreStatus {
         let stats = store.stats()
+        let presence = inventory.counts
         return StoreStatus(
             storeID: storeID, storage: store.storageKind, spaces: UInt64(stats.spaces), segments: UInt64(stats.segments),
-            entries: UInt64(stats.entries), payloadBytes: UInt64(stats.payloadBytes), workers: 0, observers: 0,
-            leases: 0, inventoryRevision: 0)
+            entries: UInt64(stats.entries), payloadBytes: UInt64(stats.payloadBytes), workers: UInt64(presence.workers),
+            observers: UInt64(presence.observers), leases: 0, inventoryRevision: presence.revision)
     }
 
     /// Open streams (for metrics and tests).
@@ -91,6 +99,8 @@ public final class Node: Sendable {
         let open = streams.withLock { Array($0.values) }
         for stream in open { stream.close(error: .shuttingDown) }
         segmentSubscriptions.closeAll()
+        inventory.closeAll()
+        sweeper.cancel()
         await store.close()
     }
 }

@@ -17,6 +17,8 @@ public struct CoordinatorLimits: Sendable {
 public struct NodeConfiguration: Sendable {
     /// Core limits.
     public var limits = CoordinatorLimits()
+    /// Worker inventory limits, including the presence TTL floor (a daemon setting).
+    public var inventory = InventoryServiceLimits()
     /// Server timestamps (inventory, statuses).
     public var wallClock: any WallClock = SystemWallClock()
     /// Deadlines (presence TTL, leases).

@@ -187,16 +187,13 @@ public struct WorkerInventoryDelta: EnvelopedMessage, Equatable {
     public var left: [WireUUID]
     /// Workers whose entry changed (re-registered by a new stream).
     public var updated: [WorkerInfo]
-    /// Server wall-clock time of the change, Unix ms.
-    public var timestamp: Int64
 
     /// Creates a delta.
-    public init(revision: UInt64, joined: [WorkerInfo], left: [WireUUID], updated: [WorkerInfo], timestamp: Int64) {
+    public init(revision: UInt64, joined: [WorkerInfo], left: [WireUUID], updated: [WorkerInfo]) {
         self.revision = revision
         self.joined = joined
         self.left = left
         self.updated = updated
-        self.timestamp = timestamp
     }
 
     public init(fields: JSONFields) throws(StreamsError) {
@@ -207,7 +204,6 @@ public struct WorkerInventoryDelta: EnvelopedMessage, Equatable {
             return id
         }
         updated = try fields.array("updated").map { v throws(StreamsError) in try WorkerInfo(fields: JSONFields(v)) }
-        timestamp = try fields.int64("timestamp")
     }
 
     public func write(to w: inout JSONWriter) {
@@ -225,7 +221,6 @@ public struct WorkerInventoryDelta: EnvelopedMessage, Equatable {
         w.beginArray()
         for worker in updated { worker.write(to: &w) }
         w.endArray()
-        w.key("timestamp"); w.int(timestamp)
         w.endObject()
     }
 }

@@ -1,0 +1,242 @@
+import Inventory
+import StreamCore
+import Synchronization
+import Transport
+
+/// Named limits of the inventory shell beyond the engine's own.
+public struct InventoryServiceLimits: Sendable {
+    /// The engine's limits (TTL floor, workers, metadata, history, backlog).
+    public var engine = InventoryLimits()
+    /// Open SubscribeWorkers streams (workers and observers) per store.
+    public var maxSubscribers = 100_000
+
+    /// The default limits.
+    public init() {}
+}
+
+/// One SubscribeWorkers stream as the shell tracks it.
+final class InventorySubscriber: Sendable {
+    let id: StreamID
+    /// The worker this stream registered, or nil for an observer.
+    let workerID: WireUUID?
+    let stream: any BidiStream
+    /// Signalled when its mailbox has something or a heartbeat is due.
+    let wakeup = Wakeup()
+    let heartbeatDue = Atomic<Bool>(false)
+
+    init(id: StreamID, workerID: WireUUID?, stream: any BidiStream) {
+        self.id = id
+        self.workerID = workerID
+        self.stream = stream
+    }
+}
+
+/// The shell around the pure ``WorkerRegistry`` for one store (streamkit v1 §4.3, corrected): it feeds
+/// registrations, renewals, stream ends and sweeps to the engine, encodes each new revision ONCE (a
+/// snapshot and a delta), and offers those shared bytes to every subscriber's latest-wins mailbox.
+final class InventoryService: Sendable {
+    private struct State {
+        var registry: WorkerRegistry
+        var mailboxes: [StreamID: SubscriberMailbox<[UInt8]>] = [:]
+        var subscribers: [StreamID: InventorySubscriber] = [:]
+        var nextStreamID: UInt64 = 0
+        var closed = false
+    }
+
+    let limits: InventoryServiceLimits
+    private let state: Mutex<State>
+    private let wallClock: any WallClock
+    private let monotonicClock: any MonotonicClock
+    private let sweeperWakeup = Wakeup()
+    /// Called with each worker whose presence ended (stream closed, replaced, evicted), outside the lock.
+    private let presenceEnded: @Sendable (WireUUID) -> Void
+
+    init(limits: InventoryServiceLimits, wallClock: any WallClock, monotonicClock: any MonotonicClock,
+         presenceEnded: @escaping @Sendable (WireUUID) -> Void = { _ in }) {
+        self.limits = limits
+        self.wallClock = wallClock
+        self.monotonicClock = monotonicClock
+        self.presenceEnded = presenceEnded
+        state = Mutex(State(registry: WorkerRegistry(limits: limits.engine)))
+    }
+
+    var now: InventoryInstant {
+        InventoryInstant(monotonicMs: monotonicClock.nowMs(), wallMs: wallClock.nowMs())
+    }
+
+    // MARK: Streams
+
+    /// Adds a stream: registers its worker (one change, fanned out to everyone, the new stream included)
+    /// or seeds an observer with the current snapshot — or, for a delta subscriber resuming from a
+    /// retained revision, with just the deltas after it.
+    func open(_ request: SubscribeWorkers, stream: any BidiStream) throws(StreamsError) -> InventorySubscriber {
+        let mode: SubscriberMailbox<[UInt8]>.Mode = request.deltas
+            ? .deltas(maxBacklog: limits.engine.maxSubscriberBacklog) : .snapshots
+        let heartbeatMs = InventoryLimits.heartbeatPeriodMs(
+            intervalSeconds: request.heartbeatIntervalSeconds, intervalMs: request.heartbeatIntervalMs)
+        let now = self.now
+        let (subscriber, wake, replaced) = try state.withLock { s throws(StreamsError) in
+            guard !s.closed else { throw StreamsError.shuttingDown }
+            guard s.subscribers.count < limits.maxSubscribers else {
+                throw StreamsError.limitExceeded("too many worker inventory subscribers (limit \(limits.maxSubscribers))")
+            }
+            s.nextStreamID += 1
+            let subscriber = InventorySubscriber(id: StreamID(s.nextStreamID), workerID: request.workerID, stream: stream)
+            var mailbox = SubscriberMailbox<[UInt8]>(mode: mode)
+            var wake: [InventorySubscriber] = [subscriber]
+            var replaced: InventorySubscriber?
+            if let workerID = request.workerID {
+                let renewMs = InventoryLimits.renewIntervalMs(heartbeatPeriodMs: heartbeatMs)
+                switch s.registry.register(id: WorkerID(workerID), metadata: request.metadata ?? [:],
+                                           renewIntervalMs: renewMs, stream: subscriber.id, now: now) {
+                case .rejected(let rejection):
+                    throw StreamsError.limitExceeded(rejection.message)
+                case .accepted(let change, let prior):
+                    let payloads = Self.encode(change)
+                    wake += Self.fanOut(payloads, revision: change.snapshot.revision, to: &s)
+                    mailbox.seed(revision: change.snapshot.revision, snapshot: payloads.snapshot)
+                    replaced = prior.flatMap { s.subscribers[$0] }
+                }
+            } else if request.deltas, let since = request.sinceRevision,
+                      let deltas = s.registry.deltas(since: since) {
+                mailbox.seed(since: since, deltas: deltas.map { ($0.revision, Self.encode($0)) })
+            } else {
+                mailbox.seed(revision: s.registry.current.revision, snapshot: Self.encode(s.registry.current))
+            }
+            s.mailboxes[subscriber.id] = mailbox
+            s.subscribers[subscriber.id] = subscriber
+            return (subscriber, wake, replaced)
+        }
+        if let replaced {
+            replaced.stream.close(error: .workerReplaced)
+            if let id = replaced.workerID { presenceEnded(id) }
+        }
+        for subscriber in wake { subscriber.wakeup.signal() }
+        sweeperWakeup.signal()
+        return subscriber
+    }
+
+    /// The next message due on a subscriber's stream.
+    func next(for subscriber: InventorySubscriber) -> [UInt8]? {
+        state.withLock { s in s.mailboxes[subscriber.id]?.next()?.payload }
+    }
+
+    /// A worker's renewal: the server's clock sets `last_seen_at` and the deadline; no fan-out.
+    func renew(_ subscriber: InventorySubscriber) -> RenewResult {
+        guard let workerID = subscriber.workerID else { return .notOwner }
+        let now = self.now
+        return state.withLock { s in s.registry.renew(id: WorkerID(workerID), stream: subscriber.id, now: now) }
+    }
+
+    /// Removes an ended stream; if it still owned its worker, that is one change fanned out to the rest.
+    func close(_ subscriber: InventorySubscriber) {
+        let now = self.now
+        let (wake, ended) = state.withLock { s -> ([InventorySubscriber], Bool) in
+            s.mailboxes[subscriber.id] = nil
+            s.subscribers[subscriber.id] = nil
+            guard let change = s.registry.streamEnded(subscriber.id, now: now) else { return ([], false) }
+            return (Self.fanOut(Self.encode(change), revision: change.snapshot.revision, to: &s), true)
+        }
+        for other in wake { other.wakeup.signal() }
+        if ended, let id = subscriber.workerID { presenceEnded(id) }
+    }
+
+    /// Evicts every worker past its TTL in one change, and ends their streams with
+    /// `worker presence expired` so the workers learn it (streamkit evicts silently).
+    /// Returns the next deadline (monotonic ms).
+    @discardableResult
+    func sweep() -> Int64? {
+        let now = self.now
+        let (wake, evicted, next) = state.withLock { s -> ([InventorySubscriber], [InventorySubscriber], Int64?) in
+            let result = s.registry.sweep(now: now)
+            guard let change = result.change else { return ([], [], result.nextDeadlineMs) }
+            let wake = Self.fanOut(Self.encode(change), revision: change.snapshot.revision, to: &s)
+            return (wake, result.evicted.compactMap { s.subscribers[$0.stream] }, result.nextDeadlineMs)
+        }
+        for subscriber in wake { subscriber.wakeup.signal() }
+        for subscriber in evicted {
+            subscriber.stream.close(error: .presenceExpired)
+            if let id = subscriber.workerID { presenceEnded(id) }
+        }
+        return next
+    }
+
+    /// Sweeps whenever the earliest deadline passes, and at least every `sweepIntervalMs`; a registration
+    /// that brings an earlier deadline wakes it. Runs until cancelled.
+    func runSweeper() async {
+        while !Task.isCancelled {
+            let next = sweep()
+            let nowMs = monotonicClock.nowMs()
+            let interval = limits.engine.sweepIntervalMs
+            let delay = next.map { min(max($0 - nowMs, 1), interval) } ?? interval
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await Task.sleep(for: .milliseconds(delay)) }
+                group.addTask { await self.sweeperWakeup.wait() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Ends every stream and refuses new ones.
+    func closeAll() {
+        let all = state.withLock { s -> [InventorySubscriber] in
+            s.closed = true
+            return Array(s.subscribers.values)
+        }
+        for subscriber in all { subscriber.stream.close(error: .shuttingDown) }
+        sweeperWakeup.signal()
+    }
+
+    /// Counts for GetStatus and metrics: workers, observers, revision.
+    var counts: (workers: Int, observers: Int, revision: UInt64) {
+        state.withLock { s in
+            (s.registry.count, s.subscribers.values.filter { $0.workerID == nil }.count, s.registry.current.revision)
+        }
+    }
+
+    /// The current snapshot.
+    var current: InventorySnapshot { state.withLock { $0.registry.current } }
+
+    // MARK: Encoding and fan-out
+
+    private static func fanOut(_ payloads: (snapshot: [UInt8], delta: [UInt8]), revision: UInt64, to s: inout State)
+        -> [InventorySubscriber]
+    {
+        var wake: [InventorySubscriber] = []
+        wake.reserveCapacity(s.mailboxes.count)
+        for id in s.mailboxes.keys {
+            s.mailboxes[id]?.offer(revision: revision, snapshot: payloads.snapshot, delta: payloads.delta)
+            if let subscriber = s.subscribers[id] { wake.append(subscriber) }
+        }
+        return wake
+    }
+
+    private static func encode(_ change: InventoryChange) -> (snapshot: [UInt8], delta: [UInt8]) {
+        (encode(change.snapshot), encode(change.delta))
+    }
+
+    static func encode(_ snapshot: InventorySnapshot) -> [UInt8] {
+        WorkerInventory(workers: snapshot.workers.map(info), timestamp: snapshot.timestampMs,
+                        revision: snapshot.revision).enveloped()
+    }
+
+    static func encode(_ delta: InventoryDelta) -> [UInt8] {
+        WorkerInventoryDelta(revision: delta.revision, joined: delta.joined.map(info), left: delta.left.map(WireUUID.init),
+                             updated: delta.updated.map(info)).enveloped()
+    }
+
+    private static func info(_ entry: WorkerEntry) -> WorkerInfo {
+        WorkerInfo(workerID: WireUUID(entry.id), metadata: entry.metadata, lastSeenAt: entry.lastSeenAtMs)
+    }
+}
+
+extension WorkerID {
+    /// The engine's id for a wire UUID (the same 16 bytes).
+    init(_ uuid: WireUUID) { self.init(high: uuid.high, low: uuid.low) }
+}
+
+extension WireUUID {
+    /// The wire UUID of an engine id (the same 16 bytes).
+    init(_ id: WorkerID) { self.init(high: id.high, low: id.low) }
+}
