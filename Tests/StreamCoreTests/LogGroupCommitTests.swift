@@ -30,6 +30,7 @@ struct LogGroupCommitTests {
             #expect(metrics.syncs == metrics.batches)
             // Group commit: with eight appenders waiting on each flush, a flush carries several appends.
             #expect(metrics.syncs * 2 <= total, "\(metrics.syncs) fdatasync calls for \(total) appends")
+            print("log group commit: \(total) appends in \(metrics.syncs) fdatasync calls")
             for appender in 0..<appenders {
                 let mine = try #require(positions[appender])
                 #expect(mine == mine.sorted(), "appender \(appender) out of order")

@@ -97,6 +97,7 @@ public final class DurableLog: Sendable {
         positions.reserveCapacity(records.count)
         var offset = 0
         frames.withUnsafeBytes { raw in
+            // `frames` holds at least one frame (records is not empty), so it has an address.
             while offset < raw.count {
                 positions.append(LogPosition(file: placement.file, offset: placement.offset + UInt64(offset)))
                 offset += LogFormat.frameHeaderSize + LogFormat.payloadLength(raw.baseAddress! + offset)
@@ -122,6 +123,7 @@ public final class DurableLog: Sendable {
         } catch {
             throw LogErrors.io("reading \(position)", error)
         }
+        // readFrame returns at least a frame header (checked above to fit), so the bytes have an address.
         let length = frame.withUnsafeBytes { LogFormat.payloadLength($0.baseAddress!) }
         guard frame.count == LogFormat.frameHeaderSize + length else {
             throw LogErrors.corrupt(name, position.offset, "record length \(length) runs past the committed data")

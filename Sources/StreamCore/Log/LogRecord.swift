@@ -27,10 +27,12 @@ public struct LogPosition: Hashable, Comparable, Sendable, CustomStringConvertib
         self.offset = offset
     }
 
+    /// Log order: by file, then by offset within the file.
     public static func < (lhs: LogPosition, rhs: LogPosition) -> Bool {
         (lhs.file, lhs.offset) < (rhs.file, rhs.offset)
     }
 
+    /// `00000001.log@16`.
     public var description: String { "\(LogFormat.fileName(file))@\(offset)" }
 }
 
