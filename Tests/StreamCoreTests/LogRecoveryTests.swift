@@ -92,6 +92,22 @@ struct LogRecoveryTests {
         }
     }
 
+    @Test func committedDataFoundBeyondAReadChunkAfterTheDamage() async throws {
+        try await LogTests.withScratchDirectory { dir in
+            let large = LogFileScanner.readChunkBytes + 1000
+            let positions = try await Self.build(dir, [[LogTests.record(1)], [LogTests.record(2, size: large)]])
+            let damaged = positions[1][0].offset
+            // Damage the large record's length: its frame boundaries are lost, and the search for a
+            // commit frame must cross a read-chunk boundary to find the batch's own commit frame.
+            try LogTests.flipByte(at: Int(damaged) + 2, in: LogTests.filePath(dir, 1))
+            try FileManager.default.removeItem(atPath: dir + "/" + LogFormat.cleanMarkerName)
+            let error = #expect(throws: StreamsError.self) { try LogTests.open(dir) }
+            let commit = damaged + UInt64(LogFormat.frameHeaderSize + large)
+            #expect(error?.message.contains("offset \(damaged)") == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("committed data follows at offset \(commit)") == true, "\(error?.message ?? "")")
+        }
+    }
+
     @Test func damageInAnEarlierFileStopsTheOpen() async throws {
         try await LogTests.withScratchDirectory { dir in
             let limits = DurableLogLimits(fileRollBytes: 256)
