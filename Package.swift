@@ -27,7 +27,9 @@ let package = Package(
 
         // Test support: manual clock, temp directories, fixtures.
         .target(name: "CoordTestKit", dependencies: ["StreamCore"], path: "Tests/CoordTestKit"),
-        .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "CoordTestKit"]),
+        .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "CoordTestKit", "LogCrashChild"]),
+        // Child process the log crash test kills with SIGKILL mid-append.
+        .executableTarget(name: "LogCrashChild", dependencies: ["StreamCore"], path: "Tests/LogCrashChild"),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "LeaseEngineTests", dependencies: ["LeaseEngine"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CoordTestKit"]),

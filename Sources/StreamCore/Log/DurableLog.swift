@@ -1,0 +1,171 @@
+import Foundation
+import Synchronization
+
+/// An append-only, checksummed, crash-safe log of opaque records in a directory of files.
+///
+/// Appends are grouped: all records of one ``append(_:)`` call survive a crash together or not at
+/// all, and a call returns only once its records are on stable storage (after `fdatasync`). One
+/// writer thread batches whatever is waiting into one write and one flush (group commit). Reads use
+/// `pread` on committed data and never wait for the writer. See `docs/storage.md` for the format.
+public final class DurableLog: Sendable {
+    /// What opening found and repaired.
+    public let recoveryReport: LogRecoveryReport
+    /// The limits the log was opened with.
+    public let limits: DurableLogLimits
+    /// The directory holding the log files.
+    public let directory: String
+
+    let queue: LogQueue
+    let files: LogFileTable
+    let faults: LogFaultInjector
+    let counters: LogCounters
+    private let writerExited: DispatchSemaphore
+    private let closed = Mutex(false)
+
+    /// Opens (creating if needed) the log in `directory`, verifies every record and replays the
+    /// committed ones in log order.
+    ///
+    /// `replay` gets each record's position, kind and payload; the payload pointer is valid only
+    /// during the call. A torn tail left by a crash is cut off and described in ``recoveryReport``;
+    /// other damage throws a ``StreamsError`` naming the file and offset. Errors `replay` throws
+    /// stop the open and are rethrown unchanged.
+    public static func open(
+        directory: String, limits: DurableLogLimits = .init(),
+        replay: (LogPosition, UInt8, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> DurableLog {
+        precondition(limits.maxRecordPayloadBytes > 0 && limits.maxRecordPayloadBytes <= Int(UInt32.max) / 2,
+                     "DurableLogLimits.maxRecordPayloadBytes out of range: \(limits.maxRecordPayloadBytes)")
+        precondition(limits.maxBatchBytes >= limits.maxRecordPayloadBytes + LogFormat.frameHeaderSize,
+                     "DurableLogLimits.maxBatchBytes must hold one record of maxRecordPayloadBytes")
+        precondition(limits.fileRollBytes > LogFormat.fileHeaderSize && limits.maxPendingAppends > 0,
+                     "DurableLogLimits: fileRollBytes and maxPendingAppends must be positive")
+        let files = LogFileTable()
+        let recovered = try LogRecovery.recover(directory: directory, files: files, replay: replay)
+        return DurableLog(directory: directory, limits: limits, files: files, recovered: recovered)
+    }
+
+    private init(directory: String, limits: DurableLogLimits, files: LogFileTable, recovered: RecoveredLog) {
+        self.directory = directory
+        self.limits = limits
+        self.files = files
+        self.recoveryReport = recovered.report
+        queue = LogQueue(maxPending: limits.maxPendingAppends)
+        faults = LogFaultInjector()
+        counters = LogCounters()
+        let writer = LogWriter(
+            directory: directory, limits: limits, queue: queue, files: files, faults: faults, counters: counters,
+            file: recovered.lastFile, fd: recovered.lastFD, size: recovered.lastSize, nextBatch: recovered.nextBatch)
+        writerExited = writer.exited
+        writer.start()
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Appends `records` as one atomic group and returns their positions once they are durable.
+    ///
+    /// Fails at once, without writing, if a payload exceeds `maxRecordPayloadBytes` or the group
+    /// `maxBatchBytes` (permanent `limit_exceeded`), if `maxPendingAppends` calls are already waiting,
+    /// or if the log is closed or read-only after a failed flush (transient). A failed write fails the
+    /// whole group (transient `storage_error`); none of its records is then in the log. Cancelling the
+    /// calling task does not withdraw a group already queued.
+    public func append(_ records: [LogRecord]) async throws(StreamsError) -> [LogPosition] {
+        if records.isEmpty { return [] }
+        var frames: [UInt8] = []
+        frames.reserveCapacity(records.reduce(0) { $0 + LogFormat.frameHeaderSize + $1.payload.count })
+        for record in records {
+            guard record.payload.count <= limits.maxRecordPayloadBytes else {
+                throw .limitExceeded(
+                    "log record payload of \(record.payload.count) bytes exceeds maxRecordPayloadBytes (\(limits.maxRecordPayloadBytes))")
+            }
+            record.payload.withUnsafeBytes { LogFormat.appendFrame(kind: record.kind, flags: 0, payload: $0, to: &frames) }
+        }
+        guard frames.count <= limits.maxBatchBytes else {
+            throw .limitExceeded(
+                "log append of \(frames.count) bytes (\(records.count) records) exceeds maxBatchBytes (\(limits.maxBatchBytes))")
+        }
+        let group = frames
+        let outcome = await withCheckedContinuation { (waiter: LogQueue.Waiter) in
+            if let rejection = queue.enqueue(.init(frames: group, recordCount: records.count, waiter: waiter)) {
+                waiter.resume(returning: .failure(rejection))
+            }
+        }
+        let placement = try outcome.get()
+        // The group's frames lie back to back from its placement: walk their lengths for the positions.
+        var positions: [LogPosition] = []
+        positions.reserveCapacity(records.count)
+        var offset = 0
+        frames.withUnsafeBytes { raw in
+            // `frames` holds at least one frame (records is not empty), so it has an address.
+            while offset < raw.count {
+                positions.append(LogPosition(file: placement.file, offset: placement.offset + UInt64(offset)))
+                offset += LogFormat.frameHeaderSize + LogFormat.payloadLength(raw.baseAddress! + offset)
+            }
+        }
+        return positions
+    }
+
+    /// Reads back the record at `position` (as returned by ``append(_:)`` or passed to `replay`).
+    ///
+    /// Only committed data is read, with `pread`; the writer is never waited for. Throws a storage
+    /// error if no intact record starts there. Works after ``close()`` and after a failed flush.
+    public func read(at position: LogPosition) throws(StreamsError) -> LogRecord {
+        let name = LogFormat.fileName(position.file)
+        guard let entry = files.entry(position.file) else { throw .storage("log has no file \(name)") }
+        let header = UInt64(LogFormat.frameHeaderSize)
+        guard position.offset >= UInt64(LogFormat.fileHeaderSize), position.offset + header <= entry.committedSize else {
+            throw .storage("no committed log record at \(position)")
+        }
+        let frame: [UInt8]
+        do throws(IOError) {
+            frame = try Self.readFrame(fd: entry.fd, at: position.offset, committedSize: entry.committedSize)
+        } catch {
+            throw LogErrors.io("reading \(position)", error)
+        }
+        // readFrame returns at least a frame header (checked above to fit), so the bytes have an address.
+        let length = frame.withUnsafeBytes { LogFormat.payloadLength($0.baseAddress!) }
+        guard frame.count == LogFormat.frameHeaderSize + length else {
+            throw LogErrors.corrupt(name, position.offset, "record length \(length) runs past the committed data")
+        }
+        let intact = frame.withUnsafeBytes { LogFormat.isIntact($0) } && frame[9] == 0
+        guard intact else { throw LogErrors.corrupt(name, position.offset, "no intact record starts here") }
+        return LogRecord(kind: frame[8], payload: Array(frame[LogFormat.frameHeaderSize...]))
+    }
+
+    /// The frame at `offset` as its header's length declares it, cut short at `committedSize`.
+    /// One pread usually covers the whole record; a second fetches the rest of a large one.
+    private static func readFrame(fd: Int32, at offset: UInt64, committedSize: UInt64) throws(IOError) -> [UInt8] {
+        let available = committedSize - offset
+        var frame = [UInt8](repeating: 0, count: Int(min(available, 4096)))
+        let got = try LogFileIO.readFully(fd, into: &frame, at: offset)
+        guard got == frame.count else { throw IOError(errno: EIO, call: "pread") }
+        // At least a frame header was read: the caller checked that one fits below committedSize.
+        let total = frame.withUnsafeBytes { LogFormat.payloadLength($0.baseAddress!) } + LogFormat.frameHeaderSize
+        let wanted = Int(min(UInt64(total), available))
+        if wanted < frame.count {
+            frame.removeLast(frame.count - wanted)
+        } else if wanted > frame.count {
+            let have = frame.count
+            frame.append(contentsOf: repeatElement(0, count: wanted - have))
+            let rest = try LogFileIO.readFully(fd, into: &frame, from: have, at: offset + UInt64(have))
+            guard rest == wanted - have else { throw IOError(errno: EIO, call: "pread") }
+        }
+        return frame
+    }
+
+    /// Waits for every queued append to be written, stops the writer and records a clean shutdown.
+    /// Later appends fail; reads keep working. Blocks the calling thread until the writer is done.
+    public func close() {
+        let first = closed.withLock { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        _ = queue.beginClosing()
+        writerExited.wait()
+    }
+
+    /// Counters of the work done since the log was opened.
+    public var metrics: DurableLogMetrics { counters.snapshot }
+}

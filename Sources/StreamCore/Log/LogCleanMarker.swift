@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The record of a clean shutdown: which file was last and exactly how long it was.
+///
+/// `close()` writes it after the last batch is durable; `open` reads it and removes it before any
+/// append. When it matches the files, the log was not interrupted, so a torn tail cannot be the
+/// result of a crash: recovery then reports damage at the tail as an error instead of cutting it off.
+struct LogCleanMarker: Hashable {
+    /// The last file's number.
+    var file: UInt32
+    /// The last file's size at shutdown.
+    var size: UInt64
+    /// The batch number the next write would have used.
+    var nextBatch: UInt64
+
+    static let magic: [UInt8] = Array("coordcln".utf8)
+    /// magic (8) + file (4) + size (8) + next batch (8) + CRC-32C of the preceding bytes (4).
+    static let encodedSize = 32
+
+    var encoded: [UInt8] {
+        var bytes = Self.magic
+        LogFormat.appendLE(file, to: &bytes)
+        LogFormat.appendLE(size, to: &bytes)
+        LogFormat.appendLE(nextBatch, to: &bytes)
+        LogFormat.appendLE(CRC32C.checksum(bytes), to: &bytes)
+        return bytes
+    }
+
+    /// Decodes a marker; nil if `bytes` are not an intact one.
+    init?(decoding bytes: [UInt8]) {
+        guard bytes.count == Self.encodedSize, Array(bytes[0..<8]) == Self.magic else { return nil }
+        let stored = bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 28, as: UInt32.self)) }
+        guard stored == CRC32C.checksum(Array(bytes[0..<28])) else { return nil }
+        (file, size, nextBatch) = bytes.withUnsafeBytes { raw in
+            (
+                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)),
+                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 12, as: UInt64.self)),
+                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 20, as: UInt64.self))
+            )
+        }
+    }
+
+    init(file: UInt32, size: UInt64, nextBatch: UInt64) {
+        self.file = file
+        self.size = size
+        self.nextBatch = nextBatch
+    }
+
+    /// Writes the marker durably: to a temporary name, flushed, then renamed into place.
+    func write(in directory: String) throws(IOError) {
+        let path = directory + "/" + LogFormat.cleanMarkerName
+        let temporary = path + ".tmp"
+        let fd = try Posix.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
+        do throws(IOError) {
+            try LogFileIO.writeAll(fd, encoded, at: 0)
+            try Posix.fdatasync(fd)
+            try Posix.close(fd)
+        } catch {
+            try? Posix.close(fd)
+            throw error
+        }
+        try Posix.rename(temporary, path)
+        try Posix.syncDirectory(directory)
+    }
+
+    /// The marker in `directory`, or nil if there is none or it is not intact.
+    static func read(in directory: String) throws(IOError) -> LogCleanMarker? {
+        let fd: Int32
+        do throws(IOError) {
+            fd = try Posix.open(directory + "/" + LogFormat.cleanMarkerName, O_RDONLY)
+        } catch where error.errno == ENOENT {
+            return nil
+        }
+        defer { try? Posix.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: encodedSize + 1)
+        let count = try LogFileIO.readFully(fd, into: &bytes, at: 0)
+        return LogCleanMarker(decoding: Array(bytes[0..<count]))
+    }
+
+    /// Removes the marker (and any temporary left by an interrupted write), durably.
+    static func remove(in directory: String) throws(IOError) {
+        let path = directory + "/" + LogFormat.cleanMarkerName
+        try Posix.unlink(path)
+        try Posix.unlink(path + ".tmp")
+        try Posix.syncDirectory(directory)
+    }
+}

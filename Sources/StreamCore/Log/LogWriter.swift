@@ -1,0 +1,187 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// The single writer: takes queued groups in order, writes each batch with one `pwrite` and one
+/// `fdatasync`, then resumes the batch's callers.
+///
+/// It runs on a dedicated thread rather than in the Swift concurrency pool because `fdatasync`
+/// blocks for as long as the disk takes, and a blocked pool thread stalls unrelated tasks (the pool
+/// has one thread per core).
+final class LogWriter: @unchecked Sendable {
+    // @unchecked: everything below `var` is confined to the writer thread. The object is built on the
+    // opening thread, handed to the writer thread by `start()` before that thread runs, and touched by
+    // no other thread afterwards; the shared parts (`queue`, `files`, `faults`, `counters`) are Sendable.
+    let directory: String
+    let limits: DurableLogLimits
+    let queue: LogQueue
+    let files: LogFileTable
+    let faults: LogFaultInjector
+    let counters: LogCounters
+    let exited = DispatchSemaphore(value: 0)
+
+    private var fd: Int32
+    private var fileNumber: UInt32
+    /// Committed (durable) end of the current file: every batch is written here.
+    private var fileSize: UInt64
+    private var nextBatch: UInt64
+    /// Reused for every batch so steady-state writing does not allocate.
+    private var buffer: [UInt8] = []
+
+    init(
+        directory: String, limits: DurableLogLimits, queue: LogQueue, files: LogFileTable,
+        faults: LogFaultInjector, counters: LogCounters, file: UInt32, fd: Int32, size: UInt64, nextBatch: UInt64
+    ) {
+        self.directory = directory
+        self.limits = limits
+        self.queue = queue
+        self.files = files
+        self.faults = faults
+        self.counters = counters
+        self.fileNumber = file
+        self.fd = fd
+        self.fileSize = size
+        self.nextBatch = nextBatch
+    }
+
+    /// Starts the writer thread.
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "coordd-log-writer"
+        thread.start()
+    }
+
+    private func run() {
+        while true {
+            faults.passGate()
+            switch queue.nextStep(budget: batchBudget) {
+            case .sleep:
+                queue.wakeup.wait()
+            case .write(let groups):
+                write(groups)
+            case .fail(let groups, let error):
+                for group in groups { group.waiter.resume(returning: .failure(error)) }
+            case .exit:
+                if queue.failure == nil {
+                    try? LogCleanMarker(file: fileNumber, size: fileSize, nextBatch: nextBatch).write(in: directory)
+                }
+                exited.signal()
+                return
+            }
+        }
+    }
+
+    private var fileHasRecords: Bool { fileSize > UInt64(LogFormat.fileHeaderSize) }
+
+    /// The byte budget of a batch whose first group is `first` bytes: up to what the current file has
+    /// room for (or a fresh file, if `first` does not fit), never more than `maxBatchBytes`, and never
+    /// less than `first` itself, which always goes.
+    private func batchBudget(first: Int) -> Int {
+        let room = limits.fileRollBytes - Int(fileSize) - LogFormat.commitFrameSize
+        let available = fileHasRecords && first > room
+            ? limits.fileRollBytes - LogFormat.fileHeaderSize - LogFormat.commitFrameSize
+            : room
+        return max(first, min(limits.maxBatchBytes, available))
+    }
+
+    private func write(_ groups: [Group]) {
+        var total = 0
+        var records = 0
+        for group in groups {
+            total += group.frames.count
+            records += group.recordCount
+        }
+        if fileHasRecords, Int(fileSize) + total + LogFormat.commitFrameSize > limits.fileRollBytes {
+            do throws(StreamsError) {
+                try roll()
+            } catch {
+                return fail(groups, error)
+            }
+        }
+
+        buffer.removeAll(keepingCapacity: true)
+        var placements: [UInt64] = []
+        placements.reserveCapacity(groups.count)
+        for group in groups {
+            placements.append(fileSize + UInt64(buffer.count))
+            buffer.append(contentsOf: group.frames)
+        }
+        LogFormat.appendCommitFrame(batch: nextBatch, recordCount: UInt32(records), to: &buffer)
+
+        let path = directory + "/" + LogFormat.fileName(fileNumber)
+        do throws(IOError) {
+            try writeBuffer()
+        } catch {
+            // Nothing of this batch was acknowledged: cut the file back to its committed end so the
+            // next batch lands there and no half batch sits between committed ones.
+            let failure = LogErrors.io("log write to \(path)", error)
+            do throws(IOError) {
+                try Posix.ftruncate(fd, Int64(fileSize))
+            } catch {
+                queue.fail(with: .storage("\(failure.message); cutting the file back failed too: \(error)"))
+            }
+            return fail(groups, failure)
+        }
+        do throws(IOError) {
+            try sync(fd)
+        } catch {
+            // After a failed fdatasync, Linux may already have dropped the dirty pages it could not
+            // write and marked them clean, so a retry can "succeed" without the data ever reaching the
+            // disk (the error is reported once). What is durable is no longer known here; only a
+            // reopen, which reads back what the file really holds, can say. So no further writes.
+            let failure = LogErrors.io("flushing \(path)", error)
+            queue.fail(with: .storage("log is read-only after a failed flush: \(failure.message)"))
+            return fail(groups, failure)
+        }
+
+        fileSize += UInt64(buffer.count)
+        nextBatch += 1
+        files.setCommitted(fileNumber, size: fileSize)
+        counters.batches.add(1, ordering: .relaxed)
+        counters.appends.add(groups.count, ordering: .relaxed)
+        counters.records.add(records, ordering: .relaxed)
+        counters.bytesWritten.add(buffer.count, ordering: .relaxed)
+        for (group, offset) in zip(groups, placements) {
+            group.waiter.resume(returning: .success((fileNumber, offset)))
+        }
+    }
+
+    private typealias Group = LogQueue.Group
+
+    private func fail(_ groups: [Group], _ error: StreamsError) {
+        for group in groups { group.waiter.resume(returning: .failure(error)) }
+    }
+
+    /// One `pwrite` of the whole batch at the committed end. An injected fault writes half first.
+    private func writeBuffer() throws(IOError) {
+        if let errno = faults.take(.write) {
+            try LogFileIO.writeAll(fd, buffer, 0..<(buffer.count / 2), at: fileSize)
+            throw IOError(errno: errno, call: "pwrite")
+        }
+        try LogFileIO.writeAll(fd, buffer, at: fileSize)
+    }
+
+    private func sync(_ fd: Int32) throws(IOError) {
+        counters.syncs.add(1, ordering: .relaxed)
+        try faults.check(.sync)
+        try Posix.fdatasync(fd)
+    }
+
+    /// Starts the next file. The current one is complete: every batch in it is committed.
+    private func roll() throws(StreamsError) {
+        let next = fileNumber + 1
+        let newFD: Int32
+        do throws(IOError) {
+            newFD = try LogFileIO.createFile(directory: directory, number: next, faults: faults)
+        } catch {
+            throw LogErrors.io("creating log file \(LogFormat.fileName(next)) in \(directory)", error)
+        }
+        counters.syncs.add(1, ordering: .relaxed)
+        counters.bytesWritten.add(LogFormat.fileHeaderSize, ordering: .relaxed)
+        files.set(next, .init(fd: newFD, committedSize: UInt64(LogFormat.fileHeaderSize)))
+        fileNumber = next
+        fd = newFD
+        fileSize = UInt64(LogFormat.fileHeaderSize)
+    }
+}

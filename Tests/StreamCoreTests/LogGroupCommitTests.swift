@@ -1,0 +1,81 @@
+import Testing
+
+@testable import StreamCore
+
+struct LogGroupCommitTests {
+    @Test func concurrentAppendsShareFlushesAndKeepEachAppendersOrder() async throws {
+        let appenders = 8
+        let appendsEach = 500
+        try await LogTests.withScratchDirectory { dir in
+            let (log, _) = try LogTests.open(dir)
+            let positions = try await withThrowingTaskGroup(of: (Int, [LogPosition]).self) { tasks in
+                for appender in 0..<appenders {
+                    tasks.addTask {
+                        var mine: [LogPosition] = []
+                        for n in 0..<appendsEach {
+                            mine += try await log.append([LogTests.record(appender * 100_000 + n)])
+                        }
+                        return (appender, mine)
+                    }
+                }
+                var all: [Int: [LogPosition]] = [:]
+                for try await (appender, mine) in tasks { all[appender] = mine }
+                return all
+            }
+            let metrics = log.metrics
+            log.close()
+
+            let total = appenders * appendsEach
+            #expect(metrics.appends == total)
+            #expect(metrics.syncs == metrics.batches)
+            // Group commit: with eight appenders waiting on each flush, a flush carries several appends.
+            #expect(metrics.syncs * 2 <= total, "\(metrics.syncs) fdatasync calls for \(total) appends")
+            print("log group commit: \(total) appends in \(metrics.syncs) fdatasync calls")
+            for appender in 0..<appenders {
+                let mine = try #require(positions[appender])
+                #expect(mine == mine.sorted(), "appender \(appender) out of order")
+            }
+
+            let replayed = try LogTests.replayAll(dir)
+            #expect(replayed.count == total)
+            var owner: [LogRecord: (appender: Int, n: Int)] = [:]
+            for appender in 0..<appenders {
+                for n in 0..<appendsEach { owner[LogTests.record(appender * 100_000 + n)] = (appender, n) }
+            }
+            var sequences = [[Int]](repeating: [], count: appenders)
+            for entry in replayed {
+                let (appender, n) = try #require(owner[entry.record])
+                sequences[appender].append(n)
+            }
+            for appender in 0..<appenders {
+                #expect(sequences[appender] == Array(0..<appendsEach), "appender \(appender): log order differs")
+            }
+        }
+    }
+
+    @Test func queueBeyondMaxPendingAppendsFailsAtOnce() async throws {
+        try await LogTests.withScratchDirectory { dir in
+            let (log, _) = try LogTests.open(dir, limits: DurableLogLimits(maxPendingAppends: 2))
+            defer { log.close() }
+            log.faults.holdWriter()
+            let waiting = Task {
+                try await withThrowingTaskGroup(of: [LogPosition].self) { tasks in
+                    for i in 0..<2 { tasks.addTask { try await log.append([LogTests.record(i)]) } }
+                    return try await tasks.reduce(into: 0) { $0 += $1.count }
+                }
+            }
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(10)
+            while log.queue.pendingCount < 2, clock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+            #expect(log.queue.pendingCount == 2)
+
+            let error = await #expect(throws: StreamsError.self) { try await log.append([LogTests.record(3)]) }
+            #expect(error?.isTransient == true)
+            #expect(error?.message.contains("maxPendingAppends") == true)
+
+            log.faults.releaseWriter()
+            #expect(try await waiting.value == 2)
+            #expect(try await log.append([LogTests.record(4)]).count == 1)
+        }
+    }
+}
