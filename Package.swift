@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
         // Test support: manual clock, temp directories, fixtures.
-        .target(name: "CoordTestKit", dependencies: ["StreamCore"], path: "Tests/CoordTestKit"),
+        .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport"], path: "Tests/CoordTestKit"),
         .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "CoordTestKit"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "LeaseEngineTests", dependencies: ["LeaseEngine"]),

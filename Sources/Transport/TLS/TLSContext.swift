@@ -76,6 +76,11 @@ public final class TLSContext: @unchecked Sendable {
             throw failure("cannot load the certificate chain from \(certificateChainFile)")
         }
         guard coordd_SSL_CTX_use_PrivateKey_PEM_file(context, privateKeyFile) == 1 else {
+            // OpenSSL already compares the key with the certificate while loading it; say so plainly.
+            let last = ERR_peek_last_error()
+            if ERR_GET_LIB(last) == ERR_LIB_X509 && ERR_GET_REASON(last) == X509_R_KEY_VALUES_MISMATCH {
+                throw failure("the private key in \(privateKeyFile) does not match the certificate in \(certificateChainFile)")
+            }
             throw failure("cannot load the private key from \(privateKeyFile)")
         }
         guard SSL_CTX_check_private_key(context) == 1 else {
