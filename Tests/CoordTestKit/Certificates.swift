@@ -126,7 +126,7 @@ public struct Certificates: Sendable {
         distinguished_name = dn
         prompt = no
         [dn]
-        CN = placeholder
+        CN = coordd test subject
         [ca_ext]
         basicConstraints = critical,CA:TRUE
         keyUsage = critical,keyCertSign,cRLSign
@@ -159,6 +159,7 @@ public enum OpenSSLTool {
         /// What it wrote to standard error.
         public var standardError: String
 
+        /// The command line, status and standard error in one line.
         public var description: String {
             "openssl \(arguments.joined(separator: " ")) exited with \(status): \(standardError)"
         }

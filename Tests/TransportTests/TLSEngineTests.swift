@@ -211,20 +211,31 @@ func payload(_ count: Int, seed: UInt8 = 7) -> [UInt8] {
         #expect(client.state == .failed(error))
     }
 
-    static let garbage: [(String, [UInt8])] = [
-        ("plain HTTP", Array("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)),
-        ("zero bytes", [UInt8](repeating: 0, count: 64)),
-        ("handshake record claiming 65535 bytes", [0x16, 0x03, 0x01, 0xFF, 0xFF] + [UInt8](repeating: 0xAB, count: 64)),
-        ("alert record with a nonsense body", [0x15, 0x03, 0x03, 0x00, 0x02, 0xFF, 0xFF]),
-        ("handshake record holding a bogus message", [0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0x00, 0x00, 0x04, 1, 2, 3, 4]),
-        ("pseudo-random bytes", payload(512, seed: 99).map { $0 ^ 0x5A }),
+    /// Bytes that are not a TLS handshake, named for the test report.
+    struct Garbage: Sendable, CustomTestStringConvertible {
+        var name: String
+        var bytes: [UInt8]
+        var testDescription: String { name }
+    }
+
+    static let garbage: [Garbage] = [
+        Garbage(name: "plain HTTP", bytes: Array("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)),
+        Garbage(name: "zero bytes", bytes: [UInt8](repeating: 0, count: 64)),
+        Garbage(
+            name: "handshake record claiming 65535 bytes",
+            bytes: [0x16, 0x03, 0x01, 0xFF, 0xFF] + [UInt8](repeating: 0xAB, count: 64)),
+        Garbage(name: "alert record with a nonsense body", bytes: [0x15, 0x03, 0x03, 0x00, 0x02, 0xFF, 0xFF]),
+        Garbage(
+            name: "handshake record holding a bogus message",
+            bytes: [0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0x00, 0x00, 0x04, 1, 2, 3, 4]),
+        Garbage(name: "pseudo-random bytes", bytes: payload(512, seed: 99).map { $0 ^ 0x5A }),
     ]
 
     @Test(arguments: garbage)
-    func garbageFedToAServerIsACleanHandshakeError(name: String, bytes: [UInt8]) throws {
+    func garbageFedToAServerIsACleanHandshakeError(garbage: Garbage) throws {
         let server = try TLSEngine.server(context: try TLSContext(.testServer()))
-        server.feedCiphertext(bytes)
-        let error = try #require(throws: TLSError.self, "\(name)") { try server.readPlaintext { _ in } }
+        server.feedCiphertext(garbage.bytes)
+        let error = try #require(throws: TLSError.self) { try server.readPlaintext { _ in } }
         #expect(error.kind == .handshake)
         #expect(error.message.hasPrefix("TLS handshake failed: error:"), "\(error.message)")
         #expect(server.state == .failed(error))

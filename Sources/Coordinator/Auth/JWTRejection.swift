@@ -45,6 +45,7 @@ public enum JWTRejection: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The reason in words, for logs and the 401 response.
     public var description: String {
         switch self {
         case .malformed(let detail): "malformed token: \(detail)"
@@ -78,5 +79,6 @@ public struct JWTConfigurationError: Error, Sendable, Hashable, CustomStringConv
         self.message = message
     }
 
+    /// The message, as logged.
     public var description: String { message }
 }

@@ -14,6 +14,15 @@ public struct JWTClaims: Sendable, Hashable {
     /// The `scopes` claim in token order: a JSON array of strings, or one comma-separated string
     /// split at commas with surrounding spaces trimmed and empty parts dropped.
     public var scopes: [String]
+
+    /// Creates claims from their parts (for callers that authenticate by other means, and tests).
+    public init(algorithm: String, subject: String?, expiresAt: Double?, notBefore: Double?, scopes: [String]) {
+        self.algorithm = algorithm
+        self.subject = subject
+        self.expiresAt = expiresAt
+        self.notBefore = notBefore
+        self.scopes = scopes
+    }
 }
 
 /// Verifies JWT bearer tokens (RFC 7519) signed with HS256, RS256 or ES256.
@@ -120,7 +129,8 @@ public struct JWTVerifier: Sendable {
         let header = try Self.jsonObject(segments[0], segment: "header")
         let alg = try checkAlgorithm(header)
 
-        guard let signature = Base64.decode(segments[2], alphabet: .url), !signature.isEmpty else {
+        guard !segments[2].isEmpty else { throw .malformed("signature segment is empty") }
+        guard let signature = Base64.decode(segments[2], alphabet: .url) else {
             throw .malformed("signature segment is not unpadded base64url")
         }
         // The signature covers the two first segments exactly as they appear in the token.

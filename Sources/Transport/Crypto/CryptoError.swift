@@ -8,10 +8,11 @@ public struct CryptoError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The message, as logged.
     public var description: String { message }
 }
 
-/// Sizes the crypto helpers bound, each with where its value comes from.
+/// Sizes the crypto functions bound, each with where its value comes from.
 public enum CryptoLimits {
     /// Largest secret or PEM key file read. An HMAC secret or a public key is at most a few KiB
     /// (an RSA-16384 public key in PEM is about 3 KiB); 64 KiB refuses a wrong path such as a log file.

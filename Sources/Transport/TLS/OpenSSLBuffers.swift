@@ -1,4 +1,4 @@
-/// Byte-buffer plumbing shared by the TLS engine and the crypto helpers.
+/// Byte-buffer plumbing shared by the TLS engine and the crypto functions.
 enum OpenSSLBuffers {
     /// Runs `body` over `bytes` as one contiguous buffer, copying only when the collection is not
     /// already contiguous.

@@ -30,5 +30,6 @@ public struct TLSError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The message, as logged.
     public var description: String { message }
 }
