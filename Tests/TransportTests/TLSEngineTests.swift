@@ -205,7 +205,7 @@ func payload(_ count: Int, seed: UInt8 = 7) -> [UInt8] {
 
     @Test func queuedPlaintextIsBoundedBeforeTheHandshake() throws {
         let client = try TLSEngine.client(context: try TLSContext(.testClient()), serverName: "localhost")
-        try client.writePlaintext(payload(TLSLimits.maximumPlaintextBeforeHandshakeBytes))
+        try client.writePlaintext(payload(TLSLimits.maximumQueuedPlaintextBytes))
         let error = try #require(throws: TLSError.self) { try client.writePlaintext([1]) }
         #expect(error.kind == .limitExceeded)
         #expect(client.state == .failed(error))

@@ -11,24 +11,57 @@ final class RawTLSClient {
     private let input: OpaquePointer
     private let output: OpaquePointer
 
-    /// A client that offers exactly `version` (OpenSSL's `TLS1_1_VERSION`, `TLS1_2_VERSION`, …).
-    init(version: Int32) throws {
+    /// A client that offers exactly `version` (OpenSSL's `TLS1_1_VERSION`, `TLS1_2_VERSION`, …),
+    /// optionally presenting a certificate and offering a session to resume.
+    init(version: Int32, certificate: String? = nil, key: String? = nil, resuming session: OpaquePointer? = nil) throws {
         context = try #require(SSL_CTX_new(TLS_client_method()))
         #expect(coordd_SSL_CTX_set_min_proto_version(context, version) == 1)
         #expect(coordd_SSL_CTX_set_max_proto_version(context, version) == 1)
         // Security level 0 lets OpenSSL 3 speak TLS 1.1 at all, so the server is what refuses it.
         #expect(SSL_CTX_set_cipher_list(context, "DEFAULT:@SECLEVEL=0") == 1)
+        if let certificate, let key {
+            #expect(SSL_CTX_use_certificate_chain_file(context, certificate) == 1)
+            #expect(coordd_SSL_CTX_use_PrivateKey_PEM_file(context, key) == 1)
+        }
         ssl = try #require(SSL_new(context))
         input = try #require(BIO_new(BIO_s_mem()))
         output = try #require(BIO_new(BIO_s_mem()))
         SSL_set_bio(ssl, input, output)
         SSL_set_connect_state(ssl)
+        if let session { #expect(SSL_set_session(ssl, session) == 1) }
     }
 
     deinit {
         SSL_free(ssl)
         SSL_CTX_free(context)
     }
+
+    /// Handshakes with `server`, then reads what follows (TLS 1.3 session tickets); true when the
+    /// handshake finished. At most `rounds` exchanges.
+    func connect(to server: TLSEngine, rounds: Int = 8) throws -> Bool {
+        var finished = false
+        for _ in 0..<rounds {
+            finished = advance()
+            if let bytes = take() { server.feedCiphertext(bytes) }
+            try server.readPlaintext { _ in }
+            if let bytes = server.takeCiphertext() { feed(bytes) }
+        }
+        if finished {
+            var scratch = [UInt8](repeating: 0, count: 256)
+            var read = 0
+            ERR_clear_error()
+            _ = scratch.withUnsafeMutableBytes { SSL_read_ex(ssl, $0.baseAddress, $0.count, &read) }
+            ERR_clear_error()
+        }
+        return finished
+    }
+
+    /// The session to resume later (owned by the caller: `SSL_SESSION_free`).
+    func session() -> OpaquePointer? {
+        SSL_get1_session(ssl)
+    }
+
+    var resumedSession: Bool { SSL_session_reused(ssl) == 1 }
 
     /// Runs the handshake as far as it goes; true once it has finished.
     func advance() -> Bool {
@@ -69,14 +102,7 @@ final class RawTLSClient {
     @Test func tls12OnlyClientIsAccepted() throws {
         let server = try TLSEngine.server(context: try TLSContext(.testServer()))
         let client = try RawTLSClient(version: TLS1_2_VERSION)
-        var finished = false
-        for _ in 0..<8 where !finished {
-            finished = client.advance()
-            if let bytes = client.take() { server.feedCiphertext(bytes) }
-            try server.readPlaintext { _ in }
-            if let bytes = server.takeCiphertext() { client.feed(bytes) }
-        }
-        #expect(finished)
+        #expect(try client.connect(to: server))
         #expect(server.state == .established)
         #expect(server.negotiatedProtocol == "TLSv1.2")
         #expect(client.version == "TLSv1.2")
@@ -159,5 +185,22 @@ final class RawTLSClient {
         #expect(error.kind == .certificateVerification)
         #expect(error.message.contains("unable to get local issuer certificate"), "\(error.message)")
         #expect(pair.clientError != nil)
+    }
+
+    @Test(arguments: [TLS1_2_VERSION, TLS1_3_VERSION])
+    func mutualTLSServerResumesSessions(version: Int32) throws {
+        let certificates = Certificates.shared
+        let context = try TLSContext(.testServer(clientCA: certificates.caCertificate))
+        let first = try RawTLSClient(version: version, certificate: certificates.clientCertificate, key: certificates.clientKey)
+        #expect(try first.connect(to: try TLSEngine.server(context: context)))
+        let session = try #require(first.session())
+        defer { SSL_SESSION_free(session) }
+
+        let second = try RawTLSClient(
+            version: version, certificate: certificates.clientCertificate, key: certificates.clientKey, resuming: session)
+        let server = try TLSEngine.server(context: context)
+        #expect(try second.connect(to: server))
+        #expect(second.resumedSession)
+        #expect(server.state == .established)
     }
 }

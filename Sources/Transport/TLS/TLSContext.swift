@@ -57,6 +57,12 @@ public final class TLSContext: @unchecked Sendable {
 
         switch configuration.role {
         case .server:
+            // OpenSSL refuses to resume a session on a verifying server unless the context names
+            // its sessions; any fixed name will do, since each listener has its own context.
+            let sessionContext = Array("coordd".utf8)
+            guard SSL_CTX_set_session_id_context(context, sessionContext, UInt32(sessionContext.count)) == 1 else {
+                throw failure("cannot set the session id context")
+            }
             if let trust = configuration.peerTrust {
                 try loadTrust(trust)
                 if case .certificateAuthorityFile(let path) = trust {

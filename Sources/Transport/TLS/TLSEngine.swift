@@ -182,11 +182,11 @@ public final class TLSEngine {
     // MARK: Handshake
 
     /// Starts the handshake. For a client this queues the ClientHello (send it with
-    /// ``takeCiphertext()``); for a server it does nothing until the ClientHello is fed in.
-    /// Calling it again is harmless.
+    /// ``takeCiphertext()``); a server waits for the ClientHello, so for it this does nothing.
+    /// Once started, further calls do nothing: ``readPlaintext(_:)`` carries the handshake on.
     public func startHandshake() throws(TLSError) {
         try throwIfFailed()
-        guard state == .handshaking else { return }
+        guard state == .handshaking, role == .client, SSL_in_before(ssl) == 1 else { return }
         _ = try advanceHandshake()
     }
 
@@ -260,8 +260,9 @@ public final class TLSEngine {
     /// Encrypts `bytes` for the peer; collect the records with ``takeCiphertext()``.
     ///
     /// Before the handshake finishes the bytes are queued (up to
-    /// ``TLSLimits/maximumPlaintextBeforeHandshakeBytes``) and sent as soon as it does; a client
-    /// that has not started its handshake starts it here.
+    /// ``TLSLimits/maximumQueuedPlaintextBytes``, past which the engine fails with
+    /// ``TLSError/Kind/limitExceeded``) and sent as soon as it does; a client that has not started
+    /// its handshake starts it here.
     public func writePlaintext(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
         try throwIfFailed()
         guard !bytes.isEmpty else { return }
@@ -270,7 +271,7 @@ public final class TLSEngine {
             throw TLSError(.closed, "cannot write: the TLS connection was shut down")
         case .handshaking:
             try queue(bytes)
-            if role == .client && SSL_in_before(ssl) == 1 { _ = try advanceHandshake() }
+            try startHandshake()
         case .established, .peerClosed:
             if pendingPlaintext.isEmpty {
                 let written = try encrypt(bytes)
@@ -317,10 +318,10 @@ public final class TLSEngine {
     }
 
     private func queue(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
-        guard pendingPlaintext.count + bytes.count <= TLSLimits.maximumPlaintextBeforeHandshakeBytes else {
+        guard pendingPlaintext.count + bytes.count <= TLSLimits.maximumQueuedPlaintextBytes else {
             throw fail(TLSError(
                 .limitExceeded,
-                "more than \(TLSLimits.maximumPlaintextBeforeHandshakeBytes) bytes of plaintext queued (TLSLimits.maximumPlaintextBeforeHandshakeBytes)"))
+                "more than \(TLSLimits.maximumQueuedPlaintextBytes) bytes of plaintext queued (TLSLimits.maximumQueuedPlaintextBytes)"))
         }
         pendingPlaintext.append(contentsOf: bytes)
     }
