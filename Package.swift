@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
         // Test support: manual clock, temp directories, fixtures.
-        .target(name: "CoordTestKit", dependencies: ["StreamCore"], path: "Tests/CoordTestKit"),
+        .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport"], path: "Tests/CoordTestKit"),
         .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "CoordTestKit", "LogCrashChild"]),
         // Child process the log crash test kills with SIGKILL mid-append.
         .executableTarget(name: "LogCrashChild", dependencies: ["StreamCore"], path: "Tests/LogCrashChild"),
