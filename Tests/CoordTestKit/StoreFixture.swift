@@ -3,6 +3,7 @@ import StreamCore
 /// The store implementations every store test runs against (streamkit's configurations loop, §8).
 public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case memory
+    case file
 
     public var description: String { rawValue }
 }
@@ -32,6 +33,7 @@ public struct StoreFixture: Sendable {
     public func open() async throws -> any StreamStore {
         switch kind {
         case .memory: return MemoryStore(limits: limits, clock: clock)
+        case .file: return try FileStore(directory: "\(path)/store", limits: limits, clock: clock)
         }
     }
 

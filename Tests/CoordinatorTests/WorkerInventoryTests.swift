@@ -139,10 +139,13 @@ func fastPresence() -> NodeConfiguration {
 
     @Test(arguments: Configuration.all)
     func aRenewingWorkerWithFastHeartbeatsIsNotEvicted(_ configuration: Configuration) async throws {
-        let harness = try await Harness(configuration, node: fastPresence())
+        var node = NodeConfiguration()
+        node.inventory.engine = InventoryLimits(ttlFloorMs: 1_000, sweepIntervalMs: 50)
+        let harness = try await Harness(configuration, node: node)
         let id = WireUUID.random()
-        let registration = try await harness.client.registerWorker(id: id, heartbeatIntervalMs: 100)
-        try await Task.sleep(for: .milliseconds(900))
+        // TTL = max(3 × 500 ms, 1 s) = 1.5 s: a dead worker would be gone within 2 s; this one renews.
+        let registration = try await harness.client.registerWorker(id: id, heartbeatIntervalMs: 500)
+        try await Task.sleep(for: .milliseconds(2_000))
         let status = try await harness.client.status()
         #expect(status.workers == 1 && status.inventoryRevision == 1)
         registration.close()

@@ -173,3 +173,59 @@ let allOfSegment = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestam
         await store.close()
     }
 }
+
+/// What only a durable store promises.
+@Suite struct FileStoreDurabilityTests {
+    @Test func everythingAcknowledgedIsThereAfterReopening() async throws {
+        let fixture = try StoreFixture(.file)
+        defer { fixture.remove() }
+        var store = try await fixture.open()
+        _ = try await store.append(AppendRequest(space: "s", segment: "g", records: [
+            Record(sequence: 1, payload: Array("one".utf8), metadata: ["k": "v"]),
+            Record(sequence: 2, payload: nil),
+        ]))
+        _ = try await append(store, "s", "h", 1...3)
+        let before = try store.readSpace(space: "s", after: [], afterTimestamp: .min, throughTimestamp: .max, max: 100)
+        await store.close()
+        await #expect(throws: StreamsError.self) { try await append(store, "s", "g", 3...3) }
+        store = try await fixture.open()
+        let after = try store.readSpace(space: "s", after: [], afterTimestamp: .min, throughTimestamp: .max, max: 100)
+        #expect(after == before)
+        #expect(after[0].metadata == ["k": "v"] && after[1].payload == nil)
+        #expect(store.stats() == StoreStats(spaces: 1, segments: 2, entries: 5, payloadBytes: 3 + 6))
+        _ = try await append(store, "s", "g", 3...4)
+        #expect(try store.peek(space: "s", segment: "g")?.trx.number == 2)
+        await store.close()
+    }
+
+    @Test func timestampsStayMonotonicAcrossARestartWithTheClockSetBack() async throws {
+        let fixture = try StoreFixture(.file)
+        defer { fixture.remove() }
+        var store = try await fixture.open()
+        let before = try await append(store, "s", "g", 1...1).lastTimestamp
+        await store.close()
+        fixture.clock.advance(byMs: -3_600_000)
+        store = try await fixture.open()
+        let after = try await append(store, "s", "other", 1...1).lastTimestamp
+        #expect(after >= before)
+        await store.close()
+    }
+
+    @Test func concurrentProducersShareFsyncsThroughGroupCommit() async throws {
+        let fixture = try StoreFixture(.file)
+        defer { fixture.remove() }
+        let store = try await fixture.open()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for producer in 0..<8 {
+                group.addTask {
+                    for i in 1...50 { _ = try await append(store, "s", "p\(producer)", UInt64(i)...UInt64(i)) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let metrics = try #require((store as? FileStore)?.logMetrics)
+        #expect(metrics.syncs < 400, "400 appends shared their fdatasyncs (\(metrics.syncs))")
+        #expect(store.stats().entries == 400)
+        await store.close()
+    }
+}

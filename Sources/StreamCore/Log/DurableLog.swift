@@ -71,7 +71,14 @@ public final class DurableLog: Sendable {
     /// whole group (transient `storage_error`); none of its records is then in the log. Cancelling the
     /// calling task does not withdraw a group already queued.
     public func append(_ records: [LogRecord]) async throws(StreamsError) -> [LogPosition] {
-        if records.isEmpty { return [] }
+        try await submit(records).durable()
+    }
+
+    /// Queues `records` as one atomic group without waiting: the group's place in the log is fixed when
+    /// this returns, so a caller holding a lock can order its appends by that lock. Await
+    /// ``PendingAppend/durable()`` for the positions. Fails at once for the reasons ``append(_:)`` does.
+    public func submit(_ records: [LogRecord]) throws(StreamsError) -> PendingAppend {
+        if records.isEmpty { return PendingAppend(ticket: nil, frames: []) }
         var frames: [UInt8] = []
         frames.reserveCapacity(records.reduce(0) { $0 + LogFormat.frameHeaderSize + $1.payload.count })
         for record in records {
@@ -85,25 +92,11 @@ public final class DurableLog: Sendable {
             throw .limitExceeded(
                 "log append of \(frames.count) bytes (\(records.count) records) exceeds maxBatchBytes (\(limits.maxBatchBytes))")
         }
-        let group = frames
-        let outcome = await withCheckedContinuation { (waiter: LogQueue.Waiter) in
-            if let rejection = queue.enqueue(.init(frames: group, recordCount: records.count, waiter: waiter)) {
-                waiter.resume(returning: .failure(rejection))
-            }
+        let ticket = LogTicket()
+        if let rejection = queue.enqueue(.init(frames: frames, recordCount: records.count, waiter: ticket)) {
+            throw rejection
         }
-        let placement = try outcome.get()
-        // The group's frames lie back to back from its placement: walk their lengths for the positions.
-        var positions: [LogPosition] = []
-        positions.reserveCapacity(records.count)
-        var offset = 0
-        frames.withUnsafeBytes { raw in
-            // `frames` holds at least one frame (records is not empty), so it has an address.
-            while offset < raw.count {
-                positions.append(LogPosition(file: placement.file, offset: placement.offset + UInt64(offset)))
-                offset += LogFormat.frameHeaderSize + LogFormat.payloadLength(raw.baseAddress! + offset)
-            }
-        }
-        return positions
+        return PendingAppend(ticket: ticket, frames: frames)
     }
 
     /// Reads back the record at `position` (as returned by ``append(_:)`` or passed to `replay`).
@@ -168,4 +161,27 @@ public final class DurableLog: Sendable {
 
     /// Counters of the work done since the log was opened.
     public var metrics: DurableLogMetrics { counters.snapshot }
+}
+
+/// A group queued by ``DurableLog/submit(_:)``, not yet known to be durable.
+public struct PendingAppend: Sendable {
+    let ticket: LogTicket?
+    let frames: [UInt8]
+
+    /// Waits until the group is durable and returns its records' positions, or throws why it is not.
+    public func durable() async throws(StreamsError) -> [LogPosition] {
+        guard let ticket else { return [] }
+        let placement = try await ticket.value().get()
+        // The group's frames lie back to back from its placement: walk their lengths for the positions.
+        var positions: [LogPosition] = []
+        var offset = 0
+        frames.withUnsafeBytes { raw in
+            // `frames` holds at least one frame (the group is not empty), so it has an address.
+            while offset < raw.count {
+                positions.append(LogPosition(file: placement.file, offset: placement.offset + UInt64(offset)))
+                offset += LogFormat.frameHeaderSize + LogFormat.payloadLength(raw.baseAddress! + offset)
+            }
+        }
+        return positions
+    }
 }

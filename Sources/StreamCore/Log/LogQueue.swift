@@ -6,8 +6,8 @@ import Synchronization
 final class LogQueue: Sendable {
     /// Where a group landed: its file, and the offset of its first frame.
     typealias Placement = (file: UInt32, offset: UInt64)
-    /// Resumed by the writer once the group is durable, or with the reason it is not.
-    typealias Waiter = CheckedContinuation<Result<Placement, StreamsError>, Never>
+    /// Completed by the writer once the group is durable, or with the reason it is not.
+    typealias Waiter = LogTicket
 
     /// One `append` call: its records already framed, and its waiting caller.
     struct Group: Sendable {
@@ -116,5 +116,42 @@ final class LogQueue: Sendable {
         }
         if wake { wakeup.signal() }
         return first
+    }
+}
+
+/// The outcome of one queued group: completed once by the writer (or at once on rejection), awaited by
+/// the appender. Queueing and waiting are separate steps so a caller can take its place in the log
+/// order while holding a lock, and wait after releasing it.
+final class LogTicket: Sendable {
+    typealias Outcome = Result<LogQueue.Placement, StreamsError>
+
+    private struct State {
+        var outcome: Outcome?
+        var waiter: CheckedContinuation<Outcome, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    /// Completes the ticket; only the first completion counts.
+    func resume(returning outcome: Outcome) {
+        let waiter = state.withLock { s -> CheckedContinuation<Outcome, Never>? in
+            guard s.outcome == nil else { return nil }
+            s.outcome = outcome
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: outcome)
+    }
+
+    /// Waits for the outcome.
+    func value() async -> Outcome {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            let ready = state.withLock { s -> Outcome? in
+                if let outcome = s.outcome { return outcome }
+                s.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
     }
 }

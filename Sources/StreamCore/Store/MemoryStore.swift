@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The streaming store held in memory: for tests, and for deployments that need no durability.
 ///
 /// Each chunk is validated and applied in one step under the index lock, so it is visible as soon as
@@ -6,6 +8,7 @@ public final class MemoryStore: StreamStore {
     public let storageKind = "memory"
     private let index: StoreIndex
     private let clock: any WallClock
+    private let closed = Atomic<Bool>(false)
 
     /// Creates an empty store.
     public init(limits: StoreLimits = StoreLimits(), clock: any WallClock = SystemWallClock()) {
@@ -16,11 +19,12 @@ public final class MemoryStore: StreamStore {
     public var limits: StoreLimits { index.limits }
 
     public func append(_ request: AppendRequest) async throws(StreamsError) -> SegmentStatus {
-        try index.commit(request, nowMs: clock.nowMs()).status
+        guard !closed.load(ordering: .acquiring) else { throw .shuttingDown.with(message: "store is closed") }
+        return try index.commit(request, nowMs: clock.nowMs()).status
     }
 
     public func peek(space: String, segment: String) throws(StreamsError) -> Entry? {
-        index.peek(space: space, segment: segment)
+        index.peek(space: space, segment: segment)?.entry
     }
 
     public func status(space: String, segment: String) -> SegmentStatus? {
@@ -32,13 +36,14 @@ public final class MemoryStore: StreamStore {
     }
 
     public func readSegment(space: String, segment: String, range: SegmentRange, max: Int) throws(StreamsError) -> [Entry] {
-        index.readSegment(space: space, segment: segment, range: range, max: max)
+        index.readSegment(space: space, segment: segment, range: range, max: max).map(\.entry)
     }
 
     public func readSpace(space: String, after: [UInt8], afterTimestamp: Int64, throughTimestamp: Int64, max: Int)
         throws(StreamsError) -> [Entry]
     {
         index.readSpace(space: space, after: after, afterTimestamp: afterTimestamp, throughTimestamp: throughTimestamp, max: max)
+            .map(\.entry)
     }
 
     public func visibleBound(space: String) -> Int64 {
@@ -51,5 +56,7 @@ public final class MemoryStore: StreamStore {
 
     public func stats() -> StoreStats { index.stats() }
 
-    public func close() async {}
+    public func close() async {
+        closed.store(true, ordering: .releasing)
+    }
 }

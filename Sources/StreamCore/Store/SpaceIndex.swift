@@ -1,9 +1,14 @@
+/// Where an entry's payload and metadata live: in memory, or in the log (read back on demand).
+enum EntryBody {
+    case inline(payload: [UInt8]?, metadata: [String: String]?)
+    case logged(LogPosition)
+}
+
 /// One entry as the index keeps it; the sequence is its position in the segment (+1).
 struct StoredEntry {
     var timestamp: Int64
     var trx: TRX
-    var payload: [UInt8]?
-    var metadata: [String: String]?
+    var body: EntryBody
 }
 
 /// One segment: its entries in sequence order (sequences start at 1 and have no gaps).
@@ -25,17 +30,27 @@ final class SegmentIndex {
     }
 
     var lastSequence: UInt64 { UInt64(entries.count) }
+
+    func addPayloadBytes(_ bytes: Int) { payloadBytes += bytes }
     var lastTrxNumber: UInt64 { entries.last?.trx.number ?? 0 }
 
-    func append(_ entry: Entry) {
-        entries.append(StoredEntry(timestamp: entry.timestamp, trx: entry.trx, payload: entry.payload, metadata: entry.metadata))
-        payloadBytes += entry.payload?.count ?? 0
+    func append(_ stored: StoredEntry, payloadSize: Int) {
+        entries.append(stored)
+        payloadBytes += payloadSize
     }
 
-    func entry(at index: Int) -> Entry {
+    func entry(at index: Int) -> IndexedEntry {
         let stored = entries[index]
-        return Entry(sequence: UInt64(index + 1), timestamp: stored.timestamp, trx: stored.trx, payload: stored.payload,
-                     metadata: stored.metadata, space: spaceName, segment: name)
+        var entry = Entry(sequence: UInt64(index + 1), timestamp: stored.timestamp, trx: stored.trx, payload: nil,
+                          metadata: nil, space: spaceName, segment: name)
+        switch stored.body {
+        case .inline(let payload, let metadata):
+            entry.payload = payload
+            entry.metadata = metadata
+            return IndexedEntry(entry: entry, position: nil)
+        case .logged(let position):
+            return IndexedEntry(entry: entry, position: position)
+        }
     }
 
     var status: SegmentStatus? {
@@ -44,7 +59,7 @@ final class SegmentIndex {
                              lastSequence: UInt64(entries.count), lastTimestamp: last.timestamp)
     }
 
-    func read(range: SegmentRange, max: Int) -> [Entry] {
+    func read(range: SegmentRange, max: Int) -> [IndexedEntry] {
         guard max > 0, !entries.isEmpty else { return [] }
         let lower = Swift.max(range.fromSequence, 1)
         let upper = Swift.min(range.toSequence, UInt64(entries.count))
@@ -53,7 +68,7 @@ final class SegmentIndex {
         // found by binary search instead of a scan.
         let start = Int(lower - 1)
         var index = start + lowerBound(Int(upper) - start) { entries[start + $0].timestamp <= range.afterTimestamp }
-        var result: [Entry] = []
+        var result: [IndexedEntry] = []
         while index < Int(upper), result.count < max {
             if entries[index].timestamp > range.throughTimestamp { break }
             result.append(entry(at: index))
@@ -151,7 +166,7 @@ final class SpaceIndex {
         }
     }
 
-    func read(after cursor: [UInt8], afterTimestamp: Int64, throughTimestamp: Int64, max: Int) -> [Entry] {
+    func read(after cursor: [UInt8], afterTimestamp: Int64, throughTimestamp: Int64, max: Int) -> [IndexedEntry] {
         guard max > 0, !buckets.isEmpty else { return [] }
         var position = Position(bucket: 0, run: 0, sequence: buckets[0].runs[0].first)
         if !cursor.isEmpty {
@@ -160,7 +175,7 @@ final class SpaceIndex {
         }
         let byTime = lowerBound(buckets.count) { buckets[$0].timestamp <= afterTimestamp }
         if byTime > position.bucket { position = Position(bucket: byTime, run: 0, sequence: 0) }
-        var result: [Entry] = []
+        var result: [IndexedEntry] = []
         while position.bucket < buckets.count, result.count < max {
             let bucket = buckets[position.bucket]
             if bucket.timestamp > throughTimestamp { break }

@@ -1,5 +1,14 @@
 import Synchronization
 
+/// An entry read from the index: complete when its body is in memory, or to be completed from the log
+/// at `position`.
+public struct IndexedEntry: Sendable {
+    /// The entry (payload and metadata nil while `position` is set).
+    public var entry: Entry
+    /// Where the payload and metadata are in the log, for durable stores.
+    public var position: LogPosition?
+}
+
 /// A chunk that passed validation and holds its place in the log order, not yet visible to readers.
 public struct PreparedChunk: Sendable {
     /// The committed entries, with sequences, timestamp and TRX assigned.
@@ -28,14 +37,28 @@ public final class StoreIndex: Sendable {
 
     /// Validates `request` and assigns sequences, the timestamp and the TRX; the chunk is in flight
     /// (holding back space reads at its timestamp) until ``apply(_:)`` or ``abort(_:)``.
-    public func prepare(_ request: AppendRequest, nowMs: Int64) throws(StreamsError) -> PreparedChunk {
+    ///
+    /// `submit` runs under the index lock right after the chunk is prepared, so whatever it queues (the
+    /// log append) takes the same order as the chunk; if it throws, the chunk is withdrawn.
+    public func prepare<T>(
+        _ request: AppendRequest, nowMs: Int64, submit: (PreparedChunk) throws(StreamsError) -> T
+    ) throws(StreamsError) -> (PreparedChunk, T) {
         try validate(request)
-        return try state.withLock { s throws(StreamsError) in try s.prepare(request, nowMs: nowMs) }
+        return try state.withLock { s throws(StreamsError) in
+            let chunk = try s.prepare(request, nowMs: nowMs)
+            do throws(StreamsError) {
+                return (chunk, try submit(chunk))
+            } catch {
+                s.abort(chunk)
+                throw error
+            }
+        }
     }
 
-    /// Makes a prepared chunk visible.
-    public func apply(_ chunk: PreparedChunk) {
-        state.withLock { $0.apply(chunk) }
+    /// Makes a prepared chunk visible; with `positions`, entries keep only their log positions and their
+    /// payloads are read back from the log when needed.
+    public func apply(_ chunk: PreparedChunk, positions: [LogPosition]? = nil) {
+        state.withLock { $0.apply(chunk, positions: positions) }
     }
 
     /// Forgets a prepared chunk that could not be made durable.
@@ -48,17 +71,15 @@ public final class StoreIndex: Sendable {
         try validate(request)
         return try state.withLock { s throws(StreamsError) in
             let chunk = try s.prepare(request, nowMs: nowMs)
-            s.apply(chunk)
+            s.apply(chunk, positions: nil)
             return chunk
         }
     }
 
-    /// Restores entries read back from a log, exactly as they were committed.
-    public func restore(_ entries: [Entry]) {
-        guard let first = entries.first, let last = entries.last else { return }
-        let status = SegmentStatus(space: first.space, segment: first.segment, firstSequence: 1,
-                                   lastSequence: last.sequence, lastTimestamp: last.timestamp)
-        state.withLock { $0.apply(PreparedChunk(entries: entries, status: status)) }
+    /// Restores a chunk read back from the log, exactly as it was committed. Throws when it does not
+    /// continue its segment (a log that is intact but inconsistent), instead of trapping.
+    public func restore(_ chunk: RestoredChunk) throws(StreamsError) {
+        try state.withLock { s throws(StreamsError) in try s.restore(chunk) }
     }
 
     private func validate(_ request: AppendRequest) throws(StreamsError) {
@@ -90,7 +111,7 @@ public final class StoreIndex: Sendable {
     // MARK: Reading
 
     /// The segment's head entry.
-    public func peek(space: String, segment: String) -> Entry? {
+    public func peek(space: String, segment: String) -> IndexedEntry? {
         state.withLock { s in
             guard let seg = s.spaces[space]?.segments[segment], !seg.entries.isEmpty else { return nil }
             return seg.entry(at: seg.entries.count - 1)
@@ -111,14 +132,14 @@ public final class StoreIndex: Sendable {
     }
 
     /// Up to `max` entries of one segment within `range`.
-    public func readSegment(space: String, segment: String, range: SegmentRange, max: Int) -> [Entry] {
+    public func readSegment(space: String, segment: String, range: SegmentRange, max: Int) -> [IndexedEntry] {
         state.withLock { s in
             s.spaces[space]?.segments[segment]?.read(range: range, max: max) ?? []
         }
     }
 
     /// Up to `max` entries of a space after the cursor, in space order, within the timestamp bounds.
-    public func readSpace(space: String, after: [UInt8], afterTimestamp: Int64, throughTimestamp: Int64, max: Int) -> [Entry] {
+    public func readSpace(space: String, after: [UInt8], afterTimestamp: Int64, throughTimestamp: Int64, max: Int) -> [IndexedEntry] {
         state.withLock { s in
             s.spaces[space]?.read(after: after, afterTimestamp: afterTimestamp, throughTimestamp: throughTimestamp, max: max) ?? []
         }
@@ -213,21 +234,41 @@ struct IndexState {
         return PreparedChunk(entries: entries, status: status)
     }
 
-    mutating func apply(_ chunk: PreparedChunk) {
+    mutating func apply(_ chunk: PreparedChunk, positions: [LogPosition]?) {
         guard let first = chunk.entries.first else { return }
+        precondition(positions == nil || positions?.count == chunk.entries.count, "one log position per entry")
         let space = self.space(first.space)
         let segment = space.segments[first.segment] ?? SegmentIndex(name: first.segment, space: first.space)
         space.segments[first.segment] = segment
-        if space.inflight[first.timestamp] != nil {
-            space.release(inflight: first.timestamp)
-            segment.pendingCount -= UInt64(chunk.entries.count)
-            segment.pendingChunks -= 1
-        }
+        space.release(inflight: first.timestamp)
+        segment.pendingCount -= UInt64(chunk.entries.count)
+        segment.pendingChunks -= 1
         precondition(first.sequence == segment.lastSequence + 1,
                      "chunk \(first.sequence) applied out of order after \(segment.lastSequence) in \(first.segment)")
-        for entry in chunk.entries { segment.append(entry) }
+        for (i, entry) in chunk.entries.enumerated() {
+            let body: EntryBody = positions.map { .logged($0[i]) } ?? .inline(payload: entry.payload, metadata: entry.metadata)
+            segment.append(StoredEntry(timestamp: entry.timestamp, trx: entry.trx, body: body),
+                           payloadSize: entry.payload?.count ?? 0)
+        }
         space.insert(segment: segment, first: first.sequence, last: segment.lastSequence, timestamp: first.timestamp)
         space.lastAssigned = Swift.max(space.lastAssigned, first.timestamp)
+    }
+
+    mutating func restore(_ chunk: RestoredChunk) throws(StreamsError) {
+        guard !chunk.positions.isEmpty else { return }
+        let space = self.space(chunk.space)
+        let segment = space.segments[chunk.segment] ?? SegmentIndex(name: chunk.segment, space: chunk.space)
+        guard chunk.firstSequence == segment.lastSequence + 1 else {
+            throw .storage("log is inconsistent: chunk of \(chunk.space)/\(chunk.segment) starts at sequence "
+                           + "\(chunk.firstSequence) after \(segment.lastSequence)")
+        }
+        space.segments[chunk.segment] = segment
+        for position in chunk.positions {
+            segment.append(StoredEntry(timestamp: chunk.timestamp, trx: chunk.trx, body: .logged(position)), payloadSize: 0)
+        }
+        segment.addPayloadBytes(chunk.payloadBytes)
+        space.insert(segment: segment, first: chunk.firstSequence, last: segment.lastSequence, timestamp: chunk.timestamp)
+        space.lastAssigned = Swift.max(space.lastAssigned, chunk.timestamp)
     }
 
     mutating func abort(_ chunk: PreparedChunk) {
@@ -236,5 +277,35 @@ struct IndexState {
         space.release(inflight: first.timestamp)
         segment.pendingCount -= UInt64(chunk.entries.count)
         segment.pendingChunks -= 1
+    }
+}
+
+/// A chunk as the log holds it: where its entries are, and what they share.
+public struct RestoredChunk: Sendable {
+    /// The space.
+    public var space: String
+    /// The segment.
+    public var segment: String
+    /// Sequence of the first entry.
+    public var firstSequence: UInt64
+    /// The chunk's timestamp.
+    public var timestamp: Int64
+    /// The chunk's transaction.
+    public var trx: TRX
+    /// Each entry's record in the log, in sequence order.
+    public var positions: [LogPosition]
+    /// Sum of the entries' payload sizes.
+    public var payloadBytes: Int
+
+    /// Creates a restored chunk.
+    public init(space: String, segment: String, firstSequence: UInt64, timestamp: Int64, trx: TRX,
+                positions: [LogPosition] = [], payloadBytes: Int = 0) {
+        self.space = space
+        self.segment = segment
+        self.firstSequence = firstSequence
+        self.timestamp = timestamp
+        self.trx = trx
+        self.positions = positions
+        self.payloadBytes = payloadBytes
     }
 }

@@ -1,0 +1,151 @@
+import Synchronization
+
+/// The durable streaming store: the in-memory index over a ``DurableLog`` in one directory.
+///
+/// A chunk is acknowledged only after its log group is on stable storage (group commit batches the
+/// `fdatasync`s of concurrent producers). Entries keep only their log position in memory; payloads are
+/// read back with `pread` when consumed, so reads never wait for writes. Reopening replays the log's
+/// chunk headers and entry positions to rebuild the index. See `docs/storage.md`.
+public final class FileStore: StreamStore {
+    public let storageKind = "file"
+    private let index: StoreIndex
+    private let log: DurableLog
+    private let clock: any WallClock
+    /// One chunk in flight per segment: a chunk that fails to become durable must not leave a later
+    /// chunk of the same segment durable after a gap.
+    private let segmentLocks = AsyncKeyedLock<SegmentKey>()
+    private let closed = Atomic<Bool>(false)
+
+    private struct SegmentKey: Hashable, Sendable {
+        var space: String
+        var segment: String
+    }
+
+    /// Opens (creating if needed) the store in `directory` and rebuilds its index from the log.
+    public init(directory: String, limits: StoreLimits = StoreLimits(), logLimits: DurableLogLimits = DurableLogLimits(),
+                clock: any WallClock = SystemWallClock()) throws(StreamsError) {
+        do {
+            try Posix.makeDirectory(directory)
+        } catch {
+            throw .storage("cannot create store directory \(directory): \(error)")
+        }
+        let index = StoreIndex(limits: limits)
+        var pending: RestoredChunk?
+        var expected = 0
+        func flush() throws(StreamsError) {
+            if let chunk = pending {
+                guard chunk.positions.count == expected else {
+                    throw .storage("log is inconsistent: chunk of \(chunk.space)/\(chunk.segment) at sequence "
+                                   + "\(chunk.firstSequence) has \(chunk.positions.count) of \(expected) entries")
+                }
+                try index.restore(chunk)
+            }
+            pending = nil
+        }
+        do {
+            log = try DurableLog.open(directory: directory, limits: logLimits) { position, kind, payload in
+                switch kind {
+                case EntryRecords.chunkKind:
+                    try flush()
+                    let (chunk, count) = try EntryRecords.decodeChunkHeader(payload)
+                    pending = chunk
+                    expected = count
+                case EntryRecords.entryKind:
+                    guard pending != nil else { throw StreamsError.storage("log is inconsistent: entry at \(position) has no chunk") }
+                    pending?.positions.append(position)
+                    pending?.payloadBytes += try EntryRecords.payloadSize(payload)
+                default:
+                    throw StreamsError.storage("unknown store record kind \(kind) at \(position)")
+                }
+            }
+            try flush()
+        } catch let error as StreamsError {
+            throw error
+        } catch {
+            throw .storage("cannot open store in \(directory): \(error)")
+        }
+        self.index = index
+        self.clock = clock
+    }
+
+    public var limits: StoreLimits { index.limits }
+
+    /// What opening the log found and repaired.
+    public var recoveryReport: LogRecoveryReport { log.recoveryReport }
+
+    /// Work counters of the log (appends, batches, syncs).
+    public var logMetrics: DurableLogMetrics { log.metrics }
+
+    public func append(_ request: AppendRequest) async throws(StreamsError) -> SegmentStatus {
+        guard !closed.load(ordering: .acquiring) else { throw .shuttingDown.with(message: "store is closed") }
+        let key = SegmentKey(space: request.space, segment: request.segment)
+        return try await segmentLocks.withLock(key) { () throws(StreamsError) in
+            let (chunk, pendingAppend) = try index.prepare(request, nowMs: clock.nowMs()) { chunk throws(StreamsError) in
+                var records = [EntryRecords.chunkHeader(chunk)]
+                records.reserveCapacity(chunk.entries.count + 1)
+                for entry in chunk.entries { records.append(EntryRecords.entry(entry)) }
+                return try log.submit(records)
+            }
+            let positions: [LogPosition]
+            do throws(StreamsError) {
+                positions = try await pendingAppend.durable()
+            } catch {
+                index.abort(chunk)
+                throw error
+            }
+            index.apply(chunk, positions: Array(positions.dropFirst()))
+            return chunk.status
+        }
+    }
+
+    public func peek(space: String, segment: String) throws(StreamsError) -> Entry? {
+        guard let head = index.peek(space: space, segment: segment) else { return nil }
+        return try resolve(head)
+    }
+
+    public func status(space: String, segment: String) -> SegmentStatus? {
+        index.status(space: space, segment: segment)
+    }
+
+    public func statuses(space: String) -> [SegmentStatus] {
+        index.statuses(space: space)
+    }
+
+    public func readSegment(space: String, segment: String, range: SegmentRange, max: Int) throws(StreamsError) -> [Entry] {
+        try index.readSegment(space: space, segment: segment, range: range, max: max).map { e throws(StreamsError) in try resolve(e) }
+    }
+
+    public func readSpace(space: String, after: [UInt8], afterTimestamp: Int64, throughTimestamp: Int64, max: Int)
+        throws(StreamsError) -> [Entry]
+    {
+        try index.readSpace(space: space, after: after, afterTimestamp: afterTimestamp, throughTimestamp: throughTimestamp, max: max)
+            .map { e throws(StreamsError) in try resolve(e) }
+    }
+
+    public func visibleBound(space: String) -> Int64 {
+        index.visibleBound(space: space, nowMs: clock.nowMs())
+    }
+
+    public func spaces() -> [String] { index.spaces() }
+
+    public func segments(space: String) -> [String] { index.segments(space: space) }
+
+    public func stats() -> StoreStats { index.stats() }
+
+    public func close() async {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        log.close()
+    }
+
+    /// Completes an entry from its log record (outside the index lock).
+    private func resolve(_ indexed: IndexedEntry) throws(StreamsError) -> Entry {
+        guard let position = indexed.position else { return indexed.entry }
+        let record = try log.read(at: position)
+        guard record.kind == EntryRecords.entryKind else {
+            throw .storage("log record at \(position) is not an entry")
+        }
+        var entry = indexed.entry
+        (entry.payload, entry.metadata) = try EntryRecords.decodeEntry(record.payload)
+        return entry
+    }
+}
