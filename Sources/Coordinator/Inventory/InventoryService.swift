@@ -48,16 +48,28 @@ final class InventoryService: Sendable {
     private let wallClock: any WallClock
     private let monotonicClock: any MonotonicClock
     private let sweeperWakeup = Wakeup()
-    /// Called with each worker whose presence ended (stream closed, replaced, evicted), outside the lock.
-    private let presenceEnded: @Sendable (WireUUID) -> Void
+    /// Told about each presence that ended (stream closed, replaced, evicted), outside the lock.
+    private let presenceObservers = Mutex<[@Sendable (StreamID) -> Void]>([])
 
-    init(limits: InventoryServiceLimits, wallClock: any WallClock, monotonicClock: any MonotonicClock,
-         presenceEnded: @escaping @Sendable (WireUUID) -> Void = { _ in }) {
+    init(limits: InventoryServiceLimits, wallClock: any WallClock, monotonicClock: any MonotonicClock) {
         self.limits = limits
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
-        self.presenceEnded = presenceEnded
         state = Mutex(State(registry: WorkerRegistry(limits: limits.engine)))
+    }
+
+    /// Calls `observer` with the stream of every worker presence that ends from now on.
+    func observePresenceEnded(_ observer: @escaping @Sendable (StreamID) -> Void) {
+        presenceObservers.withLock { $0.append(observer) }
+    }
+
+    private func presenceEnded(_ stream: StreamID) {
+        for observer in presenceObservers.withLock({ $0 }) { observer(stream) }
+    }
+
+    /// The stream that currently holds `worker`'s presence, if it is registered.
+    func presence(of worker: WireUUID) -> StreamID? {
+        state.withLock { $0.registry.owner(of: WorkerID(worker)) }
     }
 
     var now: InventoryInstant {
@@ -109,7 +121,7 @@ final class InventoryService: Sendable {
         }
         if let replaced {
             replaced.stream.close(error: .workerReplaced)
-            if let id = replaced.workerID { presenceEnded(id) }
+            presenceEnded(replaced.id)
         }
         for subscriber in wake { subscriber.wakeup.signal() }
         sweeperWakeup.signal()
@@ -138,7 +150,7 @@ final class InventoryService: Sendable {
             return (Self.fanOut(Self.encode(change), revision: change.snapshot.revision, to: &s), true)
         }
         for other in wake { other.wakeup.signal() }
-        if ended, let id = subscriber.workerID { presenceEnded(id) }
+        if ended { presenceEnded(subscriber.id) }
     }
 
     /// Evicts every worker past its TTL in one change, and ends their streams with
@@ -156,7 +168,7 @@ final class InventoryService: Sendable {
         for subscriber in wake { subscriber.wakeup.signal() }
         for subscriber in evicted {
             subscriber.stream.close(error: .presenceExpired)
-            if let id = subscriber.workerID { presenceEnded(id) }
+            presenceEnded(subscriber.id)
         }
         return next
     }

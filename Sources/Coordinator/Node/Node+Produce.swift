@@ -9,7 +9,7 @@ extension Node {
     func produce(_ request: Produce, on stream: any BidiStream) async throws(StreamsError) {
         guard !request.space.isEmpty, !request.segment.isEmpty else { throw .invalidProduceArgs }
         let limits = store.limits
-        let precheck = request.fence.map { fenceCheck(for: $0) }
+        let precheck = request.fence.map { leases.fenceCheck($0) }
         var chunk: [Record] = []
         var chunkBytes = 0
         while true {
@@ -30,11 +30,5 @@ extension Node {
             }
             if message == nil { return }
         }
-    }
-
-    /// The check a fenced Produce runs atomically with its append.
-    func fenceCheck(for fence: Fence) -> @Sendable () -> StreamsError? {
-        let key = fence.key
-        return { .fenceMismatch("lease \"\(key)\" is not held") }
     }
 }

@@ -11,11 +11,12 @@ public final class Node: Sendable {
     let configuration: NodeConfiguration
     let segmentSubscriptions: SegmentSubscriptionHub
     let inventory: InventoryService
-    private let sweeper: Task<Void, Never>
+    let leases: LeaseService
+    private let timers: [Task<Void, Never>]
     private let streams = Mutex<[ObjectIdentifier: any BidiStream]>([:])
     private let closing = Atomic<Bool>(false)
 
-    init(storeID: WireUUID, store: any StreamStore, configuration: NodeConfiguration) {
+    init(storeID: WireUUID, store: any StreamStore, configuration: NodeConfiguration) throws(StreamsError) {
         self.storeID = storeID
         self.store = store
         self.configuration = configuration
@@ -23,7 +24,10 @@ public final class Node: Sendable {
         let inventory = InventoryService(limits: configuration.inventory, wallClock: configuration.wallClock,
                                          monotonicClock: configuration.monotonicClock)
         self.inventory = inventory
-        sweeper = Task { await inventory.runSweeper() }
+        let leases = try LeaseService(store: store, inventory: inventory, limits: configuration.leases,
+                                      wallClock: configuration.wallClock, monotonicClock: configuration.monotonicClock)
+        self.leases = leases
+        timers = [Task { await inventory.runSweeper() }, Task { await leases.runTicker() }]
     }
 
     /// Serves one stream to its end: reads the enveloped request, runs the operation, and ends the
@@ -63,6 +67,12 @@ public final class Node: Sendable {
         case is GetStatus: try await stream.send(status())
         case let r as SubscribeToSegmentStatus: try await subscribe(r, on: stream)
         case let r as SubscribeWorkers: try await subscribeWorkers(r, on: stream)
+        case let r as LeaseAcquire: try await stream.send(leases.acquire(r))
+        case let r as LeaseRenew: try await stream.send(leases.renew(r))
+        case let r as LeaseRelease: try await stream.send(leases.release(r))
+        case let r as LeaseList:
+            let limit = r.limit == 0 ? configuration.limits.maxLeaseList : Int(min(r.limit, UInt64(configuration.limits.maxLeaseList)))
+            for info in leases.list(prefix: r.prefix, limit: limit) { try await stream.send(info) }
         default:
             // Registered types that do not open a stream (streamkit's text names the Go type).
             throw .invalidRequest("invalid request msg type: *api.\(type(of: request))")
@@ -87,7 +97,7 @@ public final class Node: Sendable {
         return StoreStatus(
             storeID: storeID, storage: store.storageKind, spaces: UInt64(stats.spaces), segments: UInt64(stats.segments),
             entries: UInt64(stats.entries), payloadBytes: UInt64(stats.payloadBytes), workers: UInt64(presence.workers),
-            observers: UInt64(presence.observers), leases: 0, inventoryRevision: presence.revision)
+            observers: UInt64(presence.observers), leases: UInt64(leases.count), inventoryRevision: presence.revision)
     }
 
     /// Open streams (for metrics and tests).
@@ -100,7 +110,7 @@ public final class Node: Sendable {
         for stream in open { stream.close(error: .shuttingDown) }
         segmentSubscriptions.closeAll()
         inventory.closeAll()
-        sweeper.cancel()
+        for timer in timers { timer.cancel() }
         await store.close()
     }
 }

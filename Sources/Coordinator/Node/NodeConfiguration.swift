@@ -1,3 +1,4 @@
+import LeaseEngine
 import StreamCore
 
 /// Named limits of the daemon's core, with where each value comes from.
@@ -8,6 +9,8 @@ public struct CoordinatorLimits: Sendable {
     /// Smallest and largest subscription heartbeat period in seconds (streamkit v1 §2.2, §4.2).
     public var minHeartbeatSeconds: Int64 = 1
     public var maxHeartbeatSeconds: Int64 = 300
+    /// Leases one LeaseList answer may hold.
+    public var maxLeaseList = 10_000
 
     /// The default limits.
     public init() {}
@@ -19,6 +22,8 @@ public struct NodeConfiguration: Sendable {
     public var limits = CoordinatorLimits()
     /// Worker inventory limits, including the presence TTL floor (a daemon setting).
     public var inventory = InventoryServiceLimits()
+    /// Lease limits (maximum TTL, key and holder sizes, expiries per tick).
+    public var leases = LeaseLimits()
     /// Server timestamps (inventory, statuses).
     public var wallClock: any WallClock = SystemWallClock()
     /// Deadlines (presence TTL, leases).

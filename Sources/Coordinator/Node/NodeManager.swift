@@ -35,7 +35,12 @@ public final class NodeManager: Sendable {
                 let configuration = self.configuration
                 let task = Task<Node, any Error> {
                     let opened = try await factory(store)
-                    return Node(storeID: store, store: opened, configuration: configuration)
+                    do {
+                        return try Node(storeID: store, store: opened, configuration: configuration)
+                    } catch {
+                        await opened.close()
+                        throw error
+                    }
                 }
                 slots[store] = .opening(task)
                 return task
