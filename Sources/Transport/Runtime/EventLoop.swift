@@ -96,6 +96,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs `body` on the loop and returns its result; throws the loop-shut-down error when the
     /// loop stopped before it could run.
+    @discardableResult
     public func perform<T: Sendable>(_ body: @escaping @Sendable () throws(IOError) -> T) async throws(IOError) -> T {
         let result: Result<T, IOError> = await withCheckedContinuation { continuation in
             let accepted = execute { continuation.resume(returning: Result(catching: body)) }

@@ -30,7 +30,7 @@ public final class TCPConnection: @unchecked Sendable {
         case closed
     }
 
-    private let fd: Int32
+    let fd: Int32
     private var state = State.open
     private var handler: (any ConnectionHandler)?
     private var queue = WriteQueue()

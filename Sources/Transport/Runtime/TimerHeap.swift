@@ -34,6 +34,7 @@ struct TimerHeap<Callback> {
     var storedEntryCount: Int { heap.count }
 
     /// Adds a timer firing at `deadline`.
+    @discardableResult
     mutating func schedule(at deadline: ContinuousClock.Instant, _ callback: Callback) -> TimerID {
         nextID += 1
         callbacks[nextID] = callback
