@@ -118,9 +118,9 @@ final class ProbeList: Sendable {
 }
 
 /// A blocking client socket with receive and send timeouts: the simplest possible peer.
-final class BlockingSocket {
+final class BlockingSocket: Sendable {
     let fd: Int32
-    private var isClosed = false
+    private let isClosed = Atomic<Bool>(false)
 
     /// Connects to `address`; every later send or receive gives up after `timeoutMs`.
     init(connectingTo address: SocketAddress, timeoutMs: Int = 10_000) throws(IOError) {
@@ -128,21 +128,16 @@ final class BlockingSocket {
         fd = try Posix.call("socket") { socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         var timeout = timeval(tv_sec: timeoutMs / 1000, tv_usec: (timeoutMs % 1000) * 1000)
         let size = socklen_t(MemoryLayout<timeval>.size)
-        do {
-            _ = try Posix.call("setsockopt") { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, size) }
-            _ = try Posix.call("setsockopt") { setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, size) }
-            _ = try Posix.call("connect") { address.withSockAddr { Glibc.connect(fd, $0, $1) } }
-        } catch {
-            try? Posix.close(fd)
-            throw error
-        }
+        // A throw from here on runs deinit (every property is set), which closes the socket.
+        _ = try Posix.call("setsockopt") { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, size) }
+        _ = try Posix.call("setsockopt") { setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, size) }
+        _ = try Posix.call("connect") { address.withSockAddr { Glibc.connect(fd, $0, $1) } }
     }
 
     deinit { close() }
 
     func close() {
-        guard !isClosed else { return }
-        isClosed = true
+        guard !isClosed.exchange(true, ordering: .relaxed) else { return }
         try? Posix.close(fd)
     }
 
