@@ -2,6 +2,9 @@ import StreamCore
 
 /// The object a ``TCPConnection`` delivers its events to: the first layer of a protocol stack
 /// (TLS, HTTP, WebSocket, the mux). Called only on the connection's loop.
+///
+/// The connection holds its handler strongly until `didClose`, so a handler may hold its
+/// connection strongly too: the cycle ends when the connection closes.
 public protocol ConnectionHandler: AnyObject {
     /// Bytes arrived. `bytes` points into the loop's shared read buffer and is valid only during
     /// this call: copy what must outlive it.

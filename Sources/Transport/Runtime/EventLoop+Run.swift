@@ -27,6 +27,8 @@ final class LoopState {
     /// Work to run after this turn's events, timers and submitted tasks (connection flushes).
     var deferred: [() -> Void] = []
     var phase = Phase.running
+    /// Set when the loop submitted work to itself this turn (no wake-up was written for it).
+    var hasLocalSubmissions = false
     /// The spare half of the double-buffered task FIFO, kept to reuse its capacity.
     var spareTasks: [@Sendable () -> Void] = []
     /// The loop's one read buffer: every read on this loop goes here, and the handler sees the bytes
@@ -108,7 +110,7 @@ extension EventLoop {
     }
 
     private func nextTimeoutMs() -> Int32 {
-        if !confined.deferred.isEmpty || hasSubmittedTasks { return 0 }
+        if !confined.deferred.isEmpty || confined.hasLocalSubmissions { return 0 }
         guard let ms = confined.timers.millisecondsUntilNext(now: .now) else { return -1 }
         return Int32(clamping: ms)
     }

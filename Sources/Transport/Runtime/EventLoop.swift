@@ -8,11 +8,13 @@ import Synchronization
 ///
 /// Loop-confined methods (registration, timers, and everything on ``TCPConnection``) must be called
 /// on the loop's thread and check that they are; ``execute(_:)`` is how any other thread gets there.
-/// Hand-off is a lock-protected FIFO plus an `eventfd` that is written only when the FIFO goes from
-/// empty to non-empty, so a burst of submissions costs one wake-up.
+/// Hand-off is a lock-protected FIFO plus an `eventfd`. Wake-ups are coalesced: only the first
+/// submission after the loop last emptied the FIFO writes the `eventfd` (an atomic flag says whether
+/// a wake-up is already on its way), so a burst of submissions costs one system call, and the lock
+/// covers nothing but an array append.
 public final class EventLoop: @unchecked Sendable {
     // Why `@unchecked Sendable` is sound: `limits`, `epollFD` and `wakeFD` are immutable; `inbox`
-    // and `joinHandle` are Mutexes and `threadIdentity` is an Atomic; `confined` (and through it every
+    // locks itself, `joinHandle` is a Mutex, `wakeUpPending` and `threadIdentity` are Atomics; `confined` (and through it every
     // registration, timer and deferred closure) is touched only on the loop's own thread, which each
     // loop-confined method checks with `preconditionInEventLoop()`.
 
@@ -21,17 +23,13 @@ public final class EventLoop: @unchecked Sendable {
 
     let epollFD: Int32
     private let wakeFD: Int32
-    private let inbox = Mutex(Inbox())
+    private let inbox = TaskInbox()
+    /// True from the first submission after the loop last took the FIFO until it takes it again:
+    /// a wake-up is already written (or about to be), so later submitters need not write one.
+    private let wakeUpPending = Atomic<Bool>(false)
     private let threadIdentity = Atomic<UInt>(0)
     private let joinHandle = Mutex<pthread_t?>(nil)
     let confined: LoopState
-
-    /// Work submitted from any thread, waiting for the loop.
-    private struct Inbox {
-        var tasks: [@Sendable () -> Void] = []
-        /// Set once the loop has stopped; later submissions are refused.
-        var isClosed = false
-    }
 
     /// The `epoll_event.data` value that marks the wake-up `eventfd` (registrations encode a
     /// generation in the upper half, which never reaches all ones).
@@ -45,10 +43,6 @@ public final class EventLoop: @unchecked Sendable {
         let wakeFD: Int32
         do {
             wakeFD = try Posix.call("eventfd") { eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC)) }
-            var event = epoll_event()
-            event.events = EPOLLIN.rawValue
-            event.data.u64 = Self.wakeToken
-            _ = try Posix.call("epoll_ctl(ADD eventfd)") { epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event) }
         } catch {
             try? Posix.close(epollFD)
             throw error
@@ -56,13 +50,24 @@ public final class EventLoop: @unchecked Sendable {
         self.epollFD = epollFD
         self.wakeFD = wakeFD
         self.confined = LoopState(limits: limits)
+        // From here on a throw runs deinit, which closes the eventfd; only the epoll descriptor
+        // (otherwise closed by the loop's thread) must be closed on the way out.
         do {
+            var event = epoll_event()
+            event.events = EPOLLIN.rawValue
+            event.data.u64 = Self.wakeToken
+            _ = try Posix.call("epoll_ctl(ADD eventfd)") { epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event) }
             try startThread()
         } catch {
-            try? Posix.close(wakeFD)
             try? Posix.close(epollFD)
             throw error
         }
+    }
+
+    deinit {
+        // Closed here, not when the thread exits: a submitter holding this object may still write
+        // a wake-up after the loop stopped, which must reach this eventfd and not a reused number.
+        try? Posix.close(wakeFD)
     }
 
     /// True when called on this loop's thread.
@@ -82,16 +87,17 @@ public final class EventLoop: @unchecked Sendable {
     /// inside the caller). Returns false, and drops `work`, when the loop has already stopped.
     @discardableResult
     public func execute(_ work: @escaping @Sendable () -> Void) -> Bool {
-        let onLoop = inEventLoop
-        return inbox.withLock { inbox in
-            guard !inbox.isClosed else { return false }
-            inbox.tasks.append(work)
-            // Only the first task of a batch wakes the loop; the loop checks the FIFO before every
-            // wait, so its own submissions need no wake-up at all. The write happens under the lock
-            // so it cannot race with the loop closing the eventfd on its way out.
-            if inbox.tasks.count == 1 && !onLoop { wake() }
-            return true
+        guard inbox.append(work) else { return false }
+        if inEventLoop {
+            // The loop's own submissions need no wake-up: it polls instead of sleeping next turn.
+            confined.hasLocalSubmissions = true
+        } else if !wakeUpPending.exchange(true, ordering: .sequentiallyConsistent) {
+            // The loop clears the flag before it takes the FIFO, so either it has not taken it yet
+            // (and will see this task) or this write wakes it. Outside the lock, so submitters never
+            // queue behind a system call; the eventfd stays open as long as this object exists.
+            wake()
         }
+        return true
     }
 
     /// Runs `body` on the loop and returns its result; throws the loop-shut-down error when the
@@ -135,15 +141,9 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Takes every submitted task, for one turn of the loop or the final drain.
     func takeSubmittedTasks(into batch: inout [@Sendable () -> Void], closing: Bool) {
-        inbox.withLock { inbox in
-            swap(&inbox.tasks, &batch)
-            if closing { inbox.isClosed = true }
-        }
-    }
-
-    /// True when submitted work is waiting (the loop then polls instead of sleeping).
-    var hasSubmittedTasks: Bool {
-        inbox.withLock { !$0.tasks.isEmpty }
+        confined.hasLocalSubmissions = false
+        wakeUpPending.store(false, ordering: .sequentiallyConsistent)
+        inbox.take(into: &batch, closing: closing)
     }
 
     /// Consumes the eventfd's counter after a wake-up.
@@ -184,7 +184,6 @@ public final class EventLoop: @unchecked Sendable {
         threadIdentity.store(pthread_self(), ordering: .relaxed)
         runUntilStopped()
         finish()
-        try? Posix.close(wakeFD)
         try? Posix.close(epollFD)
         // A later thread may be given the same pthread_t; it must not pass for this loop's thread.
         threadIdentity.store(0, ordering: .relaxed)

@@ -2,6 +2,7 @@ import CLinux
 
 /// Which readiness a registered descriptor waits for.
 public struct IOInterest: OptionSet, Sendable, Hashable {
+    /// The interest bits.
     public let rawValue: UInt8
     /// Creates an interest set from its raw bits.
     public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -23,6 +24,7 @@ public struct IOInterest: OptionSet, Sendable, Hashable {
 
 /// What `epoll_wait` reported for a descriptor.
 public struct IOEvents: OptionSet, Sendable, Hashable {
+    /// The event bits.
     public let rawValue: UInt8
     /// Creates an event set from its raw bits.
     public init(rawValue: UInt8) { self.rawValue = rawValue }

@@ -6,7 +6,8 @@
 public struct RuntimeLimits: Sendable, Hashable {
     /// Bytes one `read(2)` may return. One buffer of this size per loop is reused by every read on it
     /// (a handler sees the bytes only for the duration of `didRead`), so memory does not grow with the
-    /// number of connections. 64 KiB is the most loopback and GRO hand over in one read.
+    /// number of connections. coordd default: large enough that one read usually empties a socket
+    /// carrying small mux frames, small enough to stay in cache.
     public var readBufferBytes = 64 * 1024
 
     /// Reads one connection may do per readiness event before the loop moves on to other descriptors,
