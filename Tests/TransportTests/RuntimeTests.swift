@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 @testable import Transport
 
-/// Shared helpers for the runtime's tests: bounded waiting, seeded bytes, recording handlers, and a
+/// What the runtime's tests share: bounded waiting, seeded bytes, recording handlers, and a
 /// plain blocking socket to play the peer.
 enum RuntimeTests {
     /// Polls `condition` every few milliseconds until it holds or `timeoutMs` passes; returns

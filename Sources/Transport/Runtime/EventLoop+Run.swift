@@ -99,14 +99,12 @@ extension EventLoop {
     }
 
     /// Tells every registered handler the loop is shutting down. Non-graceful: anything that stays
-    /// registered is dropped (its descriptor belongs to it, so the loop does not close it).
+    /// registered is dropped without a system call (closing the epoll descriptor, next, removes it
+    /// from the kernel's set; the descriptor itself belongs to its handler, so the loop leaves it).
     private func closeRegistrations(graceful: Bool) {
         let handlers = confined.registrations.values.map(\.handler)
         for handler in handlers { handler.loopShuttingDown(graceful: graceful) }
-        if !graceful {
-            for fd in confined.registrations.keys { try? deregister(fd) }
-            confined.registrations.removeAll()
-        }
+        if !graceful { confined.registrations.removeAll() }
     }
 
     private func nextTimeoutMs() -> Int32 {

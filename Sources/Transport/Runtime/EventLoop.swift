@@ -14,9 +14,9 @@ import Synchronization
 /// covers nothing but an array append.
 public final class EventLoop: @unchecked Sendable {
     // Why `@unchecked Sendable` is sound: `limits`, `epollFD` and `wakeFD` are immutable; `inbox`
-    // locks itself, `joinHandle` is a Mutex, `wakeUpPending` and `threadIdentity` are Atomics; `confined` (and through it every
-    // registration, timer and deferred closure) is touched only on the loop's own thread, which each
-    // loop-confined method checks with `preconditionInEventLoop()`.
+    // locks itself; `joinHandle` is a Mutex; `wakeUpPending` and `threadIdentity` are Atomics;
+    // `confined` (and through it every registration, timer and deferred closure) is touched only on
+    // the loop's own thread, which each loop-confined method checks with `preconditionInEventLoop()`.
 
     /// The limits every loop-confined object on this loop obeys.
     public let limits: RuntimeLimits

@@ -6,9 +6,10 @@ import Synchronization
 /// loops round-robin and given a handler there.
 ///
 /// When `accept` fails for lack of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`)
-/// the listener stops watching the socket and tries again after a backoff (``RuntimeLimits/acceptBackoffInitialMs``
-/// doubling to ``RuntimeLimits/acceptBackoffMaxMs``), counting each pause in ``acceptBackoffCount``;
-/// the kernel keeps queueing connections in the backlog meanwhile.
+/// the listener stops watching the socket and tries again after a backoff
+/// (``RuntimeLimits/acceptBackoffInitialMs`` doubling to ``RuntimeLimits/acceptBackoffMaxMs``),
+/// counting each pause in ``acceptBackoffCount``; the kernel keeps queueing connections in the
+/// backlog meanwhile.
 public final class TCPListener: @unchecked Sendable {
     // Why `@unchecked Sendable` is sound: `loop`, `group`, `localAddress`, `makeHandler`, `accept`
     // and `fd` are immutable; the counters are Atomics; `backoff`, `backoffTimer`, `isRegistered`
