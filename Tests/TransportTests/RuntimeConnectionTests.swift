@@ -43,6 +43,27 @@ import Testing
         #expect(probe.closeError == nil)
     }
 
+    @Test func closeGivesUpWithAnErrorWhenThePeerDoesNotReadWithinTheCloseTimeout() async throws {
+        var limits = RuntimeLimits()
+        limits.closeTimeoutMs = 200
+        let group = try EventLoopGroup(loopCount: 1, limits: limits)
+        defer { group.shutdownGracefully(graceMs: 0) }
+        let (_, client, probe) = try await serverAndClient(group: group)
+        let connection = try #require(probe.connection)
+        let started = ContinuousClock.now
+        // Far more than the socket buffers hold, to a peer that never reads.
+        try await connection.loop.perform {
+            connection.write([UInt8](repeating: 1, count: 32 << 20))
+            connection.close()
+        }
+        #expect(await RuntimeTests.waitUntil { probe.isClosed })
+        #expect(ContinuousClock.now - started >= .milliseconds(limits.closeTimeoutMs))
+        let error = try #require(probe.closeError)
+        #expect(error.errno == ETIMEDOUT)
+        #expect(error.description.contains("unsent"))
+        client.close()
+    }
+
     @Test func peerEndOfStreamClosesTheConnectionWithoutError() async throws {
         let group = try EventLoopGroup(loopCount: 1)
         defer { group.shutdownGracefully(graceMs: 0) }
@@ -114,6 +135,35 @@ import Testing
             }
         }
         #expect(error?.errno == ECONNREFUSED)
+    }
+
+    @Test func connectGivesUpAfterTheConnectTimeout() async throws {
+        var limits = RuntimeLimits()
+        limits.connectTimeoutMs = 200
+        limits.listenBacklog = 1
+        let group = try EventLoopGroup(loopCount: 1, limits: limits)
+        defer { group.shutdownGracefully(graceMs: 0) }
+        // A listener that never accepts, with a backlog of one: once its accept queue is full the
+        // kernel drops further handshakes, so a connect gets no answer at all.
+        let neverAccept: TCPListener.AcceptFunction = { _ throws(IOError) in .wouldBlock }
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0, group: group, accept: neverAccept) {
+            RecordingHandler($0, probe: ConnectionProbe())
+        }
+        var outcomes: [Int32] = []
+        for _ in 0..<4 {
+            let started = ContinuousClock.now
+            do {
+                _ = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port, on: group.next()) {
+                    RecordingHandler($0, probe: ConnectionProbe())
+                }
+                outcomes.append(0)
+            } catch {
+                #expect(ContinuousClock.now - started >= .milliseconds(limits.connectTimeoutMs))
+                outcomes.append(error.errno)
+            }
+        }
+        #expect(outcomes.first == 0)
+        #expect(outcomes.last == ETIMEDOUT, "outcomes: \(outcomes)")
     }
 
     @Test(arguments: ["example.com", "300.1.1.1", "::g"])
