@@ -88,6 +88,19 @@ func asciiPayload(_ count: Int) -> [UInt8] {
         #expect(out == [0xAA, 0x81, 0x01, 0x61, 0x8A, 0x01, 0x01])
     }
 
+    @Test func appendingManyFramesToOneBufferGrowsItGeometrically() {
+        var encoder = WebSocketFrameEncoder(role: .client)
+        var out: [UInt8] = []
+        var capacityChanges = 0
+        for _ in 0..<1000 {
+            let before = out.capacity
+            encoder.encodeText("{\"ControlType\":\"ping\"}", into: &out)
+            if out.capacity != before { capacityChanges += 1 }
+        }
+        // Exact reservations would reallocate (and copy the whole buffer) on every frame.
+        #expect(capacityChanges < 20)
+    }
+
     @Test func closeFramesCarryCodeAndReasonOrNothing() {
         var encoder = WebSocketFrameEncoder(role: .server)
         var out: [UInt8] = []

@@ -16,6 +16,7 @@ public struct HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible
         self.reason = reason
     }
 
+    /// A one-line rendering for logs.
     public var description: String { "\(status) \(reason)" }
 
     /// The response to send before closing the connection: the status, the reason as a
@@ -54,6 +55,7 @@ public struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {
     /// HTTP/1.0.
     public static let http1_0 = HTTPVersion(major: 1, minor: 0)
 
+    /// A one-line rendering for logs.
     public var description: String { "HTTP/\(major).\(minor)" }
 
     /// Parses exactly `HTTP/d.d` (RFC 9112 §2.3), or nil.

@@ -132,6 +132,7 @@ public enum WebSocketClientHandshakeError: Error, Sendable, Hashable, CustomStri
         return false
     }
 
+    /// A one-line rendering for logs.
     public var description: String {
         switch self {
         case .malformedResponse(let error): "malformed handshake response: \(error.reason)"

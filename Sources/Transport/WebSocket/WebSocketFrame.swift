@@ -65,6 +65,7 @@ public struct WebSocketCloseCode: RawRepresentable, Sendable, Hashable, CustomSt
         }
     }
 
+    /// A one-line rendering for logs.
     public var description: String { String(rawValue) }
 }
 
@@ -112,5 +113,6 @@ public struct WebSocketProtocolFailure: Error, Sendable, Hashable, CustomStringC
         self.reason = reason
     }
 
+    /// A one-line rendering for logs.
     public var description: String { "\(code.rawValue) \(reason)" }
 }

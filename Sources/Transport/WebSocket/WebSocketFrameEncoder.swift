@@ -82,7 +82,12 @@ public struct WebSocketFrameEncoder: Sendable {
             "control frame payload of \(payload.count) bytes exceeds 125")
         let key: UInt32? = role == .client ? maskKeys.nextKey() : nil
         let header = WebSocketFrameHeader(opcode: opcode, payloadLength: payload.count, maskKey: key)
-        out.reserveCapacity(out.count + header.count + payload.count)
+        let needed = out.count + header.count + payload.count
+        if out.capacity < needed {
+            // Doubling keeps appending many frames to one buffer linear; reserving the exact size
+            // would reallocate (and copy everything) on every frame.
+            out.reserveCapacity(max(needed, 2 * out.capacity))
+        }
         header.withUnsafeBytes { out.append(contentsOf: $0) }
         let start = out.count
         out.append(contentsOf: payload)

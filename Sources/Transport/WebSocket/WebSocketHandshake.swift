@@ -86,5 +86,6 @@ public struct WebSocketHandshakeRejection: Error, Sendable, Hashable, CustomStri
         self.response = HTTPResponse.text(status: status, reason + "\n", headers: headers, closeConnection: true)
     }
 
+    /// A one-line rendering for logs.
     public var description: String { "\(status) \(reason)" }
 }
