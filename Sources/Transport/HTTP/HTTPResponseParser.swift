@@ -105,6 +105,7 @@ public struct HTTPResponseParser: Sendable {
             reason = reason.dropFirst()
         }
         guard reason.allSatisfy(HTTPSyntax.isFieldValueByte) else { return .failure(malformed) }
-        return .success(HTTPResponseHead(version: version, status: status, reason: String(decoding: reason, as: UTF8.self)))
+        let phrase = String(decoding: reason, as: UTF8.self)
+        return .success(HTTPResponseHead(version: version, status: status, reason: phrase))
     }
 }

@@ -93,7 +93,8 @@ public struct WebSocketFrameEncoder: Sendable {
         out.append(contentsOf: payload)
         if let key {
             out.withUnsafeMutableBytes { buffer in
-                WebSocketMasking.apply(key: key, keyOffset: 0, to: UnsafeMutableRawBufferPointer(rebasing: buffer[start...]))
+                let masked = UnsafeMutableRawBufferPointer(rebasing: buffer[start...])
+                WebSocketMasking.apply(key: key, keyOffset: 0, to: masked)
             }
         }
     }

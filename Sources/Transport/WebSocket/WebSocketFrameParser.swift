@@ -241,7 +241,8 @@ public struct WebSocketFrameParser: Sendable {
                     UTF8Validation.isValid(UnsafeRawBufferPointer(rebasing: $0[2...]))
                 }
                 guard reasonIsValid else {
-                    return fail(WebSocketProtocolFailure(code: .invalidPayload, reason: "close reason is not valid UTF-8"))
+                    return fail(
+                        WebSocketProtocolFailure(code: .invalidPayload, reason: "close reason is not valid UTF-8"))
                 }
             }
         default:

@@ -28,7 +28,9 @@ public enum WebSocketHandshake {
     /// `upgrade` connection option or a bad `Sec-WebSocket-Key`, and 426 Upgrade Required when the
     /// `Upgrade: websocket` token is missing (with `Upgrade: websocket`, RFC 9110 §15.5.22) or the
     /// version is not 13 (with `Sec-WebSocket-Version: 13`, RFC 6455 §4.4).
-    public static func serverResponse(for request: HTTPRequestHead) -> Result<HTTPResponse, WebSocketHandshakeRejection> {
+    public static func serverResponse(
+        for request: HTTPRequestHead
+    ) -> Result<HTTPResponse, WebSocketHandshakeRejection> {
         let headers = request.headers
         guard request.method == "GET" else {
             return .failure(.init(status: 405, reason: "WebSocket upgrade requires GET", headers: ["Allow": "GET"]))

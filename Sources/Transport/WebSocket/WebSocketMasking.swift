@@ -44,7 +44,8 @@ enum WebSocketMasking {
         withUnsafeBytes(of: word) { wordBytes in
             var k = 0
             while i < count {
-                base.storeBytes(of: base.load(fromByteOffset: i, as: UInt8.self) ^ wordBytes[k], toByteOffset: i, as: UInt8.self)
+                let byte = base.load(fromByteOffset: i, as: UInt8.self)
+                base.storeBytes(of: byte ^ wordBytes[k], toByteOffset: i, as: UInt8.self)
                 i &+= 1
                 k &+= 1
             }
@@ -80,7 +81,8 @@ enum WebSocketMasking {
         withUnsafeBytes(of: word) { wordBytes in
             var k = 0
             while i < count {
-                to.storeBytes(of: from.load(fromByteOffset: i, as: UInt8.self) ^ wordBytes[k], toByteOffset: i, as: UInt8.self)
+                let byte = from.load(fromByteOffset: i, as: UInt8.self)
+                to.storeBytes(of: byte ^ wordBytes[k], toByteOffset: i, as: UInt8.self)
                 i &+= 1
                 k &+= 1
             }
