@@ -2,9 +2,9 @@
 #ifndef COORDD_CLINUX_SHIM_H
 #define COORDD_CLINUX_SHIM_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+// No _GNU_SOURCE here: the same system headers are also imported through COpenSSL and Glibc, and clang
+// refuses modules that see one struct under two different feature macros. The one GNU call needed,
+// accept4, is declared below with its plain signature instead.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -17,9 +17,11 @@
 #include <unistd.h>
 #include <errno.h>
 
-// accept4's address parameter is glibc's `__SOCKADDR_ARG`, a GNU transparent union under _GNU_SOURCE,
-// which Swift imports as an opaque type that neither a pointer nor nil converts to. This shim takes a
-// plain `struct sockaddr *` so Swift can pass storage (or NULL) directly.
+// accept4 is a GNU extension, declared by <sys/socket.h> only under _GNU_SOURCE (and then with glibc's
+// transparent-union address type, which Swift cannot pass a pointer or nil to). Declared here with a
+// plain `struct sockaddr *`, matching the ABI, and wrapped so Swift can pass storage (or NULL) directly.
+extern int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+
 static inline int coordd_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
     return accept4(fd, addr, len, flags);
 }

@@ -1,3 +1,4 @@
+import CoordTestKit
 import Testing
 
 @testable import Transport
@@ -28,19 +29,6 @@ func parseRequestByteByByte(_ bytes: [UInt8], limits: HTTPLimits = .standard) ->
         if event != .needMoreData { return (event, index + 1) }
     }
     return (.needMoreData, bytes.count)
-}
-
-/// A deterministic generator (SplitMix64) so junk and fuzz inputs are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 @Suite struct HTTPRequestParserTests {
@@ -187,7 +175,7 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 
     @Test func tenKibibytesOfRandomJunkAreRejectedWithin32Bytes() {
-        var generator = SeededGenerator(seed: 0x5EED_0001)
+        var generator = SplitMix64(seed: 0x5EED_0001)
         for _ in 0..<200 {
             let junk = (0..<(10 * 1024)).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let whole = parseRequest(junk)

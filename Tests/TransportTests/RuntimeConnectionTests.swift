@@ -1,3 +1,4 @@
+import CoordTestKit
 import Glibc
 import StreamCore
 import Synchronization
@@ -23,7 +24,8 @@ import Testing
         defer { group.shutdownGracefully(graceMs: 0) }
         let (_, client, probe) = try await serverAndClient(group: group)
         let connection = try #require(probe.connection)
-        let payload = SeededGenerator(seed: 7).bytesOfLength(4 << 20)
+        var generator = SplitMix64(seed: 7)
+        let payload = generator.bytes(4 << 20)
 
         // Queue 4 MiB and close in the same turn: nothing may be lost.
         try await connection.loop.perform {
@@ -196,7 +198,8 @@ import Testing
         let group = try EventLoopGroup(loopCount: 1)
         let (_, client, probe) = try await serverAndClient(group: group)
         let connection = try #require(probe.connection)
-        let payload = SeededGenerator(seed: 11).bytesOfLength(8 << 20)
+        var generator = SplitMix64(seed: 11)
+        let payload = generator.bytes(8 << 20)
         // More than the socket buffers hold, so most of it is still queued when the shutdown starts.
         try await connection.loop.perform { connection.write(payload) }
 
@@ -214,13 +217,5 @@ import Testing
         #expect(received.1.isEmpty)
         #expect(probe.isClosed)
         #expect(probe.closeError == nil)
-    }
-}
-
-extension SeededGenerator {
-    /// Random bytes from a fixed seed (a fresh generator per call site keeps tests independent).
-    func bytesOfLength(_ count: Int) -> [UInt8] {
-        var copy = self
-        return copy.bytes(count)
     }
 }

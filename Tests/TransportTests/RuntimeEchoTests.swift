@@ -1,3 +1,4 @@
+import CoordTestKit
 import Glibc
 import StreamCore
 import Synchronization
@@ -25,7 +26,7 @@ import Testing
         let probes = (0..<connectionCount).map { _ in ConnectionProbe() }
         var payloads: [[UInt8]] = []
         var pieces: [[[UInt8]]] = []
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         for _ in 0..<connectionCount {
             let payload = generator.bytes(bytesPerConnection)
             var cuts: [[UInt8]] = []

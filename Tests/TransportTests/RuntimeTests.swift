@@ -28,27 +28,6 @@ enum RuntimeTests {
     }
 }
 
-/// SplitMix64: a seeded generator, so a failing run can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// `count` random bytes, eight per step of the generator.
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        var words = [UInt64](repeating: 0, count: (count + 7) / 8)
-        for index in words.indices { words[index] = next() }
-        return words.withUnsafeBytes { Array($0.prefix(count)) }
-    }
-}
 
 /// What a connection's handler saw, readable from the test's thread.
 final class ConnectionProbe: Sendable {
