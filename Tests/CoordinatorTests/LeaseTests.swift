@@ -121,12 +121,12 @@ import Testing
     func aPresenceBoundLeaseEndsWhenItsWorkerIsEvicted(_ configuration: Configuration) async throws {
         let harness = try await Harness(configuration, node: fastPresence())
         let id = WireUUID.random()
-        // A worker that registers and then never renews: evicted after its 300 ms TTL.
-        let silent = try await WorkerStream.open(harness, SubscribeWorkers(workerID: id, heartbeatIntervalMs: 100))
+        // A worker that registers and then never renews: evicted after its 1.5 s TTL.
+        let silent = try await WorkerStream.open(harness, SubscribeWorkers(workerID: id, heartbeatIntervalMs: 500))
         _ = try await silent.inventory()
         let bound = try await harness.client.acquire(key: "k", holder: "w", ttl: .seconds(60), workerID: id)
         #expect(bound.ok)
-        #expect(await eventually { (try? await harness.client.leases())?.isEmpty == true })
+        #expect(await eventually(seconds: 6) { (try? await harness.client.leases())?.isEmpty == true })
         #expect(try await harness.client.status().workers == 0)
         await harness.shutdown()
     }
@@ -138,10 +138,11 @@ import Testing
         await #expect(throws: StreamsError.self) {
             try await client.produce(space: "s", segment: "g", records: makeRecords(1), fence: Fence(key: "k", token: 1))
         }
-        let old = try await client.acquire(key: "k", holder: "old", ttl: .milliseconds(100))
+        let old = try await client.acquire(key: "k", holder: "old", ttl: .seconds(1))
         let oldFence = Fence(key: "k", token: old.fence!)
         try await client.produce(space: "s", segment: "g", records: makeRecords(1), fence: oldFence)
-        #expect(await eventually { (try? await client.acquire(key: "k", holder: "new", ttl: .seconds(30)))?.ok == true })
+        // The old holder pauses and its lease expires; a new holder takes over.
+        #expect(await eventually(seconds: 6) { (try? await client.acquire(key: "k", holder: "new", ttl: .seconds(30)))?.ok == true })
         let new = try #require(try await client.leases(prefix: "k").first)
         do throws(StreamsError) {
             try await client.produce(space: "s", segment: "g", records: makeRecords(1, from: 2), fence: oldFence)
