@@ -210,6 +210,9 @@ final class InventoryService: Sendable {
     /// The current snapshot.
     var current: InventorySnapshot { state.withLock { $0.registry.current } }
 
+    /// The longest mailbox queue of any subscriber (bounded by `maxSubscriberBacklog` + 1).
+    var largestBacklog: Int { state.withLock { $0.mailboxes.values.map(\.queuedCount).max() ?? 0 } }
+
     // MARK: Encoding and fan-out
 
     private static func fanOut(_ payloads: (snapshot: [UInt8], delta: [UInt8]), revision: UInt64, to s: inout State)
