@@ -25,6 +25,9 @@ let package = Package(
         // The Swift client SDK.
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
+        // Load generator and side-by-side measurements; never part of `swift test`.
+        .executableTarget(name: "coordbench", dependencies: ["CoordClient", "StreamCore"]),
+
         // Test support: manual clock, temp directories, fixtures.
         .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport"], path: "Tests/CoordTestKit"),
         .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "CoordTestKit", "LogCrashChild"]),
