@@ -285,4 +285,17 @@ func fastPresence() -> NodeConfiguration {
         updates.close()
         await harness.shutdown()
     }
+
+    @Test func aRegistrationFailsWhenNothingArrivesForThreeIntervals() async throws {
+        // A server that accepts the stream and then says nothing at all.
+        let silentServer = InProcessProvider { _, stream throws(StreamsError) in
+            Task { while (try? await stream.receive()) != nil {} }
+        }
+        let client = CoordClient(provider: silentServer, store: .random())
+        let started = ContinuousClock.now
+        let registration = try await client.registerWorker(id: .random(), heartbeatIntervalMs: 100)
+        let ending = await registration.waitUntilEnded()
+        #expect(ending?.name == "stream_closed" && ending?.message.hasPrefix("worker heartbeat lost") == true, "\(String(describing: ending))")
+        #expect(ContinuousClock.now - started < .seconds(3))
+    }
 }
