@@ -143,9 +143,10 @@ func fastPresence() -> NodeConfiguration {
         node.inventory.engine = InventoryLimits(ttlFloorMs: 1_000, sweepIntervalMs: 50)
         let harness = try await Harness(configuration, node: node)
         let id = WireUUID.random()
-        // TTL = max(3 × 500 ms, 1 s) = 1.5 s: a dead worker would be gone within 2 s; this one renews.
-        let registration = try await harness.client.registerWorker(id: id, heartbeatIntervalMs: 500)
-        try await Task.sleep(for: .milliseconds(2_000))
+        // TTL = max(3 × 1 s, 1 s) = 3 s: a dead worker would be gone within 4 s; this one renews. (Intervals
+        // of a second keep the test meaningful while other suites load the machine.)
+        let registration = try await harness.client.registerWorker(id: id, heartbeatIntervalMs: 1_000)
+        try await Task.sleep(for: .milliseconds(4_000))
         let status = try await harness.client.status()
         #expect(status.workers == 1 && status.inventoryRevision == 1)
         registration.close()
@@ -296,6 +297,6 @@ func fastPresence() -> NodeConfiguration {
         let registration = try await client.registerWorker(id: .random(), heartbeatIntervalMs: 100)
         let ending = await registration.waitUntilEnded()
         #expect(ending?.name == "stream_closed" && ending?.message.hasPrefix("worker heartbeat lost") == true, "\(String(describing: ending))")
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(10), "well before any default timeout")
     }
 }
