@@ -11,22 +11,21 @@ public struct MuxLimits: Sendable, Hashable {
     /// Inbound: coordd answers the frame's channel with an error instead of dropping the connection.
     public var maxMessagePayloadBytes = MuxLimits.defaultMaxMessagePayloadBytes
 
-    /// Messages a stream's reader may have waiting: streamkit's per-stream receive queue depth
-    /// (`defaultMuxQueueChannelDepth`, 8192, streamkit v1 §3.4). The depth costs no memory until it is
-    /// used (the queue grows as messages arrive); ``streamReceiveBufferBytes`` bounds the memory.
+    /// Messages a stream's reader may have waiting before the stream counts as behind: streamkit's
+    /// per-stream receive queue depth (`defaultMuxQueueChannelDepth`, 8192, streamkit v1 §3.4). The
+    /// depth costs no memory until it is used (the queue grows as messages arrive). Past it the
+    /// stream must keep taking messages (see ``streamReceiveStallMs``).
     public var streamReceiveQueueMessages = 8_192
 
-    /// Messages held beyond ``streamReceiveQueueMessages`` while the reader is behind: streamkit's
-    /// per-stream ingress backlog (8192). One more and the stream is overloaded.
-    public var streamReceiveBacklogMessages = 8_192
-
-    /// Bytes of payload a stream may hold in its queue and backlog together. coordd's bound (streamkit
-    /// has none): five 6 MiB messages, or millions of small records' worth of a produce.
+    /// Bytes a stream may hold queued, each message counted with 64 bytes of overhead: past it the
+    /// stream is overloaded at once. coordd's bound (streamkit counts 8192 + 8192 frames of any size):
+    /// five 6 MiB messages, or the backlog of a produce of several hundred thousand small records
+    /// that the server is committing.
     public var streamReceiveBufferBytes = 32 << 20
 
-    /// How long a stream may hold a backlog while its reader takes nothing before it is overloaded.
-    /// streamkit waits 3 × 100 ms with its Close policy and forever with its default Wait policy;
-    /// coordd waits long enough for a slow disk flush to end, and no longer.
+    /// How long a stream may hold more than ``streamReceiveQueueMessages`` while its reader takes
+    /// nothing before it is overloaded. streamkit waits 3 × 100 ms with its Close policy and forever
+    /// with its default Wait policy; coordd waits long enough for a slow disk flush, and no longer.
     public var streamReceiveStallMs = 10_000
 
     /// Bytes of payload all the streams of one connection may hold together; past it the stream holding
@@ -49,6 +48,12 @@ public struct MuxLimits: Sendable, Hashable {
     /// streams sending at once cannot grow the queue without bound. coordd's choice: the runtime's
     /// default high watermark.
     public var outboundInFlightBytes = 1 << 20
+
+    /// Messages a stream sends or receives in a row without waiting before it yields its thread to
+    /// other tasks. Sends and receives rarely wait (credit is there, messages are queued), so a stream
+    /// pushing or draining thousands of messages would otherwise hold one of the few cooperative
+    /// threads for the whole run. The in-process transport's 64-slot channels yield as often.
+    public var messagesPerYield = 64
 
     /// The defaults above.
     public init() {}
