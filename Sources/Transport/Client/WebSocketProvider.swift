@@ -10,6 +10,8 @@ import Synchronization
 /// `callStream` meanwhile makes a bounded number of attempts. A server that refuses the credentials
 /// (401/403) fails the call at once with the permanent `unauthorized` error. Errors the server sends
 /// in `mux::close` / `mux::error` arrive typed, with its code and name.
+///
+/// Call ``close()`` when done: a provider whose server went away keeps redialling until then.
 public final class WebSocketProvider: ReconnectingStreamProvider {
     /// The server URL, normalised (`…/streamz`).
     public let url: WebSocketURL
