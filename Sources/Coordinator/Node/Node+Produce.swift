@@ -24,6 +24,7 @@ extension Node {
                 let status = try await store.append(AppendRequest(
                     space: request.space, segment: request.segment, records: chunk, precheck: precheck))
                 segmentSubscriptions.publish(status)
+                configuration.metrics.produced(entries: chunk.count, payloadBytes: chunkBytes)
                 try await stream.send(status)
                 chunk.removeAll(keepingCapacity: true)
                 chunkBytes = 0
