@@ -35,6 +35,6 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CoordTestKit"]),
         .testTarget(
             name: "CoordinatorTests",
-            dependencies: ["Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "CoordTestKit"]),
+            dependencies: ["Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "LeaseEngine", "CoordTestKit"]),
     ]
 )

@@ -29,11 +29,12 @@ public struct StoreFixture: Sendable {
     /// The store's directory (file stores).
     public var path: String { directory.path }
 
-    /// Opens the store; for durable kinds, opening again after `close()` reads back what was written.
-    public func open() async throws -> any StreamStore {
+    /// Opens the store named `name` (each name has its own directory); for durable kinds, opening again
+    /// after `close()` reads back what was written.
+    public func open(name: String = "store") async throws -> any StreamStore {
         switch kind {
         case .memory: return MemoryStore(limits: limits, clock: clock)
-        case .file: return try FileStore(directory: "\(path)/store", limits: limits, clock: clock)
+        case .file: return try FileStore(directory: "\(path)/\(name)", limits: limits, clock: clock)
         }
     }
 

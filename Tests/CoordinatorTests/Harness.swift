@@ -30,24 +30,39 @@ struct Harness: Sendable {
     let store: WireUUID
     let fixture: StoreFixture
     let wallClock: ManualWallClock
+    let configuration: Configuration
+    let node: NodeConfiguration
 
     init(_ configuration: Configuration, node: NodeConfiguration = NodeConfiguration(),
          limits: StoreLimits = StoreLimits()) async throws {
         let clock = ManualWallClock()
         let fixture = try StoreFixture(configuration.store, limits: limits, clock: clock)
+        try await self.init(configuration, node: node, fixture: fixture, store: .random())
+    }
+
+    private init(_ configuration: Configuration, node: NodeConfiguration, fixture: StoreFixture, store: WireUUID) async throws {
+        let clock = fixture.clock
+        self.configuration = configuration
+        self.node = node
         var node = node
         node.wallClock = clock
-        manager = NodeManager(configuration: node) { _ throws(StreamsError) in
+        manager = NodeManager(configuration: node) { id throws(StreamsError) in
             do {
-                return try await fixture.open()
+                return try await fixture.open(name: id.description)
             } catch {
                 throw .storeUnavailable
             }
         }
         provider = manager.inProcessProvider()
-        store = .random()
+        self.store = store
         self.fixture = fixture
         wallClock = clock
+    }
+
+    /// Closes the daemon's nodes (flushing the store) and opens a new daemon over the same store files.
+    func restart() async throws -> Harness {
+        await manager.close()
+        return try await Harness(configuration, node: node, fixture: fixture, store: store)
     }
 
     var client: CoordClient { CoordClient(provider: provider, store: store) }

@@ -41,6 +41,14 @@ import Testing
     }
 
     @Test(arguments: Configuration.all)
+    func largeRecordsAreChunkedByBytesSoEveryChunkFitsOneLogAppend(_ configuration: Configuration) async throws {
+        let harness = try await Harness(configuration)
+        let statuses = try await harness.client.produce(space: "s", segment: "g", records: makeRecords(17, size: 512 << 10))
+        #expect(statuses.map(\.lastSequence) == [16, 17], "a chunk closes once it holds 8 MiB")
+        await harness.shutdown()
+    }
+
+    @Test(arguments: Configuration.all)
     func largeRecordsAreAllConsumable(_ configuration: Configuration) async throws {
         let harness = try await Harness(configuration)
         try await harness.client.produce(space: "s", segment: "g", records: makeRecords(50, size: 8_192))

@@ -16,7 +16,7 @@ extension Node {
             let message = try await stream.receive()
             if let message {
                 let record = try Record(decoding: message)
-                chunkBytes += record.payload?.count ?? 0
+                chunkBytes += record.storedSize
                 chunk.append(record)
                 if chunk.count < limits.chunkMaxRecords && chunkBytes < limits.chunkMaxBytes { continue }
             }

@@ -22,6 +22,11 @@ public struct Record: WireMessage, Equatable {
         metadata = try fields.stringMap("metadata")
     }
 
+    /// Bytes the record takes in a chunk: payload, metadata keys and values, and 32 bytes for framing.
+    public var storedSize: Int {
+        32 + (payload?.count ?? 0) + (metadata?.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 8 } ?? 0)
+    }
+
     public func write(to w: inout JSONWriter) {
         w.beginObject()
         w.key("sequence"); w.uint(sequence)

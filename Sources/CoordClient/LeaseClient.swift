@@ -1,0 +1,190 @@
+import StreamCore
+import Synchronization
+import Transport
+
+/// A held lease as `withLease` hands it to its body: the fencing token to attach to writes.
+public struct HeldLease: Sendable, Equatable {
+    /// The lease key.
+    public var key: String
+    /// This holder.
+    public var holder: String
+    /// The fencing token; pass it as `Produce`'s `fence` so a write is refused once the lease moved on.
+    public var fence: UInt64
+
+    /// The `fence` value for a produce under this lease.
+    public var produceFence: Fence { Fence(key: key, token: fence) }
+}
+
+extension StreamsError {
+    /// Another holder has the lease; `message` says who and until when.
+    public static func leaseNotAcquired(_ message: String) -> StreamsError {
+        StreamsError(.transient, name: "lease_not_acquired", message: message)
+    }
+
+    /// The lease was lost while the body ran (a renewal was refused, or none succeeded in time).
+    public static func leaseLost(_ message: String) -> StreamsError {
+        StreamsError(.transient, name: "lease_lost", message: message)
+    }
+}
+
+/// Named limits of the client's lease keeping.
+public struct LeaseKeepingLimits: Sendable {
+    /// Renew this many times per TTL (coordd renews every ttl/3; streamkit every ttl/2).
+    public var renewalsPerTTL: Int64 = 3
+    /// The body is cancelled this fraction of the TTL before the lease could expire on the server.
+    public var safetyMarginDivisor: Int64 = 10
+    /// Longest wait for the release when the body ends.
+    public var releaseTimeoutMs: Int64 = 10_000
+
+    /// The default limits.
+    public init() {}
+}
+
+extension CoordClient {
+    /// Acquires `key` for `holder` for `ttl` (sub-second TTLs use coordd's `ttl_ms`; `ttl_seconds` is sent
+    /// too, rounded up, so streamkit servers understand the request). With `workerID`, the lease is bound
+    /// to that registered worker's presence and needs no renewals while it lives.
+    public func acquire(key: String, holder: String, ttl: Duration, workerID: WireUUID? = nil)
+        async throws(StreamsError) -> LeaseResult
+    {
+        try await single(LeaseAcquire(terms: Self.terms(key, holder, ttl), workerID: workerID), as: LeaseResult.self)
+    }
+
+    /// Renews `holder`'s live lease on `key` for another `ttl`.
+    public func renew(key: String, holder: String, ttl: Duration) async throws(StreamsError) -> LeaseResult {
+        try await single(LeaseRenew(terms: Self.terms(key, holder, ttl)), as: LeaseResult.self)
+    }
+
+    /// Releases `holder`'s lease on `key`.
+    public func release(key: String, holder: String) async throws(StreamsError) -> LeaseResult {
+        try await single(LeaseRelease(key: key, holder: holder), as: LeaseResult.self)
+    }
+
+    /// Live leases whose key starts with `prefix`, in key order.
+    public func leases(prefix: String = "", limit: UInt64 = 0) async throws(StreamsError) -> [LeaseInfo] {
+        try await sequence(LeaseList(prefix: prefix, limit: limit), of: LeaseInfo.self).collectAll()
+    }
+
+    /// Runs `body` while holding the lease on `key`.
+    ///
+    /// Acquires (failing with `lease_not_acquired` when another holder has it), renews every ttl/3, and
+    /// cancels `body` — which must then stop its work — when a renewal is refused, or when no renewal has
+    /// succeeded by the local safe deadline: the send time of the last successful renewal + TTL − a margin
+    /// (TTL/10). Since the server's deadline is at least the receive time of that renewal + TTL, the body
+    /// is cancelled before the lease can be granted elsewhere. Releases on exit. Returns `body`'s result,
+    /// or throws `lease_lost` if the lease was lost first.
+    public func withLease<T: Sendable>(
+        key: String, ttl: Duration, holder: String = WireUUID.random().description,
+        limits: LeaseKeepingLimits = LeaseKeepingLimits(), body: @escaping @Sendable (HeldLease) async throws -> T
+    ) async throws -> T {
+        let clock = SystemMonotonicClock()
+        let ttlMs = Self.milliseconds(ttl)
+        let sentAt = clock.nowMs()
+        let granted = try await acquire(key: key, holder: holder, ttl: ttl)
+        guard granted.ok, let fence = granted.fence else {
+            let until = granted.expiresAt.map { " until \($0)" } ?? ""
+            let message = granted.message.isEmpty ? "held by \(granted.holder ?? "another holder")\(until)" : granted.message
+            throw StreamsError.leaseNotAcquired("lease \"\(key)\" not acquired: \(message)")
+        }
+        let lease = HeldLease(key: key, holder: holder, fence: fence)
+        let margin = max(ttlMs / limits.safetyMarginDivisor, 1)
+        let deadline = SafeDeadline(sentAt + ttlMs - margin)
+        let outcome: Result<LeaseOutcome<T>, any Error>
+        do {
+            outcome = .success(try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
+                group.addTask { .finished(try await body(lease)) }
+                group.addTask {
+                    .lost(await self.keep(lease, ttl: ttl, ttlMs: ttlMs, margin: margin, limits: limits, clock: clock,
+                                          deadline: deadline))
+                }
+                // Both children exist, so `next()` yields at least one outcome.
+                let first = try await group.next()!
+                group.cancelAll()
+                return first
+            })
+        } catch {
+            outcome = .failure(error)
+        }
+        let client = self
+        _ = try? await withDeadlineMs(limits.releaseTimeoutMs) { try await client.release(key: key, holder: holder) }
+        switch try outcome.get() {
+        case .finished(let value): return value
+        case .lost(let error): throw error
+        }
+    }
+
+    /// Renews until a renewal is refused or the safe deadline passes; returns why the lease is lost.
+    private func keep(_ lease: HeldLease, ttl: Duration, ttlMs: Int64, margin: Int64, limits: LeaseKeepingLimits,
+                      clock: SystemMonotonicClock, deadline safeDeadline: SafeDeadline) async -> StreamsError {
+        let interval = max(ttlMs / limits.renewalsPerTTL, 1)
+        var nextRenewal = clock.nowMs() + interval
+        while true {
+            let deadline = safeDeadline.value.load(ordering: .acquiring)
+            let now = clock.nowMs()
+            if now >= deadline { return .leaseLost("lease \"\(lease.key)\" not renewed in time (local safe deadline passed)") }
+            if now < nextRenewal {
+                try? await Task.sleep(for: .milliseconds(min(nextRenewal, deadline) - now))
+                if Task.isCancelled { return .cancelled }
+                continue
+            }
+            let sentAt = clock.nowMs()
+            nextRenewal = sentAt + interval
+            // A renewal may hang; it must not hold the watchdog past the safe deadline.
+            let remaining = max(deadline - sentAt, 1)
+            let client = self
+            let answer = try? await withDeadlineMs(remaining) { try await client.renew(key: lease.key, holder: lease.holder, ttl: ttl) }
+            if Task.isCancelled { return .cancelled }
+            guard let answer else { continue }
+            guard answer.ok else {
+                return .leaseLost("lease \"\(lease.key)\" renewal refused: \(answer.message.isEmpty ? "held by \(answer.holder ?? "another holder")" : answer.message)")
+            }
+            safeDeadline.value.store(sentAt + ttlMs - margin, ordering: .releasing)
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        max(Int64(duration.components.seconds) * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000, 1)
+    }
+
+    static func terms(_ key: String, _ holder: String, _ ttl: Duration) -> LeaseTerms {
+        let ms = milliseconds(ttl)
+        let seconds = max((ms + 999) / 1_000, 1)
+        return LeaseTerms(key: key, holder: holder, ttlSeconds: seconds, ttlMs: ms % 1_000 == 0 ? nil : ms)
+    }
+}
+
+/// How a `withLease` body ended: on its own, or because the lease was lost.
+enum LeaseOutcome<T: Sendable>: Sendable {
+    case finished(T)
+    case lost(StreamsError)
+}
+
+/// The local safe deadline of a held lease (monotonic ms), moved forward by each successful renewal.
+final class SafeDeadline: Sendable {
+    let value: Atomic<Int64>
+
+    init(_ ms: Int64) { value = Atomic(ms) }
+}
+
+/// Runs `body`, giving up after `ms` milliseconds (nil then).
+func withDeadlineMs<T: Sendable>(_ ms: Int64, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(ms))
+            return nil
+        }
+        defer { group.cancelAll() }
+        // Two children were added, so `next()` yields at least one result.
+        return try await group.next()!
+    }
+}
+
+extension MessageSequence {
+    /// Every element until the server ends the stream.
+    func collectAll() async throws(StreamsError) -> [Element] {
+        var items: [Element] = []
+        for try await item in self { items.append(item) }
+        return items
+    }
+}
