@@ -25,6 +25,9 @@ let package = Package(
         // The Swift client SDK.
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
+        // The command-line tool: workers, leases, produce and consume against a running daemon.
+        .executableTarget(name: "coordctl", dependencies: ["CoordClient"]),
+
         // Test support: manual clock, temp directories, fixtures.
         .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport"], path: "Tests/CoordTestKit"),
         .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "CoordTestKit", "LogCrashChild"]),
@@ -36,5 +39,8 @@ let package = Package(
         .testTarget(
             name: "CoordinatorTests",
             dependencies: ["Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "LeaseEngine", "CoordTestKit"]),
+        .testTarget(
+            name: "CoordctlTests",
+            dependencies: ["coordctl", "Coordinator", "CoordClient", "Transport", "StreamCore", "CoordTestKit"]),
     ]
 )

@@ -29,7 +29,7 @@ struct DaemonMetricsTests {
         }
         let registration = try await client.registerWorker(id: .random())
         let updates = try await client.workers()
-        var iterator = updates.makeAsyncIterator()
+        let iterator = updates.makeAsyncIterator()
         let first = try await withDeadline { [iterator] in
             var copy = iterator
             return try await copy.next()

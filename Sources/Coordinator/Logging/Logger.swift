@@ -69,7 +69,7 @@ public struct Logger: Sendable {
 
     /// One formatted line ending in a line feed: `ts=2026-01-01T00:00:00.000Z level=info msg="…" k=v`.
     public static func line(timestampMs: Int64, level: LogLevel, message: String, fields: [(String, String)]) -> String {
-        var line = "ts=" + LogTimestamp.rfc3339(milliseconds: timestampMs) + " level=\(level) msg=" + quoteIfNeeded(message)
+        var line = "ts=" + UTCTimestamp.rfc3339(milliseconds: timestampMs) + " level=\(level) msg=" + quoteIfNeeded(message)
         for (key, value) in fields {
             line += " " + sanitizedKey(key) + "=" + quoteIfNeeded(value)
         }

@@ -1,7 +1,8 @@
-/// RFC 3339 timestamps in UTC with milliseconds, computed without the C library's time zone state.
-enum LogTimestamp {
+/// RFC 3339 timestamps in UTC with milliseconds, computed exactly from integer milliseconds and
+/// without the C library's time zone state: for log lines and for times shown to people.
+public enum UTCTimestamp {
     /// `2026-01-01T00:00:00.000Z` for Unix epoch milliseconds `ms`.
-    static func rfc3339(milliseconds ms: Int64) -> String {
+    public static func rfc3339(milliseconds ms: Int64) -> String {
         let (days, msOfDay) = floorDivide(ms, 86_400_000)
         let (year, month, day) = civil(daysSinceEpoch: days)
         let hours = msOfDay / 3_600_000
@@ -12,7 +13,7 @@ enum LogTimestamp {
     }
 
     /// Year, month, day of the proleptic Gregorian calendar (H. Hinnant's `civil_from_days`).
-    static func civil(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    private static func civil(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = daysSinceEpoch + 719_468
         let era = floorDivide(z, 146_097).quotient
         let dayOfEra = z - era * 146_097
