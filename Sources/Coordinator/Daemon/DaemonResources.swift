@@ -52,3 +52,14 @@ public enum DaemonResources {
         }
     }
 }
+
+extension DaemonResources {
+    /// Raises the soft open-files limit to the hard one (one descriptor per connection) and returns it.
+    public static func raiseOpenFileLimit() throws(DaemonStartError) -> UInt64 {
+        do {
+            return try OpenFileLimit.raiseToHardLimit()
+        } catch {
+            throw DaemonStartError(.environment, "cannot raise the open files limit: \(error)")
+        }
+    }
+}

@@ -47,6 +47,12 @@ public struct Logger: Sendable {
                        fields: fields.map { ($0.key, $0.value.description) }))
     }
 
+    /// Writes one line at `level` with `fields` computed elsewhere (a configuration's log fields).
+    public func log(_ level: LogLevel, _ message: String, fields: [(String, String)]) {
+        guard isEnabled(level) else { return }
+        sink(Self.line(timestampMs: clock.nowMs(), level: level, message: message, fields: fields))
+    }
+
     /// A `debug` line.
     public func debug(_ message: String, _ fields: KeyValuePairs<String, any CustomStringConvertible> = [:]) {
         log(.debug, message, fields)
