@@ -7,7 +7,8 @@ import Transport
 enum Coordctl {
     /// Opens a provider for the global options (the WebSocket one in the executable, an in-process
     /// one in tests) and returns it with what closes it.
-    typealias Connect = @Sendable (GlobalOptions) async throws(StreamsError) -> (provider: any StreamProvider, close: @Sendable () -> Void)
+    typealias Connect = @Sendable (GlobalOptions) async throws(StreamsError)
+        -> (provider: any StreamProvider, close: @Sendable () async -> Void)
 
     /// Runs the command line; returns 0 on success, 1 when the daemon answered with an error, 2 for
     /// bad usage.
@@ -25,17 +26,18 @@ enum Coordctl {
             output.write(text)
             return 0
         case let .run(options, command):
-            let connection: (provider: any StreamProvider, close: @Sendable () -> Void)
+            let connection: (provider: any StreamProvider, close: @Sendable () async -> Void)
             do {
                 connection = try await connect(options)
             } catch {
                 output.writeError("error: \(error.name): \(error.message)\n")
                 return 1
             }
-            defer { connection.close() }
             let runner = CtlRunner(client: CoordClient(provider: connection.provider, store: options.store),
                                    json: options.json, output: output, readLine: readLine)
-            return await runner.run(command)
+            let status = await runner.run(command)
+            await connection.close()
+            return status
         }
     }
 }
