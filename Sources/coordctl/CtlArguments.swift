@@ -5,7 +5,8 @@ enum CtlArguments {
     /// Options with the commands they belong to (nil: every command) and whether they take a value.
     private static let options: [String: (takesValue: Bool, commands: Set<String>?)] = [
         "--server": (true, nil), "--token": (true, nil), "--ca-file": (true, nil), "--store": (true, nil),
-        "--json": (false, nil), "--watch": (false, ["workers"]), "--holder": (true, ["lease acquire", "lease renew", "lease release"]),
+        "--json": (false, nil), "--watch": (false, ["workers"]),
+        "--id": (true, ["worker"]), "--meta": (true, ["worker"]), "--heartbeat": (true, ["worker"]), "--holder": (true, ["lease acquire", "lease renew", "lease release"]),
         "--ttl": (true, ["lease acquire", "lease renew"]), "--follow": (false, ["consume"]),
     ]
 
@@ -128,21 +129,44 @@ enum CtlArguments {
             }
             return holder
         }
-        func ttl() throws(CtlUsageError) -> Int64 {
-            guard let text = values["--ttl"] else { return CtlLimits.defaultLeaseTTLMs }
+        func duration(_ flag: String, default defaultMs: Int64) throws(CtlUsageError) -> Int64 {
+            guard let text = values[flag] else { return defaultMs }
             let ms: Int64
             do {
                 ms = try DurationText.milliseconds(text)
             } catch {
-                throw CtlUsageError(message: "--ttl: \(error.message)", command: name)
+                throw CtlUsageError(message: "\(flag): \(error.message)", command: name)
             }
-            guard ms > 0 else { throw CtlUsageError(message: "--ttl must be more than 0", command: name) }
+            guard ms > 0 else { throw CtlUsageError(message: "\(flag) must be more than 0", command: name) }
             return ms
+        }
+        func ttl() throws(CtlUsageError) -> Int64 { try duration("--ttl", default: CtlLimits.defaultLeaseTTLMs) }
+        func heartbeat() throws(CtlUsageError) -> Int64 { try duration("--heartbeat", default: CtlLimits.defaultWorkerHeartbeatMs) }
+        func workerID() throws(CtlUsageError) -> WireUUID? {
+            guard let text = values["--id"] else { return nil }
+            guard let id = WireUUID(text), !id.isNil else {
+                throw CtlUsageError(message: "--id must be a UUID other than the nil UUID, got \"\(text)\"", command: name)
+            }
+            return id
+        }
+        func metadata() throws(CtlUsageError) -> [String: String] {
+            guard let text = values["--meta"] else { return [:] }
+            var map: [String: String] = [:]
+            for pair in text.split(separator: ",") {
+                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                    throw CtlUsageError(message: "--meta takes KEY=VALUE pairs separated by commas, got \"\(pair)\"", command: name)
+                }
+                map[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            return map
         }
         switch name {
         case "workers":
             _ = try arguments([])
             return .workers(watch: values["--watch"] != nil)
+        case "worker":
+            _ = try arguments([])
+            return .worker(id: try workerID(), metadata: try metadata(), heartbeatMs: try heartbeat())
         case "lease acquire":
             let key = try nonEmpty(try arguments(["KEY"])[0], "KEY")
             return .leaseAcquire(key: key, holder: try optionalHolder(), ttlMs: try ttl())

@@ -18,6 +18,8 @@ struct GlobalOptions: Sendable, Equatable {
 enum CtlCommand: Sendable, Equatable {
     /// The registered workers, once or on every change.
     case workers(watch: Bool)
+    /// Registers a worker and keeps it present until interrupted; an id is generated when none is given.
+    case worker(id: WireUUID?, metadata: [String: String], heartbeatMs: Int64)
     /// Acquires a lease; a holder is generated when none is given.
     case leaseAcquire(key: String, holder: String?, ttlMs: Int64)
     /// Renews a held lease.
@@ -63,6 +65,9 @@ enum CtlLimits {
     /// Lines produced per Produce stream: the server's chunk size (streamkit v1 §2.2), so one stream
     /// commits one chunk and memory stays bounded however long stdin is.
     static let produceBatchRecords = 10_000
+    /// Heartbeat of `coordctl worker` without `--heartbeat`: the daemon's default presence TTL floor
+    /// (30 s) is three of these, so one lost heartbeat never evicts the worker.
+    static let defaultWorkerHeartbeatMs: Int64 = 10_000
     /// TTL of a lease acquired or renewed without `--ttl`.
     static let defaultLeaseTTLMs: Int64 = 30_000
     /// Heartbeats asked of a followed subscription: the longest a space read waits for entries of the

@@ -19,6 +19,7 @@ enum CtlHelp {
 
         Commands:
           workers [--watch]                            Registered workers (--watch: again after every change)
+          worker [--id UUID] [--meta K=V,…]            Register a worker and keep it present until interrupted
           lease acquire KEY [--holder H] [--ttl D]     Acquire a lease (a holder is generated if none is given)
           lease renew KEY --holder H [--ttl D]         Renew a lease you hold
           lease release KEY --holder H                 Release a lease you hold
@@ -47,6 +48,15 @@ enum CtlHelp {
                 Lists the workers registered with the store: id, when the server last heard from each, and
                 metadata. With --watch, prints the list again after every change until interrupted; a slow
                 terminal skips intermediate lists but never shows an older one after a newer one.
+                """
+        case "worker":
+            body = """
+                Usage: coordctl worker [--id UUID] [--meta K=V,K2=V2] [--heartbeat D]
+
+                Registers a worker (a new random id when --id is omitted) with optional metadata and keeps
+                its presence alive with a heartbeat every D (default 10s) until interrupted (Ctrl-C);
+                observers see it join and, when coordctl stops, leave. Exits 1 with the server's error if
+                the registration ends first (another stream registered the same id, or it was evicted).
                 """
         case "lease":
             body = """

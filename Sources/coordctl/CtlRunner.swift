@@ -30,6 +30,7 @@ struct CtlRunner: Sendable {
     private func execute(_ command: CtlCommand) async throws(StreamsError) {
         switch command {
         case .workers(let watch): try await workers(watch: watch)
+        case let .worker(id, metadata, heartbeatMs): try await worker(id ?? WireUUID.random(), metadata, heartbeatMs)
         case let .leaseAcquire(key, holder, ttlMs): try await acquire(key, holder ?? WireUUID.random().description, ttlMs)
         case let .leaseRenew(key, holder, ttlMs): try await renew(key, holder, ttlMs)
         case let .leaseRelease(key, holder): try await release(key, holder)
@@ -72,6 +73,19 @@ struct CtlRunner: Sendable {
             if !watch { return }
         }
         throw .streamClosed("the server ended the worker inventory stream")
+    }
+
+    /// Holds a registration until the task is cancelled (interrupted) or the server ends it.
+    private func worker(_ id: WireUUID, _ metadata: [String: String], _ heartbeatMs: Int64) async throws(StreamsError) {
+        let registration = try await client.registerWorker(id: id, metadata: metadata, heartbeatIntervalMs: heartbeatMs)
+        output.write(json ? CtlFormat.jsonLine(["worker_id": id.description])
+                          : "registered worker \(id); interrupt (Ctrl-C) to deregister\n")
+        let ended = await withTaskCancellationHandler {
+            await registration.waitUntilEnded()
+        } onCancel: {
+            registration.close()
+        }
+        if let ended { throw ended }
     }
 
     // MARK: Leases

@@ -10,6 +10,9 @@ struct CtlArgumentsTests {
         (["workers"], [:], GlobalOptions(), .workers(watch: false)),
         (["workers", "--watch"], [:], GlobalOptions(), .workers(watch: true)),
         (["--json", "workers", "--watch"], [:], GlobalOptions(json: true), .workers(watch: true)),
+        (["worker"], [:], GlobalOptions(), .worker(id: nil, metadata: [:], heartbeatMs: 10_000)),
+        (["worker", "--id", custom.description, "--meta", "role=indexer,zone=a=b", "--heartbeat", "500ms"], [:], GlobalOptions(),
+         .worker(id: custom, metadata: ["role": "indexer", "zone": "a=b"], heartbeatMs: 500)),
         (["lease", "acquire", "p1"], [:], GlobalOptions(), .leaseAcquire(key: "p1", holder: nil, ttlMs: 30_000)),
         (["lease", "acquire", "p1", "--holder", "me", "--ttl", "1500ms"], [:], GlobalOptions(),
          .leaseAcquire(key: "p1", holder: "me", ttlMs: 1_500)),
@@ -47,6 +50,11 @@ struct CtlArgumentsTests {
         (["lease"], "lease needs a subcommand", "lease"),
         (["lease", "steal", "k"], "unknown command \"lease steal\"", "lease"),
         (["workers", "extra"], "workers takes no arguments, got 1", "workers"),
+        (["worker", "--id", "w1"], "--id must be a UUID", "worker"),
+        (["worker", "--id", "00000000-0000-0000-0000-000000000000"], "other than the nil UUID", "worker"),
+        (["worker", "--meta", "role"], "--meta takes KEY=VALUE pairs", "worker"),
+        (["worker", "--heartbeat", "0ms"], "--heartbeat must be more than 0", "worker"),
+        (["workers", "--meta", "a=b"], "--meta is not an option of workers", "workers"),
         (["lease", "acquire"], "lease acquire takes KEY, got 0", "lease acquire"),
         (["lease", "acquire", ""], "KEY must not be empty", "lease acquire"),
         (["lease", "acquire", "k", "--ttl", "30"], "--ttl: missing unit", "lease acquire"),
@@ -91,7 +99,7 @@ struct CtlArgumentsTests {
     }
 
     @Test func theGeneralHelpListsEveryCommandAndEveryCommandHasHelp() throws {
-        let commands = ["workers", "lease acquire", "lease renew", "lease release", "lease list", "produce", "consume",
+        let commands = ["workers", "worker", "lease acquire", "lease renew", "lease release", "lease list", "produce", "consume",
                         "spaces", "segments", "status"]
         for command in commands {
             #expect(CtlHelp.general.contains("  " + command), "general help lacks \(command)")

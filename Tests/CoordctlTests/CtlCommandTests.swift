@@ -141,6 +141,34 @@ struct CtlCommandTests {
         await harness.shutdown()
     }
 
+    @Test func aWorkerStaysRegisteredUntilInterrupted() async throws {
+        let harness = try CtlHarness(.memory)
+        let id = WireUUID.random()
+        let output = CapturedOutput()
+        let worker = Task { await harness.run(["worker", "--id", id.description, "--meta", "role=indexer"], output: output) }
+        #expect(await eventually { output.out == "registered worker \(id); interrupt (Ctrl-C) to deregister\n" })
+        #expect(await eventually { (try? await harness.client.status().workers) == 1 })
+        worker.cancel()
+        let result = await worker.value
+        #expect(result.status == 0, "\(result.err)")
+        #expect(await eventually { (try? await harness.client.status().workers) == 0 }, "deregistered when interrupted")
+        await harness.shutdown()
+    }
+
+    @Test func aWorkerReplacedByAnotherStreamExitsWithTheServersError() async throws {
+        let harness = try CtlHarness(.memory)
+        let id = WireUUID.random()
+        let output = CapturedOutput()
+        let worker = Task { await harness.run(["worker", "--id", id.description], output: output) }
+        #expect(await eventually { output.out.hasPrefix("registered worker") })
+        let replacement = try await harness.client.registerWorker(id: id)
+        let result = await worker.value
+        #expect(result.status == 1)
+        #expect(result.err == "error: worker_replaced: worker_id registered by another stream\n")
+        replacement.close()
+        await harness.shutdown()
+    }
+
     @Test func watchingWorkersPrintsEveryNewInventoryUntilInterrupted() async throws {
         let harness = try CtlHarness(.memory)
         let output = CapturedOutput()
