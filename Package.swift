@@ -27,6 +27,8 @@ let package = Package(
 
         // The command-line tool: workers, leases, produce and consume against a running daemon.
         .executableTarget(name: "coordctl", dependencies: ["CoordClient"]),
+        // Load generator and side-by-side measurements; never part of `swift test`.
+        .executableTarget(name: "coordbench", dependencies: ["CoordClient", "StreamCore"]),
 
         // Test support: manual clock, temp directories, fixtures.
         .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport"], path: "Tests/CoordTestKit"),

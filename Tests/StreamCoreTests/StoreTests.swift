@@ -1,5 +1,6 @@
 import CoordTestKit
-import StreamCore
+import Foundation
+@testable import StreamCore
 import Testing
 
 func records(_ sequences: ClosedRange<UInt64>, payload: String = "p") -> [Record] {
@@ -226,6 +227,46 @@ let allOfSegment = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestam
         let metrics = try #require((store as? FileStore)?.logMetrics)
         #expect(metrics.syncs < 400, "400 appends shared their fdatasyncs (\(metrics.syncs))")
         #expect(store.stats().entries == 400)
+        await store.close()
+    }
+}
+
+/// Faults in the file store: a failed write ends that produce with a transient error and nothing else.
+@Suite struct FileStoreFaultTests {
+    @Test func aFullDiskFailsTheChunkLeavesTheStoreConsistentAndReadsGoOn() async throws {
+        let fixture = try StoreFixture(.file)
+        defer { fixture.remove() }
+        let store = try #require(try await fixture.open() as? FileStore)
+        _ = try await append(store, "s", "g", 1...3)
+        store.log.faults.arm(.write, errno: ENOSPC)
+        do {
+            _ = try await append(store, "s", "g", 4...5)
+            Issue.record("the write must fail")
+        } catch let error as StreamsError {
+            #expect(error.code == .transient && error.name == "storage_error", "\(error)")
+        }
+        #expect(try store.readSegment(space: "s", segment: "g", range: allOfSegment, max: 10).map(\.sequence) == [1, 2, 3])
+        #expect(store.status(space: "s", segment: "g")?.lastSequence == 3, "nothing of the failed chunk is visible")
+        _ = try await append(store, "s", "g", 4...5)
+        await store.close()
+        let reopened = try await fixture.open()
+        #expect(try reopened.readSegment(space: "s", segment: "g", range: allOfSegment, max: 10).map(\.sequence) == [1, 2, 3, 4, 5])
+        await reopened.close()
+    }
+
+    @Test func readsOfCommittedEntriesDoNotWaitForAPendingWrite() async throws {
+        let fixture = try StoreFixture(.file)
+        defer { fixture.remove() }
+        let store = try #require(try await fixture.open() as? FileStore)
+        _ = try await append(store, "s", "g", 1...3)
+        store.log.faults.holdWriter()
+        let pending = Task { try await append(store, "s", "g", 4...4) }
+        try await Task.sleep(for: .milliseconds(50))
+        // The writer is held: the append waits, while reads of what is committed answer at once.
+        #expect(try store.readSegment(space: "s", segment: "g", range: allOfSegment, max: 10).count == 3)
+        #expect(try store.peek(space: "s", segment: "g")?.sequence == 3)
+        store.log.faults.releaseWriter()
+        #expect(try await pending.value.lastSequence == 4)
         await store.close()
     }
 }

@@ -28,6 +28,8 @@ final class LogWriter: @unchecked Sendable {
     private var nextBatch: UInt64
     /// Reused for every batch so steady-state writing does not allocate.
     private var buffer: [UInt8] = []
+    /// Groups in the previous batch: the writer waits briefly for as many before the next flush.
+    private var previousBatchGroups = 0
 
     init(
         directory: String, limits: DurableLogLimits, queue: LogQueue, files: LogFileTable,
@@ -55,10 +57,12 @@ final class LogWriter: @unchecked Sendable {
     private func run() {
         while true {
             faults.passGate()
+            awaitCompanions()
             switch queue.nextStep(budget: batchBudget) {
             case .sleep:
                 queue.wakeup.wait()
             case .write(let groups):
+                previousBatchGroups = groups.count
                 write(groups)
             case .fail(let groups, let error):
                 for group in groups { group.waiter.resume(returning: .failure(error)) }
@@ -69,6 +73,19 @@ final class LogWriter: @unchecked Sendable {
                 exited.signal()
                 return
             }
+        }
+    }
+
+    /// Commit delay: while some appends wait but fewer than the last batch held, give the others up to
+    /// `commitDelayMicroseconds` to arrive so they share the coming flush.
+    private func awaitCompanions() {
+        let step = 50
+        var waited = 0
+        while waited < limits.commitDelayMicroseconds {
+            let pending = queue.pendingCount
+            guard pending > 0, pending < previousBatchGroups else { return }
+            usleep(UInt32(step))
+            waited += step
         }
     }
 

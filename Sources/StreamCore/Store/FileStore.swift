@@ -9,7 +9,7 @@ import Synchronization
 public final class FileStore: StreamStore {
     public let storageKind = "file"
     private let index: StoreIndex
-    private let log: DurableLog
+    let log: DurableLog
     private let clock: any WallClock
     /// One chunk in flight per segment: a chunk that fails to become durable must not leave a later
     /// chunk of the same segment durable after a gap.
