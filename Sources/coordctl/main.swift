@@ -3,14 +3,11 @@ import Foundation
 import StreamCore
 import Transport
 
-// coordctl: reads the real command line, environment and standard input, connects over WebSocket,
-// and exits with the command's status.
+// coordctl: reads the real command line, environment and standard input, connects to the daemon over
+// WebSocket (TLS for wss://), and exits with the command's status.
 
-let arguments = Array(CommandLine.arguments.dropFirst())
-let environment = ProcessInfo.processInfo.environment
 let status = await Coordctl.run(
-    arguments: arguments, environment: environment, output: StandardStreams(), readLine: { Swift.readLine() },
-    connect: { options throws(StreamsError) in
-        throw StreamsError.storeUnavailable.with(message: "cannot reach \(options.server): this build has no WebSocket transport")
-    })
+    arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment,
+    output: StandardStreams(), readLine: { Swift.readLine(strippingNewline: true) },
+    connect: { options throws(StreamsError) in try WebSocketConnect.open(options) })
 exit(status)
