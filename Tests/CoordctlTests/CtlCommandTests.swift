@@ -76,10 +76,10 @@ struct CtlCommandTests {
 
     @Test func leasesAreAcquiredRenewedListedAndReleased() async throws {
         let harness = try CtlHarness(.memory)
-        let acquired = await harness.run(["lease", "acquire", "partition-1", "--holder", "me", "--ttl", "10s"])
+        let acquired = await harness.run(["lease", "acquire", "partition-1", "--holder", "me", "--ttl", "45s"])
         #expect(acquired.status == 0, "\(acquired.err)")
         #expect(acquired.out.hasPrefix("acquired \"partition-1\" for holder me, fence 1, expires 20"))
-        #expect(acquired.out.hasSuffix("(ttl 10s)\n"))
+        #expect(acquired.out.hasSuffix("(ttl 45s)\n"))
 
         let contended = await harness.run(["lease", "acquire", "partition-1", "--holder", "you"])
         #expect(contended.status == 1)

@@ -33,11 +33,12 @@ struct DaemonShutdownTests {
         defer { first.stop() }
         let port = try Self.port(try await first.listeningAddress())
 
-        #expect(try httpGet(port: port, path: "/healthz") == (200, "ok\n"))
-        #expect(try httpGet(port: port, path: "/readyz") == (200, "ready\n"))
+        #expect(try await httpGet(port: port, path: "/healthz") == (200, "ok\n"))
+        #expect(try await httpGet(port: port, path: "/readyz") == (200, "ready\n"))
 
         let (client, provider) = try Self.client(port: port)
-        let registration = try await client.registerWorker(id: .random(), heartbeatIntervalMs: 200)
+        // The client gives up after three silent heartbeat periods; a loaded machine must not make it.
+        let registration = try await client.registerWorker(id: .random(), heartbeatIntervalMs: 5_000)
         let acknowledged = Acknowledged()
         let producer = Task { () -> StreamsError? in
             // Bounded: the daemon stops long before 100,000 produces.
@@ -55,7 +56,7 @@ struct DaemonShutdownTests {
         }
         #expect(await eventually(seconds: 20) { acknowledged.sequence.load(ordering: .acquiring) >= 200 })
 
-        let metrics = try httpGet(port: port, path: "/metrics")
+        let metrics = try await httpGet(port: port, path: "/metrics")
         #expect(metrics.status == 200)
         func sample(_ series: String) -> Double? {
             metrics.body.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) }
@@ -105,21 +106,21 @@ struct DaemonShutdownTests {
         defer { daemon.stop() }
         let server = "ws://" + (try await daemon.listeningAddress())
 
-        let produce = try runCoordctl(["produce", "orders", "a", "--server", server], stdin: "one\ntwo\n")
+        let produce = try await runCoordctl(["produce", "orders", "a", "--server", server], stdin: "one\ntwo\n")
         #expect(produce.status == 0, "\(produce.err)")
         #expect(produce.out == "produced 2 records to orders/a: sequences 1-2\n")
-        let consume = try runCoordctl(["consume", "orders", "a", "--json", "--server", server])
+        let consume = try await runCoordctl(["consume", "orders", "a", "--json", "--server", server])
         #expect(consume.out.split(separator: "\n").count == 2)
-        let lease = try runCoordctl(["lease", "acquire", "p", "--holder", "me", "--server", server])
+        let lease = try await runCoordctl(["lease", "acquire", "p", "--holder", "me", "--server", server])
         #expect(lease.out.hasPrefix("acquired \"p\" for holder me"))
-        let refused = try runCoordctl(["lease", "acquire", "p", "--holder", "you", "--server", server])
+        let refused = try await runCoordctl(["lease", "acquire", "p", "--holder", "you", "--server", server])
         #expect(refused.status == 1 && refused.err.hasPrefix("error: lease_not_acquired:"))
-        let status = try runCoordctl(["status", "--server", server])
+        let status = try await runCoordctl(["status", "--server", server])
         #expect(status.out.contains("storage             memory"))
 
         daemon.signal(SIGTERM)
         #expect(try await daemon.waitForExit(seconds: 15).status == 0)
-        let gone = try runCoordctl(["status", "--server", server])
+        let gone = try await runCoordctl(["status", "--server", server])
         #expect(gone.status == 1, "no daemon to talk to: \(gone.err)")
     }
 
@@ -134,22 +135,36 @@ struct DaemonShutdownTests {
     }
 }
 
-/// Runs the built `coordctl` with `arguments` and `stdin`; returns its status and output.
-func runCoordctl(_ arguments: [String], stdin: String = "") throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try DaemonProcess.executable("coordctl"))
-    process.arguments = arguments
-    let input = Pipe()
-    let output = Pipe()
-    let error = Pipe()
-    process.standardInput = input
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    input.fileHandleForWriting.write(Data(stdin.utf8))
-    try input.fileHandleForWriting.close()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    let err = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+/// Runs the built `coordctl` with `arguments` and `stdin`; returns its status and output. The process
+/// is waited for on a Dispatch thread: blocking a thread of the concurrency pool (two on this machine)
+/// would stall every other test in the process meanwhile.
+func runCoordctl(_ arguments: [String], stdin: String = "") async throws -> (status: Int32, out: String, err: String) {
+    let path = try DaemonProcess.executable("coordctl")
+    return try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            do {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: path)
+                process.arguments = arguments
+                process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COORDD_") }
+                let input = Pipe()
+                let output = Pipe()
+                let error = Pipe()
+                process.standardInput = input
+                process.standardOutput = output
+                process.standardError = error
+                try process.run()
+                input.fileHandleForWriting.write(Data(stdin.utf8))
+                try input.fileHandleForWriting.close()
+                // stderr is small (one error line); stdout is read to its end first.
+                let out = output.fileHandleForReading.readDataToEndOfFile()
+                let err = error.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: (
+                    process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self)))
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
 }
