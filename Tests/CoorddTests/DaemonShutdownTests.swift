@@ -37,8 +37,17 @@ struct DaemonShutdownTests {
         #expect(try await httpGet(port: port, path: "/readyz") == (200, "ready\n"))
 
         let (client, provider) = try Self.client(port: port)
-        // The client gives up after three silent heartbeat periods; a loaded machine must not make it.
-        let registration = try await client.registerWorker(id: .random(), heartbeatIntervalMs: 5_000)
+        // A raw presence stream rather than a registration, which would register again after the drain.
+        let presence = try await client.open(SubscribeWorkers(workerID: .random(), heartbeatIntervalSeconds: 5))
+        let presenceEnd = Task { () -> StreamsError? in
+            do throws(StreamsError) {
+                // Bounded: heartbeats every 5 s, and the daemon stops within seconds.
+                for _ in 0..<1_000 where try await presence.receive() == nil { return nil }
+                return .internalError("the presence stream did not end")
+            } catch {
+                return error
+            }
+        }
         let acknowledged = Acknowledged()
         let producer = Task { () -> StreamsError? in
             // Bounded: the daemon stops long before 100,000 produces.
@@ -75,7 +84,8 @@ struct DaemonShutdownTests {
         #expect(exit.elapsed < .seconds(5), "the drain took \(exit.elapsed), longer than the 5 s grace")
         let producerError = await producer.value
         #expect(producerError != nil, "the produce loop ended because the daemon went away")
-        #expect(await registration.waitUntilEnded() != nil, "the presence stream was ended by the server")
+        let ended = await presenceEnd.value
+        #expect(ended == .shuttingDown, "the presence stream ends with the drain's close frame: \(String(describing: ended))")
         #expect(first.logText.contains("msg=\"signal received, draining\" signal=SIGTERM"))
         #expect(first.logText.contains("msg=stopped"))
         await provider.close()
