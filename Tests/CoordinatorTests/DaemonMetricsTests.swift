@@ -30,7 +30,7 @@ struct DaemonMetricsTests {
         let registration = try await client.registerWorker(id: .random())
         let updates = try await client.workers()
         let iterator = updates.makeAsyncIterator()
-        let first = try await withDeadline { [iterator] in
+        let first = try await withDeadline(seconds: 30) { [iterator] in
             var copy = iterator
             return try await copy.next()
         }
