@@ -25,7 +25,7 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         self == .help ? nil : "COORDD_" + rawValue.uppercased().replacingHyphens()
     }
 
-    /// The value's placeholder in `--help`; nil for switches (`--allow-anonymous`, `--help`).
+    /// The value's name in `--help`; nil for switches (`--allow-anonymous`, `--help`).
     public var valueName: String? {
         switch self {
         case .listen: "HOST:PORT"
