@@ -81,6 +81,11 @@ struct Harness: Sendable {
             self.network = network
         }
         self.store = store
+        if configuration.transport != .inProcess {
+            // In process, a stream's store is open before `callStream` returns; over the network the
+            // server opens it after. Opening it here keeps a test's first deadline about the operation.
+            _ = try await manager.node(for: store)
+        }
         self.fixture = fixture
         wallClock = clock
     }

@@ -206,3 +206,20 @@ func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
         #expect(tombstones.count == 2)
     }
 }
+
+extension MuxTombstoneTests {
+    @Test func aChannelClosedWhileThePeerSentIsAnsweredOnceThenSilenced() {
+        var tombstones = MuxTombstones(capacity: 4, ttlMs: 1_000)
+        tombstones.insert(a, nowMs: 0, answered: false)
+        tombstones.insert(b, nowMs: 0)
+        let first = tombstones.takeAnswer(a, nowMs: 1)
+        let second = tombstones.takeAnswer(a, nowMs: 2)
+        let refused = tombstones.takeAnswer(b, nowMs: 1)
+        #expect(first && !second, "answered once")
+        #expect(!refused, "already answered when it was refused")
+        #expect(tombstones.contains(a, nowMs: 3) && tombstones.contains(b, nowMs: 3))
+        tombstones.insert(c, nowMs: 0, answered: false)
+        let expired = tombstones.takeAnswer(c, nowMs: 1_000)
+        #expect(!expired, "an expired tombstone is not answered")
+    }
+}

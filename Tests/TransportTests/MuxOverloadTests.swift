@@ -56,15 +56,17 @@ import Transport
 
     @Test func aReaderThatKeepsTakingMessagesIsNotOverloadedWhileBehind() async throws {
         let acceptor = TestAcceptor()
-        let server = try await MuxTest.server(acceptor, limits: Self.smallLimits)
+        var limits = Self.smallLimits
+        limits.streamReceiveStallMs = 2_000
+        let server = try await MuxTest.server(acceptor, limits: limits)
         let provider = try MuxTest.provider(server)
         let stream = try await provider.callStream(store: TestStores.silent, request: MuxTest.message("0"))
         for index in 1...8 { try await stream.send(MuxTest.message("\(index)")) }
         #expect(await eventually { acceptor.streams.count == 1 })
         let serverSide = try #require(acceptor.streams.first)
-        // One message every 100 ms: behind the whole time, but never stalled for 200 ms.
+        // One message every 50 ms: behind the whole time, but never stalled for the stall time.
         for index in 0...8 {
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(50))
             #expect(try await MuxTest.receive(serverSide) == MuxTest.message("\(index)"))
         }
         stream.close(error: nil)
@@ -126,9 +128,11 @@ import Transport
         #expect(last < 1_000, "the queue did not grow without bound (\(last) frames of 64 KiB)")
         #expect(server.connectionCount == 1, "the connection was not closed for overflowing")
         // Reading again lets the sender go on.
-        for _ in 0..<400 { _ = try await raw.socket.receive(maxBytes: 1 << 20) }
         let stalledAt = last
-        #expect(await eventually(seconds: 10) { sent.load(ordering: .relaxed) > stalledAt })
+        for _ in 0..<2_000 where sent.load(ordering: .relaxed) <= stalledAt + 8 {
+            _ = try? await raw.socket.receive(maxBytes: 1 << 20, timeoutMs: 100)
+        }
+        #expect(sent.load(ordering: .relaxed) > stalledAt + 8)
         sender.cancel()
         stream.close(error: nil)
         await server.shutdown(graceMs: 1_000)

@@ -49,6 +49,34 @@ import Transport
         await server.shutdown(graceMs: 1_000)
     }
 
+    @Test func closingAStreamMakesThePeersLaterSendsFailAsInProcess() async throws {
+        let acceptor = TestAcceptor()
+        let server = try await MuxTest.server(acceptor)
+        let provider = try MuxTest.provider(server)
+        let stream = try await provider.callStream(store: TestStores.silent, request: MuxTest.message("x"))
+        #expect(await eventually { acceptor.streams.count == 1 })
+        let serverSide = try #require(acceptor.streams.first)
+        try await serverSide.send(MuxTest.message("y"))
+        #expect(try await MuxTest.receive(stream) == MuxTest.message("y"))
+        stream.close(error: nil)
+        #expect(try await MuxTest.receive(serverSide) == MuxTest.message("x"))
+        #expect(try await MuxTest.receive(serverSide) == nil, "the client's close ends the server's input")
+        // The client answers the first frame sent after its close, and the server's sends fail from then on.
+        var failure: StreamsError?
+        for _ in 0..<400 {
+            do {
+                try await serverSide.send(MuxTest.message("late"))
+                try await Task.sleep(for: .milliseconds(5))
+            } catch {
+                failure = error as? StreamsError
+                break
+            }
+        }
+        #expect(failure?.name == "stream_closed", "\(String(describing: failure))")
+        await provider.close()
+        await server.shutdown(graceMs: 1_000)
+    }
+
     @Test func oneConnectionCarriesEveryStreamOfAProvider() async throws {
         let server = try await MuxTest.server()
         let provider = try MuxTest.provider(server)
@@ -119,8 +147,8 @@ import Transport
     @Test func theKeepalivePingsAndShutsDownASilentPeer() async throws {
         let keepalive = MuxKeepalive(pingIntervalMs: 50, pingJitterMs: 10, timeoutMs: 400)
         let server = try await MuxTest.server(keepalive: keepalive)
-        let raw = try await RawWebSocket.upgraded(port: server.port)
         let started = ContinuousClock.now
+        let raw = try await RawWebSocket.upgraded(port: server.port)
         let first = try #require(try await raw.nextFrame(timeoutMs: 2_000))
         #expect(first.opcode == .text)
         #expect(try MuxFrame.decode(first.payload).get() == .ping)

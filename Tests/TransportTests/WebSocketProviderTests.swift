@@ -54,7 +54,8 @@ import Testing
             failure = error
         }
         #expect(failure?.code == .transient && failure?.message.contains("cannot connect") == true, "\(String(describing: failure))")
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Three quick attempts: seconds at most, even on a loaded machine (the default is about six).
+        #expect(ContinuousClock.now - started < .seconds(10))
         await provider.close()
     }
 

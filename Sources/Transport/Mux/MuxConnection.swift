@@ -114,11 +114,13 @@ final class MuxConnection: @unchecked Sendable {
         if !accepted && credit > 0 { gate.release(credit) }
     }
 
-    /// Forgets a finished stream's channel; with `tombstone`, frames still arriving for it are ignored.
+    /// Forgets a stream this side closed; with `tombstone` (the peer may still be sending), frames still
+    /// arriving for it are ignored, and the first late data frame is answered with an `error` frame so
+    /// the peer's sends fail as they would in process.
     func release(_ stream: MuxStream, tombstone: Bool) {
         loop.execute { [self] in
             guard channels[stream.channelID] === stream else { return }
-            remove(stream, tombstone: tombstone)
+            remove(stream, tombstone: tombstone, answered: false)
         }
     }
 
@@ -202,7 +204,12 @@ final class MuxConnection: @unchecked Sendable {
             return
         }
         // Late frames for finished channels, ends for unknown ones, and (on a client) data nobody
-        // asked for are ignored (streamkit v1 §3.3).
+        // asked for are ignored (streamkit v1 §3.3), except that a peer still sending on a channel this
+        // side closed is told once.
+        if control == nil && tombstones.takeAnswer(channel, nowMs: nowMs) {
+            sendError(.streamClosed("the receiver closed the stream"), store: frame.storeID, channel: channel)
+            return
+        }
         guard control == nil, let server, !tombstones.contains(channel, nowMs: nowMs) else { return }
         guard let store = frame.storeID else {
             refuse(channel: channel, store: nil, .invalidRequest("invalid mux frame: data frame without store_id"))
@@ -302,12 +309,12 @@ final class MuxConnection: @unchecked Sendable {
         remove(stream, tombstone: true)
     }
 
-    private func remove(_ stream: MuxStream, tombstone: Bool) {
+    private func remove(_ stream: MuxStream, tombstone: Bool, answered: Bool = true) {
         let channel = stream.channelID
         guard channels[channel] === stream else { return }
         channels[channel] = nil
         if let armed = stallTimers.removeValue(forKey: channel) { loop.cancelTimer(armed.timer) }
-        if tombstone { tombstones.insert(channel, nowMs: nowMs) }
+        if tombstone { tombstones.insert(channel, nowMs: nowMs, answered: answered) }
     }
 
     // MARK: Outbound on the loop

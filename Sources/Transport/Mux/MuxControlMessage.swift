@@ -1,3 +1,4 @@
+import Glibc
 import StreamCore
 
 /// The in-band end of one logical stream, carried inside a `data` frame's payload (streamkit's
@@ -115,23 +116,20 @@ public enum MuxControlMessage: Sendable, Hashable {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
-    private static let sentinelBytes = Array(sentinel.utf8)
-
     private static func containsSentinel(_ payload: [UInt8]) -> Bool {
-        let needle = sentinelBytes
-        guard payload.count >= needle.count else { return false }
-        return payload.withUnsafeBufferPointer { buffer in
-            var index = 0
-            let last = buffer.count - needle.count
-            while index <= last {
-                if buffer[index] == needle[0] && buffer[index + 1] == needle[1] && buffer[index + 2] == needle[2]
-                    && buffer[index + 3] == needle[3] && buffer[index + 4] == needle[4]
-                {
-                    return true
+        payload.withUnsafeBytes { buffer in
+            guard var cursor = buffer.baseAddress, buffer.count >= 5 else { return false }
+            var remaining = buffer.count
+            // `memchr` for each "m", then a five-byte compare: every data payload received passes here.
+            return "mux::".withCString { needle in
+                while remaining >= 5, let hit = memchr(cursor, 0x6D, remaining - 4) {
+                    if memcmp(hit, needle, 5) == 0 { return true }
+                    let advance = UnsafeRawPointer(hit) - cursor + 1
+                    cursor += advance
+                    remaining -= advance
                 }
-                index += 1
+                return false
             }
-            return false
         }
     }
 }

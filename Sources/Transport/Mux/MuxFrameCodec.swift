@@ -180,9 +180,10 @@ enum MuxFrameCodec {
     private static func scan(_ input: UnsafeRawBufferPointer, maxPayloadBytes: Int) -> Result<MuxFrame, MuxFrameError>? {
         var reader = Reader(input: input)
         var controlType: MuxControlType?
-        var ids: [WireUUID?] = [nil, nil]
+        var storeID: WireUUID?
+        var channelID: WireUUID?
         var payload: Range<Int>?
-        var seen: [Bool] = [false, false, false, false]
+        var seen: UInt8 = 0
         reader.skipSpace()
         guard reader.take(0x7B) else { return nil }
         reader.skipSpace()
@@ -192,10 +193,11 @@ enum MuxFrameCodec {
             reader.skipSpace()
             guard reader.take(0x3A) else { return nil }
             reader.skipSpace()
-            guard let field = Field(key: UnsafeRawBufferPointer(rebasing: input[key])) else { return nil }
+            guard let field = Field(key: input, key) else { return nil }
             // A repeated key (perhaps in another case) is left to the general decoder's rules.
-            guard !seen[field.rawValue] else { return nil }
-            seen[field.rawValue] = true
+            let bit: UInt8 = 1 << field.rawValue
+            guard seen & bit == 0 else { return nil }
+            seen |= bit
             if reader.takeNull() {
                 if field == .controlType { return nil }
             } else {
@@ -207,7 +209,7 @@ enum MuxFrameCodec {
                     controlType = type
                 case .storeID, .channelID:
                     guard let id = WireUUID(ascii: bytes) else { return nil }
-                    ids[field.rawValue - 1] = id.isNil ? nil : id
+                    if field == .storeID { storeID = id.isNil ? nil : id } else { channelID = id.isNil ? nil : id }
                 case .payload:
                     payload = value
                 }
@@ -219,7 +221,7 @@ enum MuxFrameCodec {
         }
         reader.skipSpace()
         guard reader.atEnd, let controlType else { return nil }
-        var frame = MuxFrame(controlType: controlType, storeID: ids[0], channelID: ids[1])
+        var frame = MuxFrame(controlType: controlType, storeID: storeID, channelID: channelID)
         if let payload {
             let encoded = UnsafeRawBufferPointer(rebasing: input[payload])
             guard encoded.count / 4 * 3 - 2 <= maxPayloadBytes, let decoded = decodeBase64(encoded),
@@ -232,29 +234,29 @@ enum MuxFrameCodec {
 
     /// The keys of a frame, matched ignoring ASCII case as Go matches struct fields.
     private enum Field: Int {
-        case controlType = 3
+        case payload = 0
         case storeID = 1
         case channelID = 2
-        case payload = 0
+        case controlType = 3
 
-        private static let names: [(Field, [UInt8])] = [
-            (.controlType, Array("controltype".utf8)), (.storeID, Array("store_id".utf8)),
-            (.channelID, Array("channel_id".utf8)), (.payload, Array("payload".utf8)),
-        ]
-
-        init?(key: UnsafeRawBufferPointer) {
-            for (field, name) in Self.names where name.count == key.count {
-                var equal = true
-                for index in 0..<key.count where HTTPSyntax.lowercased(key[index]) != name[index] {
-                    equal = false
-                    break
-                }
-                if equal {
-                    self = field
-                    return
-                }
+        /// The field named by `input[range]`, by its length and then its bytes.
+        init?(key input: UnsafeRawBufferPointer, _ range: Range<Int>) {
+            let field: Field
+            let name: StaticString
+            switch range.count {
+            case 7: (field, name) = (.payload, "payload")
+            case 8: (field, name) = (.storeID, "store_id")
+            case 10: (field, name) = (.channelID, "channel_id")
+            case 11: (field, name) = (.controlType, "controltype")
+            default: return nil
             }
-            return nil
+            let expected = name.utf8Start
+            var offset = 0
+            for index in range {
+                guard HTTPSyntax.lowercased(input[index]) == expected[offset] else { return nil }
+                offset += 1
+            }
+            self = field
         }
     }
 

@@ -210,23 +210,24 @@ final class MuxStream: BidiStream {
         return outcome.0
     }
 
-    /// The peer finished sending (its `mux::close`, or an error frame). Returns true when this side had
-    /// finished too, so the channel can be released.
+    /// The peer finished sending (its `mux::close`), or gave up on the stream (an `error` frame:
+    /// `peerGaveUp`, after which this side's sends fail too). Returns true when both sides are done, so
+    /// the channel can be released.
     func deliverEnd(_ error: StreamsError?, peerGaveUp: Bool = false) -> Bool {
         let outcome = state.withLock { s -> (Bool, CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
+            if peerGaveUp, s.sendEnd == nil {
+                s.sendEnd = error ?? .streamClosed("the peer closed the stream")
+                s.sentClose = true
+            }
             guard s.remoteEnd == nil, s.localEnd == nil else { return (false, nil) }
             s.remoteEnd = .some(error)
-            if peerGaveUp, let error, s.sendEnd == nil { s.sendEnd = error }
             var receiver: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?
             if s.inbound.isEmpty {
                 receiver = s.receiver?.continuation
                 s.receiver = nil
             }
-            let bothEnded = s.sentClose || peerGaveUp
-            if bothEnded {
-                s.sentClose = true
-                s.closed = true
-            }
+            let bothEnded = s.sentClose
+            if bothEnded { s.closed = true }
             return (bothEnded, receiver)
         }
         outcome.1?.resume(returning: error.map { .failure($0) } ?? .success(nil))
