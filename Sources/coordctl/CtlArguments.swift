@@ -6,7 +6,8 @@ enum CtlArguments {
     private static let options: [String: (takesValue: Bool, commands: Set<String>?)] = [
         "--server": (true, nil), "--token": (true, nil), "--ca-file": (true, nil), "--store": (true, nil),
         "--json": (false, nil), "--watch": (false, ["workers"]),
-        "--id": (true, ["worker"]), "--meta": (true, ["worker"]), "--heartbeat": (true, ["worker"]), "--holder": (true, ["lease acquire", "lease renew", "lease release"]),
+        "--id": (true, ["worker"]), "--meta": (true, ["worker"]), "--heartbeat": (true, ["worker"]),
+        "--holder": (true, ["lease acquire", "lease renew", "lease release"]),
         "--ttl": (true, ["lease acquire", "lease renew"]), "--follow": (false, ["consume"]),
     ]
 

@@ -4,7 +4,9 @@ import Transport
 /// Builds coordctl's WebSocket provider from the global options: one event loop, the token, and a
 /// client TLS context trusting `--ca-file` (or the system store) for `wss://`.
 enum WebSocketConnect {
-    static func open(_ options: GlobalOptions) throws(StreamsError) -> (provider: any StreamProvider, close: @Sendable () async -> Void) {
+    static func open(_ options: GlobalOptions) throws(StreamsError)
+        -> (provider: any StreamProvider, close: @Sendable () async -> Void)
+    {
         let group: EventLoopGroup
         do {
             group = try EventLoopGroup(loopCount: 1)

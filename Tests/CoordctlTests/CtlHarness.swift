@@ -72,3 +72,17 @@ struct CtlHarness: Sendable {
         directory.remove()
     }
 }
+
+extension CtlHarness {
+    /// Runs `body` with a fresh harness and shuts it down (removing its files) however `body` ends.
+    static func with(_ kind: StoreKind, _ body: (CtlHarness) async throws -> Void) async throws {
+        let harness = try CtlHarness(kind)
+        do {
+            try await body(harness)
+        } catch {
+            await harness.shutdown()
+            throw error
+        }
+        await harness.shutdown()
+    }
+}

@@ -19,6 +19,16 @@ struct DaemonMetricsTests {
         var node = NodeConfiguration()
         node.metrics = metrics
         let harness = try await Harness(Configuration(store: kind, transport: .inProcess), node: node)
+        do {
+            try await Self.checkCounts(metrics, kind: kind, harness: harness)
+        } catch {
+            await harness.shutdown()
+            throw error
+        }
+        await harness.shutdown()
+    }
+
+    static func checkCounts(_ metrics: DaemonMetrics, kind: StoreKind, harness: Harness) async throws {
         metrics.collect(from: harness.manager, connections: { 3 })
         let client = harness.client
 
@@ -58,7 +68,6 @@ struct DaemonMetricsTests {
 
         registration.close()
         updates.close()
-        await harness.shutdown()
     }
 
     @Test func aRequestThatIsNotOneIsCountedAsInvalid() async throws {

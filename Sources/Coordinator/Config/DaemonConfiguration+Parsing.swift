@@ -22,7 +22,8 @@ extension DaemonConfiguration {
             let argument = arguments[i]
             i += 1
             guard argument.hasPrefix("--") else {
-                throw DaemonConfigurationError(setting: nil, "unexpected argument \"\(argument)\" (coordd takes only flags; see --help)")
+                throw DaemonConfigurationError(
+                    setting: nil, "unexpected argument \"\(argument)\" (coordd takes only flags; see --help)")
             }
             let (name, inline) = split(argument)
             guard let option = DaemonOption.allCases.first(where: { $0.flag == name }) else {
@@ -33,7 +34,9 @@ extension DaemonConfiguration {
             } else if let inline {
                 values[option] = (inline, option.flag)
             } else {
-                guard i < arguments.count else { throw DaemonConfigurationError(setting: option.flag, "needs a value (\(option.valueName ?? ""))") }
+                guard i < arguments.count else {
+                    throw DaemonConfigurationError(setting: option.flag, "needs a value (\(option.valueName ?? ""))")
+                }
                 values[option] = (arguments[i], option.flag)
                 i += 1
             }
@@ -82,8 +85,9 @@ extension DaemonConfiguration {
             allowAnonymous = flag
         case .presenceTTLFloor:
             let ms = try Self.duration(value, setting: setting)
-            guard ms > 0, ms <= DaemonConfigurationLimits.maxPresenceTTLFloorMs else {
-                throw fail("must be more than 0 and at most \(DurationText.format(milliseconds: DaemonConfigurationLimits.maxPresenceTTLFloorMs)), got \(value)")
+            let maximum = DaemonConfigurationLimits.maxPresenceTTLFloorMs
+            guard ms > 0, ms <= maximum else {
+                throw fail("must be more than 0 and at most \(DurationText.format(milliseconds: maximum)), got \(value)")
             }
             presenceTTLFloorMs = ms
         case .logLevel:
@@ -91,8 +95,9 @@ extension DaemonConfiguration {
             logLevel = level
         case .shutdownGrace:
             let ms = try Self.duration(value, setting: setting)
-            guard ms <= DaemonConfigurationLimits.maxShutdownGraceMs else {
-                throw fail("must be at most \(DurationText.format(milliseconds: DaemonConfigurationLimits.maxShutdownGraceMs)), got \(value)")
+            let maximum = DaemonConfigurationLimits.maxShutdownGraceMs
+            guard ms <= maximum else {
+                throw fail("must be at most \(DurationText.format(milliseconds: maximum)), got \(value)")
             }
             shutdownGraceMs = ms
         case .help:
@@ -105,9 +110,11 @@ extension DaemonConfiguration {
         func name(_ option: DaemonOption) -> String { settings[option] ?? option.flag }
         switch (tlsCertificateFile, tlsKeyFile) {
         case (_?, nil):
-            throw DaemonConfigurationError(setting: name(.tlsCert), "needs \(DaemonOption.tlsKey.flag) (the certificate's private key) too")
+            throw DaemonConfigurationError(
+                setting: name(.tlsCert), "needs \(DaemonOption.tlsKey.flag) (the certificate's private key) too")
         case (nil, _?):
-            throw DaemonConfigurationError(setting: name(.tlsKey), "needs \(DaemonOption.tlsCert.flag) (the certificate it belongs to) too")
+            throw DaemonConfigurationError(
+                setting: name(.tlsKey), "needs \(DaemonOption.tlsCert.flag) (the certificate it belongs to) too")
         default:
             break
         }

@@ -20,7 +20,9 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return .failure(.init("missing ] after the IPv6 address in \"\(text)\"")) }
+            guard let close = text.firstIndex(of: "]") else {
+                return .failure(.init("missing ] after the IPv6 address in \"\(text)\""))
+            }
             host = text[text.index(after: text.startIndex)..<close]
             let rest = text[text.index(after: close)...]
             guard rest.hasPrefix(":") else { return .failure(.init("expected :PORT after ] in \"\(text)\"")) }
@@ -29,7 +31,9 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
             guard let colon = text.lastIndex(of: ":") else { return .failure(.init("expected HOST:PORT, got \"\(text)\"")) }
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
-            if host.contains(":") { return .failure(.init("write an IPv6 address in brackets, e.g. [::1]:7070 (got \"\(text)\")")) }
+            if host.contains(":") {
+                return .failure(.init("write an IPv6 address in brackets, e.g. [::1]:7070 (got \"\(text)\")"))
+            }
         }
         guard !host.isEmpty else { return .failure(.init("missing host in \"\(text)\"")) }
         guard !portText.isEmpty, portText.allSatisfy(\.isASCII), portText.allSatisfy(\.isNumber), portText.count <= 5,

@@ -63,9 +63,8 @@ public final class Daemon: Sendable {
             respond: { endpoints.respond(to: $0) })
         let server: WebSocketServer
         do {
-            server = try await WebSocketServer.start(
-                configuration: WebSocketServerConfiguration(host: configuration.listen.host, port: configuration.listen.port, tls: tls),
-                group: group, acceptor: acceptor)
+            let listener = WebSocketServerConfiguration(host: configuration.listen.host, port: configuration.listen.port, tls: tls)
+            server = try await WebSocketServer.start(configuration: listener, group: group, acceptor: acceptor)
         } catch {
             await nodes.close()
             await Self.stopLoops(group)
@@ -88,13 +87,15 @@ public final class Daemon: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let graceMs = configuration.shutdownGraceMs
-        logger.info("shutting down", ["grace": DurationText.format(milliseconds: graceMs), "connections": server.connectionCount])
+        logger.info("shutting down",
+                    ["grace": DurationText.format(milliseconds: graceMs), "connections": server.connectionCount])
         endpoints.markShuttingDown()
         await server.shutdown(graceMs: Int(graceMs * DaemonLimits.listenerShareOfGracePercent / 100))
         await nodes.close()
         await Self.stopLoops(group)
         let took = started.duration(to: clock.now)
-        logger.info("stopped", ["took_ms": took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000])
+        let tookMs = took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000
+        logger.info("stopped", ["took_ms": tookMs])
     }
 
     /// Stops the loops off the concurrency pool: it blocks until their threads exit.

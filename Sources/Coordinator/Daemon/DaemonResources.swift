@@ -19,7 +19,8 @@ public enum DaemonResources {
     public static func verifier(_ configuration: DaemonConfiguration) throws(DaemonStartError) -> JWTVerifier? {
         guard configuration.requiresTokens else { return nil }
         do {
-            return try JWTVerifier(hmacSecretFile: configuration.jwtHS256SecretFile, publicKeyFile: configuration.jwtPublicKeyFile)
+            return try JWTVerifier(
+                hmacSecretFile: configuration.jwtHS256SecretFile, publicKeyFile: configuration.jwtPublicKeyFile)
         } catch {
             throw DaemonStartError(.configuration, "tokens: \(error.message)")
         }

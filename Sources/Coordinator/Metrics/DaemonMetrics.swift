@@ -38,7 +38,8 @@ public final class DaemonMetrics: NodeMetrics {
             "coordd_stream_errors_total", help: "Streams ended with an error, by error code and name.",
             labelNames: ["code", "error"])
         producedEntries = registry.counter("coordd_produced_entries_total", help: "Entries committed by produce streams.")
-        producedBytes = registry.counter("coordd_produced_bytes_total", help: "Payload bytes of the entries committed by produce streams.")
+        producedBytes = registry.counter(
+            "coordd_produced_bytes_total", help: "Payload bytes of the entries committed by produce streams.")
         inventoryDeliveries = registry.counter(
             "coordd_inventory_deliveries_total", help: "Worker inventory snapshots and deltas handed to subscriber streams.")
         connections = registry.gauge("coordd_connections", help: "Open client connections.")

@@ -30,7 +30,8 @@ public final class DaemonEndpoints: Sendable {
 
     /// The listener is up and the default store is open. Has no effect once shutting down.
     public func markReady() {
-        _ = state.compareExchange(expected: Readiness.starting.rawValue, desired: Readiness.ready.rawValue, ordering: .acquiringAndReleasing)
+        _ = state.compareExchange(
+            expected: Readiness.starting.rawValue, desired: Readiness.ready.rawValue, ordering: .acquiringAndReleasing)
     }
 
     /// The daemon is draining: `/readyz` answers 503 from now on.
