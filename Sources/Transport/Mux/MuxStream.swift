@@ -214,25 +214,27 @@ final class MuxStream: BidiStream {
     /// `peerGaveUp`, after which this side's sends fail too). Returns true when both sides are done, so
     /// the channel can be released.
     func deliverEnd(_ error: StreamsError?, peerGaveUp: Bool = false) -> Bool {
-        let outcome = state.withLock { s -> (Bool, CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
-            if peerGaveUp, s.sendEnd == nil {
-                s.sendEnd = error ?? .streamClosed("the peer closed the stream")
+        typealias Receiver = CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>
+        let outcome = state.withLock { s -> (bothEnded: Bool, receiver: Receiver?, closedNow: Bool) in
+            let wasClosed = s.closed
+            if peerGaveUp {
+                if s.sendEnd == nil { s.sendEnd = error ?? .streamClosed("the peer closed the stream") }
                 s.sentClose = true
+                s.closed = true
             }
-            guard s.remoteEnd == nil, s.localEnd == nil else { return (false, nil) }
+            guard s.remoteEnd == nil, s.localEnd == nil else { return (false, nil, !wasClosed && s.closed) }
             s.remoteEnd = .some(error)
-            var receiver: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?
+            var receiver: Receiver?
             if s.inbound.isEmpty {
                 receiver = s.receiver?.continuation
                 s.receiver = nil
             }
-            let bothEnded = s.sentClose
-            if bothEnded { s.closed = true }
-            return (bothEnded, receiver)
+            if s.sentClose { s.closed = true }
+            return (s.sentClose, receiver, !wasClosed && s.closed)
         }
-        outcome.1?.resume(returning: error.map { .failure($0) } ?? .success(nil))
-        if outcome.0 { resumeCloseWaiters() }
-        return outcome.0
+        outcome.receiver?.resume(returning: error.map { .failure($0) } ?? .success(nil))
+        if outcome.closedNow { resumeCloseWaiters() }
+        return outcome.bothEnded
     }
 
     /// How this stream ends when the connection or the muxer ends it.
