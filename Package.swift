@@ -25,6 +25,10 @@ let package = Package(
         // The Swift client SDK.
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
+        // The daemon: flags and environment → configuration, services, run until SIGTERM/SIGINT.
+        .executableTarget(name: "coordd", dependencies: ["Coordinator"]),
+        // The command-line tool: workers, leases, produce and consume against a running daemon.
+        .executableTarget(name: "coordctl", dependencies: ["CoordClient"]),
         // Load generator and side-by-side measurements; never part of `swift test`.
         .executableTarget(name: "coordbench", dependencies: ["CoordClient", "StreamCore"]),
 
@@ -39,5 +43,12 @@ let package = Package(
         .testTarget(
             name: "CoordinatorTests",
             dependencies: ["Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "LeaseEngine", "CoordTestKit"]),
+        // Starts the real coordd and coordctl binaries, which it depends on so both are built for it.
+        .testTarget(
+            name: "CoorddTests",
+            dependencies: ["coordd", "coordctl", "CoordClient", "Transport", "StreamCore", "CoordTestKit"]),
+        .testTarget(
+            name: "CoordctlTests",
+            dependencies: ["coordctl", "Coordinator", "CoordClient", "Transport", "StreamCore", "CoordTestKit"]),
     ]
 )

@@ -45,6 +45,8 @@ public struct DaemonAcceptor: StreamAcceptor {
         plainResponder = respond
     }
 
+    /// The stores the request's bearer token grants, every store for an allowed anonymous request,
+    /// or a 401 with the reason.
     public func authorize(_ request: HTTPRequestHead, peer: SocketAddress?) -> Result<any ConnectionAuthorization, HTTPResponse> {
         guard let header = request.headers["Authorization"] else {
             if allowAnonymous { return .success(AllStoresAuthorization()) }
@@ -64,10 +66,12 @@ public struct DaemonAcceptor: StreamAcceptor {
         }
     }
 
+    /// Hands the stream to its store's node (opening the store on first use).
     public func accept(store: WireUUID, stream: any BidiStream) async throws(StreamsError) {
         try await manager.accept(store: store, stream: stream)
     }
 
+    /// The daemon's answer to a plain request (health, readiness, metrics), nil for 404.
     public func respond(to request: HTTPRequestHead) -> HTTPResponse? {
         plainResponder(request)
     }

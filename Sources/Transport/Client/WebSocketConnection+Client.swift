@@ -53,16 +53,8 @@ extension WebSocketConnection {
 
     /// The text after the response head, trimmed and cut to a line's length.
     private static func body(of response: [UInt8]) -> String {
-        let separator = Array("\r\n\r\n".utf8)
-        guard response.count > separator.count else { return "" }
-        var index = 0
-        while index + separator.count <= response.count {
-            if Array(response[index..<(index + separator.count)]) == separator { break }
-            index += 1
-        }
-        let start = index + separator.count
-        guard start < response.count else { return "" }
-        let text = String(decoding: response[start...].prefix(200), as: UTF8.self)
+        guard let head = response.firstRange(of: Array("\r\n\r\n".utf8)) else { return "" }
+        let text = String(decoding: response[head.upperBound...].prefix(200), as: UTF8.self)
         return text.trimmingCharacters(in: " \r\n\t")
     }
 

@@ -55,6 +55,9 @@ public final class WebSocketProvider: ReconnectingStreamProvider {
 
     // MARK: StreamProvider
 
+    /// Opens a channel on the shared connection (dialling it first when there is none) and sends
+    /// `request` as its first message; up to ``WebSocketClientLimits/maxCallAttempts`` attempts with
+    /// backoff between them. Permanent errors (`unauthorized`, `provider_closed`) end the attempts at once.
     public func callStream(store: WireUUID, request: [UInt8]) async throws(StreamsError) -> any BidiStream {
         var lastError = StreamsError.streamClosed("no connection attempt was made")
         for attempt in 1...max(1, limits.maxCallAttempts) {
@@ -94,12 +97,15 @@ public final class WebSocketProvider: ReconnectingStreamProvider {
 
     // MARK: ReconnectingStreamProvider
 
+    /// 0 before the first connection, then one more per connection.
     public var connectionGeneration: UInt64 { state.withLock { $0.generation } }
 
+    /// Calls `handler` with the new generation after every reconnect, for the provider's life.
     public func onReconnect(_ handler: @escaping @Sendable (UInt64) -> Void) {
         state.withLock { $0.handlers.append(handler) }
     }
 
+    /// The generations of later reconnects; ends when the provider closes or iteration stops.
     public func reconnections() -> AsyncStream<UInt64> {
         let (stream, continuation) = AsyncStream<UInt64>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let id = state.withLock { s -> UInt64? in
