@@ -18,8 +18,10 @@ public final class RawSocket: Sendable {
         Glibc.close(fd)
     }
 
-    /// Connects to `127.0.0.1:port`.
-    public static func connect(port: Int) async throws -> RawSocket {
+    /// Connects to `127.0.0.1:port` and sends `initial` right away, in one step on a Dispatch thread: a
+    /// test task may wait long for a thread on a loaded machine, and a server's header timeout runs
+    /// from the connect, so the request must not wait for the task.
+    public static func connect(port: Int, sending initial: [UInt8] = []) async throws -> RawSocket {
         try await offPool {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw IOError(errno: errno, call: "socket") }
@@ -37,25 +39,30 @@ public final class RawSocket: Sendable {
                 Glibc.close(fd)
                 throw error
             }
-            return RawSocket(fd: fd)
+            let socket = RawSocket(fd: fd)
+            // A server that refuses the bytes may close before all are sent; the reads then show it.
+            try? socket.sendBlocking(initial)
+            return socket
         }
     }
 
     /// Sends every byte (fails after 10 s without progress).
     public func send(_ bytes: [UInt8]) async throws {
-        let fd = self.fd
-        try await run {
-            var timeout = timeval(tv_sec: 10, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var sent = 0
-            while sent < bytes.count {
-                let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw IOError(errno: errno, call: "send")
-                }
-                sent += count
+        try await run { try self.sendBlocking(bytes) }
+    }
+
+    private func sendBlocking(_ bytes: [UInt8]) throws {
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var sent = 0
+        while sent < bytes.count {
+            // `bytes` is not empty here, so its base address is not nil.
+            let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw IOError(errno: errno, call: "send")
             }
+            sent += count
         }
     }
 
@@ -102,9 +109,10 @@ public final class RawSocket: Sendable {
         }
     }
 
+    /// A queue of its own (serial queues get a thread even when the shared pool is busy).
     private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result(catching: body)) }
+            DispatchQueue(label: "coordd.test.raw-socket.connect").async { continuation.resume(with: Result(catching: body)) }
         }
     }
 }

@@ -29,12 +29,11 @@ public final class RawWebSocket: @unchecked Sendable {
     public static func open(
         port: Int, path: String = "/streamz", headers: [(String, String)] = []
     ) async throws -> Opening {
-        let socket = try await RawSocket.connect(port: port)
         var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         request += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         request += "\r\n"
-        try await socket.send(Array(request.utf8))
+        let socket = try await RawSocket.connect(port: port, sending: Array(request.utf8))
         var received: [UInt8] = []
         let separator = Array("\r\n\r\n".utf8)
         for _ in 0..<1_000 {

@@ -116,9 +116,8 @@ import Transport
             #expect(closedEarly, "the server closed the connection before the head was complete")
             #expect(try await socket.receiveUntilClosed(timeoutMs: 3_000).isEmpty, "a timed-out head gets no answer")
         case .junkInsteadOfHandshake:
-            let socket = try await RawSocket.connect(port: port)
             var generator = SplitMix64(seed: 7)
-            try? await socket.send(generator.bytes(10 * 1_024))
+            let socket = try await RawSocket.connect(port: port, sending: generator.bytes(10 * 1_024))
             let answer = String(decoding: try await socket.receiveUntilClosed(), as: UTF8.self)
             #expect(answer.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(answer)")
         }
@@ -138,11 +137,10 @@ import Transport
 
     @Test func aTLSHandshakeWithGarbageClosesOnlyThatConnection() async throws {
         let scene = try await Scene.make(tls: TestNetwork.serverTLS, clientTLS: TestNetwork.clientTLS)
-        let socket = try await RawSocket.connect(port: scene.daemon.port)
         var garbage: [UInt8] = [0x16, 0x03, 0x01, 0x02, 0x00]
         var generator = SplitMix64(seed: 11)
         garbage += generator.bytes(600)
-        try? await socket.send(garbage)
+        let socket = try await RawSocket.connect(port: scene.daemon.port, sending: garbage)
         let answer = try await socket.receiveUntilClosed(timeoutMs: 5_000)
         #expect(answer.count < 64, "at most a TLS alert")
         try await scene.checkUnharmed()

@@ -61,10 +61,20 @@ import Testing
         #"{"ControlType":"data","channel_id":"\#(channelText.uppercased())"}"#,
         #"{"ControlType":"data","store_id":"not-a-uuid"}"#,
         #"{"ControlType":"DATA"}"#,
+        "{\"ControlType\":\"data\",\"payload\":\"aGk=\t\"}", "{\"Control\u{1}Type\":\"data\"}",
+        #"{"ControlType":"clos"}"#, #"{"ControlType":"pang"}"#, #"{"ControlType":"errors"}"#,
     ])
     func decodingMatchesTheGeneralDecoder(_ json: String) {
         let bytes = Array(json.utf8)
         #expect(MuxFrameCodec.decode(bytes, maxPayloadBytes: 8) == MuxFrame.decode(bytes, maxPayloadBytes: 8))
+    }
+
+    @Test(arguments: [MuxFrame.ping, .pong, .close, MuxFrame(controlType: .error, channelID: WireUUID(channelText)!),
+                      MuxFrame(controlType: .data, storeID: WireUUID(storeText)!, channelID: WireUUID(channelText)!, payload: [9, 8, 7])])
+    func framesAsCoorddAndStreamkitWriteThemAreReadWithoutTheGeneralDecoder(_ frame: MuxFrame) throws {
+        let text = frame.encoded()
+        let scanned = text.withUnsafeBytes { MuxFrameCodec.scanCanonical($0, maxPayloadBytes: 64) }
+        #expect(try scanned?.get() == frame)
     }
 
     @Test func base64DecodingMatchesTheGeneralDecoderOnRandomText() {

@@ -57,7 +57,7 @@ import Transport
     @Test func aReaderThatKeepsTakingMessagesIsNotOverloadedWhileBehind() async throws {
         let acceptor = TestAcceptor()
         var limits = Self.smallLimits
-        limits.streamReceiveStallMs = 2_000
+        limits.streamReceiveStallMs = 10_000
         let server = try await MuxTest.server(acceptor, limits: limits)
         let provider = try MuxTest.provider(server)
         let stream = try await provider.callStream(store: TestStores.silent, request: MuxTest.message("0"))

@@ -188,8 +188,7 @@ import Transport
         async throws
     {
         let server = try await MuxTest.server()
-        let socket = try await RawSocket.connect(port: server.port)
-        try await socket.send(Array(request.utf8))
+        let socket = try await RawSocket.connect(port: server.port, sending: Array(request.utf8))
         let response = String(decoding: try await socket.receiveUntilClosed(), as: UTF8.self)
         #expect(response.hasPrefix(statusLine + "\r\n"), "\(response)")
         #expect(response.contains("Connection: close\r\n"))

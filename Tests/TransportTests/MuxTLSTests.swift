@@ -66,8 +66,9 @@ import Transport
         let provider = try MuxTest.provider(server, tls: TestNetwork.clientTLS)
         let stream = try await provider.callStream(store: TestStores.echo, request: MuxTest.message("a"))
         #expect(try await MuxTest.receive(stream) == MuxTest.message("a"))
-        let socket = try await RawSocket.connect(port: server.port)
-        try await socket.send(Array("GET /streamz HTTP/1.1\r\nHost: x\r\n\r\n".utf8) + [UInt8](repeating: 0x42, count: 4_096))
+        let socket = try await RawSocket.connect(
+            port: server.port,
+            sending: Array("GET /streamz HTTP/1.1\r\nHost: x\r\n\r\n".utf8) + [UInt8](repeating: 0x42, count: 4_096))
         // The server answers with a TLS alert (or nothing) and closes.
         let answer = try await socket.receiveUntilClosed(timeoutMs: 5_000)
         #expect(answer.count < 64)

@@ -1,3 +1,4 @@
+import Glibc
 import StreamCore
 
 /// The mux frame on the hot path: every stream message is encoded straight into its WebSocket frame,
@@ -81,20 +82,21 @@ enum MuxFrameCodec {
             offset += 1
         }
 
-        /// The canonical lowercase hyphenated text (36 bytes).
+        /// The canonical lowercase hyphenated text (36 bytes), a byte (two digits) at a time.
         mutating func writeUUID(_ id: WireUUID) {
             let hex = MuxFrameCodec.hexDigits
             let out = base + offset
             var position = 0
-            for index in 0..<32 {
-                if index == 8 || index == 12 || index == 16 || index == 20 {
-                    out.storeBytes(of: 0x2D, toByteOffset: position, as: UInt8.self)
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    out.storeBytes(of: 0x2D, toByteOffset: position, as: UInt8.self)  // "-"
                     position += 1
                 }
-                let word = index < 16 ? id.high : id.low
-                let nibble = Int((word >> UInt64(60 - 4 * (index & 15))) & 0xF)
-                out.storeBytes(of: hex[nibble], toByteOffset: position, as: UInt8.self)
-                position += 1
+                let word = index < 8 ? id.high : id.low
+                let byte = Int(truncatingIfNeeded: word >> UInt64(56 - 8 * (index & 7)))
+                out.storeBytes(of: hex[(byte >> 4) & 0xF], toByteOffset: position, as: UInt8.self)
+                out.storeBytes(of: hex[byte & 0xF], toByteOffset: position + 1, as: UInt8.self)
+                position += 2
             }
             offset += 36
         }
@@ -172,12 +174,12 @@ enum MuxFrameCodec {
 
     /// Decodes one frame's JSON text (see the type's documentation).
     static func decode(_ text: [UInt8], maxPayloadBytes: Int) -> Result<MuxFrame, MuxFrameError> {
-        let scanned = text.withUnsafeBytes { scan($0, maxPayloadBytes: maxPayloadBytes) }
+        let scanned = text.withUnsafeBytes { scanCanonical($0, maxPayloadBytes: maxPayloadBytes) }
         return scanned ?? MuxFrame.decode(text, maxPayloadBytes: maxPayloadBytes)
     }
 
     /// The fields of a canonical frame, or nil to let the general decoder decide.
-    private static func scan(_ input: UnsafeRawBufferPointer, maxPayloadBytes: Int) -> Result<MuxFrame, MuxFrameError>? {
+    static func scanCanonical(_ input: UnsafeRawBufferPointer, maxPayloadBytes: Int) -> Result<MuxFrame, MuxFrameError>? {
         var reader = Reader(input: input)
         var controlType: MuxControlType?
         var storeID: WireUUID?
@@ -291,20 +293,18 @@ enum MuxFrameCodec {
             return true
         }
 
-        /// The contents of a string without escapes or control characters; nil for anything else.
+        /// The contents of a string without escapes; nil for anything else. Control characters are not
+        /// looked for: every value read here is then checked against the strict grammar of a type name,
+        /// a UUID or base64, none of which admits one, so such a frame still goes to the general decoder.
         mutating func plainString() -> Range<Int>? {
-            guard take(0x22) else { return nil }
+            guard take(0x22), let base = input.baseAddress else { return nil }
             let start = index
-            while index < input.count {
-                let byte = input[index]
-                if byte == 0x22 {
-                    index &+= 1
-                    return start..<(index - 1)
-                }
-                if byte == 0x5C || byte < 0x20 { return nil }
-                index &+= 1
-            }
-            return nil
+            // `memchr` for the closing quote and for a backslash: every frame's payload passes here.
+            guard let quote = memchr(base + start, 0x22, input.count - start) else { return nil }
+            let end = UnsafeRawPointer(quote) - base
+            if end > start, memchr(base + start, 0x5C, end - start) != nil { return nil }
+            index = end + 1
+            return start..<end
         }
     }
 
@@ -363,11 +363,17 @@ enum MuxFrameCodec {
 extension MuxControlType {
     /// The type named by exactly these ASCII bytes.
     fileprivate init?(ascii bytes: UnsafeRawBufferPointer) {
-        for type in MuxControlType.allCases where type.rawValue.utf8.elementsEqual(bytes) {
-            self = type
-            return
+        let candidate: MuxControlType
+        switch (bytes.count, bytes.first) {
+        case (4, 0x64?): candidate = .data  // "d"
+        case (4, 0x70?): candidate = bytes[1] == 0x69 ? .ping : .pong  // "p", then "i" or "o"
+        case (5, 0x63?): candidate = .close  // "c"
+        case (5, 0x65?): candidate = .error  // "e"
+        default: return nil
         }
-        return nil
+        let name = candidate.rawValue.utf8
+        guard name.elementsEqual(bytes) else { return nil }
+        self = candidate
     }
 }
 
