@@ -52,8 +52,9 @@ import Testing
             failure = error
         }
         #expect(failure?.code == .transient && failure?.message.contains("cannot connect") == true, "\(String(describing: failure))")
-        // Three quick attempts: seconds at most, even on a loaded machine (the default is about six).
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Three quick attempts, then the call gives up: well under a minute even on a loaded machine
+        // (a provider that kept retrying would not return at all).
+        #expect(ContinuousClock.now - started < .seconds(60))
         await provider.close()
     }
 
