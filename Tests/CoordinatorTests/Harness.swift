@@ -16,6 +16,10 @@ enum TransportKind: String, CaseIterable, Sendable, CustomStringConvertible {
 }
 
 /// One test configuration: a store kind under a transport (streamkit's `configurations()` loop, §8).
+///
+/// Suites that loop over `Configuration.all` are `.serialized`: each test then runs its six configurations
+/// one after another, so the few hundred integration cases do not all start at once and starve each other's
+/// deadlines on a 2-core machine; suites still run beside each other.
 struct Configuration: Sendable, CustomStringConvertible {
     var store: StoreKind
     var transport: TransportKind

@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 /// Leases (streamkit v1 §8.4, with coordd's fencing, durability and presence binding).
-@Suite struct LeaseTests {
+@Suite(.serialized) struct LeaseTests {
     @Test(arguments: [
         (LeaseTerms(key: "", holder: "h", ttlSeconds: 30), "lease key must not be empty"),
         (LeaseTerms(key: "k", holder: "", ttlSeconds: 30), "lease holder must not be empty"),

@@ -6,7 +6,7 @@ import Testing
 import Transport
 
 /// Bearer tokens and store scopes at the WebSocket upgrade and on every data frame (streamkit v1 §3.2).
-@Suite struct NetworkAuthTests {
+@Suite(.serialized) struct NetworkAuthTests {
     func refusal(_ daemon: NetworkDaemon, authorization: String?) async throws -> (status: Int, response: String) {
         let headers = authorization.map { [("Authorization", $0)] } ?? []
         switch try await RawWebSocket.open(port: daemon.port, headers: headers) {

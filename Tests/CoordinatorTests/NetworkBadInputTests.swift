@@ -7,7 +7,7 @@ import Transport
 
 /// Bad input on one connection gets a clear answer there while other connections and streams go on
 /// and no stored data changes (ARCHITECTURE §6).
-@Suite struct NetworkBadInputTests {
+@Suite(.serialized) struct NetworkBadInputTests {
     /// What a bad peer sends, and what it must get back.
     enum BadInput: String, CaseIterable, Sendable, CustomStringConvertible {
         case nonJSONTextFrame, badBase64, unknownDiscriminator, frameOver8MiB, binaryFrame, fragmentedFrame

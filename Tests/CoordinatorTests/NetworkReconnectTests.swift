@@ -7,7 +7,7 @@ import Transport
 
 /// The client across a server restart: calls work again, a registered worker registers again, an
 /// observer gets a fresh snapshot and a change subscription resumes (streamkit does none of this, §3.5).
-@Suite struct NetworkReconnectTests {
+@Suite(.serialized) struct NetworkReconnectTests {
     /// Inventories from `updates` until one satisfies `condition` (bounded in count and time).
     func inventory(
         from updates: InventoryUpdates, seconds: Double = 15, where condition: @escaping @Sendable (WorkerInventory) -> Bool

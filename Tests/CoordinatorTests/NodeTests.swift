@@ -18,7 +18,7 @@ func firstMessageError(_ harness: Harness, _ first: [UInt8]) async throws -> Str
 }
 
 /// Node dispatch (streamkit v1 §8.6) and node/manager lifecycle.
-@Suite struct NodeTests {
+@Suite(.serialized) struct NodeTests {
     @Test(arguments: [
         (#"{"$type":"streamkit://api/v1/nope","content":{}}"#, #"type "streamkit://api/v1/nope" is not registered"#),
         (#"{"$type":"streamkit://api/v1/peek"}"#, #"missing content for type: "streamkit://api/v1/peek""#),

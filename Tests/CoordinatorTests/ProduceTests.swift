@@ -5,7 +5,7 @@ import StreamCore
 import Testing
 
 /// streamkit v1 §8.1 (core / produce / transactions), over every configuration.
-@Suite struct ProduceTests {
+@Suite(.serialized) struct ProduceTests {
     @Test(arguments: Configuration.all)
     func multiplexedPeeksOnDifferentSegmentsEachReturnTheirEmptyEntry(_ configuration: Configuration) async throws {
         let harness = try await Harness(configuration)

@@ -5,7 +5,7 @@ import StreamCore
 import Testing
 
 /// streamkit v1 §8.2 (reads), over every configuration.
-@Suite struct ReadTests {
+@Suite(.serialized) struct ReadTests {
     @Test(arguments: Configuration.all)
     func consumerOperationsAcrossSpacesAndSegments(_ configuration: Configuration) async throws {
         let harness = try await Harness(configuration)

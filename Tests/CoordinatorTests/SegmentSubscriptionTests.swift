@@ -16,7 +16,7 @@ struct StatusReader {
 }
 
 /// streamkit v1 §8.3 and the subscription items of §8.6, over every configuration.
-@Suite struct SegmentSubscriptionTests {
+@Suite(.serialized) struct SegmentSubscriptionTests {
     @Test(arguments: Configuration.all)
     func anExactSubscriptionReportsProducedRecordsAndNothingAfterItEnds(_ configuration: Configuration) async throws {
         let harness = try await Harness(configuration)

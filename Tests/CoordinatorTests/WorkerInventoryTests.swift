@@ -47,7 +47,7 @@ func fastPresence() -> NodeConfiguration {
 }
 
 /// streamkit v1 §8.5 as coordd corrects it, over every configuration.
-@Suite struct WorkerInventoryTests {
+@Suite(.serialized) struct WorkerInventoryTests {
     @Test(arguments: Configuration.all)
     func anObserverSeesAWorkerWithMetadataAppearAndDisappear(_ configuration: Configuration) async throws {
         let harness = try await Harness(configuration)
