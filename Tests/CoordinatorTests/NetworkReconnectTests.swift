@@ -10,7 +10,7 @@ import Transport
 @Suite(.serialized) struct NetworkReconnectTests {
     /// Inventories from `updates` until one satisfies `condition` (bounded in count and time).
     func inventory(
-        from updates: InventoryUpdates, seconds: Double = 15, where condition: @escaping @Sendable (WorkerInventory) -> Bool
+        from updates: InventoryUpdates, seconds: Double = 40, where condition: @escaping @Sendable (WorkerInventory) -> Bool
     ) async throws -> WorkerInventory? {
         try await withDeadline(seconds: seconds) {
             var iterator = updates.makeAsyncIterator()
