@@ -25,8 +25,10 @@ let package = Package(
         // The Swift client SDK.
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
-        // Load generator and side-by-side measurements; never part of `swift test`.
-        .executableTarget(name: "coordbench", dependencies: ["CoordClient", "StreamCore"]),
+        // Load generator and side-by-side measurements; never part of `swift test`. Its pure pieces
+        // (RESP and HTTP client codecs, percentiles, report tables) live in a library so they are tested.
+        .target(name: "CoordBenchKit", dependencies: ["StreamCore", "Transport"]),
+        .executableTarget(name: "coordbench", dependencies: ["CoordBenchKit", "CoordClient", "StreamCore", "Transport"]),
 
         // Test support: manual clock, temp directories, fixtures.
         .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport"], path: "Tests/CoordTestKit"),
@@ -38,6 +40,9 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CoordTestKit"]),
         .testTarget(
             name: "CoordinatorTests",
-            dependencies: ["Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "LeaseEngine", "CoordTestKit"]),
+            dependencies: [
+                "Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "LeaseEngine", "CoordTestKit",
+                "CoordBenchKit",
+            ]),
     ]
 )
