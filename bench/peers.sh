@@ -66,11 +66,15 @@ redis_ready() {
     [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null)" = "PONG" ]
 }
 
+# Peers this invocation started, stopped again if a later step fails.
+started=()
+
 start_etcd() {
     if [ -n "$(live_pid etcd)" ]; then
         log "etcd already runs (pid $(live_pid etcd))"
         return 0
     fi
+    started+=(etcd)
     port_free "$etcd_port" || { log "port $etcd_port is taken"; return 1; }
     port_free "$etcd_peer_port" || { log "port $etcd_peer_port is taken"; return 1; }
     local data
@@ -97,6 +101,7 @@ start_redis() {
         log "redis already runs (pid $(live_pid redis))"
         return 0
     fi
+    started+=(redis)
     port_free "$redis_port" || { log "port $redis_port is taken"; return 1; }
     local data
     data="$(mktemp -d /tmp/coordbench-redis.XXXXXX)"
@@ -157,11 +162,18 @@ mkdir -p "$state"
 case "${1:-}" in
 start)
     install_missing
-    # A peer that fails to come up is stopped again, together with any started in this call.
-    trap 'log "start failed; stopping what was started"; stop_one etcd; stop_one redis' ERR
+    # A peer that fails to come up is stopped again, together with any other started by this call,
+    # also when the call is interrupted.
+    cleanup() {
+        log "start failed; stopping what this call started"
+        local name
+        for name in "${started[@]}"; do stop_one "$name"; done
+        exit 1
+    }
+    trap cleanup ERR INT TERM
     start_etcd
     start_redis
-    trap - ERR
+    trap - ERR INT TERM
     ;;
 stop)
     stop_one etcd
