@@ -23,6 +23,8 @@ public struct WorkloadResult: Sendable {
     public var operations: Int
     /// Length of the measured interval.
     public var seconds: Double
+    /// False when the workload recorded no latencies (a bulk read): the report then leaves them out.
+    public var hasLatencies: Bool
     /// Latency percentiles in milliseconds (0 when the workload has no per-operation latency).
     public var p50Ms: Double
     /// See ``p50Ms``.
@@ -46,6 +48,7 @@ public struct WorkloadResult: Sendable {
         self.system = system
         self.operations = operations
         seconds = elapsed.seconds
+        hasLatencies = latencies.count > 0
         (p50Ms, p99Ms, maxMs) = latencies.summaryMs
         self.serverCPUMicrosPerOp = serverCPUMicrosPerOp
         self.metrics = metrics
@@ -55,7 +58,8 @@ public struct WorkloadResult: Sendable {
     /// The numbers a comparison table shows, in row order: throughput, latency, server CPU, then
     /// ``metrics``.
     public var comparedValues: [Metric] {
-        var values = [Metric("ops/s", perSecond), Metric("p50 ms", p50Ms), Metric("p99 ms", p99Ms), Metric("max ms", maxMs)]
+        var values = [Metric("ops/s", perSecond)]
+        if hasLatencies { values += [Metric("p50 ms", p50Ms), Metric("p99 ms", p99Ms), Metric("max ms", maxMs)] }
         if let serverCPUMicrosPerOp { values.append(Metric("server CPU µs/op", serverCPUMicrosPerOp)) }
         return values + metrics
     }

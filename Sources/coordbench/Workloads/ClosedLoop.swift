@@ -1,4 +1,5 @@
 import CoordBenchKit
+import Glibc
 import Synchronization
 
 /// One client of a closed-loop workload: it was set up (connected, holding what it needs) in its own
@@ -80,6 +81,9 @@ struct ClosedLoopOutcome {
     var elapsed: Duration
     var latencies: Samples
     var serverCPUMicrosPerOp: Double?
+    /// coordbench's own CPU per operation: when it nears the time per operation the machine has,
+    /// the client, not the server, bounds the figure.
+    var clientCPUMicrosPerOp: Double?
 }
 
 /// Runs `clients` sessions in closed loops: all are set up first, then each performs rounds for the
@@ -132,15 +136,17 @@ func runClosedLoop(
         }
         try await Task.sleep(until: window.start)
         let meter = serverPID.map { CPUMeter([$0]) }
+        let clientMeter = CPUMeter([getpid()])
         try await Task.sleep(until: window.end)
         let cpuSeconds = meter?.elapsed()
+        let clientSeconds = clientMeter.elapsed()
         var total = ClientTally()
         for try await tally in group {
             total.operations += tally.operations
             total.latencies.merge(tally.latencies)
         }
-        let perOp = cpuSeconds.flatMap { total.operations > 0 ? $0 * 1e6 / Double(total.operations) : nil }
+        let perOp = { (seconds: Double?) in seconds.flatMap { total.operations > 0 ? $0 * 1e6 / Double(total.operations) : nil } }
         return ClosedLoopOutcome(operations: total.operations, elapsed: window.end - window.start, latencies: total.latencies,
-                                 serverCPUMicrosPerOp: perOp)
+                                 serverCPUMicrosPerOp: perOp(cpuSeconds), clientCPUMicrosPerOp: perOp(clientSeconds))
     }
 }

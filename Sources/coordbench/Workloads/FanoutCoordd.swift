@@ -10,6 +10,7 @@ final class Counter: Sendable {
     private let count = Atomic<Int>(0)
 
     func increment() { count.add(1, ordering: .relaxed) }
+    func add(_ value: Int) { count.add(value, ordering: .relaxed) }
     var value: Int { count.load(ordering: .relaxed) }
 }
 

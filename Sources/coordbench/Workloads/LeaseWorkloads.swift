@@ -60,6 +60,7 @@ extension ClosedLoopOutcome {
     /// The report row of this run.
     func result(workload: String, system: System, metrics: [Metric] = [], notes: [(String, String)] = []) -> WorkloadResult {
         WorkloadResult(workload: workload, system: system.rawValue, operations: operations, elapsed: elapsed,
-                       latencies: latencies, serverCPUMicrosPerOp: serverCPUMicrosPerOp, metrics: metrics, notes: notes)
+                       latencies: latencies, serverCPUMicrosPerOp: serverCPUMicrosPerOp,
+                       metrics: metrics + (clientCPUMicrosPerOp.map { [Metric("client CPU µs/op", $0)] } ?? []), notes: notes)
     }
 }

@@ -11,18 +11,24 @@ enum ProduceWorkload {
         let store = WireUUID.random()
         let space = "produce-\(environment.runTag)-\(system.rawValue)"
         let pid = environment.pid(of: system)
+        let written = Counter()
         let outcome = try await runClosedLoop(clients: sizes.producers, sizes: sizes, serverPID: pid) { index in
+            let session: any ProducerSession
             switch system {
-            case .coordd: return try await CoorddProduceSession(environment: environment, store: store, space: space, index: index)
-            case .etcd: return try await EtcdProduceSession(environment: environment, space: space, index: index)
-            case .redis: return try await RedisProduceSession(environment: environment, space: space, index: index)
+            case .coordd: session = try await CoorddProduceSession(environment: environment, store: store, space: space, index: index)
+            case .etcd: session = try await EtcdProduceSession(environment: environment, space: space, index: index)
+            case .redis: session = try await RedisProduceSession(environment: environment, space: space, index: index)
             }
+            session.written = written
+            return session
         }
         let produced = outcome.result(
             workload: Workload.produce.title(sizes), system: system,
             metrics: [Metric("MB/s", Double(outcome.operations * sizes.payloadBytes) / 1e6 / max(outcome.elapsed.seconds, 1e-9))],
             notes: [("op", "one entry; latency of a batch")])
-        let consumed = try await consume(environment, system: system, store: store, space: space)
+        var consumed = try await consume(environment, system: system, store: store, space: space)
+        consumed.notes.append(("read", "\(consumed.operations) of \(written.value) entries written"))
+        if consumed.operations != written.value { consumed.notes.append(("error", "entries lost or duplicated")) }
         await removePeerData(environment, system: system, space: space)
         return [produced, consumed]
     }
@@ -71,7 +77,7 @@ enum ProduceWorkload {
             operations: entries, elapsed: elapsed, latencies: Samples(),
             serverCPUMicrosPerOp: meter?.microsPerOperation(entries),
             metrics: [Metric("MB/s", Double(bytes) / 1e6 / max(elapsed.seconds, 1e-9))],
-            notes: [("op", "one entry read; everything produced is read back")])
+            notes: [("op", "one entry read")])
     }
 
     /// Page size of the peers' range reads: etcd's and Redis's clients read large ranges in pages so
@@ -129,8 +135,14 @@ enum ProduceWorkload {
     }
 }
 
+/// A producer, counting every entry it had acknowledged (warm-up included) into `written`.
+protocol ProducerSession: ClientSession {
+    var written: Counter? { get set }
+}
+
 /// A coordd producer: one connection, one segment, a `Produce` stream per batch.
-final class CoorddProduceSession: ClientSession {
+final class CoorddProduceSession: ProducerSession {
+    var written: Counter?
     private let client: CoordClient
     private let connection: CoorddConnection
     private let space: String
@@ -154,6 +166,7 @@ final class CoorddProduceSession: ClientSession {
             throw PeerError("coordd produce: statuses \(statuses.map(\.lastSequence)) for \(next)...")
         }
         next += UInt64(batch)
+        written?.add(batch)
         return batch
     }
 
@@ -161,7 +174,8 @@ final class CoorddProduceSession: ClientSession {
 }
 
 /// An etcd producer: a transaction of `batch` puts per round, one key per entry under its prefix.
-final class EtcdProduceSession: ClientSession {
+final class EtcdProduceSession: ProducerSession {
+    var written: Counter?
     private let etcd: EtcdClient
     private let prefix: [UInt8]
     private let payload: [UInt8]
@@ -185,6 +199,7 @@ final class EtcdProduceSession: ClientSession {
         }
         try await etcd.put(pairs)
         next += batch
+        written?.add(batch)
         return batch
     }
 
@@ -192,7 +207,8 @@ final class EtcdProduceSession: ClientSession {
 }
 
 /// A Redis producer: `batch` XADDs pipelined in one write per round to its own stream.
-final class RedisProduceSession: ClientSession {
+final class RedisProduceSession: ProducerSession {
+    var written: Counter?
     private let redis: RedisClient
     private let command: [[UInt8]]
     private let batch: Int
@@ -208,6 +224,7 @@ final class RedisProduceSession: ClientSession {
 
     func round() async throws -> Int {
         for reply in try await redis.pipeline(Array(repeating: command, count: batch)) { _ = try reply.checked("XADD") }
+        written?.add(batch)
         return batch
     }
 
