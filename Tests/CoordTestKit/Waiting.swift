@@ -2,7 +2,7 @@ import StreamCore
 
 /// Runs `body` with a deadline so a hang fails the test instead of stalling the suite.
 public func withDeadline<T: Sendable>(
-    seconds: Double = 5, _ body: @escaping @Sendable () async throws -> T
+    seconds: Double = 10, _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
@@ -20,7 +20,7 @@ public func withDeadline<T: Sendable>(
 }
 
 /// Polls `condition` every 10 ms for up to `seconds`; returns whether it became true.
-public func eventually(seconds: Double = 3, _ condition: @Sendable () async -> Bool) async -> Bool {
+public func eventually(seconds: Double = 10, _ condition: @Sendable () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {
         if await condition() { return true }

@@ -37,76 +37,83 @@ final class ObserverView: Sendable {
     }
 }
 
-@Suite struct InventoryFanOutTests {
-    /// 1,000 observers (half full snapshots, half deltas) while 200 workers join and leave at random: no
-    /// observer sees a revision go backwards or a delta gap, all end on the final revision, and what each
-    /// holds equals the truth.
-    @Test func everyObserverConvergesOnTheTruthUnderChurn() async throws {
-        let harness = try await Harness(Configuration(store: .memory, transport: .inProcess))
-        let views = (0..<1_000).map { _ in ObserverView() }
-        var observers: [any BidiStream] = []
-        for (i, view) in views.enumerated() {
-            let stream = try await harness.provider.callStream(store: harness.store, request: SubscribeWorkers(workerID: nil, deltas: i % 2 == 1))
-            observers.append(stream)
-            Task {
-                while let bytes = try? await stream.receive(), let message = try? Envelope.decode(bytes) { view.apply(message) }
+extension RealTimeTests {
+    @Suite struct InventoryFanOutTests {
+        /// 1,000 observers (half full snapshots, half deltas) while 200 workers join and leave at random: no
+        /// observer sees a revision go backwards or a delta gap, all end on the final revision, and what each
+        /// holds equals the truth.
+        @Test func everyObserverConvergesOnTheTruthUnderChurn() async throws {
+            let harness = try await Harness(Configuration(store: .memory, transport: .inProcess))
+            // Small stream buffers: a busy observer's mailbox then coalesces to the latest snapshot (or
+            // resyncs a delta backlog) instead of queueing every revision, the behaviour under test.
+            var small = InProcessLimits()
+            small.bufferedMessages = 2
+            let provider = harness.manager.inProcessProvider(limits: small)
+            let views = (0..<1_000).map { _ in ObserverView() }
+            var observers: [any BidiStream] = []
+            for (i, view) in views.enumerated() {
+                let stream = try await provider.callStream(store: harness.store, request: SubscribeWorkers(workerID: nil, deltas: i % 2 == 1))
+                observers.append(stream)
+                Task {
+                    while let bytes = try? await stream.receive(), let message = try? Envelope.decode(bytes) { view.apply(message) }
+                }
             }
-        }
-        let seed = SplitMix64.seedFromEnvironment()
-        var rng = SplitMix64(seed: seed)
-        let ids = (0..<200).map { _ in WireUUID.random(using: &rng) }
-        var workers: [WireUUID: any BidiStream] = [:]
-        for _ in 0..<600 {
-            let id = ids[Int(rng.next() % 200)]
-            if let stream = workers.removeValue(forKey: id) {
-                stream.close(error: nil)
-            } else {
-                workers[id] = try await harness.provider.callStream(store: harness.store, request: SubscribeWorkers(workerID: id))
+            let seed = SplitMix64.seedFromEnvironment()
+            var rng = SplitMix64(seed: seed)
+            let ids = (0..<200).map { _ in WireUUID.random(using: &rng) }
+            var workers: [WireUUID: any BidiStream] = [:]
+            for _ in 0..<400 {
+                let id = ids[Int(rng.next() % 200)]
+                if let stream = workers.removeValue(forKey: id) {
+                    stream.close(error: nil)
+                } else {
+                    workers[id] = try await provider.callStream(store: harness.store, request: SubscribeWorkers(workerID: id))
+                }
             }
+            let truth = Set(workers.keys)
+            let node = try await harness.manager.node(for: harness.store)
+            // Closing a stream leaves the inventory when its handler ends: wait until the registry matches.
+            #expect(await eventually(seconds: 30) { Set(node.inventory.current.workers.map { WireUUID($0.id) }) == truth })
+            let final = node.inventory.current.revision
+            #expect(await eventually(seconds: 60) { views.allSatisfy { $0.state.withLock { $0.revision } == final } },
+                    "seed \(seed): every observer reaches revision \(final)")
+            for (i, view) in views.enumerated() {
+                let state = view.state.withLock { $0 }
+                #expect(state.problems.isEmpty, "seed \(seed), observer \(i): \(state.problems.prefix(3))")
+                #expect(state.members == truth, "seed \(seed), observer \(i) holds the wrong membership")
+            }
+            for stream in observers { stream.close(error: nil) }
+            await harness.shutdown()
         }
-        let truth = Set(workers.keys)
-        let node = try await harness.manager.node(for: harness.store)
-        // Closing a stream leaves the inventory when its handler ends: wait until the registry matches.
-        #expect(await eventually(seconds: 30) { Set(node.inventory.current.workers.map { WireUUID($0.id) }) == truth })
-        let final = node.inventory.current.revision
-        #expect(await eventually(seconds: 60) { views.allSatisfy { $0.state.withLock { $0.revision } == final } },
-                "seed \(seed): every observer reaches revision \(final)")
-        for (i, view) in views.enumerated() {
-            let state = view.state.withLock { $0 }
-            #expect(state.problems.isEmpty, "seed \(seed), observer \(i): \(state.problems.prefix(3))")
-            #expect(state.members == truth, "seed \(seed), observer \(i) holds the wrong membership")
-        }
-        for stream in observers { stream.close(error: nil) }
-        await harness.shutdown()
-    }
 
-    /// A subscriber that never reads neither slows the others nor grows past its mailbox bound.
-    @Test func aSubscriberThatNeverReadsStaysBoundedAndDoesNotSlowOthers() async throws {
-        var configuration = NodeConfiguration()
-        configuration.inventory.engine = InventoryLimits(maxSubscriberBacklog: 8)
-        let harness = try await Harness(Configuration(store: .memory, transport: .inProcess), node: configuration)
-        let stalled = try await harness.provider.callStream(store: harness.store, request: SubscribeWorkers(workerID: nil, deltas: true))
-        let reader = WorkerStream(stream: try await harness.provider.callStream(
-            store: harness.store, request: SubscribeWorkers(workerID: nil, deltas: true)))
-        #expect(try await reader.next() is WorkerInventory)
-        var workers: [any BidiStream] = []
-        for revision in 1...300 {
-            workers.append(try await harness.provider.callStream(store: harness.store, request: SubscribeWorkers(workerID: .random())))
-            let delta = try #require(try await reader.next(seconds: 5) as? WorkerInventoryDelta)
-            #expect(delta.revision == UInt64(revision))
+        /// A subscriber that never reads neither slows the others nor grows past its mailbox bound.
+        @Test func aSubscriberThatNeverReadsStaysBoundedAndDoesNotSlowOthers() async throws {
+            var configuration = NodeConfiguration()
+            configuration.inventory.engine = InventoryLimits(maxSubscriberBacklog: 8)
+            let harness = try await Harness(Configuration(store: .memory, transport: .inProcess), node: configuration)
+            let stalled = try await harness.provider.callStream(store: harness.store, request: SubscribeWorkers(workerID: nil, deltas: true))
+            let reader = WorkerStream(stream: try await harness.provider.callStream(
+                store: harness.store, request: SubscribeWorkers(workerID: nil, deltas: true)))
+            #expect(try await reader.next() is WorkerInventory)
+            var workers: [any BidiStream] = []
+            for revision in 1...300 {
+                workers.append(try await harness.provider.callStream(store: harness.store, request: SubscribeWorkers(workerID: .random())))
+                let delta = try #require(try await reader.next(seconds: 5) as? WorkerInventoryDelta)
+                #expect(delta.revision == UInt64(revision))
+            }
+            let node = try await harness.manager.node(for: harness.store)
+            #expect(node.inventory.largestBacklog <= 9, "mailbox bound is maxSubscriberBacklog (+1 held snapshot)")
+            // The stalled subscriber, when it finally reads, is resynchronised: never a gap.
+            let view = ObserverView()
+            for _ in 0..<200 {
+                guard let bytes = try await withDeadline(seconds: 5, { try await stalled.receive() }) else { break }
+                view.apply(try Envelope.decode(bytes))
+                if view.state.withLock({ $0.revision }) == 300 { break }
+            }
+            let state = view.state.withLock { $0 }
+            #expect(state.revision == 300 && state.members.count == 300)
+            #expect(state.problems.filter { !$0.hasPrefix("snapshot") }.isEmpty, "\(state.problems)")
+            await harness.shutdown()
         }
-        let node = try await harness.manager.node(for: harness.store)
-        #expect(node.inventory.largestBacklog <= 9, "mailbox bound is maxSubscriberBacklog (+1 held snapshot)")
-        // The stalled subscriber, when it finally reads, is resynchronised: never a gap.
-        let view = ObserverView()
-        for _ in 0..<200 {
-            guard let bytes = try await withDeadline(seconds: 5, { try await stalled.receive() }) else { break }
-            view.apply(try Envelope.decode(bytes))
-            if view.state.withLock({ $0.revision }) == 300 { break }
-        }
-        let state = view.state.withLock { $0 }
-        #expect(state.revision == 300 && state.members.count == 300)
-        #expect(state.problems.filter { !$0.hasPrefix("snapshot") }.isEmpty, "\(state.problems)")
-        await harness.shutdown()
     }
 }

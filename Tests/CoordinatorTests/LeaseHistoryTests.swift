@@ -40,67 +40,69 @@ final class SessionLog: Sendable {
     let entries = Mutex<[Session]>([])
 }
 
-@Suite struct LeaseHistoryTests {
-    /// 8 clients contend for 4 keys for a few seconds with random TTLs and stalled renewals. In real time,
-    /// no two bodies of one key ever overlap (each was cancelled before its lease could be granted
-    /// elsewhere), and in the server's log every change of holder takes a higher token.
-    @Test(arguments: [Configuration(store: .file, transport: .inProcess)])
-    func bodiesNeverOverlapAndTokensOnlyGrow(_ configuration: Configuration) async throws {
-        let harness = try await Harness(configuration)
-        let seed = SplitMix64.seedFromEnvironment()
-        let sessions = SessionLog()
-        let stop = ContinuousClock.now + .seconds(3)
-        await withTaskGroup(of: Void.self) { group in
-            for clientIndex in 0..<8 {
-                let provider = PausingProvider(inner: harness.provider, seed: seed &+ UInt64(clientIndex))
-                let client = CoordClient(provider: provider, store: harness.store)
-                group.addTask {
-                    var rng = SplitMix64(seed: seed &* 31 &+ UInt64(clientIndex))
-                    // Bounded by the wall-clock stop and by a count.
-                    for _ in 0..<10_000 where ContinuousClock.now < stop {
-                        let key = "key-\(rng.next() % 4)"
-                        let ttl = Duration.milliseconds(100 + Int(rng.next() % 200))
-                        let work = Duration.milliseconds(Int(rng.next() % 400))
-                        _ = try? await client.withLease(key: key, ttl: ttl, holder: "client-\(clientIndex)") { lease in
-                            let started = ContinuousClock.now
-                            let ended = Mutex<ContinuousClock.Instant?>(nil)
-                            await withTaskCancellationHandler {
-                                try? await Task.sleep(for: work)
-                            } onCancel: {
-                                ended.withLock { $0 = $0 ?? ContinuousClock.now }
+extension RealTimeTests {
+    @Suite struct LeaseHistoryTests {
+        /// 8 clients contend for 4 keys for a few seconds with random TTLs and stalled renewals. In real time,
+        /// no two bodies of one key ever overlap (each was cancelled before its lease could be granted
+        /// elsewhere), and in the server's log every change of holder takes a higher token.
+        @Test(arguments: [Configuration(store: .file, transport: .inProcess)])
+        func bodiesNeverOverlapAndTokensOnlyGrow(_ configuration: Configuration) async throws {
+            let harness = try await Harness(configuration)
+            let seed = SplitMix64.seedFromEnvironment()
+            let sessions = SessionLog()
+            let stop = ContinuousClock.now + .seconds(3)
+            await withTaskGroup(of: Void.self) { group in
+                for clientIndex in 0..<8 {
+                    let provider = PausingProvider(inner: harness.provider, seed: seed &+ UInt64(clientIndex))
+                    let client = CoordClient(provider: provider, store: harness.store)
+                    group.addTask {
+                        var rng = SplitMix64(seed: seed &* 31 &+ UInt64(clientIndex))
+                        // Bounded by the wall-clock stop and by a count.
+                        for _ in 0..<10_000 where ContinuousClock.now < stop {
+                            let key = "key-\(rng.next() % 4)"
+                            let ttl = Duration.milliseconds(100 + Int(rng.next() % 200))
+                            let work = Duration.milliseconds(Int(rng.next() % 400))
+                            _ = try? await client.withLease(key: key, ttl: ttl, holder: "client-\(clientIndex)") { lease in
+                                let started = ContinuousClock.now
+                                let ended = Mutex<ContinuousClock.Instant?>(nil)
+                                await withTaskCancellationHandler {
+                                    try? await Task.sleep(for: work)
+                                } onCancel: {
+                                    ended.withLock { $0 = $0 ?? ContinuousClock.now }
+                                }
+                                let end = ended.withLock { $0 } ?? ContinuousClock.now
+                                sessions.entries.withLock {
+                                    $0.append(Session(key: lease.key, holder: lease.holder, fence: lease.fence, started: started, ended: end))
+                                }
+                                return 0
                             }
-                            let end = ended.withLock { $0 } ?? ContinuousClock.now
-                            sessions.entries.withLock {
-                                $0.append(Session(key: lease.key, holder: lease.holder, fence: lease.fence, started: started, ended: end))
-                            }
-                            return 0
+                            try? await Task.sleep(for: .milliseconds(Int(rng.next() % 20)))
                         }
-                        try? await Task.sleep(for: .milliseconds(Int(rng.next() % 20)))
                     }
                 }
             }
-        }
-        let history = sessions.entries.withLock { $0 }
-        #expect(history.count > 20, "seed \(seed): enough contention happened (\(history.count) sessions)")
-        for key in Set(history.map(\.key)) {
-            let ordered = history.filter { $0.key == key }.sorted { $0.started < $1.started }
-            for (previous, next) in zip(ordered, ordered.dropFirst()) {
-                #expect(previous.ended <= next.started,
-                        "seed \(seed): \(key) held by \(previous.holder) until \(previous.ended), granted to \(next.holder) at \(next.started)")
-                #expect(next.fence > previous.fence, "seed \(seed): \(key) token \(next.fence) after \(previous.fence)")
+            let history = sessions.entries.withLock { $0 }
+            #expect(history.count > 20, "seed \(seed): enough contention happened (\(history.count) sessions)")
+            for key in Set(history.map(\.key)) {
+                let ordered = history.filter { $0.key == key }.sorted { $0.started < $1.started }
+                for (previous, next) in zip(ordered, ordered.dropFirst()) {
+                    #expect(previous.ended <= next.started,
+                            "seed \(seed): \(key) held by \(previous.holder) until \(previous.ended), granted to \(next.holder) at \(next.started)")
+                    #expect(next.fence > previous.fence, "seed \(seed): \(key) token \(next.fence) after \(previous.fence)")
+                }
             }
-        }
-        // The server's own order: per key, every change of holder comes with a higher token.
-        let stream = try await harness.client.open(ConsumeSegment(space: SystemSpace.leases, segment: "events"))
-        var lastGrant: [String: (holder: String, token: UInt64)] = [:]
-        while let entry = try await stream.receive(Entry.self) {
-            guard case .granted(let key, let holder, let token, _, _) = try LeaseEvent(decoding: entry.payload ?? []) else { continue }
-            if let previous = lastGrant[key] {
-                #expect(token > previous.token || (token == previous.token && holder == previous.holder),
-                        "seed \(seed): \(key) granted to \(holder) with token \(token) after \(previous.holder)'s \(previous.token)")
+            // The server's own order: per key, every change of holder comes with a higher token.
+            let stream = try await harness.client.open(ConsumeSegment(space: SystemSpace.leases, segment: "events"))
+            var lastGrant: [String: (holder: String, token: UInt64)] = [:]
+            while let entry = try await stream.receive(Entry.self) {
+                guard case .granted(let key, let holder, let token, _, _) = try LeaseEvent(decoding: entry.payload ?? []) else { continue }
+                if let previous = lastGrant[key] {
+                    #expect(token > previous.token || (token == previous.token && holder == previous.holder),
+                            "seed \(seed): \(key) granted to \(holder) with token \(token) after \(previous.holder)'s \(previous.token)")
+                }
+                lastGrant[key] = (holder, token)
             }
-            lastGrant[key] = (holder, token)
+            await harness.shutdown()
         }
-        await harness.shutdown()
     }
 }

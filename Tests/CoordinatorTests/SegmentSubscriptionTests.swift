@@ -9,7 +9,7 @@ import Transport
 struct StatusReader {
     let stream: any BidiStream
 
-    func next(seconds: Double = 5) async throws -> SegmentStatus? {
+    func next(seconds: Double = 10) async throws -> SegmentStatus? {
         let stream = self.stream
         return try await withDeadline(seconds: seconds) { try await stream.receive(SegmentStatus.self) }
     }
@@ -65,16 +65,6 @@ struct StatusReader {
         #expect(try await exact.next()?.lastSequence == 3)
         wildcard.stream.close(error: nil)
         exact.stream.close(error: nil)
-        await harness.shutdown()
-    }
-
-    @Test(arguments: Configuration.all)
-    func heartbeatsArriveAtOnceWithTheWildcardMarker(_ configuration: Configuration) async throws {
-        let harness = try await Harness(configuration)
-        let stream = try await harness.client.open(SubscribeToSegmentStatus(space: "s", segment: "*", heartbeatIntervalSeconds: 1))
-        let beat = try #require(try await StatusReader(stream: stream).next(seconds: 1))
-        #expect(beat == SegmentStatus(space: "s", segment: "*", heartbeat: true))
-        stream.close(error: nil)
         await harness.shutdown()
     }
 

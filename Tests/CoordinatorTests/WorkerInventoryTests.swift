@@ -14,7 +14,7 @@ struct WorkerStream {
         WorkerStream(stream: try await harness.provider.callStream(store: store ?? harness.store, request: request))
     }
 
-    func next(seconds: Double = 5) async throws -> (any EnvelopedMessage)? {
+    func next(seconds: Double = 10) async throws -> (any EnvelopedMessage)? {
         let stream = self.stream
         return try await withDeadline(seconds: seconds) {
             guard let bytes = try await stream.receive() else { return nil }
@@ -23,7 +23,7 @@ struct WorkerStream {
     }
 
     /// The next inventory, skipping heartbeats.
-    func inventory(seconds: Double = 5) async throws -> WorkerInventory {
+    func inventory(seconds: Double = 10) async throws -> WorkerInventory {
         for _ in 0..<100 {
             let message = try #require(try await next(seconds: seconds))
             if let inventory = message as? WorkerInventory { return inventory }
@@ -115,45 +115,6 @@ func fastPresence() -> NodeConfiguration {
     }
 
     @Test(arguments: Configuration.all)
-    func aStaleWorkerIsEvictedAndItsStreamIsToldWhy(_ configuration: Configuration) async throws {
-        let harness = try await Harness(configuration, node: fastPresence())
-        let observer = try await WorkerStream.open(harness, SubscribeWorkers(workerID: nil))
-        _ = try await observer.inventory()
-        let id = WireUUID.random()
-        let silent = try await WorkerStream.open(harness, SubscribeWorkers(workerID: id, heartbeatIntervalMs: 100))
-        #expect(ids(try await observer.inventory()) == [id])
-        let evicted = try await observer.inventory(seconds: 3)
-        #expect(evicted.workers.isEmpty)
-        var ending: StreamsError?
-        for _ in 0..<100 {
-            do {
-                guard try await silent.next() != nil else { break }
-            } catch let error as StreamsError {
-                ending = error
-                break
-            }
-        }
-        #expect(ending == .presenceExpired && ending?.code == .permanent)
-        await harness.shutdown()
-    }
-
-    @Test(arguments: Configuration.all)
-    func aRenewingWorkerWithFastHeartbeatsIsNotEvicted(_ configuration: Configuration) async throws {
-        var node = NodeConfiguration()
-        node.inventory.engine = InventoryLimits(ttlFloorMs: 1_000, sweepIntervalMs: 50)
-        let harness = try await Harness(configuration, node: node)
-        let id = WireUUID.random()
-        // TTL = max(3 × 500 ms, 1 s) = 1.5 s: a dead worker would be gone within 2 s; this one renews.
-        let registration = try await harness.client.registerWorker(id: id, heartbeatIntervalMs: 500)
-        try await Task.sleep(for: .milliseconds(2_000))
-        let status = try await harness.client.status()
-        #expect(status.workers == 1 && status.inventoryRevision == 1)
-        registration.close()
-        #expect(await registration.waitUntilEnded() == nil)
-        await harness.shutdown()
-    }
-
-    @Test(arguments: Configuration.all)
     func aDuplicateWorkerIdReplacesThePriorStreamWithExactlyOneFanOut(_ configuration: Configuration) async throws {
         let harness = try await Harness(configuration)
         let observer = try await WorkerStream.open(harness, SubscribeWorkers(workerID: nil))
@@ -194,26 +155,6 @@ func fastPresence() -> NodeConfiguration {
         _ = try await observer.inventory()
         try await other.stream.sendEnveloped(Presence(workerID: .random(), heartbeat: false, timestamp: 0))
         #expect(try await observer.inventory().workers.isEmpty)
-        await harness.shutdown()
-    }
-
-    @Test(arguments: Configuration.all)
-    func workersGetPresenceHeartbeatsObserversDoNot(_ configuration: Configuration) async throws {
-        let harness = try await Harness(configuration)
-        let id = WireUUID.random()
-        let worker = try await WorkerStream.open(harness, SubscribeWorkers(workerID: id, heartbeatIntervalSeconds: 1))
-        var sawHeartbeat = false
-        for _ in 0..<3 {
-            if let presence = try await worker.next() as? Presence {
-                #expect(presence.heartbeat && presence.workerID == id && presence.timestamp == harness.wallClock.nowMs())
-                sawHeartbeat = true
-                break
-            }
-        }
-        #expect(sawHeartbeat)
-        let observer = try await WorkerStream.open(harness, SubscribeWorkers(workerID: nil, heartbeatIntervalSeconds: 1))
-        #expect(try await observer.next() is WorkerInventory)
-        await #expect(throws: StreamsError.self) { _ = try await observer.next(seconds: 1.3) }
         await harness.shutdown()
     }
 
@@ -286,16 +227,4 @@ func fastPresence() -> NodeConfiguration {
         await harness.shutdown()
     }
 
-    @Test func aRegistrationFailsWhenNothingArrivesForThreeIntervals() async throws {
-        // A server that accepts the stream and then says nothing at all.
-        let silentServer = InProcessProvider { _, stream throws(StreamsError) in
-            Task { while (try? await stream.receive()) != nil {} }
-        }
-        let client = CoordClient(provider: silentServer, store: .random())
-        let started = ContinuousClock.now
-        let registration = try await client.registerWorker(id: .random(), heartbeatIntervalMs: 100)
-        let ending = await registration.waitUntilEnded()
-        #expect(ending?.name == "stream_closed" && ending?.message.hasPrefix("worker heartbeat lost") == true, "\(String(describing: ending))")
-        #expect(ContinuousClock.now - started < .seconds(3))
-    }
 }

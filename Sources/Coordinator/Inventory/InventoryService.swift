@@ -37,7 +37,7 @@ final class InventorySubscriber: Sendable {
 final class InventoryService: Sendable {
     private struct State {
         var registry: WorkerRegistry
-        var mailboxes: [StreamID: SubscriberMailbox<[UInt8]>] = [:]
+        var mailboxes: [StreamID: SubscriberMailbox<EncodedOnce>] = [:]
         var subscribers: [StreamID: InventorySubscriber] = [:]
         var nextStreamID: UInt64 = 0
         var closed = false
@@ -82,7 +82,7 @@ final class InventoryService: Sendable {
     /// or seeds an observer with the current snapshot — or, for a delta subscriber resuming from a
     /// retained revision, with just the deltas after it.
     func open(_ request: SubscribeWorkers, stream: any BidiStream) throws(StreamsError) -> InventorySubscriber {
-        let mode: SubscriberMailbox<[UInt8]>.Mode = request.deltas
+        let mode: SubscriberMailbox<EncodedOnce>.Mode = request.deltas
             ? .deltas(maxBacklog: limits.engine.maxSubscriberBacklog) : .snapshots
         let heartbeatMs = InventoryLimits.heartbeatPeriodMs(
             intervalSeconds: request.heartbeatIntervalSeconds, intervalMs: request.heartbeatIntervalMs)
@@ -94,7 +94,7 @@ final class InventoryService: Sendable {
             }
             s.nextStreamID += 1
             let subscriber = InventorySubscriber(id: StreamID(s.nextStreamID), workerID: request.workerID, stream: stream)
-            var mailbox = SubscriberMailbox<[UInt8]>(mode: mode)
+            var mailbox = SubscriberMailbox<EncodedOnce>(mode: mode)
             var wake: [InventorySubscriber] = [subscriber]
             var replaced: InventorySubscriber?
             if let workerID = request.workerID {
@@ -130,7 +130,8 @@ final class InventoryService: Sendable {
 
     /// The next message due on a subscriber's stream.
     func next(for subscriber: InventorySubscriber) -> [UInt8]? {
-        state.withLock { s in s.mailboxes[subscriber.id]?.next()?.payload }
+        // Taken under the lock, encoded (at most once per revision, shared by all) outside it.
+        state.withLock { s in s.mailboxes[subscriber.id]?.next()?.payload }?.bytes
     }
 
     /// A worker's renewal: the server's clock sets `last_seen_at` and the deadline; no fan-out.
@@ -215,7 +216,7 @@ final class InventoryService: Sendable {
 
     // MARK: Encoding and fan-out
 
-    private static func fanOut(_ payloads: (snapshot: [UInt8], delta: [UInt8]), revision: UInt64, to s: inout State)
+    private static func fanOut(_ payloads: (snapshot: EncodedOnce, delta: EncodedOnce), revision: UInt64, to s: inout State)
         -> [InventorySubscriber]
     {
         var wake: [InventorySubscriber] = []
@@ -227,22 +228,51 @@ final class InventoryService: Sendable {
         return wake
     }
 
-    private static func encode(_ change: InventoryChange) -> (snapshot: [UInt8], delta: [UInt8]) {
+    private static func encode(_ change: InventoryChange) -> (snapshot: EncodedOnce, delta: EncodedOnce) {
         (encode(change.snapshot), encode(change.delta))
     }
 
-    static func encode(_ snapshot: InventorySnapshot) -> [UInt8] {
-        WorkerInventory(workers: snapshot.workers.map(info), timestamp: snapshot.timestampMs,
-                        revision: snapshot.revision).enveloped()
+    /// The enveloped WorkerInventory of a snapshot, encoded when first needed.
+    static func encode(_ snapshot: InventorySnapshot) -> EncodedOnce {
+        EncodedOnce {
+            WorkerInventory(workers: snapshot.workers.map(info), timestamp: snapshot.timestampMs,
+                            revision: snapshot.revision).enveloped()
+        }
     }
 
-    static func encode(_ delta: InventoryDelta) -> [UInt8] {
-        WorkerInventoryDelta(revision: delta.revision, joined: delta.joined.map(info), left: delta.left.map(WireUUID.init),
-                             updated: delta.updated.map(info)).enveloped()
+    /// The enveloped WorkerInventoryDelta of a change, encoded when first needed.
+    static func encode(_ delta: InventoryDelta) -> EncodedOnce {
+        EncodedOnce {
+            WorkerInventoryDelta(revision: delta.revision, joined: delta.joined.map(info),
+                                 left: delta.left.map(WireUUID.init), updated: delta.updated.map(info)).enveloped()
+        }
     }
 
     private static func info(_ entry: WorkerEntry) -> WorkerInfo {
         WorkerInfo(workerID: WireUUID(entry.id), metadata: entry.metadata, lastSeenAt: entry.lastSeenAtMs)
+    }
+}
+
+/// A message encoded at most once, by whichever subscriber needs it first, and shared by all the others.
+/// Revisions that every mailbox skips (latest wins) are never encoded at all — during a connection storm
+/// of 10,000 workers that is most of them.
+final class EncodedOnce: Sendable {
+    private let encode: @Sendable () -> [UInt8]
+    private let encoded = Mutex<[UInt8]?>(nil)
+
+    init(_ encode: @escaping @Sendable () -> [UInt8]) {
+        self.encode = encode
+    }
+
+    /// The encoded bytes (encoding them under the lock the first time, so concurrent takers wait for
+    /// the one encoding instead of repeating it).
+    var bytes: [UInt8] {
+        encoded.withLock { cached in
+            if let cached { return cached }
+            let bytes = encode()
+            cached = bytes
+            return bytes
+        }
     }
 }
 
