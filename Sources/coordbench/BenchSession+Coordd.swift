@@ -23,7 +23,7 @@ extension BenchSession {
         let daemon = try await CoorddProcess.start(path: path, presenceTTLFloor: "\(floorSeconds)s") { endpoint in
             await isReady(endpoint, loops: loops)
         }
-        let url = "ws://\(daemon.endpoint)/streamz"
+        let url = "ws://\(daemon.endpoint)"
         environment.coordd = CoorddTarget(pid: daemon.pid) { try await CoorddConnection.open(url: url, loops: loops) }
         return daemon
     }

@@ -26,7 +26,7 @@ let usage = """
     systems:
       --coordd PATH          start this coordd executable (own temporary data directory and port)
                              (default: .build/release/coordd when it exists)
-      --coordd-url URL       use a running daemon instead (ws://127.0.0.1:7070/streamz); --coordd-pid PID
+      --coordd-url URL       use a running daemon instead (ws://127.0.0.1:7070); --coordd-pid PID
                              for its CPU and memory figures
       --peer etcd|redis      also measure the peer (repeatable); started by bench/peers.sh start, whose
                              state (ports, PIDs) is read from --peers-dir (bench/.peers)
