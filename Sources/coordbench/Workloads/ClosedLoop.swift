@@ -5,6 +5,8 @@ import Synchronization
 /// One client of a closed-loop workload: it was set up (connected, holding what it needs) in its own
 /// task and performs one round at a time, never more than one round in flight.
 protocol ClientSession: AnyObject {
+    /// Closes the session's connection from any task (the watchdog's way to end a hung request).
+    var closer: @Sendable () -> Void { get }
     /// Performs one round and returns how many operations it completed (1, or the pipeline depth).
     func round() async throws -> Int
     /// Releases what the session holds and closes its connection.
@@ -69,6 +71,14 @@ final class StartGate: Sendable {
     }
 }
 
+/// How long a closed-loop workload may take to set up, and to finish its last rounds after the window.
+enum ClosedLoopLimits {
+    /// Connecting and preparing every client (a lease each, a connection each).
+    static let setupSeconds = 120.0
+    /// The last round of every client after the window ends.
+    static let finishSeconds = 30.0
+}
+
 /// What one client saw in the measured window.
 struct ClientTally: Sendable {
     var operations = 0
@@ -95,6 +105,8 @@ func runClosedLoop(
     makeSession: @escaping @Sendable (Int) async throws -> any ClientSession
 ) async throws -> ClosedLoopOutcome {
     let gate = StartGate(count: clients + 1, warmup: .seconds(sizes.warmupSeconds), measured: .seconds(sizes.seconds))
+    let watchdog = Watchdog(limit: .now + .seconds(ClosedLoopLimits.setupSeconds))
+    defer { watchdog.stop() }
     return try await withThrowingTaskGroup(of: ClientTally.self) { group in
         for index in 0..<clients {
             group.addTask {
@@ -105,6 +117,7 @@ func runClosedLoop(
                     gate.fail()
                     throw error
                 }
+                watchdog.closers.add(session.closer)
                 guard let window = await gate.arrive() else {
                     await session.finish()
                     return ClientTally()
@@ -134,6 +147,7 @@ func runClosedLoop(
             while try await group.next() != nil {}
             throw PeerError("a client failed to set up")
         }
+        watchdog.extend(to: window.end + .seconds(ClosedLoopLimits.finishSeconds))
         try await Task.sleep(until: window.start)
         let meter = serverPID.map { CPUMeter([$0]) }
         let clientMeter = CPUMeter([getpid()])
@@ -145,6 +159,7 @@ func runClosedLoop(
             total.operations += tally.operations
             total.latencies.merge(tally.latencies)
         }
+        if watchdog.expired { throw PeerError("clients still waiting for answers \(ClosedLoopLimits.finishSeconds) s after the window") }
         let perOp = { (seconds: Double?) in seconds.flatMap { total.operations > 0 ? $0 * 1e6 / Double(total.operations) : nil } }
         return ClosedLoopOutcome(operations: total.operations, elapsed: window.end - window.start, latencies: total.latencies,
                                  serverCPUMicrosPerOp: perOp(cpuSeconds), clientCPUMicrosPerOp: perOp(clientSeconds))

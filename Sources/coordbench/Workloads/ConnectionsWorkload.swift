@@ -7,6 +7,8 @@ import Synchronization
 /// One worker of the `connections` workload: registered on its own connection, renewing every
 /// heartbeat period until the end of the hold, when it reports whether it was evicted.
 protocol HeldWorker: AnyObject {
+    /// Closes the worker's connection from any task.
+    var closer: @Sendable () -> Void { get }
     /// Renews until `end`; returns whether the worker is still registered (false: the system said it
     /// was gone, i.e. evicted) and how many renewals it sent.
     func hold(until end: ContinuousClock.Instant) async -> (kept: Bool, renewals: Int)
@@ -30,6 +32,8 @@ enum ConnectionsWorkload {
         let board = ProgressBoard(observers: 0)
         let ramp = RampState()
         let rampStart = ContinuousClock.now
+        let watchdog = Watchdog(limit: rampStart + .seconds(FanoutWorkload.setupTimeoutSeconds + sizes.holdSeconds + 60))
+        defer { watchdog.stop() }
         let memoryBefore = pid.flatMap(ProcessStats.memory)?.rss
         let (evicted, heartbeats, holdSeconds, cpuSeconds, rss) = try await withThrowingTaskGroup(of: (evicted: Bool, renewals: Int).self) { group in
             for index in 0..<sizes.connections {
@@ -50,6 +54,7 @@ enum ConnectionsWorkload {
                     }
                     let registeredAt = ContinuousClock.now
                     gate.release()
+                    watchdog.closers.add(worker.closer)
                     ramp.registered(latency: registeredAt - began)
                     // Wait for the hold to start (all registered), then hold.
                     var end: ContinuousClock.Instant?
@@ -140,21 +145,40 @@ final class RampState: Sendable {
 final class CoorddHeldWorker: HeldWorker {
     private let worker: RawWorker
     private let connection: CoorddConnection
+    var closer: @Sendable () -> Void { connection.close }
+
+    /// Longest wait for the first inventory, which acknowledges the registration.
+    static let registrationTimeoutSeconds = 120.0
 
     init(environment: BenchEnvironment, store: WireUUID, index: Int) async throws {
         connection = try await environment.coorddTarget.connect()
         let acknowledged = Wakeup()
+        let answered = Counter()
         do {
             worker = try await RawWorker(
                 provider: connection.provider, store: store, id: WireUUID(PeerInventory.workerID(index))!,
                 metadata: PeerInventory.metadata(index), heartbeatMs: Int64(environment.sizes.heartbeatMs)
-            ) { _ in acknowledged.signal() }
+            ) { _ in
+                answered.increment()
+                acknowledged.signal()
+            }
         } catch {
             connection.close()
             throw error
         }
         // Registered once the server sent the first inventory (the one holding this worker).
+        let timeout = Self.registrationTimeoutSeconds
+        let alarm = Task {
+            try? await Task.sleep(for: .seconds(timeout))
+            acknowledged.signal()
+        }
         await acknowledged.wait()
+        alarm.cancel()
+        guard answered.value > 0 else {
+            worker.close()
+            connection.close()
+            throw PeerError("coordd did not acknowledge worker \(index) in \(Self.registrationTimeoutSeconds) s")
+        }
     }
 
     func hold(until end: ContinuousClock.Instant) async -> (kept: Bool, renewals: Int) {
@@ -172,6 +196,7 @@ final class CoorddHeldWorker: HeldWorker {
 /// An etcd worker: a lease with TTL 3 × heartbeat and a key under it, kept alive every heartbeat.
 final class EtcdHeldWorker: HeldWorker {
     private let etcd: EtcdClient
+    var closer: @Sendable () -> Void { etcd.closer }
     private let lease: Int64
     private let periodMs: Int
 
@@ -214,6 +239,7 @@ final class EtcdHeldWorker: HeldWorker {
 /// A Redis worker: a key set with `SET NX PX` (TTL 3 × heartbeat), renewed with `PEXPIRE`.
 final class RedisHeldWorker: HeldWorker {
     private let redis: RedisClient
+    var closer: @Sendable () -> Void { redis.closer }
     private let key: [UInt8]
     private let ttl: [UInt8]
     private let periodMs: Int

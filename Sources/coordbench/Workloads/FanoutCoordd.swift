@@ -85,13 +85,17 @@ struct CoorddFanout: FanoutSystem {
     let workers: [RawWorker]
     let connections: [CoorddConnection]
 
-    static func prepare(_ environment: BenchEnvironment, variant: FanoutVariant) async throws -> CoorddFanout {
+    static func prepare(_ environment: BenchEnvironment, variant: FanoutVariant, closers: Closers) async throws -> CoorddFanout {
         let store = WireUUID.random()
         let target = environment.coorddTarget
         var connections: [CoorddConnection] = []
         var workers: [RawWorker] = []
         do {
-            for _ in 0..<environment.sizes.workerConnections { connections.append(try await target.connect()) }
+            for _ in 0..<environment.sizes.workerConnections {
+                let connection = try await target.connect()
+                closers.add(connection.close)
+                connections.append(connection)
+            }
             for index in 0..<variant.workers {
                 let connection = connections[index % connections.count]
                 workers.append(try await RawWorker(
@@ -101,6 +105,7 @@ struct CoorddFanout: FanoutSystem {
             // Every join is one revision: the store holds all workers once a new observer's first
             // inventory is at revision M.
             let (client, probe) = try await target.client(store: store)
+            closers.add(probe.close)
             defer { probe.close() }
             let deadline = ContinuousClock.now + .seconds(30)
             while true {
@@ -172,6 +177,10 @@ final class CoorddChanger: FanoutChanger {
     private let fanout: CoorddFanout
     private var joined: RawWorker?
     private var lastMarker: UInt64 = 0
+    var closer: @Sendable () -> Void { connection.close }
+
+    /// Longest wait for the inventory that acknowledges a join.
+    static let joinTimeoutSeconds = 10.0
 
     init(connection: CoorddConnection, fanout: CoorddFanout) {
         self.connection = connection
@@ -196,13 +205,21 @@ final class CoorddChanger: FanoutChanger {
             signal.signal()
         }
         joined = worker
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(Self.joinTimeoutSeconds)
+        // Wakes the wait below at the deadline when no inventory came.
+        let alarm = Task {
+            try? await Task.sleep(until: deadline)
+            signal.signal()
+        }
+        defer { alarm.cancel() }
         while true {
             if let (revision, at) = arrival.withLock({ $0 }) {
                 lastMarker = revision
                 return (revision, at)
             }
-            guard worker.isOpen, ContinuousClock.now < deadline else { throw PeerError("coordd did not acknowledge a join in 10 s") }
+            guard worker.isOpen, ContinuousClock.now < deadline else {
+                throw PeerError("coordd did not acknowledge a join in \(Self.joinTimeoutSeconds) s")
+            }
             await signal.wait()
         }
     }

@@ -51,7 +51,7 @@ struct EtcdFanout: FanoutSystem {
     let variant: FanoutVariant
     let prefix: [UInt8]
 
-    static func prepare(_ environment: BenchEnvironment, variant: FanoutVariant) async throws -> EtcdFanout {
+    static func prepare(_ environment: BenchEnvironment, variant: FanoutVariant, closers: Closers) async throws -> EtcdFanout {
         let prefix = Array("fanout/\(environment.runTag)/\(variant.workers)-\(variant.observers)/".utf8)
         let system = EtcdFanout(environment: environment, variant: variant, prefix: prefix)
         if variant.deltas {
@@ -61,6 +61,7 @@ struct EtcdFanout: FanoutSystem {
                 for lane in 0..<lanes {
                     group.addTask {
                         let etcd = try await environment.etcdClient()
+                        closers.add(etcd.closer)
                         defer { etcd.close() }
                         for index in stride(from: lane, to: variant.workers, by: lanes) {
                             try await etcd.put(key: system.workerKey(index), value: PeerInventory.entry(index, now: 0))
@@ -71,6 +72,7 @@ struct EtcdFanout: FanoutSystem {
             }
         } else {
             let etcd = try await environment.etcdClient()
+            closers.add(etcd.closer)
             defer { etcd.close() }
             try await etcd.put(key: system.inventoryKey, value: PeerInventory.json(count: variant.workers, extra: nil, revision: 0))
         }
@@ -124,6 +126,7 @@ final class EtcdObserver: FanoutObserver {
 final class EtcdChanger: FanoutChanger {
     private let etcd: EtcdClient
     private let fanout: EtcdFanout
+    var closer: @Sendable () -> Void { etcd.closer }
 
     init(etcd: EtcdClient, fanout: EtcdFanout) {
         self.etcd = etcd
@@ -157,11 +160,12 @@ struct RedisFanout: FanoutSystem {
     let hash: [UInt8]
     let channel: [UInt8]
 
-    static func prepare(_ environment: BenchEnvironment, variant: FanoutVariant) async throws -> RedisFanout {
+    static func prepare(_ environment: BenchEnvironment, variant: FanoutVariant, closers: Closers) async throws -> RedisFanout {
         let name = "fanout:\(environment.runTag):\(variant.workers)-\(variant.observers)"
         let system = RedisFanout(environment: environment, variant: variant, hash: Array((name + ":workers").utf8),
                                  channel: Array((name + ":changes").utf8))
         let redis = try await environment.redisClient()
+        closers.add(redis.closer)
         defer { redis.close() }
         var command = [Array("HSET".utf8), system.hash]
         for index in 0..<variant.workers {
@@ -221,6 +225,7 @@ final class RedisObserver: FanoutObserver {
 final class RedisChanger: FanoutChanger {
     private let redis: RedisClient
     private let fanout: RedisFanout
+    var closer: @Sendable () -> Void { redis.closer }
 
     init(redis: RedisClient, fanout: RedisFanout) {
         self.redis = redis

@@ -14,13 +14,15 @@ protocol FanoutObserver: AnyObject {
 
 /// The side that changes the inventory: joins (even `k`) and leaves (odd `k`) of one extra worker.
 protocol FanoutChanger: AnyObject {
+    /// Closes the changer's connection from any task.
+    var closer: @Sendable () -> Void { get }
     /// Makes change `k`; returns its marker and when the system acknowledged it.
     func change(_ k: Int) async throws -> (marker: UInt64, acknowledged: ContinuousClock.Instant)
     func close() async
 }
 
 /// A system prepared for one fan-out variant: its workers registered, observers and a changer to
-/// be made.
+/// be made. Preparing registers every connection it opens with the workload's closers.
 protocol FanoutSystem: Sendable {
     /// Connects observer `index` and reads its first inventory.
     func makeObserver(_ index: Int) async throws -> any FanoutObserver
@@ -41,30 +43,35 @@ struct ObserverLog: Sendable {
 /// observers' connects, each until its first inventory, are the connect storm.
 enum FanoutWorkload {
     static func run(_ environment: BenchEnvironment, system: System, variant: FanoutVariant) async throws -> [WorkloadResult] {
+        let sizes = environment.sizes
+        let limit = setupTimeoutSeconds * 2 + Double(sizes.fanoutChanges) / sizes.fanoutRate + sizes.fanoutDrainSeconds + 60
+        let watchdog = Watchdog(limit: .now + .seconds(limit))
+        defer { watchdog.stop() }
         let prepared: any FanoutSystem
         switch system {
-        case .coordd: prepared = try await CoorddFanout.prepare(environment, variant: variant)
-        case .etcd: prepared = try await EtcdFanout.prepare(environment, variant: variant)
-        case .redis: prepared = try await RedisFanout.prepare(environment, variant: variant)
+        case .coordd: prepared = try await CoorddFanout.prepare(environment, variant: variant, closers: watchdog.closers)
+        case .etcd: prepared = try await EtcdFanout.prepare(environment, variant: variant, closers: watchdog.closers)
+        case .redis: prepared = try await RedisFanout.prepare(environment, variant: variant, closers: watchdog.closers)
         }
         do {
-            let results = try await measure(environment, system: system, variant: variant, prepared: prepared)
+            let results = try await measure(environment, system: system, variant: variant, prepared: prepared, closers: watchdog.closers)
             await prepared.tearDown()
             return results
         } catch {
             await prepared.tearDown()
+            if watchdog.expired { throw PeerError("\(variant.name) did not finish within \(Int(limit)) s") }
             throw error
         }
     }
 
-    /// Longest time the observers of one variant may take to connect and read their first inventory.
+    /// Longest time the workers or the observers of one variant may take to connect and register or
+    /// read their first inventory.
     static let setupTimeoutSeconds = 180.0
 
     private static func measure(_ environment: BenchEnvironment, system: System, variant: FanoutVariant,
-                                prepared: any FanoutSystem) async throws -> [WorkloadResult] {
+                                prepared: any FanoutSystem, closers: Closers) async throws -> [WorkloadResult] {
         let sizes = environment.sizes
         let board = ProgressBoard(observers: variant.observers)
-        let closers = Closers()
         let gate = AsyncSemaphore(sizes.connectConcurrency)
         let origin = ContinuousClock.now
         let pid = environment.pid(of: system)
@@ -113,6 +120,7 @@ enum FanoutWorkload {
 
             // The churn: one change every 1/R s, open loop.
             let changer = try await prepared.makeChanger()
+            closers.add(changer.closer)
             var issued: [UInt64] = []
             var acknowledged: [UInt64] = []
             var markers: [UInt64] = []

@@ -5,6 +5,7 @@ import StreamCore
 /// `lease-renew` on coordd: one lease per client, renewed by its holder (`depth` renewals in flight
 /// at once on the client's connection in the pipelined variant).
 final class CoorddRenewSession: ClientSession {
+    var closer: @Sendable () -> Void { connection.close }
     private let client: CoordClient
     private let connection: CoorddConnection
     private let key: String
@@ -48,6 +49,7 @@ final class CoorddRenewSession: ClientSession {
 /// `lease-renew` on etcd: a lease granted per client and attached to its key, refreshed with one
 /// keep-alive request per round (carrying `depth` keep-alive messages in the pipelined variant).
 final class EtcdRenewSession: ClientSession {
+    var closer: @Sendable () -> Void { etcd.closer }
     private let etcd: EtcdClient
     private let lease: Int64
     private let depth: Int
@@ -76,6 +78,7 @@ final class EtcdRenewSession: ClientSession {
 /// `lease-renew` on Redis: a key set with `SET NX PX` per client, renewed with `PEXPIRE` (`depth`
 /// commands pipelined in one write in the pipelined variant).
 final class RedisRenewSession: ClientSession {
+    var closer: @Sendable () -> Void { redis.closer }
     private let redis: RedisClient
     private let key: [UInt8]
     private let ttlMs: [UInt8]
@@ -108,6 +111,7 @@ final class RedisRenewSession: ClientSession {
 /// `lease-acquire` on coordd: acquire a lease on a key never used before, then release it; both are
 /// durable (the server answers after the log's fsync).
 final class CoorddAcquireSession: ClientSession {
+    var closer: @Sendable () -> Void { connection.close }
     private let client: CoordClient
     private let connection: CoorddConnection
     private let prefix: String
@@ -137,6 +141,7 @@ final class CoorddAcquireSession: ClientSession {
 /// (which deletes the key). A `deleterange` would leave the lease to expire later, and thousands of
 /// expiring leases would load etcd during the workloads that follow.
 final class EtcdAcquireSession: ClientSession {
+    var closer: @Sendable () -> Void { etcd.closer }
     private let etcd: EtcdClient
     private let prefix: String
     private let ttlSeconds: Int
@@ -164,6 +169,7 @@ final class EtcdAcquireSession: ClientSession {
 /// `lease-acquire` on Redis: `SET key holder NX PX ttl` on a fresh key, then `DEL`; with
 /// `appendfsync always` each is in the append-only file, fsynced, before Redis answers.
 final class RedisAcquireSession: ClientSession {
+    var closer: @Sendable () -> Void { redis.closer }
     private let redis: RedisClient
     private let prefix: String
     private let ttlMs: [UInt8]

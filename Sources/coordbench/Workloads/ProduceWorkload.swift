@@ -57,13 +57,15 @@ enum ProduceWorkload {
         let pid = environment.pid(of: system)
         let meter = pid.map { CPUMeter([$0]) }
         let started = ContinuousClock.now
+        let watchdog = Watchdog(limit: started + .seconds(consumeTimeoutSeconds))
+        defer { watchdog.stop() }
         let (entries, bytes) = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
             for index in 0..<sizes.producers {
                 group.addTask {
                     switch system {
-                    case .coordd: return try await consumeCoordd(environment, store: store, space: space, index: index)
-                    case .etcd: return try await consumeEtcd(environment, space: space, index: index)
-                    case .redis: return try await consumeRedis(environment, space: space, index: index)
+                    case .coordd: return try await consumeCoordd(environment, store: store, space: space, index: index, watchdog: watchdog)
+                    case .etcd: return try await consumeEtcd(environment, space: space, index: index, watchdog: watchdog)
+                    case .redis: return try await consumeRedis(environment, space: space, index: index, watchdog: watchdog)
                     }
                 }
             }
@@ -80,12 +82,17 @@ enum ProduceWorkload {
             notes: [("op", "one entry read")])
     }
 
+    /// Longest time reading everything back may take.
+    static let consumeTimeoutSeconds = 120.0
+
     /// Page size of the peers' range reads: etcd's and Redis's clients read large ranges in pages so
     /// neither side holds a whole segment in one answer.
     static let readPage = 1_000
 
-    private static func consumeCoordd(_ environment: BenchEnvironment, store: WireUUID, space: String, index: Int) async throws -> (Int, Int) {
+    private static func consumeCoordd(_ environment: BenchEnvironment, store: WireUUID, space: String, index: Int,
+                                      watchdog: Watchdog) async throws -> (Int, Int) {
         let (client, connection) = try await environment.coorddTarget.client(store: store)
+        watchdog.closers.add(connection.close)
         defer { connection.close() }
         var entries = 0
         var bytes = 0
@@ -96,8 +103,10 @@ enum ProduceWorkload {
         return (entries, bytes)
     }
 
-    private static func consumeEtcd(_ environment: BenchEnvironment, space: String, index: Int) async throws -> (Int, Int) {
+    private static func consumeEtcd(_ environment: BenchEnvironment, space: String, index: Int,
+                                    watchdog: Watchdog) async throws -> (Int, Int) {
         let etcd = try await environment.etcdClient()
+        watchdog.closers.add(etcd.closer)
         defer { etcd.close() }
         let prefix = EtcdProduceSession.prefix(space: space, index: index)
         var entries = 0
@@ -112,8 +121,10 @@ enum ProduceWorkload {
         }
     }
 
-    private static func consumeRedis(_ environment: BenchEnvironment, space: String, index: Int) async throws -> (Int, Int) {
+    private static func consumeRedis(_ environment: BenchEnvironment, space: String, index: Int,
+                                     watchdog: Watchdog) async throws -> (Int, Int) {
         let redis = try await environment.redisClient()
+        watchdog.closers.add(redis.closer)
         defer { redis.close() }
         let stream = RedisProduceSession.stream(space: space, index: index)
         var entries = 0
@@ -143,6 +154,7 @@ protocol ProducerSession: ClientSession {
 /// A coordd producer: one connection, one segment, a `Produce` stream per batch.
 final class CoorddProduceSession: ProducerSession {
     var written: Counter?
+    var closer: @Sendable () -> Void { connection.close }
     private let client: CoordClient
     private let connection: CoorddConnection
     private let space: String
@@ -176,6 +188,7 @@ final class CoorddProduceSession: ProducerSession {
 /// An etcd producer: a transaction of `batch` puts per round, one key per entry under its prefix.
 final class EtcdProduceSession: ProducerSession {
     var written: Counter?
+    var closer: @Sendable () -> Void { etcd.closer }
     private let etcd: EtcdClient
     private let prefix: [UInt8]
     private let payload: [UInt8]
@@ -209,6 +222,7 @@ final class EtcdProduceSession: ProducerSession {
 /// A Redis producer: `batch` XADDs pipelined in one write per round to its own stream.
 final class RedisProduceSession: ProducerSession {
     var written: Counter?
+    var closer: @Sendable () -> Void { redis.closer }
     private let redis: RedisClient
     private let command: [[UInt8]]
     private let batch: Int
