@@ -47,6 +47,9 @@ struct BenchSizes: Sendable {
     var heartbeatMs = 5_000
     /// How long the connections are held after all are up: issue 7's 60 s.
     var holdSeconds = 60.0
+    /// Server memory at which the connections ramp is abandoned: the machine (24 GiB) is shared, and a
+    /// server far past issue 7's 150 MB bound has failed the workload long before this.
+    var maxServerRSSMB = 6_000
 
     /// The fan-out variants of issue 7: full snapshots with 100 workers and 1,000 observers, deltas
     /// with 1,000 workers and 1,000 then 10,000 observers.
@@ -77,6 +80,7 @@ struct BenchSizes: Sendable {
         if let v = options.int("connections") { connections = v }
         if let v = options.int("heartbeat-ms") { heartbeatMs = v }
         if let v = options.double("hold") { holdSeconds = v }
+        if let v = options.int("max-server-rss-mb") { maxServerRSSMB = v }
         if let workers = options.int("workers"), let observers = options.int("observers") {
             fanoutVariants = [FanoutVariant(workers: workers, observers: observers, deltas: options.flag("deltas"))]
         }

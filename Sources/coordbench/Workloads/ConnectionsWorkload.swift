@@ -39,6 +39,10 @@ enum ConnectionsWorkload {
             for index in 0..<sizes.connections {
                 group.addTask {
                     await gate.acquire()
+                    if board.failed != nil {
+                        gate.release()
+                        return (false, 0)
+                    }
                     let began = ContinuousClock.now
                     let worker: any HeldWorker
                     do {
@@ -82,6 +86,12 @@ enum ConnectionsWorkload {
                     board.fail("ramp timed out")
                     group.cancelAll()
                     throw PeerError("only \(ramp.count) of \(sizes.connections) workers registered in time")
+                }
+                // The machine is shared: a server whose memory grows past the bound ends the run early.
+                if let rss = pid.flatMap(ProcessStats.memory)?.rss, rss > sizes.maxServerRSSMB * 1_000_000 {
+                    board.fail("server memory")
+                    group.cancelAll()
+                    throw PeerError("server RSS passed \(sizes.maxServerRSSMB) MB with \(ramp.count) workers registered")
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }
