@@ -25,6 +25,10 @@ let package = Package(
         // The Swift client SDK.
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
+        // The daemon: flags and environment → configuration, services, run until SIGTERM/SIGINT.
+        .executableTarget(name: "coordd", dependencies: ["Coordinator"]),
+        // The command-line tool: workers, leases, produce and consume against a running daemon.
+        .executableTarget(name: "coordctl", dependencies: ["CoordClient"]),
         // Load generator and side-by-side measurements; never part of `swift test`. Its pure pieces
         // (RESP and HTTP client codecs, percentiles, report tables) live in a library so they are tested.
         .target(name: "CoordBenchKit", dependencies: ["StreamCore", "Transport"]),
@@ -44,5 +48,12 @@ let package = Package(
                 "Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "LeaseEngine", "CoordTestKit",
                 "CoordBenchKit",
             ]),
+        // Starts the real coordd and coordctl binaries, which it depends on so both are built for it.
+        .testTarget(
+            name: "CoorddTests",
+            dependencies: ["coordd", "coordctl", "CoordClient", "Transport", "StreamCore", "CoordTestKit"]),
+        .testTarget(
+            name: "CoordctlTests",
+            dependencies: ["coordctl", "Coordinator", "CoordClient", "Transport", "StreamCore", "CoordTestKit"]),
     ]
 )

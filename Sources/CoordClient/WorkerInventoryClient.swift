@@ -42,6 +42,18 @@ final class LatestInventory: Sendable {
         if accepted { wakeup.signal() }
     }
 
+    /// A new stream replaced the old one after a reconnect: its first snapshot is taken whatever its
+    /// revision, since a restarted server counts revisions from zero again.
+    func restart() {
+        state.withLock { s in
+            s.delivered = nil
+            s.latest = nil
+        }
+    }
+
+    /// True once the stream has ended for good.
+    var hasEnded: Bool { state.withLock { $0.ended != nil } }
+
     func end(_ error: StreamsError?) {
         let waiters = state.withLock { s -> [CheckedContinuation<StreamsError?, Never>] in
             guard s.ended == nil else { return [] }
@@ -88,39 +100,78 @@ final class LatestInventory: Sendable {
 /// Full inventories of a store, newest first-come: an `AsyncSequence` that never yields an older revision
 /// after a newer one and keeps only the latest while its consumer is busy. Iteration ends with the stream
 /// (an error, or `close`).
+///
+/// Over a provider that reconnects on its own, a lost connection does not end it: it subscribes again
+/// and yields the fresh snapshot (whose revision may be lower, when the server restarted).
 public final class InventoryUpdates: AsyncSequence, Sendable {
     public typealias Element = WorkerInventory
     public typealias Failure = StreamsError
 
     let latest = LatestInventory()
-    let stream: any BidiStream
+    private let slot: StreamSlot
     private let reader: Task<Void, Never>
 
-    init(stream: any BidiStream, onMessage: @escaping @Sendable (any EnvelopedMessage) -> Void = { _ in }) {
-        self.stream = stream
+    init(
+        stream: any BidiStream, reopener: StreamReopener? = nil,
+        reopen: (@Sendable () async throws(StreamsError) -> any BidiStream)? = nil,
+        onMessage: @escaping @Sendable (any EnvelopedMessage) -> Void = { _ in },
+        onReopen: @escaping @Sendable () -> Void = {}
+    ) {
+        let slot = StreamSlot(stream)
+        self.slot = slot
         let latest = self.latest
         reader = Task {
-            do throws(StreamsError) {
-                while let bytes = try await stream.receive() {
-                    let message = try Envelope.decode(bytes)
-                    onMessage(message)
-                    if let inventory = message as? WorkerInventory { latest.offer(inventory) }
+            var stream = stream
+            while true {
+                var ending: StreamsError?
+                do throws(StreamsError) {
+                    while let bytes = try await stream.receive() {
+                        let message = try Envelope.decode(bytes)
+                        onMessage(message)
+                        if let inventory = message as? WorkerInventory { latest.offer(inventory) }
+                    }
+                } catch {
+                    ending = error
                 }
-                latest.end(nil)
-            } catch {
-                latest.end(error)
+                guard let error = ending, error.isTransient, let reopener, let reopen, !slot.isClosed, !Task.isCancelled
+                else {
+                    latest.end(ending)
+                    return
+                }
+                slot.setReconnecting(true)
+                stream.close(error: nil)
+                switch await reopener.reopen(isAbandoned: { slot.isClosed }, reopen) {
+                case .failure(let failure):
+                    latest.end(slot.isClosed ? ending : failure)
+                    return
+                case .success(let fresh):
+                    guard slot.replace(with: fresh) else {
+                        fresh.close(error: nil)
+                        latest.end(ending)
+                        return
+                    }
+                    latest.restart()
+                    onReopen()
+                    stream = fresh
+                }
             }
         }
     }
 
     deinit {
         reader.cancel()
-        stream.close(error: nil)
+        slot.close()?.close(error: nil)
     }
+
+    /// The stream now carrying the subscription.
+    var stream: any BidiStream { slot.stream }
+
+    /// True while a lost stream is being replaced.
+    var isReconnecting: Bool { slot.isReconnecting }
 
     /// Ends the subscription.
     public func close() {
-        stream.close(error: nil)
+        slot.close()?.close(error: nil)
     }
 
     public func makeAsyncIterator() -> Iterator { Iterator(latest: latest) }
@@ -135,9 +186,54 @@ public final class InventoryUpdates: AsyncSequence, Sendable {
     }
 }
 
+/// The stream a subscription currently runs on, swapped after a reconnect, and whether its owner
+/// closed it.
+final class StreamSlot: Sendable {
+    private struct State {
+        var stream: any BidiStream
+        var closed = false
+        var reconnecting = false
+    }
+
+    private let state: Mutex<State>
+
+    init(_ stream: any BidiStream) {
+        state = Mutex(State(stream: stream))
+    }
+
+    var stream: any BidiStream { state.withLock { $0.stream } }
+    var isClosed: Bool { state.withLock { $0.closed } }
+    var isReconnecting: Bool { state.withLock { $0.reconnecting } }
+
+    func setReconnecting(_ reconnecting: Bool) {
+        state.withLock { $0.reconnecting = reconnecting }
+    }
+
+    /// Installs the replacement; false when the owner closed meanwhile.
+    func replace(with stream: any BidiStream) -> Bool {
+        state.withLock { s in
+            guard !s.closed else { return false }
+            s.stream = stream
+            s.reconnecting = false
+            return true
+        }
+    }
+
+    /// Marks the slot closed and returns the stream to close (nil when it already was).
+    func close() -> (any BidiStream)? {
+        state.withLock { s in
+            guard !s.closed else { return nil }
+            s.closed = true
+            return s.stream
+        }
+    }
+}
+
 /// A registered worker: renews its presence in the background until `close()`, and fails when the
-/// server ends the stream (replaced, evicted, shut down) or nothing arrives for 3 × the heartbeat
-/// interval.
+/// server ends the stream (replaced, evicted) or nothing arrives for 3 × the heartbeat interval.
+///
+/// Over a provider that reconnects on its own, a lost connection or a server shutting down does not
+/// end it: the worker registers again on a new stream as soon as the server can be reached.
 public final class WorkerRegistration: Sendable {
     /// The worker's id.
     public let workerID: WireUUID
@@ -159,24 +255,30 @@ public final class WorkerRegistration: Sendable {
     }
 
     init(workerID: WireUUID, stream: any BidiStream, intervalMs: Int64, clock: any MonotonicClock,
-         wallClock: any WallClock = SystemWallClock()) {
+         wallClock: any WallClock = SystemWallClock(), reopener: StreamReopener? = nil,
+         reopen: (@Sendable () async throws(StreamsError) -> any BidiStream)? = nil) {
         self.workerID = workerID
         let liveness = Liveness(nowMs: clock.nowMs())
         self.liveness = liveness
-        inventories = InventoryUpdates(stream: stream) { _ in liveness.lastArrivalMs.store(clock.nowMs(), ordering: .releasing) }
+        let arrived: @Sendable () -> Void = { liveness.lastArrivalMs.store(clock.nowMs(), ordering: .releasing) }
+        let inventories = InventoryUpdates(
+            stream: stream, reopener: reopener, reopen: reopen, onMessage: { _ in arrived() }, onReopen: arrived)
+        self.inventories = inventories
         renewer = Task {
             while !Task.isCancelled {
                 let silence = clock.nowMs() - liveness.lastArrivalMs.load(ordering: .acquiring)
-                if silence > 3 * intervalMs {
+                if silence > 3 * intervalMs && !inventories.isReconnecting {
                     let error = StreamsError.streamClosed("worker heartbeat lost after \(silence) ms")
                     liveness.settle(error)
-                    stream.close(error: error)
+                    inventories.close()
                     return
                 }
                 do {
-                    try await stream.sendEnveloped(Presence(workerID: workerID, heartbeat: false, timestamp: wallClock.nowMs()))
+                    try await inventories.stream.sendEnveloped(
+                        Presence(workerID: workerID, heartbeat: false, timestamp: wallClock.nowMs()))
                 } catch {
-                    return
+                    // A stream being replaced after a reconnect fails its sends; the next one takes them.
+                    if inventories.latest.hasEnded { return }
                 }
                 try? await Task.sleep(for: .milliseconds(intervalMs))
             }
@@ -213,18 +315,38 @@ extension CoordClient {
             workerID: id, metadata: metadata, heartbeatIntervalSeconds: seconds,
             heartbeatIntervalMs: heartbeatIntervalMs % 1_000 == 0 ? nil : heartbeatIntervalMs)
         let stream = try await open(request)
-        return WorkerRegistration(workerID: id, stream: stream, intervalMs: heartbeatIntervalMs, clock: SystemMonotonicClock())
+        let client = self
+        return WorkerRegistration(
+            workerID: id, stream: stream, intervalMs: heartbeatIntervalMs, clock: SystemMonotonicClock(),
+            reopener: StreamReopener(provider: provider), reopen: { () throws(StreamsError) in try await client.open(request) })
     }
 
-    /// Observes the store's worker inventory as full snapshots, latest wins.
+    /// Observes the store's worker inventory as full snapshots, latest wins. Over a provider that
+    /// reconnects, a lost connection is followed by a fresh snapshot instead of an end.
     public func workers() async throws(StreamsError) -> InventoryUpdates {
-        InventoryUpdates(stream: try await open(SubscribeWorkers(workerID: nil)))
+        let request = SubscribeWorkers(workerID: nil)
+        let client = self
+        return InventoryUpdates(
+            stream: try await open(request), reopener: StreamReopener(provider: provider),
+            reopen: { () throws(StreamsError) in try await client.open(request) })
     }
 
     /// Observes the inventory as one snapshot then deltas (resuming after `sinceRevision` when the server
     /// still holds that history). A slow consumer is resynchronised by the server with a fresh snapshot.
+    /// Over a provider that reconnects, a lost connection is followed by the deltas after the last
+    /// revision received (or a snapshot when the server no longer holds them).
     public func workerChanges(sinceRevision: UInt64? = nil) -> MessageSequence<InventoryEventMessage> {
-        sequence(SubscribeWorkers(workerID: nil, deltas: true, sinceRevision: sinceRevision))
+        let client = self
+        let resume = StreamReopener(provider: provider).map { reopener in
+            MessageSequence<InventoryEventMessage>.Resume(reopener: reopener) { last throws(StreamsError) in
+                let revision = last.map { $0.event.revision } ?? sinceRevision
+                return try await client.open(SubscribeWorkers(workerID: nil, deltas: true, sinceRevision: revision))
+            }
+        }
+        return MessageSequence(
+            open: { () throws(StreamsError) in
+                try await client.open(SubscribeWorkers(workerID: nil, deltas: true, sinceRevision: sinceRevision))
+            }, resume: resume)
     }
 }
 

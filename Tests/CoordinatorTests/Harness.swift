@@ -7,6 +7,10 @@ import Transport
 /// The transports every integration test runs over.
 enum TransportKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case inProcess
+    /// A WebSocket server on 127.0.0.1 (port 0) with the daemon's acceptor, and the WebSocket provider.
+    case webSocket
+    /// The same over TLS with the test certificates.
+    case webSocketTLS
 
     var description: String { rawValue }
 }
@@ -32,6 +36,10 @@ struct Harness: Sendable {
     let wallClock: ManualWallClock
     let configuration: Configuration
     let node: NodeConfiguration
+    /// The server, for the WebSocket transports.
+    let server: WebSocketServer?
+    /// The provider when it is a WebSocket one.
+    let network: WebSocketProvider?
 
     init(_ configuration: Configuration, node: NodeConfiguration = NodeConfiguration(),
          limits: StoreLimits = StoreLimits()) async throws {
@@ -53,14 +61,39 @@ struct Harness: Sendable {
                 throw .storeUnavailable
             }
         }
-        provider = manager.inProcessProvider()
+        switch configuration.transport {
+        case .inProcess:
+            provider = manager.inProcessProvider()
+            server = nil
+            network = nil
+        case .webSocket, .webSocketTLS:
+            let secure = configuration.transport == .webSocketTLS
+            let server = try await WebSocketServer.start(
+                configuration: WebSocketServerConfiguration(
+                    host: "127.0.0.1", port: 0, tls: secure ? TestNetwork.serverTLS : nil),
+                group: TestNetwork.group,
+                acceptor: DaemonAcceptor(manager: manager, verifier: nil, allowAnonymous: true))
+            let network = try WebSocketProvider(
+                url: "\(secure ? "wss" : "ws")://127.0.0.1:\(server.port)", tls: secure ? TestNetwork.clientTLS : nil,
+                group: TestNetwork.group)
+            provider = network
+            self.server = server
+            self.network = network
+        }
         self.store = store
+        if configuration.transport != .inProcess {
+            // In process, a stream's store is open before `callStream` returns; over the network the
+            // server opens it after. Opening it here keeps a test's first deadline about the operation.
+            _ = try await manager.node(for: store)
+        }
         self.fixture = fixture
         wallClock = clock
     }
 
     /// Closes the daemon's nodes (flushing the store) and opens a new daemon over the same store files.
     func restart() async throws -> Harness {
+        await network?.close()
+        await server?.shutdown(graceMs: 2_000)
         await manager.close()
         return try await Harness(configuration, node: node, fixture: fixture, store: store)
     }
@@ -71,6 +104,8 @@ struct Harness: Sendable {
     func client(for store: WireUUID) -> CoordClient { CoordClient(provider: provider, store: store) }
 
     func shutdown() async {
+        await network?.close()
+        await server?.shutdown(graceMs: 2_000)
         await manager.close()
         fixture.remove()
     }

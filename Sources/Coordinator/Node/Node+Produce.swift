@@ -24,6 +24,7 @@ extension Node {
                 let status = try await store.append(AppendRequest(
                     space: request.space, segment: request.segment, records: chunk, precheck: precheck))
                 segmentSubscriptions.publish(status)
+                configuration.metrics.produced(entries: chunk.count, payloadBytes: chunk.reduce(0) { $0 + ($1.payload?.count ?? 0) })
                 try await stream.send(status)
                 chunk.removeAll(keepingCapacity: true)
                 chunkBytes = 0

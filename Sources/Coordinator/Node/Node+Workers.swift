@@ -40,8 +40,11 @@ extension Node {
     /// the mailbox's order.
     private func sendInventory(to subscriber: InventorySubscriber) async throws(StreamsError) {
         while !Task.isCancelled {
+            var delivered = 0
+            defer { if delivered > 0 { configuration.metrics.inventoryDelivered(delivered) } }
             while let payload = inventory.next(for: subscriber) {
                 try await subscriber.stream.send(payload)
+                delivered += 1
             }
             if subscriber.heartbeatDue.exchange(false, ordering: .acquiringAndReleasing) {
                 let beat = Presence(workerID: subscriber.workerID, heartbeat: true, timestamp: configuration.wallClock.nowMs())

@@ -36,21 +36,27 @@ public final class Node: Sendable {
         let key = ObjectIdentifier(stream)
         guard track(stream, key) else { return }
         defer { streams.withLock { _ = $0.removeValue(forKey: key) } }
+        let metrics = configuration.metrics
         let request: any EnvelopedMessage
-        do {
+        do throws(StreamsError) {
             guard let first = try await stream.receive() else {
-                stream.close(error: .invalidRequest("EOF"))
-                return
+                throw StreamsError.invalidRequest("EOF")
             }
             request = try Envelope.decode(first)
         } catch {
-            stream.close(error: error.name == StreamsError.malformed("").name ? .invalidRequest(error.message) : error)
+            let reported = error.name == StreamsError.malformed("").name ? .invalidRequest(error.message) : error
+            metrics.streamStarted(operation: Self.invalidOperation)
+            metrics.streamFailed(operation: Self.invalidOperation, error: reported)
+            stream.close(error: reported)
             return
         }
+        let operation = Self.operationName(of: request)
+        metrics.streamStarted(operation: operation)
         do {
             try await dispatch(request, on: stream)
             stream.close(error: nil)
         } catch {
+            metrics.streamFailed(operation: operation, error: error)
             stream.close(error: error)
         }
     }

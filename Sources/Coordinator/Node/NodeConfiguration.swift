@@ -28,6 +28,8 @@ public struct NodeConfiguration: Sendable {
     public var wallClock: any WallClock = SystemWallClock()
     /// Deadlines (presence TTL, leases).
     public var monotonicClock: any MonotonicClock = SystemMonotonicClock()
+    /// Where streams, errors, produced entries and inventory deliveries are counted.
+    public var metrics: any NodeMetrics = NoNodeMetrics()
 
     /// The default configuration.
     public init() {}

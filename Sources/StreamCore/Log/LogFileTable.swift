@@ -46,6 +46,8 @@ public struct DurableLogMetrics: Sendable, Hashable {
     public var syncs: Int
     /// Bytes written to log files, headers and framing included.
     public var bytesWritten: Int
+    /// How long each batch's `fdatasync` took (the flush an acknowledged append waits for).
+    public var syncLatency: SyncLatencyHistogram
 }
 
 /// The live counters behind ``DurableLogMetrics``: written by the writer thread, read by anyone.
@@ -55,11 +57,12 @@ final class LogCounters: Sendable {
     let batches = Atomic<Int>(0)
     let syncs = Atomic<Int>(0)
     let bytesWritten = Atomic<Int>(0)
+    let syncLatency = LogSyncLatency()
 
     var snapshot: DurableLogMetrics {
         DurableLogMetrics(
             appends: appends.load(ordering: .relaxed), records: records.load(ordering: .relaxed),
             batches: batches.load(ordering: .relaxed), syncs: syncs.load(ordering: .relaxed),
-            bytesWritten: bytesWritten.load(ordering: .relaxed))
+            bytesWritten: bytesWritten.load(ordering: .relaxed), syncLatency: syncLatency.snapshot)
     }
 }

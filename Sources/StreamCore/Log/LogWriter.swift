@@ -181,8 +181,10 @@ final class LogWriter: @unchecked Sendable {
 
     private func sync(_ fd: Int32) throws(IOError) {
         counters.syncs.add(1, ordering: .relaxed)
-        try faults.check(.sync)
-        try Posix.fdatasync(fd)
+        try counters.syncLatency.measure { () throws(IOError) in
+            try faults.check(.sync)
+            try Posix.fdatasync(fd)
+        }
     }
 
     /// Starts the next file. The current one is complete: every batch in it is committed.

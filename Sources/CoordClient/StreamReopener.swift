@@ -1,0 +1,69 @@
+import StreamCore
+import Transport
+
+/// Opens a replacement for a stream that a lost connection (or another transient failure) ended, for
+/// the streams that must outlive a reconnect: a worker's registration and inventory observers.
+///
+/// Only providers that reconnect on their own get one; with an in-process provider a stream's end is
+/// final, as before. Attempts repeat until one succeeds, a permanent error comes back (the provider
+/// was closed, the token was refused), or the owner gives up; between attempts it waits a backoff
+/// that doubles from ``ReopenLimits/initialDelayMs`` to ``ReopenLimits/maxDelayMs``, cut short when
+/// the provider announces a new connection.
+struct StreamReopener: Sendable {
+    let provider: any ReconnectingStreamProvider
+    let limits: ReopenLimits
+
+    /// A reopener when `provider` reconnects on its own, else nil.
+    init?(provider: any StreamProvider, limits: ReopenLimits = ReopenLimits()) {
+        guard let reconnecting = provider as? any ReconnectingStreamProvider else { return nil }
+        self.provider = reconnecting
+        self.limits = limits
+    }
+
+    /// A new stream from `open`, or the error that ends the attempts. `isAbandoned` is checked before
+    /// every attempt (the owner was closed).
+    func reopen(
+        isAbandoned: @Sendable () -> Bool, _ open: @Sendable () async throws(StreamsError) -> any BidiStream
+    ) async -> Result<any BidiStream, StreamsError> {
+        var attempt = 0
+        while true {
+            if isAbandoned() { return .failure(.streamClosed("the stream was closed while reconnecting")) }
+            if Task.isCancelled { return .failure(.cancelled) }
+            // Made before the attempt, so a reconnect that happens while it fails is not missed.
+            let reconnections = provider.reconnections()
+            do {
+                return .success(try await open())
+            } catch {
+                if error.code == .permanent || error == .cancelled { return .failure(error) }
+            }
+            attempt += 1
+            await waitForReconnect(reconnections, atMostMs: limits.delayMs(attempt: attempt))
+        }
+    }
+
+    private func waitForReconnect(_ reconnections: AsyncStream<UInt64>, atMostMs delay: Int) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: .milliseconds(delay)) }
+            group.addTask {
+                for await _ in reconnections { return }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// How long a stream that must outlive a reconnect waits between attempts to open it again.
+struct ReopenLimits: Sendable {
+    /// The first wait: each `callStream` already makes its own attempts, so this is a pause between
+    /// rounds of them. coordd's choice.
+    var initialDelayMs = 250
+    /// The longest wait: streamkit's reconnect backoff cap (10 s, streamkit v1 §3.5).
+    var maxDelayMs = 10_000
+
+    /// `initial × 2^(attempt − 1)`, capped, moved by up to ±20 % so clients do not return in lockstep.
+    func delayMs(attempt: Int) -> Int {
+        let base = min(Double(initialDelayMs) * Double(1 << min(max(attempt - 1, 0), 20)), Double(maxDelayMs))
+        return Int(base * Double.random(in: 0.8...1.2))
+    }
+}

@@ -1,0 +1,91 @@
+import Inventory
+import StreamCore
+
+/// Bounds on daemon settings, so a typo (`30h` for `30s`) is refused at start rather than obeyed.
+public enum DaemonConfigurationLimits {
+    /// Largest presence TTL floor: a day. Beyond that a failed worker would never be noticed in practice.
+    public static let maxPresenceTTLFloorMs: Int64 = 86_400_000
+    /// Largest shutdown grace: ten minutes, longer than any supervisor waits before SIGKILL
+    /// (systemd's default is 90 s, Kubernetes' 30 s).
+    public static let maxShutdownGraceMs: Int64 = 600_000
+}
+
+/// Everything `coordd` is started with: one value from flags and `COORDD_*` variables, logged once at
+/// start. It names files (certificates, keys, secrets) but never holds their contents.
+public struct DaemonConfiguration: Sendable, Hashable {
+    /// Where stores keep their entries.
+    public enum Storage: String, Sendable, Hashable, CaseIterable {
+        /// Durable files, one directory per store under the data directory.
+        case file
+        /// Memory only: everything is gone when the daemon stops.
+        case memory
+    }
+
+    /// The listener's address.
+    public var listen = ListenAddress(host: "127.0.0.1", port: 7070)
+    /// The directory holding one subdirectory per store (file storage).
+    public var dataDirectory = "./coordd-data"
+    /// File or memory stores.
+    public var storage = Storage.file
+    /// PEM certificate chain: with ``tlsKeyFile`` the listener speaks TLS only.
+    public var tlsCertificateFile: String?
+    /// PEM private key of the certificate.
+    public var tlsKeyFile: String?
+    /// PEM CA certificates: when set, clients must present a certificate they issued (mutual TLS).
+    public var tlsClientCAFile: String?
+    /// File whose exact bytes are the HS256 secret for bearer tokens.
+    public var jwtHS256SecretFile: String?
+    /// PEM public key (RSA → RS256, EC P-256 → ES256) for bearer tokens.
+    public var jwtPublicKeyFile: String?
+    /// Accept connections without a token even though tokens are configured or the listener is not
+    /// loopback.
+    public var allowAnonymous = false
+    /// The shortest presence TTL any worker gets (streamkit fixes 30 s).
+    public var presenceTTLFloorMs: Int64 = InventoryLimits.defaultTTLFloorMs
+    /// Lines below this level are not logged.
+    public var logLevel = LogLevel.info
+    /// How long a SIGTERM drain may take before the daemon exits anyway.
+    public var shutdownGraceMs: Int64 = 10_000
+
+    /// The defaults: loopback on 7070, file stores in `./coordd-data`, no TLS, no tokens.
+    public init() {}
+
+    /// True when a token verifier is configured.
+    public var requiresTokens: Bool { jwtHS256SecretFile != nil || jwtPublicKeyFile != nil }
+
+    /// True when the listener speaks TLS.
+    public var usesTLS: Bool { tlsCertificateFile != nil }
+
+    /// Whether connections without a token are let in: when asked, or when no verifier is configured
+    /// (which validation allows only on a loopback listener).
+    public var acceptsAnonymous: Bool { allowAnonymous || !requiresTokens }
+
+    /// The node settings this configuration implies, reporting to `metrics`.
+    public func nodeConfiguration(metrics: any NodeMetrics = NoNodeMetrics()) -> NodeConfiguration {
+        var node = NodeConfiguration()
+        node.inventory.engine.ttlFloorMs = presenceTTLFloorMs
+        node.metrics = metrics
+        return node
+    }
+
+    /// The settings as log fields, for the one line logged at start. Secret material lives only in the
+    /// files named here and is never part of the configuration, so paths are shown as they are: they
+    /// are what an operator needs to see when a start fails.
+    public var logFields: [(String, String)] {
+        [
+            ("listen", listen.description),
+            ("storage", storage.rawValue),
+            ("data_dir", storage == .file ? dataDirectory : "-"),
+            ("tls", usesTLS ? "on" : "off"),
+            ("tls_cert", tlsCertificateFile ?? "-"),
+            ("tls_key", tlsKeyFile ?? "-"),
+            ("tls_client_ca", tlsClientCAFile ?? "-"),
+            ("jwt_hs256_secret_file", jwtHS256SecretFile ?? "-"),
+            ("jwt_public_key", jwtPublicKeyFile ?? "-"),
+            ("anonymous", acceptsAnonymous ? "allowed" : "refused"),
+            ("presence_ttl_floor", DurationText.format(milliseconds: presenceTTLFloorMs)),
+            ("log_level", logLevel.description),
+            ("shutdown_grace", DurationText.format(milliseconds: shutdownGraceMs)),
+        ]
+    }
+}

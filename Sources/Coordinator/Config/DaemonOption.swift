@@ -1,0 +1,118 @@
+import StreamCore
+
+/// One `coordd` setting as a flag and an environment variable: the single table that parsing and
+/// `--help` both read, so they cannot disagree.
+public enum DaemonOption: String, Sendable, CaseIterable {
+    case listen
+    case dataDir = "data-dir"
+    case storage
+    case tlsCert = "tls-cert"
+    case tlsKey = "tls-key"
+    case tlsClientCA = "tls-client-ca"
+    case jwtHS256SecretFile = "jwt-hs256-secret-file"
+    case jwtPublicKey = "jwt-public-key"
+    case allowAnonymous = "allow-anonymous"
+    case presenceTTLFloor = "presence-ttl-floor"
+    case logLevel = "log-level"
+    case shutdownGrace = "shutdown-grace"
+    case help
+
+    /// `--listen`.
+    public var flag: String { "--" + rawValue }
+
+    /// `COORDD_LISTEN`; nil for `--help`, which only makes sense on a command line.
+    public var environmentName: String? {
+        self == .help ? nil : "COORDD_" + rawValue.uppercased().replacingHyphens()
+    }
+
+    /// The value's name in `--help`; nil for switches (`--allow-anonymous`, `--help`).
+    public var valueName: String? {
+        switch self {
+        case .listen: "HOST:PORT"
+        case .dataDir: "DIR"
+        case .storage: "file|memory"
+        case .tlsCert, .tlsKey, .tlsClientCA, .jwtHS256SecretFile, .jwtPublicKey: "FILE"
+        case .presenceTTLFloor, .shutdownGrace: "DURATION"
+        case .logLevel: "debug|info|warn|error"
+        case .allowAnonymous, .help: nil
+        }
+    }
+
+    /// The default as `--help` shows it.
+    public var defaultText: String {
+        let defaults = DaemonConfiguration()
+        switch self {
+        case .listen: return defaults.listen.description
+        case .dataDir: return defaults.dataDirectory
+        case .storage: return defaults.storage.rawValue
+        case .tlsCert, .tlsKey, .tlsClientCA: return "none (plain TCP)"
+        case .jwtHS256SecretFile, .jwtPublicKey: return "none"
+        case .allowAnonymous: return "off (anonymous only on a loopback listener without token keys)"
+        case .presenceTTLFloor: return DurationText.format(milliseconds: defaults.presenceTTLFloorMs)
+        case .logLevel: return defaults.logLevel.description
+        case .shutdownGrace: return DurationText.format(milliseconds: defaults.shutdownGraceMs)
+        case .help: return ""
+        }
+    }
+
+    /// What the setting does.
+    public var summary: String {
+        switch self {
+        case .listen: "Address to listen on; port 0 picks a free port. Serves /streamz, /healthz, /readyz, /metrics."
+        case .dataDir: "Directory of the file stores, one subdirectory per store UUID."
+        case .storage: "Where entries live: durable files, or memory only (lost at exit)."
+        case .tlsCert: "PEM certificate chain; with --tls-key the listener speaks TLS 1.2+ only."
+        case .tlsKey: "PEM private key of --tls-cert."
+        case .tlsClientCA: "PEM CA certificates; clients must present a certificate they issued (mutual TLS)."
+        case .jwtHS256SecretFile: "File whose bytes are the HS256 secret for bearer tokens (at least 32 bytes)."
+        case .jwtPublicKey: "PEM public key for RS256 (RSA) or ES256 (EC P-256) bearer tokens."
+        case .allowAnonymous: "Accept connections without a token (required to listen beyond loopback without token keys)."
+        case .presenceTTLFloor: "Shortest presence TTL a worker gets (e.g. 5s, 1500ms); lower detects failures faster."
+        case .logLevel: "Least important log lines written to stderr."
+        case .shutdownGrace: "How long a SIGTERM/SIGINT drain may take before the daemon exits anyway."
+        case .help: "Print this help and exit."
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingHyphens() -> String {
+        String(map { $0 == "-" ? "_" : $0 })
+    }
+}
+
+extension DaemonConfiguration {
+    /// The `--help` text: every flag with its environment variable and default.
+    public static var helpText: String {
+        var text = """
+            Usage: coordd [options]
+
+            coordd is a worker-coordination daemon: worker presence, leases with fencing tokens, and a
+            durable streaming store, spoken over the streamkit v1 WebSocket protocol at /streamz.
+            With no options it listens on 127.0.0.1:7070 with file stores in ./coordd-data; the default
+            store is \(WireUUID.defaultStore).
+
+            Every option can also be set in the environment as COORDD_<NAME> (e.g. COORDD_LISTEN,
+            COORDD_ALLOW_ANONYMOUS=1); a flag wins over its variable. Durations take ms, s, m or h.
+
+            Options:
+
+            """
+        for option in DaemonOption.allCases {
+            let usage = option.flag + (option.valueName.map { " " + $0 } ?? "")
+            text += "  " + usage + "\n"
+            text += "      " + option.summary + "\n"
+            var facts: [String] = []
+            if let env = option.environmentName { facts.append("env " + env) }
+            if !option.defaultText.isEmpty { facts.append("default " + option.defaultText) }
+            if !facts.isEmpty { text += "      [" + facts.joined(separator: "; ") + "]\n" }
+        }
+        text += """
+
+            Exit status: 0 after a clean shutdown, 1 when the daemon cannot start or fails, 2 for a bad
+            configuration.
+
+            """
+        return text
+    }
+}

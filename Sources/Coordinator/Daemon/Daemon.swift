@@ -1,0 +1,110 @@
+import Dispatch
+import StreamCore
+import Synchronization
+import Transport
+
+/// A running coordd: stores, event loops, the listener and its endpoints, started in that order and
+/// stopped in reverse (ARCHITECTURE §7).
+public final class Daemon: Sendable {
+    /// What the daemon was started with.
+    public let configuration: DaemonConfiguration
+    /// The stores' nodes.
+    public let nodes: NodeManager
+    /// `/healthz`, `/readyz`, `/metrics`.
+    public let endpoints: DaemonEndpoints
+    /// The metric series.
+    public let metrics: DaemonMetrics
+    private let group: EventLoopGroup
+    private let server: WebSocketServer
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+
+    private init(configuration: DaemonConfiguration, nodes: NodeManager, endpoints: DaemonEndpoints, metrics: DaemonMetrics,
+                 group: EventLoopGroup, server: WebSocketServer, logger: Logger) {
+        self.configuration = configuration
+        self.nodes = nodes
+        self.endpoints = endpoints
+        self.metrics = metrics
+        self.group = group
+        self.server = server
+        self.logger = logger
+    }
+
+    /// The address the listener is bound to (with the kernel's port when port 0 was asked for).
+    public var localAddress: SocketAddress { server.localAddress }
+
+    /// Builds everything and starts listening: TLS and token keys are loaded, the default store is
+    /// opened (so a damaged log stops the start, not the first client), then the listener binds.
+    /// `/readyz` answers 200 from the moment this returns.
+    public static func start(_ configuration: DaemonConfiguration, logger: Logger,
+                             loopCount: Int = EventLoopGroup.defaultLoopCount) async throws(DaemonStartError) -> Daemon {
+        let tls = try DaemonResources.tlsContext(configuration)
+        let verifier = try DaemonResources.verifier(configuration)
+        let factory = try DaemonResources.storeFactory(configuration)
+        let metrics = DaemonMetrics()
+        let endpoints = DaemonEndpoints(metrics: metrics.registry)
+        let nodes = NodeManager(configuration: configuration.nodeConfiguration(metrics: metrics), factory: factory)
+        do {
+            let node = try await nodes.node(for: .defaultStore)
+            logger.info("store open", ["store": WireUUID.defaultStore, "storage": node.store.storageKind])
+        } catch {
+            await nodes.close()
+            throw DaemonStartError(.environment, "cannot open the default store \(WireUUID.defaultStore): \(error.message)")
+        }
+        let group: EventLoopGroup
+        do {
+            group = try EventLoopGroup(loopCount: loopCount)
+        } catch {
+            await nodes.close()
+            throw DaemonStartError(.environment, "cannot start the event loops: \(error)")
+        }
+        let acceptor = DaemonAcceptor(
+            manager: nodes, verifier: verifier, allowAnonymous: configuration.acceptsAnonymous,
+            respond: { endpoints.respond(to: $0) })
+        let server: WebSocketServer
+        do {
+            let listener = WebSocketServerConfiguration(host: configuration.listen.host, port: configuration.listen.port, tls: tls)
+            server = try await WebSocketServer.start(configuration: listener, group: group, acceptor: acceptor)
+        } catch {
+            await nodes.close()
+            await Self.stopLoops(group)
+            throw DaemonStartError(.environment, "cannot listen on \(configuration.listen): \(error)")
+        }
+        metrics.collect(from: nodes, connections: { server.connectionCount })
+        endpoints.markReady()
+        logger.info("listening", ["addr": server.localAddress, "tls": tls == nil ? "off" : "on",
+                                  "tokens": verifier?.acceptedAlgorithms.joined(separator: ",") ?? "none",
+                                  "anonymous": configuration.acceptsAnonymous ? "allowed" : "refused"])
+        return Daemon(configuration: configuration, nodes: nodes, endpoints: endpoints, metrics: metrics, group: group,
+                      server: server, logger: logger)
+    }
+
+    /// Drains within the configured grace: `/readyz` turns 503, the listener stops accepting, every
+    /// stream ends with a `server shutting down` close frame and every connection with a WebSocket
+    /// close, the stores flush and close their logs, and the loops stop. Idempotent.
+    public func shutdown() async {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let graceMs = configuration.shutdownGraceMs
+        logger.info("shutting down",
+                    ["grace": DurationText.format(milliseconds: graceMs), "connections": server.connectionCount])
+        endpoints.markShuttingDown()
+        await server.shutdown(graceMs: Int(graceMs * DaemonLimits.listenerShareOfGracePercent / 100))
+        await nodes.close()
+        await Self.stopLoops(group)
+        let took = started.duration(to: clock.now)
+        let tookMs = took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000
+        logger.info("stopped", ["took_ms": tookMs])
+    }
+
+    /// Stops the loops off the concurrency pool: it blocks until their threads exit.
+    private static func stopLoops(_ group: EventLoopGroup) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                group.shutdownGracefully(graceMs: 0)
+                done.resume()
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import StreamCore
+import Transport
+
+/// What the daemon builds from its configuration before it listens: the TLS context, the token
+/// verifier, and the stores' opening. Each failure names the file or directory at fault.
+public enum DaemonResources {
+    /// The listener's TLS context, or nil for plain TCP.
+    public static func tlsContext(_ configuration: DaemonConfiguration) throws(DaemonStartError) -> TLSContext? {
+        guard let certificate = configuration.tlsCertificateFile, let key = configuration.tlsKeyFile else { return nil }
+        do {
+            return try TLSContext(.server(certificateChainFile: certificate, privateKeyFile: key,
+                                          clientCertificateAuthorityFile: configuration.tlsClientCAFile))
+        } catch {
+            throw DaemonStartError(.configuration, "TLS: \(error.message)")
+        }
+    }
+
+    /// The bearer-token verifier, or nil when no token key is configured.
+    public static func verifier(_ configuration: DaemonConfiguration) throws(DaemonStartError) -> JWTVerifier? {
+        guard configuration.requiresTokens else { return nil }
+        do {
+            return try JWTVerifier(
+                hmacSecretFile: configuration.jwtHS256SecretFile, publicKeyFile: configuration.jwtPublicKeyFile)
+        } catch {
+            throw DaemonStartError(.configuration, "tokens: \(error.message)")
+        }
+    }
+
+    /// Opens stores as the configuration says: file stores in `<data-dir>/<store-uuid>/` (creating the
+    /// data directory and its parents now, so a bad path fails at start), or memory stores.
+    public static func storeFactory(_ configuration: DaemonConfiguration) throws(DaemonStartError) -> NodeManager.StoreFactory {
+        switch configuration.storage {
+        case .memory:
+            return { _ throws(StreamsError) in MemoryStore() }
+        case .file:
+            let root = configuration.dataDirectory
+            do {
+                try makeDirectories(root)
+            } catch {
+                throw DaemonStartError(.environment, "cannot create the data directory \(root): \(error)")
+            }
+            return { store throws(StreamsError) in try FileStore(directory: root + "/" + store.description) }
+        }
+    }
+
+    /// `mkdir -p`: every missing directory along `path`.
+    static func makeDirectories(_ path: String) throws(IOError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += component
+            try Posix.makeDirectory(prefix)
+            prefix += "/"
+        }
+    }
+}
+
+extension DaemonResources {
+    /// Raises the soft open-files limit to the hard one (one descriptor per connection) and returns it.
+    public static func raiseOpenFileLimit() throws(DaemonStartError) -> UInt64 {
+        do {
+            return try OpenFileLimit.raiseToHardLimit()
+        } catch {
+            throw DaemonStartError(.environment, "cannot raise the open files limit: \(error)")
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import StreamCore
+
+/// What a node reports as it serves streams: handed in through ``NodeConfiguration`` so the daemon can
+/// count it and tests can leave it out. Calls come from many tasks at once and must be cheap.
+public protocol NodeMetrics: Sendable {
+    /// A stream began serving `operation` (the last path component of its request's discriminator,
+    /// e.g. `produce`, `lease_acquire`; `invalid` when the first message was not a request).
+    func streamStarted(operation: String)
+    /// A stream of `operation` ended with `error` (sent to the client on that stream).
+    func streamFailed(operation: String, error: StreamsError)
+    /// A produce chunk was committed: `entries` records holding `payloadBytes` payload bytes.
+    func produced(entries: Int, payloadBytes: Int)
+    /// `count` inventory messages (snapshots or deltas) were handed to subscribers' streams.
+    func inventoryDelivered(_ count: Int)
+}
+
+/// Reports nothing: the default when no metrics are wanted.
+public struct NoNodeMetrics: NodeMetrics {
+    /// Creates the no-op reporter.
+    public init() {}
+
+    public func streamStarted(operation: String) {}
+    public func streamFailed(operation: String, error: StreamsError) {}
+    public func produced(entries: Int, payloadBytes: Int) {}
+    public func inventoryDelivered(_ count: Int) {}
+}
+
+extension Node {
+    /// The operation name metrics use for a request: its discriminator's last path component.
+    static func operationName(of request: any EnvelopedMessage) -> String {
+        let discriminator = type(of: request).discriminator
+        return discriminator.split(separator: "/").last.map(String.init) ?? discriminator
+    }
+
+    /// The operation name of a stream whose first message was not a valid request.
+    static let invalidOperation = "invalid"
+}

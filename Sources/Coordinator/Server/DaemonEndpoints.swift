@@ -1,0 +1,64 @@
+import Synchronization
+import Transport
+
+/// The plain HTTP endpoints served on the daemon's listener beside `/streamz`: `/healthz`, `/readyz`
+/// and `/metrics` (ARCHITECTURE §7).
+public final class DaemonEndpoints: Sendable {
+    /// Whether the daemon should receive traffic.
+    public enum Readiness: UInt8, Sendable, Hashable {
+        /// Starting: the listener or the default store is not up yet.
+        case starting
+        /// Serving.
+        case ready
+        /// Draining after SIGTERM/SIGINT: finishing streams, taking no new work.
+        case shuttingDown
+    }
+
+    /// The metrics `/metrics` renders.
+    public let metrics: MetricsRegistry
+    private let state = Atomic<UInt8>(Readiness.starting.rawValue)
+
+    /// Endpoints rendering `metrics`; not ready until ``markReady()``.
+    public init(metrics: MetricsRegistry) {
+        self.metrics = metrics
+    }
+
+    /// The current readiness.
+    public var readiness: Readiness {
+        Readiness(rawValue: state.load(ordering: .acquiring)) ?? .starting
+    }
+
+    /// The listener is up and the default store is open. Has no effect once shutting down.
+    public func markReady() {
+        _ = state.compareExchange(
+            expected: Readiness.starting.rawValue, desired: Readiness.ready.rawValue, ordering: .acquiringAndReleasing)
+    }
+
+    /// The daemon is draining: `/readyz` answers 503 from now on.
+    public func markShuttingDown() {
+        state.store(Readiness.shuttingDown.rawValue, ordering: .releasing)
+    }
+
+    /// The answer for a plain HTTP request, or nil when the path is not one of these endpoints.
+    public func respond(to request: HTTPRequestHead) -> HTTPResponse? {
+        let path = request.path
+        guard path == "/healthz" || path == "/readyz" || path == "/metrics" else { return nil }
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return .text(status: 405, "only GET and HEAD are allowed here\n", headers: ["Allow": "GET, HEAD"])
+        }
+        switch path {
+        case "/healthz":
+            // The process answers, so it is alive; readiness is /readyz's business.
+            return .text(status: 200, "ok\n")
+        case "/readyz":
+            switch readiness {
+            case .ready: return .text(status: 200, "ready\n")
+            case .starting: return .text(status: 503, "starting\n")
+            case .shuttingDown: return .text(status: 503, "shutting down\n")
+            }
+        default:
+            return HTTPResponse(status: 200, headers: ["Content-Type": PrometheusText.contentType],
+                                body: Array(metrics.exposition().utf8))
+        }
+    }
+}

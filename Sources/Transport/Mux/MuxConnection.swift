@@ -1,0 +1,337 @@
+import StreamCore
+import Synchronization
+
+/// What a ``MuxConnection`` writes through: the WebSocket connection beneath it. Loop-confined.
+protocol MuxTransport: AnyObject {
+    /// Queues one complete WebSocket frame (already masked on the client side).
+    func writeWebSocketFrame(_ bytes: [UInt8])
+    /// Ends the connection: a WebSocket close frame with `code`, then the socket is flushed and closed.
+    func closeWebSocket(code: WebSocketCloseCode, reason: String)
+}
+
+/// The streamkit muxer of one WebSocket connection, on either end (streamkit v1 §3.3–3.4).
+///
+/// It turns text frames into per-channel deliveries and stream ends, opens server streams on their
+/// first data frame, checks each data frame's store against the connection's authorization, answers
+/// bad frames on their own channel, tombstones channels whose late frames must be ignored, keeps the
+/// JSON ping/pong keepalive, and overloads a stream whose reader falls too far behind instead of
+/// ever pausing the connection.
+///
+/// Loop-confined except for the members documented as callable from any thread (``submit(_:credit:)``,
+/// ``release(_:tombstone:)``, ``gate``, ``inboundBytes``, ``isOpen``, ``execute(_:)``).
+final class MuxConnection: @unchecked Sendable {
+    // Why `@unchecked Sendable` is sound: the `let` properties are immutable or thread-safe
+    // (`gate` locks itself, `inboundBytes`, `openFlag` and `generation` are Atomics); every `var`
+    // is touched only on `loop`, which the loop-confined methods check.
+
+    /// How a server connection refuses, authorizes and hands over streams.
+    struct ServerRole {
+        var authorization: any ConnectionAuthorization
+        var acceptor: any StreamAcceptor
+    }
+
+    /// The loop that owns the connection.
+    let loop: EventLoop
+    /// Which end: decides masking, and whether data for an unknown channel opens a stream.
+    let role: WebSocketRole
+    let limits: MuxLimits
+    let keepalive: MuxKeepalive
+    /// Outbound backpressure shared by the connection's streams.
+    let gate: MuxOutboundGate
+    /// Payload bytes queued in all the connection's streams.
+    let inboundBytes = Atomic<Int>(0)
+    let openFlag = Atomic<Bool>(true)
+
+    private let server: ServerRole?
+    // Loop-confined; internal (not private) for the lifecycle extension in MuxConnection+Lifecycle.swift.
+    weak var transport: (any MuxTransport)?
+    var channels: [WireUUID: MuxStream] = [:]
+    private var tombstones: MuxTombstones
+    var stallTimers: [WireUUID: (timer: TimerID, taken: UInt64)] = [:]
+    private var maskKeys = MaskKeyPool()
+    private let origin = ContinuousClock.now
+    var lastInbound = ContinuousClock.now
+    var pingTimer: TimerID?
+    var livenessTimer: TimerID?
+    /// Set by a graceful shutdown: new channels are refused with `server shutting down`.
+    var draining = false
+    var closeHandlers: [@Sendable (StreamsError) -> Void] = []
+    /// Why the connection ended, once it has.
+    var ending: StreamsError?
+
+    init(
+        loop: EventLoop, role: WebSocketRole, server: ServerRole?, transport: any MuxTransport, limits: MuxLimits,
+        keepalive: MuxKeepalive
+    ) {
+        precondition((role == .server) == (server != nil), "a server connection needs its authorization and acceptor")
+        self.loop = loop
+        self.role = role
+        self.server = server
+        self.transport = transport
+        self.limits = limits
+        self.keepalive = keepalive
+        gate = MuxOutboundGate(limit: limits.outboundInFlightBytes)
+        tombstones = MuxTombstones(capacity: limits.tombstoneCapacity, ttlMs: limits.tombstoneTTLMs)
+    }
+
+    /// True until the connection ends. Callable from any thread.
+    var isOpen: Bool { openFlag.load(ordering: .acquiring) }
+
+    /// Streams open now (loop-confined).
+    var streamCount: Int {
+        loop.preconditionInEventLoop()
+        return channels.count
+    }
+
+    /// Starts the keepalive timers.
+    func start() {
+        loop.preconditionInEventLoop()
+        lastInbound = .now
+        schedulePing()
+        scheduleLivenessCheck(afterMs: keepalive.timeoutMs)
+    }
+
+    /// Calls `handler` once with the reason when the connection ends (at once if it already has).
+    func onClose(_ handler: @escaping @Sendable (StreamsError) -> Void) {
+        loop.preconditionInEventLoop()
+        if let ending {
+            handler(ending)
+        } else {
+            closeHandlers.append(handler)
+        }
+    }
+
+    // MARK: Any thread
+
+    /// Queues an encoded frame for the socket, after everything submitted before it. `credit` bytes
+    /// of ``gate`` are returned once it is queued (or dropped because the connection ended).
+    func submit(_ frame: [UInt8], credit: Int) {
+        let accepted = loop.execute { [self] in
+            // The transport drops frames once its socket is closing.
+            transport?.writeWebSocketFrame(frame)
+            if credit > 0 { gate.release(credit) }
+        }
+        if !accepted && credit > 0 { gate.release(credit) }
+    }
+
+    /// Forgets a stream this side closed; with `tombstone` (the peer may still be sending), frames still
+    /// arriving for it are ignored, and the first late data frame is answered with an `error` frame so
+    /// the peer's sends fail as they would in process.
+    func release(_ stream: MuxStream, tombstone: Bool) {
+        loop.execute { [self] in
+            guard channels[stream.channelID] === stream else { return }
+            remove(stream, tombstone: tombstone, answered: false)
+        }
+    }
+
+    /// Runs `body` on the loop with this connection.
+    @discardableResult
+    func execute(_ body: @escaping @Sendable (MuxConnection) -> Void) -> Bool {
+        loop.execute { [self] in body(self) }
+    }
+
+    // MARK: Client streams
+
+    /// Registers a new client stream on a fresh channel; fails when the connection ended or has
+    /// ``MuxLimits/maxStreamsPerConnection`` streams.
+    func openClientStream(store: WireUUID) -> Result<MuxStream, StreamsError> {
+        loop.preconditionInEventLoop()
+        if let ending { return .failure(ending) }
+        guard channels.count < limits.maxStreamsPerConnection else { return .failure(.tooManyStreams) }
+        var channel = WireUUID.random()
+        while channels[channel] != nil { channel = WireUUID.random() }
+        let stream = MuxStream(channelID: channel, storeID: store, link: self)
+        channels[channel] = stream
+        return .success(stream)
+    }
+
+    // MARK: Inbound
+
+    /// Any WebSocket frame arrived: the peer is alive.
+    func noteInbound() {
+        lastInbound = .now
+    }
+
+    /// One text frame: one mux frame.
+    func receiveText(_ text: [UInt8]) {
+        loop.preconditionInEventLoop()
+        guard ending == nil else { return }
+        switch MuxFrameCodec.decode(text, maxPayloadBytes: limits.maxMessagePayloadBytes) {
+        case .failure(let error):
+            refuseBadFrame(error)
+        case .success(let frame):
+            switch frame.controlType {
+            case .ping: writeControl(.pong)
+            case .pong: break
+            case .close: end(.streamClosed("connection closed by the peer"), code: .normalClosure, notifyPeer: false)
+            case .error: receiveError(frame)
+            case .data: receiveData(frame)
+            }
+        }
+    }
+
+    private func receiveError(_ frame: MuxFrame) {
+        guard let channel = frame.channelID, let stream = channels[channel] else { return }
+        let payload = frame.payload ?? []
+        let error =
+            MuxControlMessage.decode(payload)?.streamError
+            ?? MuxControlMessage.remoteError(payload.isEmpty ? "remote error" : String(decoding: payload, as: UTF8.self))
+        // The peer gave up on the stream: after the messages before it, this side ends too.
+        _ = stream.deliverEnd(error, peerGaveUp: true)
+        remove(stream, tombstone: true)
+    }
+
+    private func receiveData(_ frame: MuxFrame) {
+        guard let channel = frame.channelID else {
+            sendError(.malformed("invalid mux frame: data frame without channel_id"), store: frame.storeID, channel: nil)
+            return
+        }
+        guard let payload = frame.payload else {
+            refuse(channel: channel, store: frame.storeID, .malformed("invalid mux frame: data frame without payload"))
+            return
+        }
+        if let server, let store = frame.storeID ?? channels[channel]?.storeID, !server.authorization.allows(store: store) {
+            refuse(channel: channel, store: store, .accessDenied)
+            return
+        }
+        let control = MuxControlMessage.decode(payload)
+        if let stream = channels[channel] {
+            if let control {
+                if stream.deliverEnd(control.streamError) { remove(stream, tombstone: false) }
+            } else {
+                checkBacklog(of: stream, after: stream.deliver(payload))
+            }
+            return
+        }
+        // Late frames for finished channels, ends for unknown ones, and (on a client) data nobody
+        // asked for are ignored (streamkit v1 §3.3), except that a peer still sending on a channel this
+        // side closed is told once.
+        if control == nil && tombstones.takeAnswer(channel, nowMs: nowMs) {
+            sendError(.streamClosed("the receiver closed the stream"), store: frame.storeID, channel: channel)
+            return
+        }
+        guard control == nil, let server, !tombstones.contains(channel, nowMs: nowMs) else { return }
+        guard let store = frame.storeID else {
+            refuse(channel: channel, store: nil, .invalidRequest("invalid mux frame: data frame without store_id"))
+            return
+        }
+        if draining {
+            refuse(channel: channel, store: store, .shuttingDown)
+            return
+        }
+        guard channels.count < limits.maxStreamsPerConnection else {
+            refuse(channel: channel, store: store, .tooManyStreams)
+            return
+        }
+        let stream = MuxStream(channelID: channel, storeID: store, link: self)
+        channels[channel] = stream
+        _ = stream.deliver(payload)
+        let acceptor = server.acceptor
+        Task {
+            do throws(StreamsError) {
+                try await acceptor.accept(store: store, stream: stream)
+            } catch {
+                stream.link.execute { $0.refuseAccepted(stream, error) }
+            }
+        }
+    }
+
+    /// The acceptor could not take a new stream (the store cannot open): tell the peer on its channel.
+    private func refuseAccepted(_ stream: MuxStream, _ error: StreamsError) {
+        guard channels[stream.channelID] === stream else { return }
+        stream.fail(error, .immediately, notifyPeer: true, asErrorFrame: true)
+        remove(stream, tombstone: true)
+    }
+
+    /// A frame that could not be read: answered on its channel when it names one (that stream, if
+    /// open, fails: one of its messages is lost), else with a connection-level error frame. The
+    /// connection and its other streams go on.
+    private func refuseBadFrame(_ error: MuxFrameError) {
+        let streamsError = StreamsError.malformed(error.message)
+        guard let channel = error.channelID else {
+            sendError(streamsError, store: error.storeID, channel: nil)
+            return
+        }
+        refuse(channel: channel, store: error.storeID, streamsError)
+    }
+
+    /// Answers `channel` with an `error` frame carrying `error`, fails its stream if one is open, and
+    /// tombstones it so the peer's further frames on it are ignored.
+    private func refuse(channel: WireUUID, store: WireUUID?, _ error: StreamsError) {
+        if tombstones.contains(channel, nowMs: nowMs) { return }
+        if let stream = channels[channel] {
+            stream.fail(error, .immediately, notifyPeer: false)
+            remove(stream, tombstone: false)
+        }
+        tombstones.insert(channel, nowMs: nowMs)
+        sendError(error, store: store, channel: channel)
+    }
+
+    // MARK: Backlog
+
+    private func checkBacklog(of stream: MuxStream, after delivery: MuxStream.Delivery) {
+        guard case .queued(let count, let bytes) = delivery else { return }
+        if count > 1 && bytes > limits.streamReceiveBufferBytes {
+            overload(stream)
+        } else if count > limits.streamReceiveQueueMessages && stallTimers[stream.channelID] == nil {
+            armStallTimer(for: stream, taken: stream.backlog.taken)
+        }
+        if inboundBytes.load(ordering: .relaxed) > limits.connectionReceiveBufferBytes {
+            // The connection holds too much: the stream furthest behind gives way.
+            let largest = channels.values.max { $0.backlog.bytes < $1.backlog.bytes }
+            if let largest { overload(largest) }
+        }
+    }
+
+    private func armStallTimer(for stream: MuxStream, taken: UInt64) {
+        let channel = stream.channelID
+        let timer = loop.scheduleTimer(afterMs: limits.streamReceiveStallMs) { [weak self] in
+            self?.stallTimerFired(channel)
+        }
+        stallTimers[channel] = (timer, taken)
+    }
+
+    private func stallTimerFired(_ channel: WireUUID) {
+        guard let armed = stallTimers.removeValue(forKey: channel), let stream = channels[channel] else { return }
+        let backlog = stream.backlog
+        guard backlog.count > limits.streamReceiveQueueMessages else { return }
+        if backlog.taken == armed.taken {
+            overload(stream)
+        } else {
+            armStallTimer(for: stream, taken: backlog.taken)
+        }
+    }
+
+    /// The stream's reader fell too far behind: it fails with `stream receive buffer overloaded`, the
+    /// peer is told on the channel, and the channel is tombstoned (streamkit v1 §3.4).
+    private func overload(_ stream: MuxStream) {
+        stream.fail(.streamOverloaded, .immediately, notifyPeer: true, asErrorFrame: true)
+        remove(stream, tombstone: true)
+    }
+
+    private func remove(_ stream: MuxStream, tombstone: Bool, answered: Bool = true) {
+        let channel = stream.channelID
+        guard channels[channel] === stream else { return }
+        channels[channel] = nil
+        if let armed = stallTimers.removeValue(forKey: channel) { loop.cancelTimer(armed.timer) }
+        if tombstone { tombstones.insert(channel, nowMs: nowMs, answered: answered) }
+    }
+
+    // MARK: Outbound on the loop
+
+    func writeControl(_ frame: MuxFrame) {
+        guard ending == nil || frame.controlType == .close else { return }
+        let key = role == .client ? maskKeys.nextKey() : nil
+        transport?.writeWebSocketFrame(MuxFrameCodec.webSocketFrame(frame, maskKey: key))
+    }
+
+    private func sendError(_ error: StreamsError, store: WireUUID?, channel: WireUUID?) {
+        writeControl(
+            MuxFrame(controlType: .error, storeID: store, channelID: channel, payload: MuxControlMessage.error(error).encoded()))
+    }
+
+    private var nowMs: Int64 {
+        let elapsed = ContinuousClock.now - origin
+        return elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+    }
+}

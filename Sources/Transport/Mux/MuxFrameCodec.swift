@@ -1,0 +1,394 @@
+import StreamCore
+
+/// The mux frame on the hot path: every stream message is encoded straight into its WebSocket frame,
+/// and every received frame is scanned in place, without building a JSON tree or a `String` for the
+/// base64 payload.
+///
+/// Both directions give exactly the bytes and values of ``MuxFrame/encoded()`` and
+/// ``MuxFrame/decode(_:maxPayloadBytes:)``. Anything the scanner does not expect (escapes, numbers,
+/// nested objects, duplicate keys in another case) falls back to the general decoder, so the two can
+/// never disagree.
+enum MuxFrameCodec {
+    // MARK: Encoding
+
+    private static let controlTypeKey = Array(#"{"ControlType":""#.utf8)
+    private static let storeKey = Array(#"","store_id":""#.utf8)
+    private static let channelKey = Array(#"","channel_id":""#.utf8)
+    private static let payloadKey = Array(#"","payload":"#.utf8)
+    private static let null = Array("null".utf8)
+
+    /// One WebSocket text frame carrying `frame` (masked with `maskKey` when given, as a client must).
+    static func webSocketFrame(_ frame: MuxFrame, maskKey: UInt32?) -> [UInt8] {
+        if let trace = frame.traceContext, !trace.isEmpty {
+            // Only streamkit's own clients send trace context; the general encoder writes it.
+            return framed(frame.encoded(), maskKey: maskKey)
+        }
+        let type = Array(frame.controlType.rawValue.utf8)
+        let payloadCount = frame.payload.map { 2 + Base64.encodedCount($0.count) } ?? null.count
+        let jsonCount =
+            controlTypeKey.count + type.count + storeKey.count + 36 + channelKey.count + 36 + payloadKey.count
+            + payloadCount + 1
+        let header = WebSocketFrameHeader(opcode: .text, payloadLength: jsonCount, maskKey: maskKey)
+        let total = header.count + jsonCount
+        // Written through one pointer into one allocation: this runs for every message sent.
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            let base = UnsafeMutableRawPointer(buffer.baseAddress!)  // capacity > 0: a frame is never empty
+            var writer = RawWriter(base: base)
+            header.withUnsafeBytes { writer.write($0) }
+            let start = writer.offset
+            writer.write(controlTypeKey)
+            writer.write(type)
+            writer.write(storeKey)
+            writer.writeUUID(frame.storeID ?? .nil)
+            writer.write(channelKey)
+            writer.writeUUID(frame.channelID ?? .nil)
+            writer.write(payloadKey)
+            if let payload = frame.payload {
+                writer.writeByte(0x22)
+                payload.withUnsafeBytes { writer.writeBase64($0) }
+                writer.writeByte(0x22)
+            } else {
+                writer.write(null)
+            }
+            writer.writeByte(0x7D)
+            precondition(writer.offset == total, "mux frame length computed as \(total), wrote \(writer.offset)")
+            if let maskKey {
+                WebSocketMasking.apply(
+                    key: maskKey, keyOffset: 0,
+                    to: UnsafeMutableRawBufferPointer(start: base + start, count: jsonCount))
+            }
+            initialized = total
+        }
+    }
+
+    /// Sequential writes into memory the caller sized exactly.
+    private struct RawWriter {
+        let base: UnsafeMutableRawPointer
+        var offset = 0
+
+        mutating func write(_ bytes: UnsafeRawBufferPointer) {
+            guard let source = bytes.baseAddress else { return }
+            (base + offset).copyMemory(from: source, byteCount: bytes.count)
+            offset += bytes.count
+        }
+
+        mutating func write(_ bytes: [UInt8]) {
+            bytes.withUnsafeBytes { write($0) }
+        }
+
+        mutating func writeByte(_ byte: UInt8) {
+            base.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self)
+            offset += 1
+        }
+
+        /// The canonical lowercase hyphenated text (36 bytes).
+        mutating func writeUUID(_ id: WireUUID) {
+            let hex = MuxFrameCodec.hexDigits
+            let out = base + offset
+            var position = 0
+            for index in 0..<32 {
+                if index == 8 || index == 12 || index == 16 || index == 20 {
+                    out.storeBytes(of: 0x2D, toByteOffset: position, as: UInt8.self)
+                    position += 1
+                }
+                let word = index < 16 ? id.high : id.low
+                let nibble = Int((word >> UInt64(60 - 4 * (index & 15))) & 0xF)
+                out.storeBytes(of: hex[nibble], toByteOffset: position, as: UInt8.self)
+                position += 1
+            }
+            offset += 36
+        }
+
+        /// Padded standard base64 of `input`.
+        mutating func writeBase64(_ input: UnsafeRawBufferPointer) {
+            let table = MuxFrameCodec.alphabet
+            let out = base + offset
+            var i = 0
+            var o = 0
+            let whole = input.count - input.count % 3
+            while i < whole {
+                let v = UInt32(input[i]) << 16 | UInt32(input[i &+ 1]) << 8 | UInt32(input[i &+ 2])
+                out.storeBytes(of: table[Int(v >> 18)], toByteOffset: o, as: UInt8.self)
+                out.storeBytes(of: table[Int(v >> 12 & 0x3F)], toByteOffset: o &+ 1, as: UInt8.self)
+                out.storeBytes(of: table[Int(v >> 6 & 0x3F)], toByteOffset: o &+ 2, as: UInt8.self)
+                out.storeBytes(of: table[Int(v & 0x3F)], toByteOffset: o &+ 3, as: UInt8.self)
+                i &+= 3
+                o &+= 4
+            }
+            let rest = input.count - whole
+            if rest > 0 {
+                let v = UInt32(input[i]) << 16 | (rest == 2 ? UInt32(input[i &+ 1]) << 8 : 0)
+                out.storeBytes(of: table[Int(v >> 18)], toByteOffset: o, as: UInt8.self)
+                out.storeBytes(of: table[Int(v >> 12 & 0x3F)], toByteOffset: o &+ 1, as: UInt8.self)
+                out.storeBytes(of: rest == 2 ? table[Int(v >> 6 & 0x3F)] : 0x3D, toByteOffset: o &+ 2, as: UInt8.self)
+                out.storeBytes(of: 0x3D, toByteOffset: o &+ 3, as: UInt8.self)
+                o &+= 4
+            }
+            offset += o
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Byte → hex digit value (either case), 0xFF for anything else.
+    static let hexValues: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, character) in "0123456789abcdef".utf8.enumerated() { table[Int(character)] = UInt8(value) }
+        for (value, character) in "ABCDEF".utf8.enumerated() { table[Int(character)] = UInt8(value + 10) }
+        return table
+    }()
+
+    /// `json` behind a text frame header, masked when `maskKey` is given.
+    private static func framed(_ json: [UInt8], maskKey: UInt32?) -> [UInt8] {
+        let header = WebSocketFrameHeader(opcode: .text, payloadLength: json.count, maskKey: maskKey)
+        var out: [UInt8] = []
+        out.reserveCapacity(header.count + json.count)
+        header.withUnsafeBytes { out.append(contentsOf: $0) }
+        let start = out.count
+        out.append(contentsOf: json)
+        if let maskKey {
+            out.withUnsafeMutableBytes { buffer in
+                WebSocketMasking.apply(key: maskKey, keyOffset: 0, to: UnsafeMutableRawBufferPointer(rebasing: buffer[start...]))
+            }
+        }
+        return out
+    }
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Appends padded standard base64 of `bytes`.
+    static func appendBase64(_ bytes: [UInt8], to out: inout [UInt8]) {
+        let count = Base64.encodedCount(bytes.count)
+        guard count > 0 else { return }
+        let encoded = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var writer = RawWriter(base: UnsafeMutableRawPointer(buffer.baseAddress!))  // count > 0
+            bytes.withUnsafeBytes { writer.writeBase64($0) }
+            initialized = count
+        }
+        out.append(contentsOf: encoded)
+    }
+
+    // MARK: Decoding
+
+    /// Decodes one frame's JSON text (see the type's documentation).
+    static func decode(_ text: [UInt8], maxPayloadBytes: Int) -> Result<MuxFrame, MuxFrameError> {
+        let scanned = text.withUnsafeBytes { scan($0, maxPayloadBytes: maxPayloadBytes) }
+        return scanned ?? MuxFrame.decode(text, maxPayloadBytes: maxPayloadBytes)
+    }
+
+    /// The fields of a canonical frame, or nil to let the general decoder decide.
+    private static func scan(_ input: UnsafeRawBufferPointer, maxPayloadBytes: Int) -> Result<MuxFrame, MuxFrameError>? {
+        var reader = Reader(input: input)
+        var controlType: MuxControlType?
+        var storeID: WireUUID?
+        var channelID: WireUUID?
+        var payload: Range<Int>?
+        var seen: UInt8 = 0
+        reader.skipSpace()
+        guard reader.take(0x7B) else { return nil }
+        reader.skipSpace()
+        if reader.take(0x7D) { return nil }
+        while true {
+            guard let key = reader.plainString() else { return nil }
+            reader.skipSpace()
+            guard reader.take(0x3A) else { return nil }
+            reader.skipSpace()
+            guard let field = Field(key: input, key) else { return nil }
+            // A repeated key (perhaps in another case) is left to the general decoder's rules.
+            let bit: UInt8 = 1 << field.rawValue
+            guard seen & bit == 0 else { return nil }
+            seen |= bit
+            if reader.takeNull() {
+                if field == .controlType { return nil }
+            } else {
+                guard let value = reader.plainString() else { return nil }
+                let bytes = UnsafeRawBufferPointer(rebasing: input[value])
+                switch field {
+                case .controlType:
+                    guard let type = MuxControlType(ascii: bytes) else { return nil }
+                    controlType = type
+                case .storeID, .channelID:
+                    guard let id = WireUUID(ascii: bytes) else { return nil }
+                    if field == .storeID { storeID = id.isNil ? nil : id } else { channelID = id.isNil ? nil : id }
+                case .payload:
+                    payload = value
+                }
+            }
+            reader.skipSpace()
+            if reader.take(0x7D) { break }
+            guard reader.take(0x2C) else { return nil }
+            reader.skipSpace()
+        }
+        reader.skipSpace()
+        guard reader.atEnd, let controlType else { return nil }
+        var frame = MuxFrame(controlType: controlType, storeID: storeID, channelID: channelID)
+        if let payload {
+            let encoded = UnsafeRawBufferPointer(rebasing: input[payload])
+            guard encoded.count / 4 * 3 - 2 <= maxPayloadBytes, let decoded = decodeBase64(encoded),
+                decoded.count <= maxPayloadBytes
+            else { return nil }
+            frame.payload = decoded
+        }
+        return .success(frame)
+    }
+
+    /// The keys of a frame, matched ignoring ASCII case as Go matches struct fields.
+    private enum Field: Int {
+        case payload = 0
+        case storeID = 1
+        case channelID = 2
+        case controlType = 3
+
+        /// The field named by `input[range]`, by its length and then its bytes.
+        init?(key input: UnsafeRawBufferPointer, _ range: Range<Int>) {
+            let field: Field
+            let name: StaticString
+            switch range.count {
+            case 7: (field, name) = (.payload, "payload")
+            case 8: (field, name) = (.storeID, "store_id")
+            case 10: (field, name) = (.channelID, "channel_id")
+            case 11: (field, name) = (.controlType, "controltype")
+            default: return nil
+            }
+            let expected = name.utf8Start
+            var offset = 0
+            for index in range {
+                guard HTTPSyntax.lowercased(input[index]) == expected[offset] else { return nil }
+                offset += 1
+            }
+            self = field
+        }
+    }
+
+    /// A cursor over the frame text. Bytes are compared as hex literals (`0x22` is `"`, `0x5C` is `\`,
+    /// `0x7B`/`0x7D` are braces, `0x3A` `:`, `0x2C` `,`, `0x6E 0x75 0x6C 0x6C` `null`): this runs for every
+    /// frame received.
+    private struct Reader {
+        let input: UnsafeRawBufferPointer
+        var index = 0
+
+        var atEnd: Bool { index == input.count }
+
+        mutating func skipSpace() {
+            while index < input.count {
+                let byte = input[index]
+                guard byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D else { return }
+                index &+= 1
+            }
+        }
+
+        mutating func take(_ byte: UInt8) -> Bool {
+            guard index < input.count, input[index] == byte else { return false }
+            index &+= 1
+            return true
+        }
+
+        mutating func takeNull() -> Bool {
+            guard index + 4 <= input.count, input[index] == 0x6E, input[index + 1] == 0x75, input[index + 2] == 0x6C,
+                input[index + 3] == 0x6C
+            else { return false }
+            index &+= 4
+            return true
+        }
+
+        /// The contents of a string without escapes or control characters; nil for anything else.
+        mutating func plainString() -> Range<Int>? {
+            guard take(0x22) else { return nil }
+            let start = index
+            while index < input.count {
+                let byte = input[index]
+                if byte == 0x22 {
+                    index &+= 1
+                    return start..<(index - 1)
+                }
+                if byte == 0x5C || byte < 0x20 { return nil }
+                index &+= 1
+            }
+            return nil
+        }
+    }
+
+    private static let reverse: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, character) in alphabet.enumerated() { table[Int(character)] = UInt8(value) }
+        return table
+    }()
+
+    /// Padded standard base64 (Go's `StdEncoding`), or nil when `text` is not.
+    static func decodeBase64(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
+        let count = text.count
+        guard count % 4 == 0 else { return nil }
+        if count == 0 { return [] }
+        var padding = 0
+        if text[count - 1] == UInt8(ascii: "=") { padding = text[count - 2] == UInt8(ascii: "=") ? 2 : 1 }
+        let outputCount = count / 4 * 3 - padding
+        var valid = true
+        let output = reverse.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: outputCount) { buffer, initialized in
+                var i = 0
+                var o = 0
+                let whole = padding > 0 ? count - 4 : count
+                while i < whole {
+                    let a = table[Int(text[i])], b = table[Int(text[i &+ 1])]
+                    let c = table[Int(text[i &+ 2])], d = table[Int(text[i &+ 3])]
+                    if (a | b | c | d) & 0xC0 != 0 {
+                        valid = false
+                        break
+                    }
+                    let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    buffer[o] = UInt8(truncatingIfNeeded: v >> 16)
+                    buffer[o &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
+                    buffer[o &+ 2] = UInt8(truncatingIfNeeded: v)
+                    i &+= 4
+                    o &+= 3
+                }
+                if valid && padding > 0 {
+                    let a = table[Int(text[i])], b = table[Int(text[i &+ 1])]
+                    let c = padding == 1 ? table[Int(text[i &+ 2])] : 0
+                    if (a | b | c) & 0xC0 != 0 {
+                        valid = false
+                    } else {
+                        let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+                        buffer[o] = UInt8(truncatingIfNeeded: v >> 16)
+                        if padding == 1 { buffer[o &+ 1] = UInt8(truncatingIfNeeded: v >> 8) }
+                    }
+                }
+                initialized = valid ? outputCount : 0
+            }
+        }
+        return valid ? output : nil
+    }
+}
+
+extension MuxControlType {
+    /// The type named by exactly these ASCII bytes.
+    fileprivate init?(ascii bytes: UnsafeRawBufferPointer) {
+        for type in MuxControlType.allCases where type.rawValue.utf8.elementsEqual(bytes) {
+            self = type
+            return
+        }
+        return nil
+    }
+}
+
+extension WireUUID {
+    /// Parses the canonical 36-character form from ASCII bytes (either case), as `init?(_:)` does.
+    fileprivate init?(ascii bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 36 else { return nil }
+        let values = MuxFrameCodec.hexValues
+        var words: (UInt64, UInt64) = (0, 0)
+        var nibbles = 0
+        for index in 0..<36 {
+            let c = bytes[index]
+            if index == 8 || index == 13 || index == 18 || index == 23 {
+                guard c == 0x2D else { return nil }  // "-"
+                continue
+            }
+            let value = values[Int(c)]
+            guard value < 16 else { return nil }
+            if nibbles < 16 { words.0 = words.0 << 4 | UInt64(value) } else { words.1 = words.1 << 4 | UInt64(value) }
+            nibbles += 1
+        }
+        self.init(high: words.0, low: words.1)
+    }
+}

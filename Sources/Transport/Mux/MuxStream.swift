@@ -1,0 +1,325 @@
+import StreamCore
+import Synchronization
+
+/// One logical stream of a WebSocket mux connection: the network ``BidiStream``, on either end.
+///
+/// It behaves exactly like ``InProcessStream``: messages in order, a clean half-close reads as nil
+/// after the buffered messages, a close with an error arrives typed (code and name) after them, the
+/// first close wins, a local close unblocks a waiting receive. On the wire a close is the in-band
+/// `mux::close` message (with coordd's `code` and `error`), which the peer takes as the end of this
+/// side's messages; it may still send its own (a produce's statuses follow the client's close).
+///
+/// Inbound messages are queued here by the connection's loop and taken by ``receive()``; the loop
+/// watches the queue's size and overloads a stream that falls too far behind (``MuxLimits``), so one
+/// slow reader never stops the connection reading for the others. Outbound messages are encoded into
+/// WebSocket frames by the sending task and pass the connection's ``MuxOutboundGate``.
+final class MuxStream: BidiStream {
+    /// The channel UUID (chosen by the client).
+    let channelID: WireUUID
+    /// The store the stream addresses.
+    let storeID: WireUUID
+    /// The connection; held strongly so a stream can always report its end to it.
+    let link: MuxConnection
+
+    private struct State {
+        var inbound = RingBuffer<[UInt8]>()
+        var inboundBytes = 0
+        /// The peer finished sending: nil error = clean end.
+        var remoteEnd: StreamsError??
+        /// This side was torn down; receives fail with this.
+        var localEnd: StreamsError?
+        /// Sends fail with this.
+        var sendEnd: StreamsError?
+        /// This side's `mux::close` (or the equivalent error frame) went out or will not be sent.
+        var sentClose = false
+        var receiver: (id: UInt64, continuation: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>)?
+        /// Messages taken by the reader, for the loop's stall detection.
+        var taken: UInt64 = 0
+        var closed = false
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+        var nextID: UInt64 = 0
+        /// Sends and receives done without suspending since the last yield.
+        var unyielded = 0
+    }
+
+    private let state = Mutex(State())
+    /// Masking keys for the frames a client sends; unused on the server side.
+    private let maskKeys = Mutex(MaskKeyPool())
+
+    init(channelID: WireUUID, storeID: WireUUID, link: MuxConnection) {
+        self.channelID = channelID
+        self.storeID = storeID
+        self.link = link
+    }
+
+    // MARK: BidiStream
+
+    func send(_ message: [UInt8]) async throws(StreamsError) {
+        if let error = state.withLock({ $0.sendEnd }) { throw error }
+        await yieldIfDue()
+        let limit = link.limits.maxMessagePayloadBytes
+        guard message.count <= limit else {
+            throw .limitExceeded("muxer payload too large: \(message.count) bytes (limit \(limit), MuxLimits.maxMessagePayloadBytes)")
+        }
+        let frame = encode(MuxFrame(controlType: .data, storeID: storeID, channelID: channelID, payload: message))
+        try await link.gate.acquire(frame.count)
+        // Handed over under the lock, so a concurrent close is queued entirely before or after it.
+        let error = state.withLock { s -> StreamsError? in
+            if let error = s.sendEnd { return error }
+            link.submit(frame, credit: frame.count)
+            return nil
+        }
+        if let error {
+            link.gate.release(frame.count)
+            throw error
+        }
+    }
+
+    func receive() async throws(StreamsError) -> [UInt8]? {
+        // Most receives find a message waiting: take it without suspending. A cancelled task stops
+        // here even then, since a peer that sends fast could otherwise keep it reading forever.
+        let cancelled = Task.isCancelled
+        let ready = state.withLock { s -> Result<[UInt8]?, StreamsError>? in
+            if let error = s.localEnd { return .failure(error) }
+            if cancelled { return .failure(.cancelled) }
+            guard let message = s.inbound.popFirst() else { return nil }
+            s.inboundBytes -= Self.accountedBytes(message)
+            s.taken &+= 1
+            link.inboundBytes.subtract(Self.accountedBytes(message), ordering: .relaxed)
+            return .success(message)
+        }
+        if let ready {
+            await yieldIfDue()
+            return try ready.get()
+        }
+        let id = state.withLock { s -> UInt64 in
+            s.nextID += 1
+            s.unyielded = 0
+            return s.nextID
+        }
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>) in
+                let outcome: Result<[UInt8]?, StreamsError>? = state.withLock { s in
+                    if let error = s.localEnd { return .failure(error) }
+                    if let message = s.inbound.popFirst() {
+                        s.inboundBytes -= Self.accountedBytes(message)
+                        s.taken &+= 1
+                        link.inboundBytes.subtract(Self.accountedBytes(message), ordering: .relaxed)
+                        return .success(message)
+                    }
+                    if let end = s.remoteEnd { return end.map { .failure($0) } ?? .success(nil) }
+                    if Task.isCancelled { return .failure(.cancelled) }
+                    precondition(s.receiver == nil, "two concurrent receives on one stream")
+                    s.receiver = (id, continuation)
+                    return nil
+                }
+                if let outcome { continuation.resume(returning: outcome) }
+            }
+        } onCancel: {
+            let receiver = state.withLock { s -> CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>? in
+                guard let r = s.receiver, r.id == id else { return nil }
+                s.receiver = nil
+                return r.continuation
+            }
+            receiver?.resume(returning: .failure(.cancelled))
+        }
+        return try result.get()
+    }
+
+    func closeSend(error: StreamsError?) {
+        let bothEnded = state.withLock { s -> Bool in
+            guard !s.sentClose else { return false }
+            s.sentClose = true
+            if s.sendEnd == nil { s.sendEnd = .streamClosed("send after the stream was closed") }
+            link.submit(encodeControl(.data, .close(error)), credit: 0)
+            guard s.remoteEnd != nil else { return false }
+            s.closed = true
+            return true
+        }
+        if bothEnded {
+            resumeCloseWaiters()
+            link.release(self, tombstone: false)
+        }
+    }
+
+    func close(error: StreamsError?) {
+        let outcome = state.withLock { s -> (receiver: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?, tombstone: Bool)? in
+            guard s.localEnd == nil else { return nil }
+            if !s.sentClose {
+                s.sentClose = true
+                link.submit(encodeControl(.data, .close(error)), credit: 0)
+            }
+            let local = StreamsError.streamClosed("stream closed")
+            s.localEnd = local
+            if s.sendEnd == nil { s.sendEnd = .streamClosed("send after the stream was closed") }
+            dropInbound(&s)
+            s.closed = true
+            let receiver = s.receiver?.continuation
+            s.receiver = nil
+            // The peer may still be sending: its late frames must not open a new stream.
+            return (receiver, s.remoteEnd == nil)
+        }
+        guard let outcome else { return }
+        outcome.receiver?.resume(returning: .failure(.streamClosed("stream closed")))
+        resumeCloseWaiters()
+        link.release(self, tombstone: outcome.tombstone)
+    }
+
+    func waitClosed() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                if s.closed { return true }
+                s.closeWaiters.append(continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    /// True once this side closed, both sides finished, or the stream failed (connection lost,
+    /// overloaded, refused).
+    var isClosed: Bool { state.withLock { $0.closed } }
+
+    // MARK: Loop side
+
+    /// What the loop learns from handing a stream a message.
+    enum Delivery {
+        /// The stream no longer takes messages (ended or closed); the message was dropped.
+        case dropped
+        /// Handed straight to a waiting reader.
+        case handedOver
+        /// Queued; the queue now holds `count` messages accounted as `bytes` (see ``accountedBytes(_:)``).
+        case queued(count: Int, bytes: Int)
+    }
+
+    /// Queues one inbound message (called on the loop).
+    func deliver(_ message: [UInt8]) -> Delivery {
+        let outcome = state.withLock { s -> (Delivery, CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
+            guard s.localEnd == nil, s.remoteEnd == nil else { return (.dropped, nil) }
+            if let receiver = s.receiver, s.inbound.isEmpty {
+                s.receiver = nil
+                s.taken &+= 1
+                return (.handedOver, receiver.continuation)
+            }
+            s.inbound.append(message)
+            s.inboundBytes += Self.accountedBytes(message)
+            link.inboundBytes.add(Self.accountedBytes(message), ordering: .relaxed)
+            return (.queued(count: s.inbound.count, bytes: s.inboundBytes), nil)
+        }
+        outcome.1?.resume(returning: .success(message))
+        return outcome.0
+    }
+
+    /// The peer finished sending (its `mux::close`), or gave up on the stream (an `error` frame:
+    /// `peerGaveUp`, after which this side's sends fail too). Returns true when both sides are done, so
+    /// the channel can be released.
+    func deliverEnd(_ error: StreamsError?, peerGaveUp: Bool = false) -> Bool {
+        typealias Receiver = CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>
+        let outcome = state.withLock { s -> (bothEnded: Bool, receiver: Receiver?, closedNow: Bool) in
+            let wasClosed = s.closed
+            if peerGaveUp {
+                if s.sendEnd == nil { s.sendEnd = error ?? .streamClosed("the peer closed the stream") }
+                s.sentClose = true
+                s.closed = true
+            }
+            guard s.remoteEnd == nil, s.localEnd == nil else { return (false, nil, !wasClosed && s.closed) }
+            s.remoteEnd = .some(error)
+            var receiver: Receiver?
+            if s.inbound.isEmpty {
+                receiver = s.receiver?.continuation
+                s.receiver = nil
+            }
+            if s.sentClose { s.closed = true }
+            return (s.sentClose, receiver, !wasClosed && s.closed)
+        }
+        outcome.receiver?.resume(returning: error.map { .failure($0) } ?? .success(nil))
+        if outcome.closedNow { resumeCloseWaiters() }
+        return outcome.bothEnded
+    }
+
+    /// How this stream ends when the connection or the muxer ends it.
+    enum Failure {
+        /// The peer's messages stay readable, then `error` (connection lost, server shutting down).
+        case afterBuffered
+        /// Buffered messages are dropped and the reader sees `error` at once (overloaded, refused).
+        case immediately
+    }
+
+    /// Ends the stream from the loop: receives end with `error` (after the buffered messages or at
+    /// once), sends fail with it. When `notifyPeer` and this side has not closed yet, the peer is told
+    /// with a `mux::close` carrying `error` (`asErrorFrame`: an `error` frame with `mux::error`).
+    func fail(_ error: StreamsError, _ failure: Failure, notifyPeer: Bool, asErrorFrame: Bool = false) {
+        let receiver = state.withLock { s -> CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>? in
+            if notifyPeer && !s.sentClose {
+                let frame = asErrorFrame ? encodeControl(.error, .error(error)) : encodeControl(.data, .close(error))
+                link.submit(frame, credit: 0)
+            }
+            s.sentClose = true
+            if s.sendEnd == nil { s.sendEnd = error }
+            s.closed = true
+            switch failure {
+            case .afterBuffered:
+                guard s.localEnd == nil, s.remoteEnd == nil else { return nil }
+                s.remoteEnd = .some(error)
+                guard s.inbound.isEmpty else { return nil }
+            case .immediately:
+                guard s.localEnd == nil else { return nil }
+                s.localEnd = error
+                dropInbound(&s)
+            }
+            defer { s.receiver = nil }
+            return s.receiver?.continuation
+        }
+        receiver?.resume(returning: .failure(error))
+        resumeCloseWaiters()
+    }
+
+    /// Queue length, queued bytes and messages taken so far (for overload decisions on the loop).
+    var backlog: (count: Int, bytes: Int, taken: UInt64) {
+        state.withLock { ($0.inbound.count, $0.inboundBytes, $0.taken) }
+    }
+
+    // MARK: Helpers
+
+    /// Yields the thread every ``MuxLimits/messagesPerYield`` messages handled without waiting.
+    private func yieldIfDue() async {
+        let due = state.withLock { s -> Bool in
+            s.unyielded += 1
+            guard s.unyielded >= link.limits.messagesPerYield else { return false }
+            s.unyielded = 0
+            return true
+        }
+        if due { await Task.yield() }
+    }
+
+    /// What a queued message costs: its bytes plus the array's allocation (header and capacity
+    /// rounding), so a flood of tiny messages is bounded by ``MuxLimits/streamReceiveBufferBytes`` too.
+    static func accountedBytes(_ message: [UInt8]) -> Int {
+        message.count + 64
+    }
+
+    private func dropInbound(_ s: inout State) {
+        link.inboundBytes.subtract(s.inboundBytes, ordering: .relaxed)
+        s.inbound.removeAll()
+        s.inboundBytes = 0
+    }
+
+    private func resumeCloseWaiters() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            defer { s.closeWaiters = [] }
+            return s.closeWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// A complete WebSocket frame carrying `frame` (masked on the client side).
+    private func encode(_ frame: MuxFrame) -> [UInt8] {
+        let key = link.role == .client ? maskKeys.withLock { $0.nextKey() } : nil
+        return MuxFrameCodec.webSocketFrame(frame, maskKey: key)
+    }
+
+    /// A frame of `type` on this channel carrying `message`.
+    private func encodeControl(_ type: MuxControlType, _ message: MuxControlMessage) -> [UInt8] {
+        encode(MuxFrame(controlType: type, storeID: storeID, channelID: channelID, payload: message.encoded()))
+    }
+}

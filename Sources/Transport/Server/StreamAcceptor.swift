@@ -1,0 +1,38 @@
+import StreamCore
+
+/// What one upgraded connection may do: the stores its credentials cover (streamkit v1 §3.2).
+/// Checked on every data frame, so a token for one store cannot reach another over the same connection.
+public protocol ConnectionAuthorization: Sendable {
+    /// True when the connection may use `store`.
+    func allows(store: WireUUID) -> Bool
+}
+
+/// Every store: anonymous access on a loopback listener, or a connection nothing restricts.
+public struct AllStoresAuthorization: ConnectionAuthorization {
+    /// Creates the authorization.
+    public init() {}
+
+    /// Always true.
+    public func allows(store: WireUUID) -> Bool { true }
+}
+
+/// The daemon's side of a ``WebSocketServer``: who may connect, where new streams go, and the
+/// answers to plain HTTP requests.
+///
+/// `authorize` and `respond` run on the connection's event loop and must not block; `accept` runs in
+/// a task of its own.
+public protocol StreamAcceptor: Sendable {
+    /// Decides before the upgrade; return an HTTP response (401…) to refuse.
+    func authorize(_ request: HTTPRequestHead, peer: SocketAddress?) -> Result<any ConnectionAuthorization, HTTPResponse>
+
+    /// A new logical stream whose first message is already in `stream`. Throwing refuses the stream:
+    /// the peer gets an `error` frame with the error (e.g. `store unavailable`).
+    func accept(store: WireUUID, stream: any BidiStream) async throws(StreamsError)
+
+    /// Plain HTTP requests that are not the upgrade (nil → 404).
+    func respond(to request: HTTPRequestHead) -> HTTPResponse?
+}
+
+/// A response is what refuses an upgrade, so it can be the failure of ``StreamAcceptor/authorize(_:peer:)``'s
+/// `Result`.
+extension HTTPResponse: Error {}

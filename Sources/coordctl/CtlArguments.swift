@@ -1,0 +1,207 @@
+import StreamCore
+
+/// Parses coordctl's command line: a pure function over the arguments and the environment.
+enum CtlArguments {
+    /// Options with the commands they belong to (nil: every command) and whether they take a value.
+    private static let options: [String: (takesValue: Bool, commands: Set<String>?)] = [
+        "--server": (true, nil), "--token": (true, nil), "--ca-file": (true, nil), "--store": (true, nil),
+        "--json": (false, nil), "--watch": (false, ["workers"]),
+        "--id": (true, ["worker"]), "--meta": (true, ["worker"]), "--heartbeat": (true, ["worker"]),
+        "--holder": (true, ["lease acquire", "lease renew", "lease release"]),
+        "--ttl": (true, ["lease acquire", "lease renew"]), "--follow": (false, ["consume"]),
+    ]
+
+    /// Reads `arguments` (without the program name). Options may come before or after the command;
+    /// `--` ends them, so a key may start with a dash. `COORDD_TOKEN` supplies the token when
+    /// `--token` is absent.
+    static func parse(_ arguments: [String], environment: [String: String]) throws(CtlUsageError) -> CtlInvocation {
+        var positionals: [String] = []
+        var values: [String: String] = [:]
+        var wantsHelp = false
+        var onlyPositionals = false
+        var i = 0
+        while i < arguments.count {
+            let argument = arguments[i]
+            i += 1
+            if onlyPositionals || !argument.hasPrefix("-") || argument == "-" {
+                positionals.append(argument)
+                continue
+            }
+            if argument == "--" {
+                onlyPositionals = true
+                continue
+            }
+            if argument == "--help" || argument == "-h" {
+                wantsHelp = true
+                continue
+            }
+            let (name, inline) = split(argument)
+            guard let option = options[name] else { throw CtlUsageError(message: "unknown option \(name)", command: nil) }
+            if !option.takesValue {
+                guard inline == nil else { throw CtlUsageError(message: "\(name) takes no value", command: nil) }
+                values[name] = "true"
+            } else if let inline {
+                values[name] = inline
+            } else {
+                guard i < arguments.count else { throw CtlUsageError(message: "\(name) needs a value", command: nil) }
+                values[name] = arguments[i]
+                i += 1
+            }
+        }
+
+        if positionals.first == "help" {
+            positionals.removeFirst()
+            wantsHelp = true
+        }
+        guard let first = positionals.first else {
+            if wantsHelp { return .help(CtlHelp.general) }
+            throw CtlUsageError(message: "missing command", command: nil)
+        }
+        var name = first
+        var rest = Array(positionals.dropFirst())
+        if first == "lease" {
+            guard let sub = rest.first else {
+                if wantsHelp { return .help(CtlHelp.text(for: "lease") ?? CtlHelp.general) }
+                throw CtlUsageError(message: "lease needs a subcommand: acquire, renew, release or list", command: "lease")
+            }
+            name = "lease " + sub
+            rest.removeFirst()
+        }
+        guard let help = CtlHelp.text(for: name) else {
+            throw CtlUsageError(message: "unknown command \"\(name)\"", command: first == "lease" ? "lease" : nil)
+        }
+        if wantsHelp { return .help(help) }
+
+        for flag in values.keys.sorted() {
+            if let commands = options[flag]?.commands, !commands.contains(name) {
+                throw CtlUsageError(message: "\(flag) is not an option of \(name)", command: name)
+            }
+        }
+        let global = try globalOptions(values, environment: environment, command: name)
+        let command = try command(name, rest, values)
+        return .run(global, command)
+    }
+
+    private static func globalOptions(_ values: [String: String], environment: [String: String], command: String)
+        throws(CtlUsageError) -> GlobalOptions
+    {
+        var global = GlobalOptions()
+        if let server = values["--server"] {
+            guard server.hasPrefix("ws://") || server.hasPrefix("wss://"), server.count > "wss://".count else {
+                throw CtlUsageError(message: "--server must be a ws:// or wss:// URL, got \"\(server)\"", command: command)
+            }
+            global.server = server
+        }
+        if let token = values["--token"] ?? environment["COORDD_TOKEN"], !token.isEmpty { global.token = token }
+        if let caFile = values["--ca-file"] {
+            guard !caFile.isEmpty else { throw CtlUsageError(message: "--ca-file needs a file path", command: command) }
+            global.caFile = caFile
+        }
+        if let text = values["--store"] {
+            guard let store = WireUUID(text) else {
+                throw CtlUsageError(message: "--store must be a UUID like \(WireUUID.defaultStore), got \"\(text)\"", command: command)
+            }
+            global.store = store
+        }
+        global.json = values["--json"] != nil
+        return global
+    }
+
+    private static func command(_ name: String, _ rest: [String], _ values: [String: String]) throws(CtlUsageError) -> CtlCommand {
+        func arguments(_ names: [String], optional: Int = 0) throws(CtlUsageError) -> [String] {
+            guard rest.count >= names.count - optional, rest.count <= names.count else {
+                let expected = names.enumerated().map { $0.offset >= names.count - optional ? "[\($0.element)]" : $0.element }
+                throw CtlUsageError(
+                    message: "\(name) takes \(expected.isEmpty ? "no arguments" : expected.joined(separator: " ")), got \(rest.count)",
+                    command: name)
+            }
+            return rest
+        }
+        func nonEmpty(_ value: String, _ what: String) throws(CtlUsageError) -> String {
+            guard !value.isEmpty else { throw CtlUsageError(message: "\(what) must not be empty", command: name) }
+            return value
+        }
+        func optionalHolder() throws(CtlUsageError) -> String? {
+            try values["--holder"].map { (holder) throws(CtlUsageError) in try nonEmpty(holder, "--holder") }
+        }
+        func requiredHolder() throws(CtlUsageError) -> String {
+            guard let holder = try optionalHolder() else {
+                throw CtlUsageError(message: "\(name) needs --holder (the holder that acquired the lease)", command: name)
+            }
+            return holder
+        }
+        func duration(_ flag: String, default defaultMs: Int64) throws(CtlUsageError) -> Int64 {
+            guard let text = values[flag] else { return defaultMs }
+            let ms: Int64
+            do {
+                ms = try DurationText.milliseconds(text)
+            } catch {
+                throw CtlUsageError(message: "\(flag): \(error.message)", command: name)
+            }
+            guard ms > 0 else { throw CtlUsageError(message: "\(flag) must be more than 0", command: name) }
+            return ms
+        }
+        func ttl() throws(CtlUsageError) -> Int64 { try duration("--ttl", default: CtlLimits.defaultLeaseTTLMs) }
+        func heartbeat() throws(CtlUsageError) -> Int64 { try duration("--heartbeat", default: CtlLimits.defaultWorkerHeartbeatMs) }
+        func workerID() throws(CtlUsageError) -> WireUUID? {
+            guard let text = values["--id"] else { return nil }
+            guard let id = WireUUID(text), !id.isNil else {
+                throw CtlUsageError(message: "--id must be a UUID other than the nil UUID, got \"\(text)\"", command: name)
+            }
+            return id
+        }
+        func metadata() throws(CtlUsageError) -> [String: String] {
+            guard let text = values["--meta"] else { return [:] }
+            var map: [String: String] = [:]
+            for pair in text.split(separator: ",") {
+                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                    throw CtlUsageError(message: "--meta takes KEY=VALUE pairs separated by commas, got \"\(pair)\"", command: name)
+                }
+                map[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            return map
+        }
+        switch name {
+        case "workers":
+            _ = try arguments([])
+            return .workers(watch: values["--watch"] != nil)
+        case "worker":
+            _ = try arguments([])
+            return .worker(id: try workerID(), metadata: try metadata(), heartbeatMs: try heartbeat())
+        case "lease acquire":
+            let key = try nonEmpty(try arguments(["KEY"])[0], "KEY")
+            return .leaseAcquire(key: key, holder: try optionalHolder(), ttlMs: try ttl())
+        case "lease renew":
+            let key = try nonEmpty(try arguments(["KEY"])[0], "KEY")
+            return .leaseRenew(key: key, holder: try requiredHolder(), ttlMs: try ttl())
+        case "lease release":
+            let key = try nonEmpty(try arguments(["KEY"])[0], "KEY")
+            return .leaseRelease(key: key, holder: try requiredHolder())
+        case "lease list":
+            return .leaseList(prefix: try arguments(["PREFIX"], optional: 1).first ?? "")
+        case "produce":
+            let given = try arguments(["SPACE", "SEGMENT"])
+            return .produce(space: try nonEmpty(given[0], "SPACE"), segment: try nonEmpty(given[1], "SEGMENT"))
+        case "consume":
+            let given = try arguments(["SPACE", "SEGMENT"], optional: 1)
+            let segment = given.count > 1 ? try nonEmpty(given[1], "SEGMENT") : nil
+            return .consume(space: try nonEmpty(given[0], "SPACE"), segment: segment, follow: values["--follow"] != nil)
+        case "spaces":
+            _ = try arguments([])
+            return .spaces
+        case "segments":
+            return .segments(space: try nonEmpty(try arguments(["SPACE"])[0], "SPACE"))
+        case "status":
+            _ = try arguments([])
+            return .status
+        default:
+            throw CtlUsageError(message: "unknown command \"\(name)\"", command: nil)
+        }
+    }
+
+    /// `--name=value` → (`--name`, `value`).
+    private static func split(_ argument: String) -> (String, String?) {
+        guard let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
+        return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+    }
+}

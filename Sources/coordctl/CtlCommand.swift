@@ -1,0 +1,61 @@
+import StreamCore
+
+/// Options every command takes.
+struct GlobalOptions: Sendable, Equatable {
+    /// The daemon's base URL (`/streamz` is appended when connecting).
+    var server = "ws://127.0.0.1:7070"
+    /// Bearer token (`--token` or `COORDD_TOKEN`).
+    var token: String?
+    /// PEM CA certificates that verify a `wss://` server (the system trust store otherwise).
+    var caFile: String?
+    /// The store every command addresses.
+    var store = WireUUID.defaultStore
+    /// JSON lines instead of tables.
+    var json = false
+}
+
+/// One coordctl command with its arguments.
+enum CtlCommand: Sendable, Equatable {
+    /// The registered workers, once or on every change.
+    case workers(watch: Bool)
+    /// Registers a worker and keeps it present until interrupted; an id is generated when none is given.
+    case worker(id: WireUUID?, metadata: [String: String], heartbeatMs: Int64)
+    /// Acquires a lease; a holder is generated when none is given.
+    case leaseAcquire(key: String, holder: String?, ttlMs: Int64)
+    /// Renews a held lease.
+    case leaseRenew(key: String, holder: String, ttlMs: Int64)
+    /// Releases a held lease.
+    case leaseRelease(key: String, holder: String)
+    /// Live leases whose key starts with `prefix`.
+    case leaseList(prefix: String)
+    /// Produces one record per stdin line, numbered after the segment's head.
+    case produce(space: String, segment: String)
+    /// Reads a space (or one segment of it), and with `follow` keeps reading as entries arrive.
+    case consume(space: String, segment: String?, follow: Bool)
+    /// Space names.
+    case spaces
+    /// Segment names of a space.
+    case segments(space: String)
+    /// The store's counts.
+    case status
+}
+
+/// What a coordctl command line asks for.
+enum CtlInvocation: Sendable, Equatable {
+    /// Run `command` with `options`.
+    case run(GlobalOptions, CtlCommand)
+    /// Print this text and exit 0.
+    case help(String)
+}
+
+/// A command line coordctl cannot run: exit status 2, with the message and where to find help.
+struct CtlUsageError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong.
+    var message: String
+    /// The command whose help would explain it (`lease acquire`), or nil for the general help.
+    var command: String?
+
+    var description: String {
+        "\(message)\nRun 'coordctl \(command.map { $0 + " " } ?? "")--help' for usage."
+    }
+}

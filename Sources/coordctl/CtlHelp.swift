@@ -1,0 +1,139 @@
+import StreamCore
+
+/// coordctl's help texts: the general one and one per command.
+enum CtlHelp {
+    static let globalOptions = """
+        Global options (before or after the command):
+          --server URL    The daemon: ws://HOST:PORT or wss://HOST:PORT (default ws://127.0.0.1:7070)
+          --token T       Bearer token (default: $COORDD_TOKEN)
+          --ca-file F     PEM CA certificates that verify a wss:// server (default: system trust store)
+          --store UUID    The store to address (default \(WireUUID.defaultStore), the daemon's default store)
+          --json          One JSON object per line instead of tables, for scripts
+          --help, -h      Help for coordctl or for one command
+        """
+
+    static let general = """
+        Usage: coordctl [options] COMMAND [arguments]
+
+        A human's tool for coordd: watch workers, manage leases, produce and read entries.
+
+        Commands:
+          workers [--watch]                            Registered workers (--watch: again after every change)
+          worker [--id UUID] [--meta K=V,…]            Register a worker and keep it present until interrupted
+          lease acquire KEY [--holder H] [--ttl D]     Acquire a lease (a holder is generated if none is given)
+          lease renew KEY --holder H [--ttl D]         Renew a lease you hold
+          lease release KEY --holder H                 Release a lease you hold
+          lease list [PREFIX]                          Live leases, optionally only keys starting with PREFIX
+          produce SPACE SEGMENT                        Produce one record per line of standard input
+          consume SPACE [SEGMENT] [--follow]           Read a space or one segment (--follow: keep reading)
+          spaces                                       Space names
+          segments SPACE                               Segment names of a space
+          status                                       What the store holds and who is connected
+
+        \(globalOptions)
+
+        Exit status: 0 ok, 1 the daemon answered with an error (its name and text go to stderr),
+        2 bad usage.
+
+        """
+
+    /// The help of one command (`lease acquire`), of the `lease` group, or nil for an unknown name.
+    static func text(for command: String) -> String? {
+        let body: String
+        switch command {
+        case "workers":
+            body = """
+                Usage: coordctl workers [--watch]
+
+                Lists the workers registered with the store: id, when the server last heard from each, and
+                metadata. With --watch, prints the list again after every change until interrupted; a slow
+                terminal skips intermediate lists but never shows an older one after a newer one.
+                """
+        case "worker":
+            body = """
+                Usage: coordctl worker [--id UUID] [--meta K=V,K2=V2] [--heartbeat D]
+
+                Registers a worker (a new random id when --id is omitted) with optional metadata and keeps
+                its presence alive with a heartbeat every D (default 10s) until interrupted (Ctrl-C);
+                observers see it join and, when coordctl stops, leave. Exits 1 with the server's error if
+                the registration ends first (another stream registered the same id, or it was evicted).
+                """
+        case "lease":
+            body = """
+                Usage: coordctl lease acquire|renew|release|list …
+
+                Leases give one holder at a time a key (typically a partition) for a TTL, with a fencing
+                token that grows with every new holder. See 'coordctl lease acquire --help' and the others.
+                """
+        case "lease acquire":
+            body = """
+                Usage: coordctl lease acquire KEY [--holder H] [--ttl D]
+
+                Acquires KEY for holder H (a new random holder when omitted; it is printed so you can renew
+                and release) for D (default 30s; e.g. 10s, 1500ms, 2m). Acquiring a lease you already hold
+                extends it. Prints the fencing token and the expiry; exits 1 with lease_not_acquired when
+                another holder has it.
+                """
+        case "lease renew":
+            body = """
+                Usage: coordctl lease renew KEY --holder H [--ttl D]
+
+                Extends H's live lease on KEY by D (default 30s). Exits 1 with lease_not_renewed when H does
+                not hold it (it expired, or another holder has it).
+                """
+        case "lease release":
+            body = """
+                Usage: coordctl lease release KEY --holder H
+
+                Ends H's lease on KEY so another holder can acquire it at once. Exits 1 with
+                lease_not_released when H does not hold it.
+                """
+        case "lease list":
+            body = """
+                Usage: coordctl lease list [PREFIX]
+
+                Lists live leases in key order: key, holder, fencing token, expiry and TTL. With PREFIX, only
+                keys that start with it.
+                """
+        case "produce":
+            body = """
+                Usage: coordctl produce SPACE SEGMENT
+
+                Reads standard input and writes one record per line (without the line feed) to SEGMENT of
+                SPACE. It reads the segment's head first and numbers the records from the next sequence,
+                so a concurrent producer makes it fail with sequence_gap rather than overwrite anything.
+                Prints what was committed.
+                """
+        case "consume":
+            body = """
+                Usage: coordctl consume SPACE [SEGMENT] [--follow]
+
+                Prints the entries of SPACE in space order (timestamp, segment, sequence), or of one SEGMENT
+                in sequence order. Payloads are shown as text when they are printable UTF-8, otherwise as
+                base64:…. With --follow, keeps printing new entries as they are committed until interrupted.
+                """
+        case "spaces":
+            body = """
+                Usage: coordctl spaces
+
+                Lists the store's space names in byte order.
+                """
+        case "segments":
+            body = """
+                Usage: coordctl segments SPACE
+
+                Lists the segment names of SPACE in byte order.
+                """
+        case "status":
+            body = """
+                Usage: coordctl status
+
+                Shows what the store holds (spaces, segments, entries, payload bytes) and who is connected
+                (workers, observers, live leases), with the store's storage kind and inventory revision.
+                """
+        default:
+            return nil
+        }
+        return body + "\n\n" + globalOptions + "\n"
+    }
+}

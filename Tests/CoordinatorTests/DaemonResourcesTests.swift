@@ -1,0 +1,66 @@
+import CoordTestKit
+import Coordinator
+import Foundation
+import StreamCore
+import Testing
+
+struct DaemonResourcesTests {
+    @Test func fileStoresLiveInOneDirectoryPerStoreUnderTheDataDirectory() async throws {
+        let scratch = try TemporaryDirectory(prefix: "coordd-data")
+        defer { scratch.remove() }
+        var configuration = DaemonConfiguration()
+        configuration.dataDirectory = scratch.path + "/nested/data"
+        let factory = try DaemonResources.storeFactory(configuration)
+        #expect(FileManager.default.fileExists(atPath: configuration.dataDirectory), "created at start")
+        let store = try await factory(.defaultStore)
+        #expect(store.storageKind == "file")
+        #expect(FileManager.default.fileExists(atPath: configuration.dataDirectory + "/00000000-0000-4000-8000-000000000001"))
+        await store.close()
+    }
+
+    @Test func memoryStorageTouchesNoDirectory() async throws {
+        var configuration = DaemonConfiguration()
+        configuration.storage = .memory
+        configuration.dataDirectory = "/nonexistent/never-created"
+        let store = try await DaemonResources.storeFactory(configuration)(.random())
+        #expect(store.storageKind == "memory")
+        #expect(!FileManager.default.fileExists(atPath: configuration.dataDirectory))
+    }
+
+    @Test func anUncreatableDataDirectoryIsAnEnvironmentError() throws {
+        var configuration = DaemonConfiguration()
+        configuration.dataDirectory = "/proc/coordd-cannot-be-here"
+        #expect {
+            _ = try DaemonResources.storeFactory(configuration)
+        } throws: { error in
+            (error as? DaemonStartError).map { $0.kind == .environment && $0.exitStatus == 1 && $0.message.contains("/proc/coordd") } ?? false
+        }
+    }
+
+    @Test func tlsAndTokenFilesAreLoadedOrNamedInTheError() throws {
+        let certificates = Certificates.shared
+        var configuration = DaemonConfiguration()
+        #expect(try DaemonResources.tlsContext(configuration) == nil)
+        #expect(try DaemonResources.verifier(configuration) == nil)
+
+        configuration.tlsCertificateFile = certificates.serverCertificate
+        configuration.tlsKeyFile = certificates.serverKey
+        configuration.tlsClientCAFile = certificates.caCertificate
+        #expect(try DaemonResources.tlsContext(configuration) != nil)
+        configuration.tlsKeyFile = "/nonexistent/server.key"
+        #expect {
+            _ = try DaemonResources.tlsContext(configuration)
+        } throws: { error in
+            (error as? DaemonStartError).map { $0.exitStatus == 2 && $0.message.contains("/nonexistent/server.key") } ?? false
+        }
+
+        configuration.jwtPublicKeyFile = certificates.ecPublicKey
+        #expect(try DaemonResources.verifier(configuration)?.acceptedAlgorithms == ["ES256"])
+        configuration.jwtPublicKeyFile = certificates.weakRSAPublicKey
+        #expect {
+            _ = try DaemonResources.verifier(configuration)
+        } throws: { error in
+            (error as? DaemonStartError).map { $0.kind == .configuration && $0.message.contains(certificates.weakRSAPublicKey) } ?? false
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import CoordTestKit
+import StreamCore
+import Testing
+
+@testable import Transport
+
+/// The hot-path codec gives exactly what the general mux frame codec gives.
+@Suite struct MuxFrameCodecTests {
+    let store = WireUUID(storeText)!
+    let channel = WireUUID(channelText)!
+
+    /// `frame` as the general encoder writes it, behind an unmasked text frame header.
+    func generalFrame(_ frame: MuxFrame) -> [UInt8] {
+        var encoder = WebSocketFrameEncoder(role: .server)
+        var out: [UInt8] = []
+        encoder.encodeText(frame.encoded(), into: &out)
+        return out
+    }
+
+    @Test(arguments: [0, 1, 2, 3, 4, 5, 40, 41, 42, 63, 64, 65, 47_000, 49_000, 70_000])
+    func encodingMatchesTheGeneralEncoderAtEveryLengthForm(_ count: Int) {
+        var generator = SplitMix64(seed: UInt64(count) + 1)
+        let frame = MuxFrame(controlType: .data, storeID: store, channelID: channel, payload: generator.bytes(count))
+        #expect(MuxFrameCodec.webSocketFrame(frame, maskKey: nil) == generalFrame(frame))
+    }
+
+    @Test(arguments: [MuxFrame.ping, .pong, .close, MuxFrame(controlType: .error, channelID: WireUUID(channelText)!),
+                      MuxFrame(controlType: .data, storeID: WireUUID(storeText)!, payload: [1], traceContext: ["b": "2", "a": "1"])])
+    func controlAndTracedFramesMatchTheGeneralEncoder(_ frame: MuxFrame) {
+        #expect(MuxFrameCodec.webSocketFrame(frame, maskKey: nil) == generalFrame(frame))
+    }
+
+    @Test func aMaskedFrameUnmasksToTheSameText() throws {
+        let frame = MuxFrame(controlType: .data, storeID: store, channelID: channel, payload: Array("hello".utf8))
+        let masked = MuxFrameCodec.webSocketFrame(frame, maskKey: 0x1234_5678)
+        var parser = WebSocketFrameParser(role: .server)
+        var offset = 0
+        guard case .frame(let parsed) = parser.next(in: masked, at: &offset) else {
+            Issue.record("the masked frame did not parse")
+            return
+        }
+        #expect(parsed.payload == frame.encoded() && offset == masked.count)
+    }
+
+    @Test(arguments: [
+        #"{"ControlType":"data","store_id":"\#(storeText)","channel_id":"\#(channelText)","payload":"aGVsbG8="}"#,
+        #" { "payload" : "aGk=" , "channel_id":"\#(channelText)", "ControlType" : "data" } "#,
+        #"{"controltype":"ping","STORE_ID":null,"channel_id":"\#(nilUUIDText)","payload":null}"#,
+        #"{"ControlType":"pong"}"#,
+        #"{"ControlType":"data","payload":""}"#,
+        #"{"ControlType":"data","payload":"aGVsbG8","channel_id":"\#(channelText)"}"#,
+        #"{"ControlType":"data","payload":"a-_h","channel_id":"\#(channelText)"}"#,
+        #"{"ControlType":"data","payload":"aGk=aGk=","channel_id":"\#(channelText)"}"#,
+        #"{"ControlType":"data","payload":"=aGk","channel_id":"\#(channelText)"}"#,
+        #"{"ControlType":"data","payload":"aGVsbG8gd29ybGQ=","channel_id":"\#(channelText)"}"#,
+        #"{"ControlType":"d\u0061ta","channel_id":"\#(channelText)"}"#,
+        #"{"ControlType":"data","ControlType":"ping"}"#,
+        #"{"ControlType":"data","controltype":"ping"}"#,
+        #"{"ControlType":"data","trace_context":{"a":"b"},"extra":[1,2]}"#,
+        #"{"ControlType":null}"#, #"{}"#, #"{"ControlType":"data",}"#, #"{"ControlType":"data"} x"#,
+        #"{"ControlType":"data","channel_id":"\#(channelText.uppercased())"}"#,
+        #"{"ControlType":"data","store_id":"not-a-uuid"}"#,
+        #"{"ControlType":"DATA"}"#,
+    ])
+    func decodingMatchesTheGeneralDecoder(_ json: String) {
+        let bytes = Array(json.utf8)
+        #expect(MuxFrameCodec.decode(bytes, maxPayloadBytes: 8) == MuxFrame.decode(bytes, maxPayloadBytes: 8))
+    }
+
+    @Test func base64DecodingMatchesTheGeneralDecoderOnRandomText() {
+        let seed = SplitMix64.seedFromEnvironment()
+        var generator = SplitMix64(seed: seed)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_!".utf8)
+        for _ in 0..<2_000 {
+            let count = Int(generator.next() % 14)
+            let text = (0..<count).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
+            let fast = text.withUnsafeBytes { MuxFrameCodec.decodeBase64($0) }
+            #expect(fast == Base64.decode(text), "seed \(seed): \(String(decoding: text, as: UTF8.self))")
+        }
+        for count in 0..<40 {
+            let bytes = generator.bytes(count)
+            var text: [UInt8] = []
+            MuxFrameCodec.appendBase64(bytes, to: &text)
+            #expect(String(decoding: text, as: UTF8.self) == Base64.encode(bytes))
+            #expect(text.withUnsafeBytes { MuxFrameCodec.decodeBase64($0) } == bytes)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import CoordTestKit
+import StreamCore
+import Testing
+import Transport
+
+/// A connected client/server stream pair over one transport, and how to take it down.
+struct StreamPair: Sendable {
+    let client: any BidiStream
+    let server: any BidiStream
+    let tearDown: @Sendable () async -> Void
+
+    /// The transports whose streams must behave alike.
+    enum Kind: String, CaseIterable, Sendable, CustomStringConvertible {
+        case inProcess, webSocket
+        var description: String { rawValue }
+    }
+
+    static func make(_ kind: Kind) async throws -> StreamPair {
+        switch kind {
+        case .inProcess:
+            let (client, server) = InProcessStream.pair()
+            return StreamPair(client: client, server: server, tearDown: {})
+        case .webSocket:
+            let acceptor = TestAcceptor()
+            let server = try await MuxTest.server(acceptor)
+            let provider = try MuxTest.provider(server)
+            let client = try await provider.callStream(store: TestStores.silent, request: MuxTest.message("open"))
+            #expect(await eventually { acceptor.streams.count == 1 })
+            let serverSide = try #require(acceptor.streams.first)
+            // The request is the server side's first message; the pair starts after it, as in process.
+            #expect(try await MuxTest.receive(serverSide) == MuxTest.message("open"))
+            return StreamPair(client: client, server: serverSide) {
+                await provider.close()
+                await server.shutdown(graceMs: 1_000)
+            }
+        }
+    }
+}
+
+/// The in-process stream tests, run over both transports with the same expectations: a network stream
+/// behaves exactly like an in-process one.
+@Suite struct MuxParityTests {
+    let hello = MuxTest.message("hello")
+
+    @Test(arguments: StreamPair.Kind.allCases)
+    func messagesCrossInBothDirectionsInOrder(_ kind: StreamPair.Kind) async throws {
+        let pair = try await StreamPair.make(kind)
+        for i in 0..<10 { try await pair.client.send(MuxTest.message("\(i)")) }
+        for i in 0..<10 { #expect(try await MuxTest.receive(pair.server) == MuxTest.message("\(i)")) }
+        try await pair.server.send(hello)
+        #expect(try await MuxTest.receive(pair.client) == hello)
+        await pair.tearDown()
+    }
+
+    @Test(arguments: StreamPair.Kind.allCases)
+    func aCleanHalfCloseEndsTheStreamAfterBufferedMessages(_ kind: StreamPair.Kind) async throws {
+        let pair = try await StreamPair.make(kind)
+        try await pair.client.send(hello)
+        pair.client.closeSend(error: nil)
+        #expect(try await MuxTest.receive(pair.server) == hello)
+        #expect(try await MuxTest.receive(pair.server) == nil)
+        #expect(try await MuxTest.receive(pair.server) == nil, "the end is sticky")
+        try await pair.server.send(hello)
+        #expect(try await MuxTest.receive(pair.client) == hello, "the half-closed side still reads")
+        await pair.tearDown()
+    }
+
+    @Test(arguments: StreamPair.Kind.allCases)
+    func aCloseErrorArrivesTypedWithItsCodeAfterBufferedMessages(_ kind: StreamPair.Kind) async throws {
+        let pair = try await StreamPair.make(kind)
+        try await pair.server.send(hello)
+        pair.server.close(error: .sequenceGap(expected: 4, got: 6))
+        #expect(try await MuxTest.receive(pair.client) == hello)
+        let error = try await MuxTest.ending(of: pair.client)
+        #expect(error == .sequenceGap(expected: 4, got: 6) && error?.code == .permanent && error?.name == "sequence_gap")
+        await pair.tearDown()
+    }
+
+    @Test(arguments: StreamPair.Kind.allCases)
+    func sendAfterCloseSendFails(_ kind: StreamPair.Kind) async throws {
+        let pair = try await StreamPair.make(kind)
+        pair.client.closeSend(error: nil)
+        await #expect(throws: StreamsError.self) { try await pair.client.send(MuxTest.message("late")) }
+        await pair.tearDown()
+    }
+
+    @Test(arguments: StreamPair.Kind.allCases)
+    func theFirstCloseErrorWins(_ kind: StreamPair.Kind) async throws {
+        let pair = try await StreamPair.make(kind)
+        pair.server.closeSend(error: .accessDenied)
+        pair.server.closeSend(error: nil)
+        #expect(try await MuxTest.ending(of: pair.client) == .accessDenied)
+        await pair.tearDown()
+    }
+
+    @Test(arguments: StreamPair.Kind.allCases)
+    func aLocalCloseUnblocksAPendingReceive(_ kind: StreamPair.Kind) async throws {
+        let pair = try await StreamPair.make(kind)
+        let client = pair.client
+        let receiving = Task { try await client.receive() }
+        try await Task.sleep(for: .milliseconds(20))
+        client.close(error: nil)
+        await #expect(throws: StreamsError.self) { try await withDeadline { try await receiving.value } }
+        #expect(client.isClosed)
+        await pair.tearDown()
+    }
+
+    @Test(arguments: StreamPair.Kind.allCases)
+    func cancellingAWaitingReceiveEndsItWithCancelled(_ kind: StreamPair.Kind) async throws {
+        let pair = try await StreamPair.make(kind)
+        let client = pair.client
+        let receiving = Task { try await client.receive() }
+        try await Task.sleep(for: .milliseconds(20))
+        receiving.cancel()
+        await #expect(throws: StreamsError.cancelled) { try await withDeadline { try await receiving.value } }
+        await pair.tearDown()
+    }
+
+    @Test(arguments: StreamPair.Kind.allCases)
+    func closingOneEndEndsTheOthersInputAndSoonFailsItsSends(_ kind: StreamPair.Kind) async throws {
+        let pair = try await StreamPair.make(kind)
+        pair.client.close(error: nil)
+        #expect(try await MuxTest.receive(pair.server) == nil)
+        // In process at once; over the network once the closed side has answered a frame sent after it.
+        var failed = false
+        for _ in 0..<400 {
+            do {
+                try await pair.server.send(hello)
+                try await Task.sleep(for: .milliseconds(5))
+            } catch {
+                failed = true
+                break
+            }
+        }
+        #expect(failed)
+        let server = pair.server
+        try await withDeadline { await server.waitClosed() }
+        #expect(server.isClosed)
+        await pair.tearDown()
+    }
+}
