@@ -1,3 +1,4 @@
+import Glibc
 import StreamCore
 
 /// The mux frame on the hot path: every stream message is encoded straight into its WebSocket frame,
@@ -45,7 +46,12 @@ enum MuxFrameCodec {
             writer.write(payloadKey)
             if let payload = frame.payload {
                 writer.writeByte(0x22)
-                payload.withUnsafeBytes { writer.writeBase64($0) }
+                if MuxPayloadCache.shared.accepts(payload) {
+                    // A large payload is usually one fanned out to many streams: encoded once.
+                    writer.write(MuxPayloadCache.shared.base64(of: payload))
+                } else {
+                    payload.withUnsafeBytes { writer.writeBase64($0) }
+                }
                 writer.writeByte(0x22)
             } else {
                 writer.write(null)
@@ -158,14 +164,18 @@ enum MuxFrameCodec {
 
     /// Appends padded standard base64 of `bytes`.
     static func appendBase64(_ bytes: [UInt8], to out: inout [UInt8]) {
+        out.append(contentsOf: base64(bytes))
+    }
+
+    /// Padded standard base64 of `bytes`.
+    static func base64(_ bytes: [UInt8]) -> [UInt8] {
         let count = Base64.encodedCount(bytes.count)
-        guard count > 0 else { return }
-        let encoded = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        guard count > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             var writer = RawWriter(base: UnsafeMutableRawPointer(buffer.baseAddress!))  // count > 0
             bytes.withUnsafeBytes { writer.writeBase64($0) }
             initialized = count
         }
-        out.append(contentsOf: encoded)
     }
 
     // MARK: Decoding
@@ -201,7 +211,7 @@ enum MuxFrameCodec {
             if reader.takeNull() {
                 if field == .controlType { return nil }
             } else {
-                guard let value = reader.plainString() else { return nil }
+                guard let value = field == .payload ? reader.stringToNextQuote() : reader.plainString() else { return nil }
                 let bytes = UnsafeRawBufferPointer(rebasing: input[value])
                 switch field {
                 case .controlType:
@@ -289,6 +299,19 @@ enum MuxFrameCodec {
             else { return false }
             index &+= 4
             return true
+        }
+
+        /// The contents of a string up to the next quote, found with `memchr` and not checked: only for
+        /// the payload, whose base64 decoding rejects every byte a plain string could not hold (a
+        /// backslash, a control character), so a frame with an escape in its payload still goes to the
+        /// general decoder. Checking each byte here took a third of a client's time in a fan-out.
+        mutating func stringToNextQuote() -> Range<Int>? {
+            guard take(0x22), let base = input.baseAddress else { return nil }
+            let start = index
+            guard start < input.count, let quote = memchr(base + start, 0x22, input.count - start) else { return nil }
+            let end = base.distance(to: UnsafeRawPointer(quote))
+            index = end &+ 1
+            return start..<end
         }
 
         /// The contents of a string without escapes or control characters; nil for anything else.

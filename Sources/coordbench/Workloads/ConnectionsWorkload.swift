@@ -24,6 +24,9 @@ enum ConnectionsWorkload {
     /// streamkit rule TTL = 3 × interval, with coordbench starting coordd with a 15 s floor).
     static func ttlMs(_ sizes: BenchSizes) -> Int { 3 * sizes.heartbeatMs }
 
+    /// Longest time registering every worker may take (it keeps `all` within its time budget).
+    static let rampTimeoutSeconds = 120.0
+
     static func run(_ environment: BenchEnvironment, system: System) async throws -> WorkloadResult {
         let sizes = environment.sizes
         let store = WireUUID.random()
@@ -32,10 +35,54 @@ enum ConnectionsWorkload {
         let board = ProgressBoard(observers: 0)
         let ramp = RampState()
         let rampStart = ContinuousClock.now
-        let watchdog = Watchdog(limit: rampStart + .seconds(FanoutWorkload.setupTimeoutSeconds + sizes.holdSeconds + 60))
+        let watchdog = Watchdog(limit: rampStart + .seconds(rampTimeoutSeconds + sizes.holdSeconds + 60))
         defer { watchdog.stop() }
         let memoryBefore = pid.flatMap(ProcessStats.memory)?.rss
-        let (evicted, heartbeats, holdSeconds, cpuSeconds, rss) = try await withThrowingTaskGroup(of: (evicted: Bool, renewals: Int).self) { group in
+        let outcome: (evicted: Int, heartbeats: Int, holdSeconds: Double, cpuSeconds: Double?, rss: (rss: Int, peak: Int)?)
+        do {
+            outcome = try await hold(environment, system: system, store: store, ramp: ramp, board: board, gate: gate,
+                                     watchdog: watchdog, rampStart: rampStart)
+        } catch let aborted as RampAborted {
+            // What the ramp reached is the result: how many workers the server took, and its memory then.
+            var metrics = [Metric("registered", Double(aborted.registered)), Metric("ramp s", (ContinuousClock.now - rampStart).seconds)]
+            if let memory = pid.flatMap(ProcessStats.memory) {
+                metrics += [Metric("RSS MB", Double(memory.rss) / 1e6), Metric("peak RSS MB", Double(memory.peak) / 1e6)]
+            }
+            return WorkloadResult(workload: Workload.connections.title(sizes), system: system.rawValue, operations: 0,
+                                  elapsed: .zero, latencies: ramp.latencies, metrics: metrics, notes: [("error", aborted.reason)])
+        }
+        let (evicted, heartbeats, holdSeconds, cpuSeconds, rss) = outcome
+        let rampElapsed = (ramp.holdStart ?? rampStart) - rampStart
+        var metrics = [Metric("evicted", Double(evicted)), Metric("ramp s", rampElapsed.seconds)]
+        if let rss {
+            metrics.append(Metric("RSS MB", Double(rss.rss) / 1e6))
+            metrics.append(Metric("peak RSS MB", Double(rss.peak) / 1e6))
+            if let memoryBefore {
+                metrics.append(Metric("RSS per connection KB", Double(rss.rss - memoryBefore) / 1e3 / Double(sizes.connections)))
+            }
+        }
+        return WorkloadResult(
+            workload: Workload.connections.title(sizes),
+            system: system.rawValue, operations: heartbeats, elapsed: .seconds(holdSeconds), latencies: ramp.latencies,
+            serverCPUMicrosPerOp: cpuSeconds.map { $0 * 1e6 / Double(max(heartbeats, 1)) }, metrics: metrics,
+            notes: [("op", "one heartbeat during the hold; latency of a worker's connect + registration")])
+    }
+
+    /// Why a ramp stopped before every worker registered.
+    private struct RampAborted: Error {
+        var reason: String
+        var registered: Int
+    }
+
+    /// Registers every worker (a bounded number connecting at once), holds them all for the hold time,
+    /// and returns what the hold saw.
+    private static func hold(
+        _ environment: BenchEnvironment, system: System, store: WireUUID, ramp: RampState, board: ProgressBoard,
+        gate: AsyncSemaphore, watchdog: Watchdog, rampStart: ContinuousClock.Instant
+    ) async throws -> (evicted: Int, heartbeats: Int, holdSeconds: Double, cpuSeconds: Double?, rss: (rss: Int, peak: Int)?) {
+        let sizes = environment.sizes
+        let pid = environment.pid(of: system)
+        return try await withThrowingTaskGroup(of: (evicted: Bool, renewals: Int).self) { group in
             for index in 0..<sizes.connections {
                 group.addTask {
                     await gate.acquire()
@@ -76,22 +123,24 @@ enum ConnectionsWorkload {
                     return (!kept, renewals)
                 }
             }
-            let rampDeadline = rampStart + .seconds(FanoutWorkload.setupTimeoutSeconds)
+            let rampDeadline = rampStart + .seconds(rampTimeoutSeconds)
             while ramp.count < sizes.connections {
                 if let failure = board.failed {
                     group.cancelAll()
-                    throw PeerError("connections ramp failed: \(failure)")
+                    throw RampAborted(reason: "connections ramp failed: \(failure)", registered: ramp.count)
                 }
                 guard ContinuousClock.now < rampDeadline else {
                     board.fail("ramp timed out")
                     group.cancelAll()
-                    throw PeerError("only \(ramp.count) of \(sizes.connections) workers registered in time")
+                    throw RampAborted(reason: "only \(ramp.count) of \(sizes.connections) workers registered in \(Int(rampTimeoutSeconds)) s",
+                                      registered: ramp.count)
                 }
                 // The machine is shared: a server whose memory grows past the bound ends the run early.
                 if let rss = pid.flatMap(ProcessStats.memory)?.rss, rss > sizes.maxServerRSSMB * 1_000_000 {
                     board.fail("server memory")
                     group.cancelAll()
-                    throw PeerError("server RSS passed \(sizes.maxServerRSSMB) MB with \(ramp.count) workers registered")
+                    throw RampAborted(reason: "server RSS passed \(sizes.maxServerRSSMB) MB with \(ramp.count) workers registered",
+                                      registered: ramp.count)
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }
@@ -110,20 +159,6 @@ enum ConnectionsWorkload {
             }
             return (evicted, heartbeats, sizes.holdSeconds, cpu, rss)
         }
-        let rampElapsed = (ramp.holdStart ?? rampStart) - rampStart
-        var metrics = [Metric("evicted", Double(evicted)), Metric("ramp s", rampElapsed.seconds)]
-        if let rss {
-            metrics.append(Metric("RSS MB", Double(rss.rss) / 1e6))
-            metrics.append(Metric("peak RSS MB", Double(rss.peak) / 1e6))
-            if let memoryBefore {
-                metrics.append(Metric("RSS per connection KB", Double(rss.rss - memoryBefore) / 1e3 / Double(sizes.connections)))
-            }
-        }
-        return WorkloadResult(
-            workload: Workload.connections.title(sizes),
-            system: system.rawValue, operations: heartbeats, elapsed: .seconds(holdSeconds), latencies: ramp.latencies,
-            serverCPUMicrosPerOp: cpuSeconds.map { $0 * 1e6 / Double(max(heartbeats, 1)) }, metrics: metrics,
-            notes: [("op", "one heartbeat during the hold; latency of a worker's connect + registration")])
     }
 }
 

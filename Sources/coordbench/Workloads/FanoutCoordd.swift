@@ -23,13 +23,14 @@ final class RawWorker: Sendable {
     private let renewer: Task<Void, Never>
     private let renewalCount = Counter()
 
-    /// Registers `id` on `provider`; `first` receives the first message (the inventory that holds
-    /// the worker) when given.
+    /// Registers `id` on `provider`, receiving the inventory as deltas after the first snapshot when
+    /// `deltas` is set (coordd's extension; streamkit workers get every snapshot); `first` receives the
+    /// first message (the inventory that holds the worker) when given.
     init(provider: any StreamProvider, store: WireUUID, id: WireUUID, metadata: [String: String], heartbeatMs: Int64,
-         first: (@Sendable ([UInt8]) -> Void)? = nil) async throws {
+         deltas: Bool = false, first: (@Sendable ([UInt8]) -> Void)? = nil) async throws {
         let request = SubscribeWorkers(
             workerID: id, metadata: metadata, heartbeatIntervalSeconds: (heartbeatMs + 999) / 1_000,
-            heartbeatIntervalMs: heartbeatMs % 1_000 == 0 ? nil : heartbeatMs)
+            heartbeatIntervalMs: heartbeatMs % 1_000 == 0 ? nil : heartbeatMs, deltas: deltas)
         let stream = try await provider.callStream(store: store, request: request)
         self.stream = stream
         let renewalCount = self.renewalCount
@@ -76,8 +77,10 @@ final class RawWorker: Sendable {
 }
 
 /// Fan-out on coordd: M workers registered on a few shared connections, N observers each on its own
-/// connection (`SubscribeWorkers` without a worker id, deltas when the variant asks), and a changer
-/// that registers and deregisters one more worker on its own connection.
+/// connection (`SubscribeWorkers` without a worker id), and a changer that registers and deregisters
+/// one more worker on its own connection. In the deltas variant everyone, workers included, asks for
+/// deltas: a worker is an observer too, and 1,000 workers each sent a 1,000-entry snapshot per change
+/// would measure that, not the observers' fan-out.
 struct CoorddFanout: FanoutSystem {
     let environment: BenchEnvironment
     let variant: FanoutVariant
@@ -100,7 +103,7 @@ struct CoorddFanout: FanoutSystem {
                 let connection = connections[index % connections.count]
                 workers.append(try await RawWorker(
                     provider: connection.provider, store: store, id: WireUUID(PeerInventory.workerID(index))!,
-                    metadata: PeerInventory.metadata(index), heartbeatMs: 30_000))
+                    metadata: PeerInventory.metadata(index), heartbeatMs: 30_000, deltas: variant.deltas))
             }
             // Every join is one revision: the store holds all workers once a new observer's first
             // inventory is at revision M.
@@ -199,7 +202,7 @@ final class CoorddChanger: FanoutChanger {
         let signal = Wakeup()
         let worker = try await RawWorker(
             provider: connection.provider, store: fanout.store, id: WireUUID(PeerInventory.workerID(index))!,
-            metadata: PeerInventory.metadata(index), heartbeatMs: 30_000
+            metadata: PeerInventory.metadata(index), heartbeatMs: 30_000, deltas: fanout.variant.deltas
         ) { message in
             arrival.withLock { $0 = (MarkerScan.lastRevision(message) ?? 0, ContinuousClock.now) }
             signal.signal()

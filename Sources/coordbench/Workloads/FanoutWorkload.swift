@@ -1,5 +1,6 @@
 import CoordBenchKit
 import Foundation
+import Glibc
 
 /// One observer of a fan-out run: it connects and reads the current inventory (the connect storm
 /// times this), then reads changes, each identified by a marker that grows with every change
@@ -125,6 +126,7 @@ enum FanoutWorkload {
             var acknowledged: [UInt64] = []
             var markers: [UInt64] = []
             let churnCPU = pid.map { CPUMeter([$0]) }
+            let clientCPU = CPUMeter([getpid()])
             let churnStart = ContinuousClock.now
             do {
                 for k in 0..<sizes.fanoutChanges {
@@ -145,6 +147,7 @@ enum FanoutWorkload {
                 try await Task.sleep(for: .milliseconds(5))
             }
             let churnCPUSeconds = churnCPU?.elapsed()
+            let clientCPUSeconds = clientCPU.elapsed()
             await changer.close()
             closers.closeAll()
             var logs: [ObserverLog] = []
@@ -152,7 +155,8 @@ enum FanoutWorkload {
 
             let storm = stormResult(variant: variant, system: system, logs: logs, elapsed: stormElapsed, cpuSeconds: stormCPUSeconds)
             let fanout = fanoutResult(variant: variant, system: system, logs: logs, markers: markers, issued: issued,
-                                      acknowledged: acknowledged, origin: origin, churnStart: churnStart, cpuSeconds: churnCPUSeconds)
+                                      acknowledged: acknowledged, origin: origin, churnStart: churnStart, cpuSeconds: churnCPUSeconds,
+                                      clientCPUSeconds: clientCPUSeconds)
             return [storm, fanout]
         }
     }
@@ -170,7 +174,8 @@ enum FanoutWorkload {
 
     private static func fanoutResult(variant: FanoutVariant, system: System, logs: [ObserverLog], markers: [UInt64],
                                      issued: [UInt64], acknowledged: [UInt64], origin: ContinuousClock.Instant,
-                                     churnStart: ContinuousClock.Instant, cpuSeconds: Double?) -> WorkloadResult {
+                                     churnStart: ContinuousClock.Instant, cpuSeconds: Double?,
+                                     clientCPUSeconds: Double?) -> WorkloadResult {
         // The arrival of change k at the last observer: for each observer, the first message whose
         // marker reached change k's (an observer may skip a revision: latest wins).
         var lastArrival = [UInt64](repeating: 0, count: markers.count)
@@ -212,7 +217,8 @@ enum FanoutWorkload {
             latencies: fromAck,
             serverCPUMicrosPerOp: cpuSeconds.map { $0 * 1e6 / Double(max(markers.count, 1)) },
             metrics: [Metric("deliveries/s", Double(deliveries) / max(span, 1e-9)),
-                      Metric("issue→last p99 ms", issueSummary.p99)],
+                      Metric("issue→last p99 ms", issueSummary.p99)]
+                + (clientCPUSeconds.map { [Metric("client CPU µs/change", $0 * 1e6 / Double(max(markers.count, 1)))] } ?? []),
             notes: notes)
     }
 }
