@@ -28,8 +28,31 @@ public enum Report {
         return tables.joined(separator: "\n\n")
     }
 
+    /// The comparison tables as Markdown (for docs/performance.md): one `####` heading and one table per
+    /// workload, notes below it.
+    public static func markdown(_ results: [WorkloadResult]) -> String {
+        grouped(results).map { workload, group in
+            let (rows, notes) = comparisonRows(group)
+            var lines = ["#### \(workload)", ""]
+            lines.append("| " + rows[0].joined(separator: " | ") + " |")
+            lines.append("|" + rows[0].enumerated().map { $0.offset == 0 ? "---" : "---:" }.joined(separator: "|") + "|")
+            for row in rows.dropFirst() { lines.append("| " + row.joined(separator: " | ") + " |") }
+            if !notes.isEmpty {
+                lines.append("")
+                lines += notes.map { "- \($0)" }
+            }
+            return lines.joined(separator: "\n")
+        }.joined(separator: "\n\n")
+    }
+
     /// The table of one workload's results (see ``comparison(_:)``).
     public static func comparisonTable(_ group: [WorkloadResult]) -> String {
+        let (rows, notes) = comparisonRows(group)
+        return ([align(rows)] + notes.map { "  " + $0 }).joined(separator: "\n")
+    }
+
+    /// The header and rows of one workload's comparison, and one line of notes per system that has any.
+    static func comparisonRows(_ group: [WorkloadResult]) -> (rows: [[String]], notes: [String]) {
         let systems = systemOrder.filter { system in group.contains { $0.system == system } }
             + group.map(\.system).filter { !systemOrder.contains($0) }.uniqued()
         let bySystem = Dictionary(group.map { ($0.system, $0) }, uniquingKeysWith: { _, last in last })
@@ -50,12 +73,12 @@ public enum Report {
             }
             rows.append(row)
         }
-        var text = align(rows)
+        var notes: [String] = []
         for system in systems {
-            guard let notes = bySystem[system]?.notes, !notes.isEmpty else { continue }
-            text += "\n  \(system): " + notes.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
+            guard let systemNotes = bySystem[system]?.notes, !systemNotes.isEmpty else { continue }
+            notes.append("\(system): " + systemNotes.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))
         }
-        return text
+        return (rows, notes)
     }
 
     /// `coordd ÷ peer` as `1.23×`; `–` when either is missing or the peer's value is 0.
@@ -94,6 +117,28 @@ public enum Report {
         }
         let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Results read back from ``json(_:)``'s output (to print a saved run's tables again). Latency
+    /// percentiles, CPU and metrics come back as written; notes come back sorted by name.
+    public static func results(fromJSON data: Data) throws -> [WorkloadResult] {
+        guard let objects = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw CocoaError(.coderReadCorrupt)
+        }
+        return objects.map { object in
+            let number = { (key: String) in (object[key] as? NSNumber)?.doubleValue ?? 0 }
+            var result = WorkloadResult(
+                workload: object["workload"] as? String ?? "", system: object["system"] as? String ?? "",
+                operations: Int(number("operations")), elapsed: .seconds(number("seconds")), latencies: Samples(),
+                serverCPUMicrosPerOp: (object["server_cpu_us_per_op"] as? NSNumber)?.doubleValue)
+            result.hasLatencies = number("p50_ms") != 0 || number("p99_ms") != 0 || number("max_ms") != 0
+            (result.p50Ms, result.p99Ms, result.maxMs) = (number("p50_ms"), number("p99_ms"), number("max_ms"))
+            let metrics = object["metrics"] as? [String: Any] ?? [:]
+            result.metrics = metrics.keys.sorted().compactMap { key in (metrics[key] as? NSNumber).map { Metric(key, $0.doubleValue) } }
+            let notes = object["notes"] as? [String: Any] ?? [:]
+            result.notes = notes.keys.sorted().map { ($0, "\(notes[$0] ?? "")") }
+            return result
+        }
     }
 
     /// Results grouped by workload, in order of first appearance.

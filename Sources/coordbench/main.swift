@@ -22,6 +22,7 @@ let usage = """
       store-produce          durable produce into the file store in-process (fsync on), coordd only
                              --producers N (8) --records N per producer (50000) --batch N (100) --payload BYTES (100)
       store-reopen           reopen a store written by store-produce --keep and time the index rebuild --dir DIR
+      report --from FILE     print the tables of a run saved with --json / --json-out (--markdown)
 
     systems:
       --coordd PATH          start this coordd executable (own temporary data directory and port)
@@ -35,6 +36,8 @@ let usage = """
     options:
       --seconds S (5) --warmup S (1)   measured window and warm-up of each throughput workload
       --json                           print JSON instead of tables
+      --markdown                       print the tables as Markdown (docs/performance.md holds one)
+      --json-out FILE                  also write the JSON to FILE
       --dir DIR, --keep                store-produce: where to put the store, and keep it
     """
 
@@ -55,6 +58,14 @@ do {
             batch: options.int("batch") ?? 100, payloadBytes: options.int("payload") ?? 100)
         if !options.flag("keep") { try? FileManager.default.removeItem(atPath: directory) }
         print(json ? Report.json([result]) : Report.table([result]))
+    case "report":
+        // Prints the tables of a run saved with --json or --json-out.
+        guard let path = options.value("from") else {
+            print(usage)
+            exit(2)
+        }
+        let results = try Report.results(fromJSON: Data(contentsOf: URL(fileURLWithPath: path)))
+        print(options.flag("markdown") ? Report.markdown(results) : Report.comparison(results))
     case "store-reopen":
         guard let directory = options.value("dir") else {
             print(usage)
@@ -73,7 +84,10 @@ do {
             exit(2)
         }
         let results = try await BenchSession.run(workloads, options: options)
-        print(json ? Report.json(results) : Report.comparison(results))
+        if let path = options.value("json-out") {
+            try Data(Report.json(results).utf8).write(to: URL(fileURLWithPath: path))
+        }
+        print(json ? Report.json(results) : options.flag("markdown") ? Report.markdown(results) : Report.comparison(results))
     }
 } catch {
     FileHandle.standardError.write(Data("coordbench: \(error)\n".utf8))

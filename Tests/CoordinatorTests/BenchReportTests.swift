@@ -1,4 +1,5 @@
 import CoordBenchKit
+import Foundation
 import Testing
 
 /// coordbench's percentiles, comparison tables and marker scanning.
@@ -73,6 +74,27 @@ import Testing
         #expect(lines[3] == ["p99", "ms", "2.00", "20.0", "4.00", "0.100×", "0.500×"])
         // A metric only coordd reports has no peer value and no ratio.
         #expect(lines.last == ["MB/s", "9.00", "–", "–", "–", "–"])
+    }
+
+    @Test func markdownHasTheSameRowsAsTheTextTable() {
+        var withNote = result("etcd", operations: 10, p99Ms: 20)
+        withNote.notes = [("op", "one put")]
+        let text = Report.markdown([result("coordd", operations: 100, p99Ms: 2), withNote])
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[0] == "#### w")
+        #expect(lines[2] == "| metric | coordd | etcd | coordd÷etcd |")
+        #expect(lines[3] == "|---|---:|---:|---:|")
+        #expect(lines[4] == "| ops/s | 100 | 10.0 | 10.0× |")
+        #expect(lines.last == "- etcd: op=one put")
+    }
+
+    @Test func aSavedRunReadsBackToTheSameTables() throws {
+        var coordd = result("coordd", operations: 100, p99Ms: 2, metrics: [Metric("MB/s", 9)])
+        coordd.serverCPUMicrosPerOp = 12.5
+        coordd.notes = [("op", "one renewal")]
+        let results = [coordd, result("redis", operations: 40, p99Ms: 3)]
+        let restored = try Report.results(fromJSON: Data(Report.json(results).utf8))
+        #expect(Report.comparison(restored) == Report.comparison(results))
     }
 
     @Test func withoutCoorddThereAreNoRatios() {
