@@ -42,6 +42,13 @@ install_missing() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# A new, private data directory for peer $1 (fails if the name is somehow taken).
+new_data_dir() {
+    local dir="/tmp/coordbench-$1.$(date +%s%N).$$"
+    mkdir -m 700 "$dir"
+    printf '%s' "$dir"
+}
+
 port_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
@@ -78,7 +85,7 @@ start_etcd() {
     port_free "$etcd_port" || { log "port $etcd_port is taken"; return 1; }
     port_free "$etcd_peer_port" || { log "port $etcd_peer_port is taken"; return 1; }
     local data
-    data="$(mktemp -d /tmp/coordbench-etcd.XXXXXX)"
+    data="$(new_data_dir etcd)"
     printf '%s\n' "$data" >"$state/etcd.dir"
     # Defaults kept on purpose: the WAL is fsynced before every acknowledgement (etcd has no switch
     # to turn that off), snapshots every 100,000 entries.
@@ -104,7 +111,7 @@ start_redis() {
     started+=(redis)
     port_free "$redis_port" || { log "port $redis_port is taken"; return 1; }
     local data
-    data="$(mktemp -d /tmp/coordbench-redis.XXXXXX)"
+    data="$(new_data_dir redis)"
     printf '%s\n' "$data" >"$state/redis.dir"
     # appendfsync always: every write is fsynced before it is acknowledged, as coordd's are.
     # No RDB snapshots, so the only disk work is the append-only file. maxclients covers the
