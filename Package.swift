@@ -29,8 +29,10 @@ let package = Package(
         .executableTarget(name: "coordd", dependencies: ["Coordinator"]),
         // The command-line tool: workers, leases, produce and consume against a running daemon.
         .executableTarget(name: "coordctl", dependencies: ["CoordClient"]),
-        // Load generator and side-by-side measurements; never part of `swift test`.
-        .executableTarget(name: "coordbench", dependencies: ["CoordClient", "StreamCore"]),
+        // Load generator and side-by-side measurements; never part of `swift test`. Its pure pieces
+        // (RESP and HTTP client codecs, percentiles, report tables) live in a library so they are tested.
+        .target(name: "CoordBenchKit", dependencies: ["StreamCore", "Transport"]),
+        .executableTarget(name: "coordbench", dependencies: ["CoordBenchKit", "CoordClient", "StreamCore", "Transport"]),
 
         // Test support: manual clock, temp directories, fixtures.
         .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport"], path: "Tests/CoordTestKit"),
@@ -42,7 +44,10 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CoordTestKit"]),
         .testTarget(
             name: "CoordinatorTests",
-            dependencies: ["Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "LeaseEngine", "CoordTestKit"]),
+            dependencies: [
+                "Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "LeaseEngine", "CoordTestKit",
+                "CoordBenchKit",
+            ]),
         // Starts the real coordd and coordctl binaries, which it depends on so both are built for it.
         .testTarget(
             name: "CoorddTests",

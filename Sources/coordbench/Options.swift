@@ -1,6 +1,7 @@
-/// `--name value` and `--flag` options.
+/// `--name value` and `--flag` options; a name given more than once (`--peer etcd --peer redis`) keeps
+/// every value.
 struct Options {
-    private var values: [String: String] = [:]
+    private var values: [String: [String]] = [:]
     private var flags: Set<String> = []
 
     init(_ arguments: [String]) {
@@ -13,7 +14,7 @@ struct Options {
             }
             let name = String(argument.dropFirst(2))
             if index + 1 < arguments.count, !arguments[index + 1].hasPrefix("--") {
-                values[name] = arguments[index + 1]
+                values[name, default: []].append(arguments[index + 1])
                 index += 2
             } else {
                 flags.insert(name)
@@ -22,7 +23,14 @@ struct Options {
         }
     }
 
-    func value(_ name: String) -> String? { values[name] }
-    func int(_ name: String) -> Int? { values[name].flatMap { Int($0) } }
+    /// The last value given for `name`.
+    func value(_ name: String) -> String? { values[name]?.last }
+    /// Every value given for `name`, in order.
+    func all(_ name: String) -> [String] { values[name] ?? [] }
+    func int(_ name: String) -> Int? { value(name).flatMap { Int($0) } }
+    func double(_ name: String) -> Double? { value(name).flatMap { Double($0) } }
     func flag(_ name: String) -> Bool { flags.contains(name) }
+
+    /// Every option name given, values and flags alike (to reject misspelt ones).
+    var names: Set<String> { flags.union(values.keys) }
 }

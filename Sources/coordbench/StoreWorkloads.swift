@@ -1,3 +1,4 @@
+import CoordBenchKit
 import Foundation
 import StreamCore
 
@@ -5,7 +6,7 @@ import StreamCore
 enum StoreWorkloads {
     /// `producers` tasks each append `perProducer` entries of `payloadBytes` to their own segment in
     /// chunks of `batch` records, fsync on. Reports entries/s and the latency of each chunk's append.
-    static func produce(directory: String, producers: Int, perProducer: Int, batch: Int, payloadBytes: Int) async throws -> Result {
+    static func produce(directory: String, producers: Int, perProducer: Int, batch: Int, payloadBytes: Int) async throws -> WorkloadResult {
         let store = try FileStore(directory: directory)
         let payload = [UInt8](repeating: 0x61, count: payloadBytes)
         let started = ContinuousClock.now
@@ -33,27 +34,21 @@ enum StoreWorkloads {
         let syncs = store.logMetrics.syncs
         await store.close()
         let entries = producers * perProducer
-        return Result(workload: "store-produce (\(producers)×\(batch)×\(payloadBytes) B)", system: "coordd", operations: entries,
-                      elapsed: elapsed, latencies: latencies,
-                      extra: [("fdatasyncs", "\(syncs)"), ("MB/s", String(format: "%.1f", Double(entries * payloadBytes) / 1e6 / max(elapsed.seconds, 1e-9)))])
+        return WorkloadResult(
+            workload: "store-produce (\(producers)×\(batch)×\(payloadBytes) B)", system: "coordd", operations: entries,
+            elapsed: elapsed, latencies: latencies,
+            metrics: [Metric("MB/s", Double(entries * payloadBytes) / 1e6 / max(elapsed.seconds, 1e-9))],
+            notes: [("fdatasyncs", "\(syncs)")])
     }
 
     /// Reopens the store in `directory` and reports how long rebuilding its index took.
-    static func reopen(directory: String) throws -> Result {
+    static func reopen(directory: String) throws -> WorkloadResult {
         let started = ContinuousClock.now
         let store = try FileStore(directory: directory)
         let elapsed = ContinuousClock.now - started
         let entries = store.stats().entries
         var samples = Samples()
         samples.record(elapsed)
-        return Result(workload: "store-reopen", system: "coordd", operations: entries, elapsed: elapsed, latencies: samples)
-    }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (s, a) = components
-        return Double(s) + Double(a) / 1e18
+        return WorkloadResult(workload: "store-reopen", system: "coordd", operations: entries, elapsed: elapsed, latencies: samples)
     }
 }

@@ -1,49 +1,94 @@
 // coordbench: measures coordd (and, in the same run, the peers it is compared with) and prints
 // throughput and latency percentiles. Benchmarks are never part of `swift test`.
+import CoordBenchKit
 import Foundation
+import Transport
 
 let usage = """
     usage: coordbench WORKLOAD [options]
 
-    workloads:
-      store-produce   durable produce into the file store in-process (fsync on)
-                      --producers N (8) --records N per producer (50000) --batch N (100) --payload BYTES (100)
-      store-reopen    reopen a store written by store-produce and time the index rebuild
-                      --dir DIR (required: a directory written by store-produce --keep)
+    workloads (each on coordd, and on every --peer in the same run):
+      lease-renew            C clients each renew their own lease, one request in flight (--clients 50)
+      lease-renew-pipelined  the same with --depth renewals in flight per client (16)
+      lease-acquire          acquire + release of fresh keys, durable (--clients 50)
+      fanout                 M workers, N observers, one join or leave every 1/R s; the observers'
+                             connects are the connect storm (--changes 100 --rate 20; one variant with
+                             --workers M --observers N [--deltas])
+      produce                P producers append batches, fsync on, then P consumers read it all back
+                             (--producers 8 --batch 100 --payload 100)
+      connections            K workers on their own connections with heartbeats, held (--connections
+                             10000 --heartbeat-ms 5000 --hold 60)
+      all                    every workload above, in that order
+      store-produce          durable produce into the file store in-process (fsync on), coordd only
+                             --producers N (8) --records N per producer (50000) --batch N (100) --payload BYTES (100)
+      store-reopen           reopen a store written by store-produce --keep and time the index rebuild --dir DIR
+      report --from FILE     print the tables of a run saved with --json / --json-out (--markdown)
+
+    systems:
+      --coordd PATH          start this coordd executable (own temporary data directory and port)
+                             (default: .build/release/coordd when it exists)
+      --coordd-url URL       use a running daemon instead (ws://127.0.0.1:7070); --coordd-pid PID
+                             for its CPU and memory figures
+      --peer etcd|redis      also measure the peer (repeatable); started by bench/peers.sh start, whose
+                             state (ports, PIDs) is read from --peers-dir (bench/.peers)
+      --etcd HOST:PORT, --redis HOST:PORT, --etcd-pid PID, --redis-pid PID   override that state
+
     options:
-      --dir DIR       where to put the store (default: a new temporary directory, removed afterwards)
-      --keep          keep the store directory
-      --json          print JSON instead of a table
+      --seconds S (5) --warmup S (1)   measured window and warm-up of each throughput workload
+      --json                           print JSON instead of tables
+      --markdown                       print the tables as Markdown (docs/performance.md holds one)
+      --json-out FILE                  also write the JSON to FILE
+      --dir DIR, --keep                store-produce: where to put the store, and keep it
     """
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-guard let workload = arguments.first, !workload.hasPrefix("-") else {
+let rawArguments = Array(CommandLine.arguments.dropFirst())
+guard let workloadName = rawArguments.first, !workloadName.hasPrefix("-") else {
     print(usage)
     exit(2)
 }
-arguments.removeFirst()
-let options = Options(arguments)
+let options = Options(Array(rawArguments.dropFirst()))
 let json = options.flag("json")
+
 do {
-    let result: Result
-    switch workload {
+    switch workloadName {
     case "store-produce":
         let directory = options.value("dir") ?? NSTemporaryDirectory() + "coordbench-\(UUID().uuidString)"
-        result = try await StoreWorkloads.produce(
+        let result = try await StoreWorkloads.produce(
             directory: directory, producers: options.int("producers") ?? 8, perProducer: options.int("records") ?? 50_000,
             batch: options.int("batch") ?? 100, payloadBytes: options.int("payload") ?? 100)
         if !options.flag("keep") { try? FileManager.default.removeItem(atPath: directory) }
+        print(json ? Report.json([result]) : Report.table([result]))
+    case "report":
+        // Prints the tables of a run saved with --json or --json-out.
+        guard let path = options.value("from") else {
+            print(usage)
+            exit(2)
+        }
+        let results = try Report.results(fromJSON: Data(contentsOf: URL(fileURLWithPath: path)))
+        print(options.flag("markdown") ? Report.markdown(results) : Report.comparison(results))
     case "store-reopen":
         guard let directory = options.value("dir") else {
             print(usage)
             exit(2)
         }
-        result = try StoreWorkloads.reopen(directory: directory)
+        let result = try StoreWorkloads.reopen(directory: directory)
+        print(json ? Report.json([result]) : Report.table([result]))
     default:
-        print(usage)
-        exit(2)
+        let workloads: [Workload]
+        if workloadName == "all" {
+            workloads = Workload.allCases
+        } else if let workload = Workload(rawValue: workloadName) {
+            workloads = [workload]
+        } else {
+            print(usage)
+            exit(2)
+        }
+        let results = try await BenchSession.run(workloads, options: options)
+        if let path = options.value("json-out") {
+            try Data(Report.json(results).utf8).write(to: URL(fileURLWithPath: path))
+        }
+        print(json ? Report.json(results) : options.flag("markdown") ? Report.markdown(results) : Report.comparison(results))
     }
-    print(json ? Report.json([result]) : Report.table([result]))
 } catch {
     FileHandle.standardError.write(Data("coordbench: \(error)\n".utf8))
     exit(1)

@@ -13,6 +13,7 @@ final class LeaseService: Sendable {
 
     private let engine: Mutex<LeaseEngine>
     private let store: any StreamStore
+    private let logWriter: LeaseLogWriter
     private let inventory: InventoryService
     private let wallClock: any WallClock
     private let monotonicClock: any MonotonicClock
@@ -23,6 +24,11 @@ final class LeaseService: Sendable {
     init(store: any StreamStore, inventory: InventoryService, limits: LeaseLimits, wallClock: any WallClock,
          monotonicClock: any MonotonicClock) throws(StreamsError) {
         self.store = store
+        logWriter = LeaseLogWriter { events throws(StreamsError) in
+            let records = events.map { Record(sequence: 0, payload: $0.encoded()) }
+            _ = try await store.append(AppendRequest(space: SystemSpace.leases, segment: Self.segment, records: records,
+                                                     sequencing: .assigned))
+        }
         self.inventory = inventory
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
@@ -51,22 +57,24 @@ final class LeaseService: Sendable {
     /// `worker_id`, the lease is bound to that worker's current presence and ends with it.
     func acquire(_ request: LeaseAcquire) async throws(StreamsError) -> LeaseResult {
         let ttl = Self.ttl(request.terms)
-        let decision = engine.withLock { engine -> Result<AcquireAction, StreamsError> in
+        let decision = engine.withLock { engine -> Logged<AcquireAction> in
             var bound: UInt64?
             if let worker = request.workerID {
                 // Checked under the lease lock: a presence that ends after this check is reported to
                 // `presenceEnded`, which also takes this lock, so it cannot slip between check and grant.
                 guard let presence = inventory.presence(of: worker) else {
-                    return .success(.reject(LeaseRejection("worker \(worker) is not registered")))
+                    return Logged(.reject(LeaseRejection("worker \(worker) is not registered")))
                 }
                 bound = presence.rawValue
             }
-            return .success(engine.acquire(key: request.terms.key, holder: request.terms.holder, ttl: ttl,
-                                           boundTo: bound, now: monotonicClock.nowMs()))
+            let action = engine.acquire(key: request.terms.key, holder: request.terms.holder, ttl: ttl,
+                                        boundTo: bound, now: monotonicClock.nowMs())
+            guard case .appendToLog(let event, _) = action else { return Logged(action) }
+            return Logged(action, batch: logWriter.enqueue([event]))
         }
-        switch try decision.get() {
-        case .appendToLog(let event, let grant):
-            try await log([event])
+        try await waitDurable(decision.batch)
+        switch decision.action {
+        case .appendToLog(_, let grant):
             return result(for: grant)
         case .reject(let rejection):
             return refusal(rejection)
@@ -75,15 +83,15 @@ final class LeaseService: Sendable {
 
     /// LeaseRenew: only the live holder may renew; a renewal is logged only when it lengthens the TTL.
     func renew(_ request: LeaseRenew) async throws(StreamsError) -> LeaseResult {
-        let action = engine.withLock { engine in
-            engine.renew(key: request.terms.key, holder: request.terms.holder, ttl: Self.ttl(request.terms),
-                         now: monotonicClock.nowMs())
+        let decision = engine.withLock { engine -> Logged<RenewAction> in
+            let action = engine.renew(key: request.terms.key, holder: request.terms.holder, ttl: Self.ttl(request.terms),
+                                      now: monotonicClock.nowMs())
+            guard case .appendToLog(let event, _) = action else { return Logged(action) }
+            return Logged(action, batch: logWriter.enqueue([event]))
         }
-        switch action {
-        case .renewed(let grant):
-            return result(for: grant)
-        case .appendToLog(let event, let grant):
-            try await log([event])
+        try await waitDurable(decision.batch)
+        switch decision.action {
+        case .renewed(let grant), .appendToLog(_, let grant):
             return result(for: grant)
         case .reject(let rejection):
             return refusal(rejection)
@@ -92,12 +100,14 @@ final class LeaseService: Sendable {
 
     /// LeaseRelease: only the holder may release.
     func release(_ request: LeaseRelease) async throws(StreamsError) -> LeaseResult {
-        let action = engine.withLock { engine in
-            engine.release(key: request.key, holder: request.holder, now: monotonicClock.nowMs())
+        let decision = engine.withLock { engine -> Logged<ReleaseAction> in
+            let action = engine.release(key: request.key, holder: request.holder, now: monotonicClock.nowMs())
+            guard case .appendToLog(let event) = action else { return Logged(action) }
+            return Logged(action, batch: logWriter.enqueue([event]))
         }
-        switch action {
-        case .appendToLog(let event):
-            try await log([event])
+        try await waitDurable(decision.batch)
+        switch decision.action {
+        case .appendToLog:
             return LeaseResult(ok: true)
         case .reject(let rejection):
             return refusal(rejection)
@@ -132,8 +142,11 @@ final class LeaseService: Sendable {
     /// Expires leases as their deadlines pass, logging each expiry. Runs until cancelled.
     func runTicker() async {
         while !Task.isCancelled {
-            let result = engine.withLock { $0.tick(now: monotonicClock.nowMs()) }
-            if !result.events.isEmpty { try? await log(result.events) }
+            let (result, batch) = engine.withLock { engine in
+                let result = engine.tick(now: monotonicClock.nowMs())
+                return (result, result.events.isEmpty ? nil : logWriter.enqueue(result.events))
+            }
+            try? await waitDurable(batch)
             if result.more { continue }
             let delay = result.nextDeadline.map { max($0 - monotonicClock.nowMs(), 1) } ?? 60_000
             await withTaskGroup(of: Void.self) { group in
@@ -149,18 +162,32 @@ final class LeaseService: Sendable {
     func wakeTicker() { tickerWakeup.signal() }
 
     private func presenceEnded(_ stream: StreamID) {
-        let events = engine.withLock { $0.workerEnded(stream.rawValue, now: monotonicClock.nowMs()) }
-        guard !events.isEmpty else { return }
-        Task { try? await self.log(events) }
+        let batch = engine.withLock { engine -> UInt64? in
+            let events = engine.workerEnded(stream.rawValue, now: monotonicClock.nowMs())
+            return events.isEmpty ? nil : logWriter.enqueue(events)
+        }
+        guard let batch else { return }
+        Task { try? await self.waitDurable(batch) }
     }
 
     // MARK: Helpers
 
-    /// Appends events to the lease log and waits until they are durable.
-    private func log(_ events: [LeaseEvent]) async throws(StreamsError) {
-        let records = events.map { Record(sequence: 0, payload: $0.encoded()) }
-        _ = try await store.append(AppendRequest(space: SystemSpace.leases, segment: Self.segment, records: records,
-                                                 sequencing: .assigned))
+    /// An engine decision and the lease-log batch its event went into (nil when it logs nothing).
+    private struct Logged<Action> {
+        var action: Action
+        var batch: UInt64?
+
+        init(_ action: Action, batch: UInt64? = nil) {
+            self.action = action
+            self.batch = batch
+        }
+    }
+
+    /// Waits until `batch` of the lease log is durable (at once for nil), then wakes the ticker: a new
+    /// lease may expire before the one it waits for.
+    private func waitDurable(_ batch: UInt64?) async throws(StreamsError) {
+        guard let batch else { return }
+        try await logWriter.waitDurable(batch)
         tickerWakeup.signal()
     }
 

@@ -26,10 +26,12 @@ public struct NoNodeMetrics: NodeMetrics {
 }
 
 extension Node {
-    /// The operation name metrics use for a request: its discriminator's last path component.
+    /// The operation name metrics use for a request: its discriminator's last path component. Taken
+    /// without `split`, whose array of pieces was a measurable share of a lease renewal's CPU time.
     static func operationName(of request: any EnvelopedMessage) -> String {
         let discriminator = type(of: request).discriminator
-        return discriminator.split(separator: "/").last.map(String.init) ?? discriminator
+        guard let slash = discriminator.lastIndex(of: "/") else { return discriminator }
+        return String(discriminator[discriminator.index(after: slash)...])
     }
 
     /// The operation name of a stream whose first message was not a valid request.

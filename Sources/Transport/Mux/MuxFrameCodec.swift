@@ -46,7 +46,12 @@ enum MuxFrameCodec {
             writer.write(payloadKey)
             if let payload = frame.payload {
                 writer.writeByte(0x22)
-                payload.withUnsafeBytes { writer.writeBase64($0) }
+                if MuxPayloadCache.shared.accepts(payload) {
+                    // A large payload is usually one fanned out to many streams: encoded once.
+                    writer.write(MuxPayloadCache.shared.base64(of: payload))
+                } else {
+                    payload.withUnsafeBytes { writer.writeBase64($0) }
+                }
                 writer.writeByte(0x22)
             } else {
                 writer.write(null)
@@ -160,14 +165,18 @@ enum MuxFrameCodec {
 
     /// Appends padded standard base64 of `bytes`.
     static func appendBase64(_ bytes: [UInt8], to out: inout [UInt8]) {
+        out.append(contentsOf: base64(bytes))
+    }
+
+    /// Padded standard base64 of `bytes`.
+    static func base64(_ bytes: [UInt8]) -> [UInt8] {
         let count = Base64.encodedCount(bytes.count)
-        guard count > 0 else { return }
-        let encoded = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        guard count > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             var writer = RawWriter(base: UnsafeMutableRawPointer(buffer.baseAddress!))  // count > 0
             bytes.withUnsafeBytes { writer.writeBase64($0) }
             initialized = count
         }
-        out.append(contentsOf: encoded)
     }
 
     // MARK: Decoding
@@ -203,7 +212,7 @@ enum MuxFrameCodec {
             if reader.takeNull() {
                 if field == .controlType { return nil }
             } else {
-                guard let value = reader.plainString() else { return nil }
+                guard let value = field == .payload ? reader.stringToNextQuote() : reader.plainString() else { return nil }
                 let bytes = UnsafeRawBufferPointer(rebasing: input[value])
                 switch field {
                 case .controlType:
@@ -293,13 +302,26 @@ enum MuxFrameCodec {
             return true
         }
 
+        /// The contents of a string up to the next quote, found with `memchr` and not checked: only for
+        /// the payload, whose base64 decoding rejects every byte a plain string could not hold (a
+        /// backslash, a control character), so a frame with an escape in its payload still goes to the
+        /// general decoder. Checking each byte here took a third of a client's time in a fan-out.
+        mutating func stringToNextQuote() -> Range<Int>? {
+            guard take(0x22), let base = input.baseAddress else { return nil }
+            let start = index
+            guard start < input.count, let quote = memchr(base + start, 0x22, input.count - start) else { return nil }
+            let end = base.distance(to: UnsafeRawPointer(quote))
+            index = end &+ 1
+            return start..<end
+        }
+
         /// The contents of a string without escapes; nil for anything else. Control characters are not
         /// looked for: every value read here is then checked against the strict grammar of a type name,
         /// a UUID or base64, none of which admits one, so such a frame still goes to the general decoder.
         mutating func plainString() -> Range<Int>? {
             guard take(0x22), let base = input.baseAddress else { return nil }
             let start = index
-            // `memchr` for the closing quote and for a backslash: every frame's payload passes here.
+            // `memchr` for the closing quote and for a backslash: keys and values of every frame pass here.
             guard let quote = memchr(base + start, 0x22, input.count - start) else { return nil }
             let end = UnsafeRawPointer(quote) - base
             if end > start, memchr(base + start, 0x5C, end - start) != nil { return nil }

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Starts and stops the systems coordbench compares coordd with: etcd 3.4 and Redis, from Debian, on
+# 127.0.0.1 only, each with its own temporary data directory and fsync on every write.
+#
+#   bench/peers.sh start    install when missing, start both (idempotent: a running peer is kept)
+#   bench/peers.sh stop     stop both by the PIDs recorded at start, remove their data directories
+#   bench/peers.sh status   print what runs, with PID and port
+#
+# State (PIDs, ports, data directories, logs) lives in bench/.peers/. Ports: COORDBENCH_ETCD_PORT
+# (default 23790; peer port = that + 10) and COORDBENCH_REDIS_PORT (default 26379).
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+state="$here/.peers"
+etcd_port="${COORDBENCH_ETCD_PORT:-23790}"
+etcd_peer_port=$((etcd_port + 10))
+redis_port="${COORDBENCH_REDIS_PORT:-26379}"
+# How long a peer may take to answer after it was started (tenths of a second): etcd elects itself
+# leader of its one-member cluster within its election timeout (1 s by default).
+ready_tries=100
+
+log() { printf 'peers: %s\n' "$*" >&2; }
+
+# The PID recorded for $1 when that process still runs, else nothing.
+live_pid() {
+    local file="$state/$1.pid"
+    [ -f "$file" ] || return 0
+    local pid
+    pid="$(cat "$file")"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then printf '%s' "$pid"; fi
+}
+
+install_missing() {
+    local missing=()
+    command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+    command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
+    command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    # Debian's packages would start system-wide services; only the processes started below may run.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# A new, private data directory for peer $1 (fails if the name is somehow taken).
+new_data_dir() {
+    local dir="/tmp/coordbench-$1.$(date +%s%N).$$"
+    mkdir -m 700 "$dir"
+    printf '%s' "$dir"
+}
+
+port_free() {
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+wait_until() {
+    local what="$1"
+    shift
+    local i
+    for ((i = 0; i < ready_tries; i++)); do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 0.1
+    done
+    log "$what did not become ready; see $state/$what.log"
+    return 1
+}
+
+etcd_ready() {
+    ETCDCTL_API=3 etcdctl --endpoints "http://127.0.0.1:$etcd_port" --dial-timeout 1s endpoint health
+}
+
+redis_ready() {
+    [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null)" = "PONG" ]
+}
+
+# Peers this invocation started, stopped again if a later step fails.
+started=()
+
+start_etcd() {
+    if [ -n "$(live_pid etcd)" ]; then
+        log "etcd already runs (pid $(live_pid etcd))"
+        return 0
+    fi
+    started+=(etcd)
+    port_free "$etcd_port" || { log "port $etcd_port is taken"; return 1; }
+    port_free "$etcd_peer_port" || { log "port $etcd_peer_port is taken"; return 1; }
+    local data
+    data="$(new_data_dir etcd)"
+    printf '%s\n' "$data" >"$state/etcd.dir"
+    # Defaults kept on purpose: the WAL is fsynced before every acknowledgement (etcd has no switch
+    # to turn that off), snapshots every 100,000 entries.
+    setsid etcd --name coordbench --data-dir "$data" \
+        --listen-client-urls "http://127.0.0.1:$etcd_port" \
+        --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+        --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
+        --initial-cluster "coordbench=http://127.0.0.1:$etcd_peer_port" \
+        --log-level warn --logger zap \
+        </dev/null >"$state/etcd.log" 2>&1 &
+    printf '%s\n' "$!" >"$state/etcd.pid"
+    printf '%s\n' "$etcd_port" >"$state/etcd.port"
+    wait_until etcd etcd_ready
+    log "etcd $(etcd --version | head -1 | awk '{print $3}') on 127.0.0.1:$etcd_port (pid $(live_pid etcd))"
+}
+
+start_redis() {
+    if [ -n "$(live_pid redis)" ]; then
+        log "redis already runs (pid $(live_pid redis))"
+        return 0
+    fi
+    started+=(redis)
+    port_free "$redis_port" || { log "port $redis_port is taken"; return 1; }
+    local data
+    data="$(new_data_dir redis)"
+    printf '%s\n' "$data" >"$state/redis.dir"
+    # appendfsync always: every write is fsynced before it is acknowledged, as coordd's are.
+    # No RDB snapshots, so the only disk work is the append-only file. maxclients covers the
+    # connections workload (10,000 workers).
+    setsid redis-server --port "$redis_port" --bind 127.0.0.1 --protected-mode yes \
+        --dir "$data" --appendonly yes --appendfsync always --save "" \
+        --maxclients 12000 --daemonize no --logfile "" \
+        </dev/null >"$state/redis.log" 2>&1 &
+    printf '%s\n' "$!" >"$state/redis.pid"
+    printf '%s\n' "$redis_port" >"$state/redis.port"
+    wait_until redis redis_ready
+    log "redis $(redis-server --version | awk '{print $3}' | cut -d= -f2) on 127.0.0.1:$redis_port (pid $(live_pid redis))"
+}
+
+stop_one() {
+    local name="$1"
+    local pid
+    pid="$(live_pid "$name")"
+    if [ -n "$pid" ]; then
+        kill -TERM "$pid" 2>/dev/null || true
+        local i
+        for ((i = 0; i < 100; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "$name (pid $pid) ignored SIGTERM for 10 s; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        log "stopped $name (pid $pid)"
+    fi
+    if [ -f "$state/$name.dir" ]; then
+        local dir
+        dir="$(cat "$state/$name.dir")"
+        case "$dir" in
+        /tmp/coordbench-"$name".*) rm -rf -- "$dir" ;;
+        esac
+    fi
+    rm -f "$state/$name.pid" "$state/$name.port" "$state/$name.dir"
+}
+
+status() {
+    local name pid
+    for name in etcd redis; do
+        pid="$(live_pid "$name")"
+        if [ -n "$pid" ]; then
+            printf '%-6s running  pid %-8s 127.0.0.1:%s  data %s\n' "$name" "$pid" "$(cat "$state/$name.port")" "$(cat "$state/$name.dir")"
+        else
+            printf '%-6s stopped\n' "$name"
+        fi
+    done
+}
+
+mkdir -p "$state"
+case "${1:-}" in
+start)
+    install_missing
+    # A peer that fails to come up is stopped again, together with any other started by this call,
+    # also when the call is interrupted.
+    cleanup() {
+        log "start failed; stopping what this call started"
+        local name
+        for name in "${started[@]}"; do stop_one "$name"; done
+        exit 1
+    }
+    trap cleanup ERR INT TERM
+    start_etcd
+    start_redis
+    trap - ERR INT TERM
+    ;;
+stop)
+    stop_one etcd
+    stop_one redis
+    ;;
+status)
+    status
+    ;;
+*)
+    printf 'usage: %s start|stop|status\n' "$0" >&2
+    exit 2
+    ;;
+esac
