@@ -19,37 +19,8 @@ enum WebSocketMasking {
 
     /// XORs `buffer` in place; `keyOffset` is how many payload bytes precede it (mod 4 is taken).
     static func apply(key: UInt32, keyOffset: Int, to buffer: UnsafeMutableRawBufferPointer) {
-        guard let base = buffer.baseAddress else { return }
-        let word = pattern(key: key, keyOffset: keyOffset)
-        let count = buffer.count
-        var i = 0
-        while i &+ 32 <= count {
-            // Four independent words per round let the compiler keep them in flight together.
-            let a = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let b = base.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)
-            let c = base.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self)
-            let d = base.loadUnaligned(fromByteOffset: i &+ 24, as: UInt64.self)
-            base.storeBytes(of: a ^ word, toByteOffset: i, as: UInt64.self)
-            base.storeBytes(of: b ^ word, toByteOffset: i &+ 8, as: UInt64.self)
-            base.storeBytes(of: c ^ word, toByteOffset: i &+ 16, as: UInt64.self)
-            base.storeBytes(of: d ^ word, toByteOffset: i &+ 24, as: UInt64.self)
-            i &+= 32
-        }
-        while i &+ 8 <= count {
-            let a = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            base.storeBytes(of: a ^ word, toByteOffset: i, as: UInt64.self)
-            i &+= 8
-        }
-        // `i` is a multiple of 8 here, so the tail starts at pattern byte 0.
-        withUnsafeBytes(of: word) { wordBytes in
-            var k = 0
-            while i < count {
-                let byte = base.load(fromByteOffset: i, as: UInt8.self)
-                base.storeBytes(of: byte ^ wordBytes[k], toByteOffset: i, as: UInt8.self)
-                i &+= 1
-                k &+= 1
-            }
-        }
+        // Reading and writing the same bytes in the same order is a correct in-place XOR.
+        copy(UnsafeRawBufferPointer(buffer), to: buffer, key: key, keyOffset: keyOffset)
     }
 
     /// Copies `source` into `destination` (same length) XORing on the way: one pass instead of a copy
@@ -63,6 +34,7 @@ enum WebSocketMasking {
         let count = source.count
         var i = 0
         while i &+ 32 <= count {
+            // Four independent words per round let the compiler keep them in flight together.
             let a = from.loadUnaligned(fromByteOffset: i, as: UInt64.self)
             let b = from.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)
             let c = from.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self)
@@ -78,6 +50,7 @@ enum WebSocketMasking {
             to.storeBytes(of: a ^ word, toByteOffset: i, as: UInt64.self)
             i &+= 8
         }
+        // `i` is a multiple of 8 here, so the tail starts at pattern byte 0.
         withUnsafeBytes(of: word) { wordBytes in
             var k = 0
             while i < count {
