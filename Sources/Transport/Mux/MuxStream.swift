@@ -82,11 +82,7 @@ final class MuxStream: BidiStream {
         let ready = state.withLock { s -> Result<[UInt8]?, StreamsError>? in
             if let error = s.localEnd { return .failure(error) }
             if cancelled { return .failure(.cancelled) }
-            guard let message = s.inbound.popFirst() else { return nil }
-            s.inboundBytes -= Self.accountedBytes(message)
-            s.taken &+= 1
-            link.inboundBytes.subtract(Self.accountedBytes(message), ordering: .relaxed)
-            return .success(message)
+            return take(from: &s).map { .success($0) }
         }
         if let ready {
             await yieldIfDue()
@@ -97,33 +93,34 @@ final class MuxStream: BidiStream {
             s.unyielded = 0
             return s.nextID
         }
-        let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>) in
-                let outcome: Result<[UInt8]?, StreamsError>? = state.withLock { s in
-                    if let error = s.localEnd { return .failure(error) }
-                    if let message = s.inbound.popFirst() {
-                        s.inboundBytes -= Self.accountedBytes(message)
-                        s.taken &+= 1
-                        link.inboundBytes.subtract(Self.accountedBytes(message), ordering: .relaxed)
-                        return .success(message)
-                    }
-                    if let end = s.remoteEnd { return end.map { .failure($0) } ?? .success(nil) }
-                    if Task.isCancelled { return .failure(.cancelled) }
-                    precondition(s.receiver == nil, "two concurrent receives on one stream")
-                    s.receiver = (id, continuation)
-                    return nil
-                }
-                if let outcome { continuation.resume(returning: outcome) }
+        let result = await suspendCancellably(park: { continuation in
+            state.withLock { s -> Result<[UInt8]?, StreamsError>? in
+                if let error = s.localEnd { return .failure(error) }
+                if let message = take(from: &s) { return .success(message) }
+                if let end = s.remoteEnd { return end.map { .failure($0) } ?? .success(nil) }
+                if Task.isCancelled { return .failure(.cancelled) }
+                precondition(s.receiver == nil, "two concurrent receives on one stream")
+                s.receiver = (id, continuation)
+                return nil
             }
-        } onCancel: {
-            let receiver = state.withLock { s -> CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>? in
+        }, unpark: { [self] in
+            state.withLock { s in
                 guard let r = s.receiver, r.id == id else { return nil }
                 s.receiver = nil
                 return r.continuation
             }
-            receiver?.resume(returning: .failure(.cancelled))
-        }
+        }, cancelled: .failure(.cancelled))
         return try result.get()
+    }
+
+    /// Takes the oldest buffered message and releases its share of the stream's and the connection's
+    /// receive budget.
+    private func take(from s: inout State) -> [UInt8]? {
+        guard let message = s.inbound.popFirst() else { return nil }
+        s.inboundBytes -= Self.accountedBytes(message)
+        s.taken &+= 1
+        link.inboundBytes.subtract(Self.accountedBytes(message), ordering: .relaxed)
+        return message
     }
 
     func closeSend(error: StreamsError?) {

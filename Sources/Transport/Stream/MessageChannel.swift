@@ -36,77 +36,69 @@ final class MessageChannel: Sendable {
 
     func send(_ message: [UInt8]) async throws(StreamsError) {
         let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
-        let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, StreamsError>, Never>) in
-                let outcome: Result<Void, StreamsError>? = state.withLock { s in
-                    if let abandoned = s.abandoned { return .failure(abandoned) }
-                    if s.finished != nil { return .failure(.streamClosed("send after the stream was closed")) }
-                    if Task.isCancelled { return .failure(.cancelled) }
-                    if let receiver = s.receiver {
-                        s.receiver = nil
-                        receiver.continuation.resume(returning: .success(message))
-                        return .success(())
-                    }
-                    if s.buffer.count < capacity && s.senders.isEmpty {
-                        s.buffer.append(message)
-                        return .success(())
-                    }
-                    s.senders.append(Waiter(id: id, message: message, continuation: continuation))
-                    return nil
+        let result = await suspendCancellably(park: { continuation in
+            state.withLock { s -> Result<Void, StreamsError>? in
+                if let abandoned = s.abandoned { return .failure(abandoned) }
+                if s.finished != nil { return .failure(.streamClosed("send after the stream was closed")) }
+                if Task.isCancelled { return .failure(.cancelled) }
+                if let receiver = s.receiver {
+                    s.receiver = nil
+                    receiver.continuation.resume(returning: .success(message))
+                    return .success(())
                 }
-                if let outcome { continuation.resume(returning: outcome) }
+                if s.buffer.count < capacity && s.senders.isEmpty {
+                    s.buffer.append(message)
+                    return .success(())
+                }
+                s.senders.append(Waiter(id: id, message: message, continuation: continuation))
+                return nil
             }
-        } onCancel: {
-            let waiter = state.withLock { s -> Waiter? in
+        }, unpark: { [self] in
+            state.withLock { s in
                 var found: Waiter?
                 s.senders.removeAll { w in
                     if w.id == id { found = w; return true }
                     return false
                 }
-                return found
+                return found?.continuation
             }
-            waiter?.continuation.resume(returning: .failure(.cancelled))
-        }
+        }, cancelled: .failure(.cancelled))
         try result.get()
     }
 
     func receive() async throws(StreamsError) -> [UInt8]? {
         let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
-        let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>) in
-                let outcome: Result<[UInt8]?, StreamsError>? = state.withLock { s in
-                    if let abandoned = s.abandoned { return .failure(abandoned) }
-                    if let message = s.buffer.popFirst() {
-                        // Room freed: move the first waiting sender's message in and let it go on.
-                        if let waiter = s.senders.popFirst() {
-                            s.buffer.append(waiter.message)
-                            waiter.continuation.resume(returning: .success(()))
-                        }
-                        return .success(message)
-                    }
+        let result = await suspendCancellably(park: { continuation in
+            state.withLock { s -> Result<[UInt8]?, StreamsError>? in
+                if let abandoned = s.abandoned { return .failure(abandoned) }
+                if let message = s.buffer.popFirst() {
+                    // Room freed: move the first waiting sender's message in and let it go on.
                     if let waiter = s.senders.popFirst() {
+                        s.buffer.append(waiter.message)
                         waiter.continuation.resume(returning: .success(()))
-                        return .success(waiter.message)
                     }
-                    if let finished = s.finished {
-                        if let error = finished { return .failure(error) }
-                        return .success(nil)
-                    }
-                    if Task.isCancelled { return .failure(.cancelled) }
-                    precondition(s.receiver == nil, "two concurrent receives on one stream")
-                    s.receiver = (id, continuation)
-                    return nil
+                    return .success(message)
                 }
-                if let outcome { continuation.resume(returning: outcome) }
+                if let waiter = s.senders.popFirst() {
+                    waiter.continuation.resume(returning: .success(()))
+                    return .success(waiter.message)
+                }
+                if let finished = s.finished {
+                    if let error = finished { return .failure(error) }
+                    return .success(nil)
+                }
+                if Task.isCancelled { return .failure(.cancelled) }
+                precondition(s.receiver == nil, "two concurrent receives on one stream")
+                s.receiver = (id, continuation)
+                return nil
             }
-        } onCancel: {
-            let receiver = state.withLock { s -> CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>? in
+        }, unpark: { [self] in
+            state.withLock { s in
                 guard let r = s.receiver, r.id == id else { return nil }
                 s.receiver = nil
                 return r.continuation
             }
-            receiver?.resume(returning: .failure(.cancelled))
-        }
+        }, cancelled: .failure(.cancelled))
         return try result.get()
     }
 
