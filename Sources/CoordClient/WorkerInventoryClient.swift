@@ -237,7 +237,7 @@ final class StreamSlot: Sendable {
 public final class WorkerRegistration: Sendable {
     /// The worker's id.
     public let workerID: WireUUID
-    /// The inventories this worker receives (it is an observer too).
+    /// The inventories this worker receives (it is an observer too, unless it registered presence-only).
     public let inventories: InventoryUpdates
     private let renewer: Task<Void, Never>
     private let liveness: Liveness
@@ -307,13 +307,18 @@ public final class WorkerRegistration: Sendable {
 extension CoordClient {
     /// Registers a worker: its presence lasts while the returned registration lives and renews it every
     /// `heartbeatIntervalMs` (sub-second values use coordd's `heartbeat_interval_ms` extension).
+    ///
+    /// A worker receives the whole inventory after every change (streamkit's behaviour), which costs
+    /// every worker O(workers) bytes per join or leave. With `presenceOnly` (coordd's `presence_only`)
+    /// it receives only the server's Presence heartbeats and its ``WorkerRegistration/inventories``
+    /// yield nothing: the choice for fleets of many workers that do not watch each other.
     public func registerWorker(
-        id: WireUUID, metadata: [String: String] = [:], heartbeatIntervalMs: Int64 = 30_000
+        id: WireUUID, metadata: [String: String] = [:], heartbeatIntervalMs: Int64 = 30_000, presenceOnly: Bool = false
     ) async throws(StreamsError) -> WorkerRegistration {
         let seconds = (heartbeatIntervalMs + 999) / 1_000
         let request = SubscribeWorkers(
             workerID: id, metadata: metadata, heartbeatIntervalSeconds: seconds,
-            heartbeatIntervalMs: heartbeatIntervalMs % 1_000 == 0 ? nil : heartbeatIntervalMs)
+            heartbeatIntervalMs: heartbeatIntervalMs % 1_000 == 0 ? nil : heartbeatIntervalMs, presenceOnly: presenceOnly)
         let stream = try await open(request)
         let client = self
         return WorkerRegistration(

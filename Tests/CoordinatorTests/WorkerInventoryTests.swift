@@ -181,6 +181,43 @@ func fastPresence() -> NodeConfiguration {
     }
 
     @Test(arguments: Configuration.all)
+    func aPresenceOnlyWorkerIsAcknowledgedByAPresenceAndReceivesNoInventory(_ configuration: Configuration) async throws {
+        let harness = try await Harness(configuration)
+        let observer = try await WorkerStream.open(harness, SubscribeWorkers(workerID: nil))
+        _ = try await observer.inventory()
+        let id = WireUUID.random()
+        let worker = try await WorkerStream.open(harness, SubscribeWorkers(workerID: id, presenceOnly: true))
+        let ack = try #require(try await worker.next() as? Presence)
+        #expect(ack.heartbeat && ack.workerID == id)
+        #expect(ids(try await observer.inventory()) == [id], "observers see a presence-only worker like any other")
+        // Another worker joins: the observer hears of it, the presence-only worker does not.
+        let other = try await WorkerStream.open(harness, SubscribeWorkers(workerID: .random()))
+        #expect(try await observer.inventory().workers.count == 2)
+        _ = try await other.inventory()
+        // No heartbeat period was asked for, so nothing at all arrives.
+        await #expect(throws: StreamsError.self) { _ = try await worker.next(seconds: 0.3) }
+        // It renews like any worker, and its end is a change for the others.
+        harness.wallClock.advance(byMs: 1_000)
+        try await worker.renew(id)
+        worker.stream.close(error: nil)
+        #expect(ids(try await observer.inventory()).count == 1)
+        await harness.shutdown()
+    }
+
+    @Test(arguments: Configuration.all)
+    func presenceOnlyWithoutAWorkerOrWithDeltasIsRefused(_ configuration: Configuration) async throws {
+        let harness = try await Harness(configuration)
+        let observer = try await WorkerStream.open(harness, SubscribeWorkers(workerID: nil, presenceOnly: true))
+        await #expect(throws: StreamsError.invalidRequest(
+            "presence_only needs a worker_id: an observer that receives nothing is pointless")) { _ = try await observer.next() }
+        let deltas = try await WorkerStream.open(harness, SubscribeWorkers(workerID: .random(), deltas: true, presenceOnly: true))
+        await #expect(throws: StreamsError.invalidRequest(
+            "presence_only excludes deltas and since_revision: a presence-only worker receives no inventory")) { _ = try await deltas.next() }
+        #expect(try await harness.client.status().workers == 0, "a refused request registers nothing")
+        await harness.shutdown()
+    }
+
+    @Test(arguments: Configuration.all)
     func registrationLimitsAreRefusedWithClearErrors(_ configuration: Configuration) async throws {
         var node = NodeConfiguration()
         node.inventory.maxSubscribers = 2

@@ -28,6 +28,7 @@ enum Samples {
         LeaseResult(ok: false, message: "held", fence: 3, holder: "other", expiresAt: 77, ttlMs: 30_000),
         SubscribeWorkers(workerID: worker, metadata: ["a": "b"], heartbeatIntervalSeconds: 30, heartbeatIntervalMs: 500,
                          deltas: true, sinceRevision: 12),
+        SubscribeWorkers(workerID: worker, heartbeatIntervalSeconds: 5, presenceOnly: true),
         inventory,
         Presence(workerID: worker, heartbeat: false, timestamp: 1_767_225_630_001),
         WorkerInventoryNotification(storeID: store, inventory: inventory),

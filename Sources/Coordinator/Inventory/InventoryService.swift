@@ -81,7 +81,18 @@ final class InventoryService: Sendable {
     /// Adds a stream: registers its worker (one change, fanned out to everyone, the new stream included)
     /// or seeds an observer with the current snapshot — or, for a delta subscriber resuming from a
     /// retained revision, with just the deltas after it.
+    ///
+    /// A presence-only worker (coordd's `presence_only`) gets no mailbox: joins and leaves are not fanned
+    /// out to it, and its first message is the Presence that acknowledges the registration.
     func open(_ request: SubscribeWorkers, stream: any BidiStream) throws(StreamsError) -> InventorySubscriber {
+        if request.presenceOnly {
+            guard request.workerID != nil else {
+                throw StreamsError.invalidRequest("presence_only needs a worker_id: an observer that receives nothing is pointless")
+            }
+            guard !request.deltas, request.sinceRevision == nil else {
+                throw StreamsError.invalidRequest("presence_only excludes deltas and since_revision: a presence-only worker receives no inventory")
+            }
+        }
         let mode: SubscriberMailbox<EncodedOnce>.Mode = request.deltas
             ? .deltas(maxBacklog: limits.engine.maxSubscriberBacklog) : .snapshots
         let heartbeatMs = InventoryLimits.heartbeatPeriodMs(
@@ -106,7 +117,9 @@ final class InventoryService: Sendable {
                 case .accepted(let change, let prior):
                     let payloads = Self.encode(change)
                     wake += Self.fanOut(payloads, revision: change.snapshot.revision, to: &s)
-                    mailbox.seed(revision: change.snapshot.revision, snapshot: payloads.snapshot)
+                    if !request.presenceOnly {
+                        mailbox.seed(revision: change.snapshot.revision, snapshot: payloads.snapshot)
+                    }
                     replaced = prior.flatMap { s.subscribers[$0] }
                 }
             } else if request.deltas, let since = request.sinceRevision,
@@ -115,7 +128,11 @@ final class InventoryService: Sendable {
             } else {
                 mailbox.seed(revision: s.registry.current.revision, snapshot: Self.encode(s.registry.current))
             }
-            s.mailboxes[subscriber.id] = mailbox
+            if request.presenceOnly {
+                subscriber.heartbeatDue.store(true, ordering: .releasing)
+            } else {
+                s.mailboxes[subscriber.id] = mailbox
+            }
             s.subscribers[subscriber.id] = subscriber
             return (subscriber, wake, replaced)
         }

@@ -186,13 +186,16 @@ final class RampState: Sendable {
     var holdStart: ContinuousClock.Instant? { state.withLock { $0.holdStart } }
 }
 
-/// A coordd worker: a `SubscribeWorkers` stream on its own connection, renewed by `Presence`.
+/// A coordd worker: a presence-only `SubscribeWorkers` stream on its own connection, renewed by
+/// `Presence`. Like the etcd and Redis workers it does not watch the others: a streamkit worker that
+/// receives every snapshot makes a connect storm of K workers cost O(K²) bytes (K snapshots of up to K
+/// workers each), which measures the fan-out, not the connections.
 final class CoorddHeldWorker: HeldWorker {
     private let worker: RawWorker
     private let connection: CoorddConnection
     var closer: @Sendable () -> Void { connection.close }
 
-    /// Longest wait for the first inventory, which acknowledges the registration.
+    /// Longest wait for the first message, which acknowledges the registration.
     static let registrationTimeoutSeconds = 120.0
 
     init(environment: BenchEnvironment, store: WireUUID, index: Int) async throws {
@@ -202,7 +205,8 @@ final class CoorddHeldWorker: HeldWorker {
         do {
             worker = try await RawWorker(
                 provider: connection.provider, store: store, id: WireUUID(PeerInventory.workerID(index))!,
-                metadata: PeerInventory.metadata(index), heartbeatMs: Int64(environment.sizes.heartbeatMs)
+                metadata: PeerInventory.metadata(index), heartbeatMs: Int64(environment.sizes.heartbeatMs),
+                presenceOnly: true
             ) { _ in
                 answered.increment()
                 acknowledged.signal()
@@ -211,7 +215,7 @@ final class CoorddHeldWorker: HeldWorker {
             connection.close()
             throw error
         }
-        // Registered once the server sent the first inventory (the one holding this worker).
+        // Registered once the server sent the first message (the Presence acknowledging it).
         let timeout = Self.registrationTimeoutSeconds
         let alarm = Task {
             try? await Task.sleep(for: .seconds(timeout))

@@ -24,13 +24,14 @@ final class RawWorker: Sendable {
     private let renewalCount = Counter()
 
     /// Registers `id` on `provider`, receiving the inventory as deltas after the first snapshot when
-    /// `deltas` is set (coordd's extension; streamkit workers get every snapshot); `first` receives the
-    /// first message (the inventory that holds the worker) when given.
+    /// `deltas` is set, or no inventory at all when `presenceOnly` is (coordd's extensions; streamkit
+    /// workers get every snapshot); `first` receives the first message (the inventory that holds the
+    /// worker, or the Presence acknowledging a presence-only one) when given.
     init(provider: any StreamProvider, store: WireUUID, id: WireUUID, metadata: [String: String], heartbeatMs: Int64,
-         deltas: Bool = false, first: (@Sendable ([UInt8]) -> Void)? = nil) async throws {
+         deltas: Bool = false, presenceOnly: Bool = false, first: (@Sendable ([UInt8]) -> Void)? = nil) async throws {
         let request = SubscribeWorkers(
             workerID: id, metadata: metadata, heartbeatIntervalSeconds: (heartbeatMs + 999) / 1_000,
-            heartbeatIntervalMs: heartbeatMs % 1_000 == 0 ? nil : heartbeatMs, deltas: deltas)
+            heartbeatIntervalMs: heartbeatMs % 1_000 == 0 ? nil : heartbeatMs, deltas: deltas, presenceOnly: presenceOnly)
         let stream = try await provider.callStream(store: store, request: request)
         self.stream = stream
         let renewalCount = self.renewalCount

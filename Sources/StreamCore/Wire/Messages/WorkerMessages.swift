@@ -15,11 +15,15 @@ public struct SubscribeWorkers: RequestMessage, Equatable {
     public var deltas: Bool
     /// coordd extension: resume deltas after this revision when it is still retained.
     public var sinceRevision: UInt64?
+    /// coordd extension: a worker that registers and renews without receiving the inventory; it gets
+    /// Presence messages only, the first one acknowledging the registration.
+    public var presenceOnly: Bool
 
     /// Creates a subscription.
     public init(
         workerID: WireUUID?, metadata: [String: String]? = nil, heartbeatIntervalSeconds: Int64 = 0,
-        heartbeatIntervalMs: Int64? = nil, deltas: Bool = false, sinceRevision: UInt64? = nil
+        heartbeatIntervalMs: Int64? = nil, deltas: Bool = false, sinceRevision: UInt64? = nil,
+        presenceOnly: Bool = false
     ) {
         self.workerID = workerID
         self.metadata = metadata
@@ -27,6 +31,7 @@ public struct SubscribeWorkers: RequestMessage, Equatable {
         self.heartbeatIntervalMs = heartbeatIntervalMs
         self.deltas = deltas
         self.sinceRevision = sinceRevision
+        self.presenceOnly = presenceOnly
     }
 
     public init(fields: JSONFields) throws(StreamsError) {
@@ -36,6 +41,7 @@ public struct SubscribeWorkers: RequestMessage, Equatable {
         heartbeatIntervalMs = try fields.optionalInt64("heartbeat_interval_ms")
         deltas = try fields.bool("deltas")
         sinceRevision = try fields.optionalUInt64("since_revision")
+        presenceOnly = try fields.bool("presence_only")
     }
 
     public func write(to w: inout JSONWriter) {
@@ -46,6 +52,7 @@ public struct SubscribeWorkers: RequestMessage, Equatable {
         if let heartbeatIntervalMs { w.key("heartbeat_interval_ms"); w.int(heartbeatIntervalMs) }
         if deltas { w.key("deltas"); w.bool(true) }
         if let sinceRevision { w.key("since_revision"); w.uint(sinceRevision) }
+        if presenceOnly { w.key("presence_only"); w.bool(true) }
         w.endObject()
     }
 }
