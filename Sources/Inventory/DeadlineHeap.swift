@@ -1,9 +1,10 @@
-/// One scheduled expiry: the worker `id` expires at `deadlineMs` unless the registration that
-/// pushed it (identified by `ticket`) has since renewed, been replaced or ended.
-struct Deadline {
+/// One scheduled event for `id` at `deadlineMs`: a worker's expiry, unless the registration that
+/// pushed it (identified by `ticket`) has since renewed, been replaced or ended; or a stream's next
+/// heartbeat, unless the stream has ended.
+struct Deadline<ID> {
     var deadlineMs: Int64
     var ticket: UInt64
-    var id: WorkerID
+    var id: ID
 
     /// Earlier deadlines first; tickets (unique, increasing) break ties deterministically.
     func precedes(_ other: Deadline) -> Bool {
@@ -15,23 +16,23 @@ struct Deadline {
 ///
 /// Invalidation is lazy: a renewal pushes a new deadline instead of finding and moving the old one,
 /// and the owner skips items whose ticket is no longer current when they reach the top.
-struct DeadlineHeap {
-    private(set) var items: [Deadline] = []
+struct DeadlineHeap<ID> {
+    private(set) var items: [Deadline<ID>] = []
 
     /// Items held, live and stale.
     var count: Int { items.count }
 
     /// The earliest item.
-    var top: Deadline? { items.first }
+    var top: Deadline<ID>? { items.first }
 
     /// Adds an item in O(log n).
-    mutating func push(_ item: Deadline) {
+    mutating func push(_ item: Deadline<ID>) {
         items.append(item)
         siftUp(from: items.count - 1)
     }
 
     /// Removes and returns the earliest item in O(log n).
-    mutating func popTop() -> Deadline? {
+    mutating func popTop() -> Deadline<ID>? {
         guard !items.isEmpty else { return nil }
         items.swapAt(0, items.count - 1)
         let top = items.removeLast()
@@ -42,7 +43,7 @@ struct DeadlineHeap {
     }
 
     /// Replaces the contents with `live` in O(n) (bottom-up heap construction).
-    mutating func rebuild(from live: [Deadline]) {
+    mutating func rebuild(from live: [Deadline<ID>]) {
         items = live
         var index = items.count / 2
         while index > 0 {
@@ -77,3 +78,6 @@ struct DeadlineHeap {
         }
     }
 }
+
+extension Deadline: Sendable where ID: Sendable {}
+extension DeadlineHeap: Sendable where ID: Sendable {}

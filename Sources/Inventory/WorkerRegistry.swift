@@ -29,7 +29,7 @@ public struct WorkerRegistry: Sendable {
     private var workers: [WorkerEntry] = []
     private var presence: [WorkerID: Presence] = [:]
     private var owned: [StreamID: WorkerID] = [:]
-    private var deadlines = DeadlineHeap()
+    private var deadlines = DeadlineHeap<WorkerID>()
     private var nextTicket: UInt64 = 0
     private var history = FIFOQueue<InventoryDelta>()
 

@@ -87,6 +87,23 @@ extension RealTimeTests {
             await #expect(throws: StreamsError.self) { _ = try await observer.next(seconds: 1.3) }
             await harness.shutdown()
         }
+
+        @Test(arguments: Configuration.all)
+        func aPresenceOnlyWorkerGetsItsAcknowledgementThenPeriodicHeartbeats(_ configuration: Configuration) async throws {
+            let harness = try await Harness(configuration)
+            let id = WireUUID.random()
+            let worker = try await WorkerStream.open(
+                harness, SubscribeWorkers(workerID: id, heartbeatIntervalMs: 100, presenceOnly: true))
+            let started = ContinuousClock.now
+            // The acknowledgement and then one heartbeat per 100 ms period, from the store's timer task.
+            for _ in 0..<4 {
+                let presence = try #require(try await worker.next(seconds: 5) as? Presence)
+                #expect(presence.heartbeat && presence.workerID == id)
+            }
+            #expect(ContinuousClock.now - started >= .milliseconds(250), "three periods passed between them")
+            worker.stream.close(error: nil)
+            await harness.shutdown()
+        }
     }
 
     @Suite struct LeaseTimingTests {

@@ -95,6 +95,19 @@ let hello = Array(#""hello""#.utf8)
         #expect(try await server.receive() == Array("5".utf8))
     }
 
+    @Test func anOfferIsRefusedRatherThanWaitingWhenTheBufferIsFull() async throws {
+        var limits = InProcessLimits()
+        limits.bufferedMessages = 2
+        let (client, server) = InProcessStream.pair(limits: limits)
+        #expect(client.offer(hello) && client.offer(hello))
+        #expect(!client.offer(Array("3".utf8)), "a full buffer refuses the offer")
+        for _ in 0..<2 { #expect(try await server.receive() == hello) }
+        // A waiting receiver takes an offer directly.
+        let receiving = Task { try await server.receive() }
+        #expect(await eventually { client.offer(Array("4".utf8)) })
+        #expect(try await withDeadline { try await receiving.value } == Array("4".utf8))
+    }
+
     @Test func cancellingAWaitingReceiveEndsItWithCancelled() async throws {
         let (client, _) = InProcessStream.pair()
         let receiving = Task { try await client.receive() }

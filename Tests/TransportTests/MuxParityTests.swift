@@ -85,6 +85,19 @@ struct StreamPair: Sendable {
     }
 
     @Test(arguments: StreamPair.Kind.allCases)
+    func anOfferGoesOutInOrderWithSendsAndIsRefusedOnceTheSideIsClosed(_ kind: StreamPair.Kind) async throws {
+        let pair = try await StreamPair.make(kind)
+        try await pair.server.send(MuxTest.message("1"))
+        #expect(pair.server.offer(MuxTest.message("2")))
+        try await pair.server.send(MuxTest.message("3"))
+        for i in 1...3 { #expect(try await MuxTest.receive(pair.client) == MuxTest.message("\(i)")) }
+        pair.server.closeSend(error: nil)
+        #expect(!pair.server.offer(MuxTest.message("late")), "nothing goes after the close")
+        #expect(try await MuxTest.receive(pair.client) == nil)
+        await pair.tearDown()
+    }
+
+    @Test(arguments: StreamPair.Kind.allCases)
     func theFirstCloseErrorWins(_ kind: StreamPair.Kind) async throws {
         let pair = try await StreamPair.make(kind)
         pair.server.closeSend(error: .accessDenied)

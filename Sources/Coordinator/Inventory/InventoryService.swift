@@ -19,14 +19,20 @@ final class InventorySubscriber: Sendable {
     let id: StreamID
     /// The worker this stream registered, or nil for an observer.
     let workerID: WireUUID?
+    /// A worker that receives no inventory (coordd's `presence_only`): it has no sender task, and its
+    /// heartbeats are offered to its stream by the store's timer task.
+    let presenceOnly: Bool
     let stream: any BidiStream
+    /// Why its sender stopped, when it failed first (the reader then reports this, not its own end).
+    let sendFailure = Mutex<StreamsError?>(nil)
     /// Signalled when its mailbox has something or a heartbeat is due.
     let wakeup = Wakeup()
     let heartbeatDue = Atomic<Bool>(false)
 
-    init(id: StreamID, workerID: WireUUID?, stream: any BidiStream) {
+    init(id: StreamID, workerID: WireUUID?, presenceOnly: Bool, stream: any BidiStream) {
         self.id = id
         self.workerID = workerID
+        self.presenceOnly = presenceOnly
         self.stream = stream
     }
 }
@@ -37,6 +43,7 @@ final class InventorySubscriber: Sendable {
 final class InventoryService: Sendable {
     private struct State {
         var registry: WorkerRegistry
+        var heartbeats = HeartbeatSchedule()
         var mailboxes: [StreamID: SubscriberMailbox<EncodedOnce>] = [:]
         var subscribers: [StreamID: InventorySubscriber] = [:]
         var nextStreamID: UInt64 = 0
@@ -47,7 +54,7 @@ final class InventoryService: Sendable {
     private let state: Mutex<State>
     private let wallClock: any WallClock
     private let monotonicClock: any MonotonicClock
-    private let sweeperWakeup = Wakeup()
+    private let timerWakeup = Wakeup()
     /// Told about each presence that ended (stream closed, replaced, evicted), outside the lock.
     private let presenceObservers = Mutex<[@Sendable (StreamID) -> Void]>([])
 
@@ -83,7 +90,8 @@ final class InventoryService: Sendable {
     /// retained revision, with just the deltas after it.
     ///
     /// A presence-only worker (coordd's `presence_only`) gets no mailbox: joins and leaves are not fanned
-    /// out to it, and its first message is the Presence that acknowledges the registration.
+    /// out to it, and its first message is the Presence that acknowledges the registration (sent by
+    /// the stream's handler).
     func open(_ request: SubscribeWorkers, stream: any BidiStream) throws(StreamsError) -> InventorySubscriber {
         if request.presenceOnly {
             guard request.workerID != nil else {
@@ -98,13 +106,16 @@ final class InventoryService: Sendable {
         let heartbeatMs = InventoryLimits.heartbeatPeriodMs(
             intervalSeconds: request.heartbeatIntervalSeconds, intervalMs: request.heartbeatIntervalMs)
         let now = self.now
+        // Workers get a heartbeat at once and then every period (streamkit v1 §4.3); observers none.
+        let beats = request.workerID != nil && heartbeatMs > 0
         let (subscriber, wake, replaced) = try state.withLock { s throws(StreamsError) in
             guard !s.closed else { throw StreamsError.shuttingDown }
             guard s.subscribers.count < limits.maxSubscribers else {
                 throw StreamsError.limitExceeded("too many worker inventory subscribers (limit \(limits.maxSubscribers))")
             }
             s.nextStreamID += 1
-            let subscriber = InventorySubscriber(id: StreamID(s.nextStreamID), workerID: request.workerID, stream: stream)
+            let subscriber = InventorySubscriber(
+                id: StreamID(s.nextStreamID), workerID: request.workerID, presenceOnly: request.presenceOnly, stream: stream)
             var mailbox = SubscriberMailbox<EncodedOnce>(mode: mode)
             var wake: [InventorySubscriber] = [subscriber]
             var replaced: InventorySubscriber?
@@ -128,11 +139,9 @@ final class InventoryService: Sendable {
             } else {
                 mailbox.seed(revision: s.registry.current.revision, snapshot: Self.encode(s.registry.current))
             }
-            if request.presenceOnly {
-                subscriber.heartbeatDue.store(true, ordering: .releasing)
-            } else {
-                s.mailboxes[subscriber.id] = mailbox
-            }
+            if beats { s.heartbeats.add(subscriber.id, periodMs: heartbeatMs, nowMs: now.monotonicMs) }
+            if beats && !request.presenceOnly { subscriber.heartbeatDue.store(true, ordering: .releasing) }
+            if !request.presenceOnly { s.mailboxes[subscriber.id] = mailbox }
             s.subscribers[subscriber.id] = subscriber
             return (subscriber, wake, replaced)
         }
@@ -141,7 +150,7 @@ final class InventoryService: Sendable {
             presenceEnded(replaced.id)
         }
         for subscriber in wake { subscriber.wakeup.signal() }
-        sweeperWakeup.signal()
+        timerWakeup.signal()
         return subscriber
     }
 
@@ -164,6 +173,7 @@ final class InventoryService: Sendable {
         let (wake, ended) = state.withLock { s -> ([InventorySubscriber], Bool) in
             s.mailboxes[subscriber.id] = nil
             s.subscribers[subscriber.id] = nil
+            s.heartbeats.remove(subscriber.id)
             guard let change = s.registry.streamEnded(subscriber.id, now: now) else { return ([], false) }
             return (Self.fanOut(Self.encode(change), revision: change.snapshot.revision, to: &s), true)
         }
@@ -191,17 +201,46 @@ final class InventoryService: Sendable {
         return next
     }
 
-    /// Sweeps whenever the earliest deadline passes, and at least every `sweepIntervalMs`; a registration
-    /// that brings an earlier deadline wakes it. Runs until cancelled.
-    func runSweeper() async {
+    /// Marks every worker stream whose heartbeat is due and wakes its sender. Returns the next due
+    /// time (monotonic ms).
+    @discardableResult
+    func beat() -> Int64? {
+        let nowMs = monotonicClock.nowMs()
+        let (due, next) = state.withLock { s -> ([InventorySubscriber], Int64?) in
+            let due = s.heartbeats.takeDue(nowMs: nowMs).compactMap { s.subscribers[$0] }
+            return (due, s.heartbeats.nextDueMs())
+        }
+        for subscriber in due {
+            if subscriber.presenceOnly {
+                // Dropped when the connection is backed up: a keepalive is not worth waiting for.
+                _ = subscriber.stream.offer(heartbeat(for: subscriber))
+            } else {
+                subscriber.heartbeatDue.store(true, ordering: .releasing)
+                subscriber.wakeup.signal()
+            }
+        }
+        return next
+    }
+
+    /// The enveloped server heartbeat for a worker's stream, stamped with the server's clock.
+    func heartbeat(for subscriber: InventorySubscriber) -> [UInt8] {
+        Presence(workerID: subscriber.workerID, heartbeat: true, timestamp: wallClock.nowMs()).enveloped()
+    }
+
+    /// Sweeps and sends heartbeats whenever the earliest deadline or heartbeat is due, and sweeps at
+    /// least every `sweepIntervalMs`; a new stream wakes it, since it may bring an earlier one. One
+    /// task per store serves every worker. Runs until cancelled.
+    func runTimers() async {
         while !Task.isCancelled {
-            let next = sweep()
+            let nextDeadline = sweep()
+            let nextBeat = beat()
             let nowMs = monotonicClock.nowMs()
             let interval = limits.engine.sweepIntervalMs
+            let next = [nextDeadline, nextBeat].compactMap { $0 }.min()
             let delay = next.map { min(max($0 - nowMs, 1), interval) } ?? interval
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { try? await Task.sleep(for: .milliseconds(delay)) }
-                group.addTask { await self.sweeperWakeup.wait() }
+                group.addTask { await self.timerWakeup.wait() }
                 await group.next()
                 group.cancelAll()
             }
@@ -215,7 +254,7 @@ final class InventoryService: Sendable {
             return Array(s.subscribers.values)
         }
         for subscriber in all { subscriber.stream.close(error: .shuttingDown) }
-        sweeperWakeup.signal()
+        timerWakeup.signal()
     }
 
     /// Counts for GetStatus and metrics: workers, observers, revision.

@@ -6,33 +6,39 @@ extension Node {
     /// SubscribeWorkers (streamkit v1 §4.3, corrected): a worker registers and renews; everyone receives
     /// the inventory on connect and after every change — full snapshots (latest wins) or, when asked,
     /// deltas — and workers get Presence heartbeats. Every message on this stream is enveloped.
+    ///
+    /// Two tasks per stream: this one reads the renewals, a child sends what the subscriber's mailbox
+    /// holds and the heartbeats the store's timer task marks due. A presence-only worker has only the
+    /// first: its heartbeats are offered by the timer task. Workers are many and long-lived, so every
+    /// task per stream counts (each costs its allocation slabs for the stream's life).
     func subscribeWorkers(_ request: SubscribeWorkers, on stream: any BidiStream) async throws(StreamsError) {
         let subscriber = try inventory.open(request, stream: stream)
         defer { inventory.close(subscriber) }
-        let heartbeatMs = subscriber.workerID == nil
-            ? 0
-            : InventoryLimits.heartbeatPeriodMs(intervalSeconds: request.heartbeatIntervalSeconds,
-                                                intervalMs: request.heartbeatIntervalMs)
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await self.readRenewals(of: subscriber) }
-                if heartbeatMs > 0 {
-                    group.addTask {
-                        while !Task.isCancelled {
-                            subscriber.heartbeatDue.store(true, ordering: .releasing)
-                            subscriber.wakeup.signal()
-                            try await Task.sleep(for: .milliseconds(heartbeatMs))
-                        }
-                    }
-                }
-                group.addTask { try await self.sendInventory(to: subscriber) }
-                try await group.next()
-                group.cancelAll()
-            }
-        } catch let error as StreamsError {
-            if error != .cancelled { throw error }
+        if subscriber.presenceOnly {
+            try await stream.send(inventory.heartbeat(for: subscriber))
+            try await readRenewals(of: subscriber)
+            return
+        }
+        // Cancelled and awaited when this scope ends, i.e. when the reading does.
+        async let _ = sendUntilFailure(to: subscriber)
+        do throws(StreamsError) {
+            try await readRenewals(of: subscriber)
         } catch {
-            throw .internalError("worker stream ended: \(error)")
+            // A sender that failed first closed the stream, which ended the read: report its reason.
+            throw subscriber.sendFailure.withLock { $0 } ?? error
+        }
+        if let failure = subscriber.sendFailure.withLock({ $0 }) { throw failure }
+    }
+
+    /// Runs the sender; when it fails (the stream ended, or a message was refused), records why and
+    /// closes the stream so the reader stops too.
+    private func sendUntilFailure(to subscriber: InventorySubscriber) async {
+        do throws(StreamsError) {
+            try await sendInventory(to: subscriber)
+        } catch {
+            guard error != .cancelled else { return }
+            subscriber.sendFailure.withLock { $0 = error }
+            subscriber.stream.close(error: error)
         }
     }
 
@@ -47,8 +53,7 @@ extension Node {
                 delivered += 1
             }
             if subscriber.heartbeatDue.exchange(false, ordering: .acquiringAndReleasing) {
-                let beat = Presence(workerID: subscriber.workerID, heartbeat: true, timestamp: configuration.wallClock.nowMs())
-                try await subscriber.stream.sendEnveloped(beat)
+                try await subscriber.stream.send(inventory.heartbeat(for: subscriber))
             }
             await subscriber.wakeup.wait()
         }

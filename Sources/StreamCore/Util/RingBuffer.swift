@@ -1,14 +1,17 @@
 /// A growable FIFO queue with O(1) amortised push and pop at both ends of its use: push at the back,
 /// pop at the front. The standard library has no deque, and queues of messages are everywhere here.
 public struct RingBuffer<Element>: Sequence {
-    private var storage: [Element?]
+    private var storage: [Element?] = []
+    /// Slots allocated by the first append: most queues (one per stream, per connection) stay empty
+    /// for their whole life, so they allocate nothing until used.
+    private let initialCapacity: Int
     private var head = 0
     /// Number of elements held.
     public private(set) var count = 0
 
     /// Creates an empty queue with room for `capacity` elements before it grows.
     public init(capacity: Int = 16) {
-        storage = Array(repeating: nil, count: Swift.max(capacity, 1))
+        initialCapacity = Swift.max(capacity, 1)
     }
 
     /// True when empty.
@@ -42,7 +45,7 @@ public struct RingBuffer<Element>: Sequence {
 
     /// Removes the elements for which `predicate` is true, keeping the order of the rest.
     public mutating func removeAll(where predicate: (Element) -> Bool) {
-        var kept = RingBuffer(capacity: storage.count)
+        var kept = RingBuffer(capacity: Swift.max(storage.count, initialCapacity))
         while let element = popFirst() {
             if !predicate(element) { kept.append(element) }
         }
@@ -50,7 +53,7 @@ public struct RingBuffer<Element>: Sequence {
     }
 
     private mutating func grow() {
-        var bigger: [Element?] = Array(repeating: nil, count: storage.count * 2)
+        var bigger: [Element?] = Array(repeating: nil, count: Swift.max(storage.count * 2, initialCapacity))
         for i in 0..<count { bigger[i] = storage[(head + i) % storage.count] }
         storage = bigger
         head = 0

@@ -41,6 +41,17 @@ final class MuxOutboundGate: Sendable {
     /// Bytes handed to the loop and not yet queued on the socket.
     var inFlightBytes: Int { state.withLock { $0.inFlight } }
 
+    /// Takes credit for `bytes` when it is there now and nobody waits ahead; false otherwise (also once
+    /// the connection is closed).
+    func tryAcquire(_ bytes: Int) -> Bool {
+        let limit = self.limit
+        return state.withLock { s in
+            guard s.failure == nil, s.waiters.isEmpty, s.admits(bytes, limit: limit) else { return false }
+            s.inFlight += bytes
+            return true
+        }
+    }
+
     /// Waits for credit for `bytes`; fails with the connection's error once it is closed, or with
     /// `cancelled` when the waiting task is cancelled.
     func acquire(_ bytes: Int) async throws(StreamsError) {

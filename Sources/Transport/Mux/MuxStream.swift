@@ -57,22 +57,38 @@ final class MuxStream: BidiStream {
     func send(_ message: [UInt8]) async throws(StreamsError) {
         if let error = state.withLock({ $0.sendEnd }) { throw error }
         await yieldIfDue()
+        let frame = try dataFrame(message)
+        try await link.gate.acquire(frame.count)
+        if let error = submitCredited(frame) { throw error }
+    }
+
+    func offer(_ message: [UInt8]) -> Bool {
+        guard state.withLock({ $0.sendEnd }) == nil, let frame = try? dataFrame(message),
+              link.gate.tryAcquire(frame.count)
+        else { return false }
+        return submitCredited(frame) == nil
+    }
+
+    /// The WebSocket frame carrying `message` on this channel, refused when over the payload limit.
+    private func dataFrame(_ message: [UInt8]) throws(StreamsError) -> [UInt8] {
         let limit = link.limits.maxMessagePayloadBytes
         guard message.count <= limit else {
             throw .limitExceeded("muxer payload too large: \(message.count) bytes (limit \(limit), MuxLimits.maxMessagePayloadBytes)")
         }
-        let frame = encode(MuxFrame(controlType: .data, storeID: storeID, channelID: channelID, payload: message))
-        try await link.gate.acquire(frame.count)
+        return encode(MuxFrame(controlType: .data, storeID: storeID, channelID: channelID, payload: message))
+    }
+
+    /// Hands a frame whose gate credit was taken to the connection; returns the credit and the error
+    /// when the stream stopped sending meanwhile.
+    private func submitCredited(_ frame: [UInt8]) -> StreamsError? {
         // Handed over under the lock, so a concurrent close is queued entirely before or after it.
         let error = state.withLock { s -> StreamsError? in
             if let error = s.sendEnd { return error }
             link.submit(frame, credit: frame.count)
             return nil
         }
-        if let error {
-            link.gate.release(frame.count)
-            throw error
-        }
+        if error != nil { link.gate.release(frame.count) }
+        return error
     }
 
     func receive() async throws(StreamsError) -> [UInt8]? {

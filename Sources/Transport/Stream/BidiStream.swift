@@ -9,6 +9,11 @@ public protocol BidiStream: AnyObject, Sendable {
     /// sending half or the peer has gone away.
     func send(_ message: [UInt8]) async throws(StreamsError)
 
+    /// Sends one message only if it can go without waiting; false when the peer's buffer (or the
+    /// connection's) is full or the stream can no longer send. For messages worth dropping rather
+    /// than waiting for, such as keepalives: a sender that cannot wait needs no task of its own.
+    func offer(_ message: [UInt8]) -> Bool
+
     /// The next message; nil once the peer half-closed cleanly and everything it sent has been read.
     /// Throws the peer's error when it closed with one, after its earlier messages have been read.
     func receive() async throws(StreamsError) -> [UInt8]?

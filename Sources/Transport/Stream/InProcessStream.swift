@@ -39,6 +39,10 @@ public final class InProcessStream: BidiStream {
         try await outbound.send(message)
     }
 
+    public func offer(_ message: [UInt8]) -> Bool {
+        outbound.offer(message)
+    }
+
     public func receive() async throws(StreamsError) -> [UInt8]? {
         try await inbound.receive()
     }

@@ -66,6 +66,22 @@ final class MessageChannel: Sendable {
         try result.get()
     }
 
+    /// Queues `message` (or hands it to a waiting receiver) when that needs no wait; false otherwise.
+    func offer(_ message: [UInt8]) -> Bool {
+        let outcome = state.withLock { s -> (accepted: Bool, receiver: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
+            guard s.abandoned == nil, s.finished == nil else { return (false, nil) }
+            if let receiver = s.receiver {
+                s.receiver = nil
+                return (true, receiver.continuation)
+            }
+            guard s.buffer.count < capacity && s.senders.isEmpty else { return (false, nil) }
+            s.buffer.append(message)
+            return (true, nil)
+        }
+        outcome.receiver?.resume(returning: .success(message))
+        return outcome.accepted
+    }
+
     func receive() async throws(StreamsError) -> [UInt8]? {
         let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
         let result = await suspendCancellably(park: { continuation in
