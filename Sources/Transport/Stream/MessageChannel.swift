@@ -87,6 +87,9 @@ final class MessageChannel: Sendable {
         let result = await suspendCancellably(park: { continuation in
             state.withLock { s -> Result<[UInt8]?, StreamsError>? in
                 if let abandoned = s.abandoned { return .failure(abandoned) }
+                // A cancelled reader stops even when messages are waiting, as over the network: a
+                // sender that keeps the buffer full would otherwise keep it reading forever.
+                if Task.isCancelled { return .failure(.cancelled) }
                 if let message = s.buffer.popFirst() {
                     // Room freed: move the first waiting sender's message in and let it go on.
                     if let waiter = s.senders.popFirst() {
@@ -103,7 +106,6 @@ final class MessageChannel: Sendable {
                     if let error = finished { return .failure(error) }
                     return .success(nil)
                 }
-                if Task.isCancelled { return .failure(.cancelled) }
                 precondition(s.receiver == nil, "two concurrent receives on one stream")
                 s.receiver = (id, continuation)
                 return nil
