@@ -145,13 +145,15 @@ public final class InventoryUpdates: AsyncSequence, Sendable {
                     latest.end(slot.isClosed ? ending : failure)
                     return
                 case .success(let fresh):
+                    // Before the slot stops saying "reconnecting": a worker's liveness check must never
+                    // see the outage's silence without either.
+                    onReopen()
                     guard slot.replace(with: fresh) else {
                         fresh.close(error: nil)
                         latest.end(ending)
                         return
                     }
                     latest.restart()
-                    onReopen()
                     stream = fresh
                 }
             }

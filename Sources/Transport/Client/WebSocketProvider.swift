@@ -25,6 +25,9 @@ public final class WebSocketProvider: ReconnectingStreamProvider {
         var link: MuxConnection?
         var dialing: Task<Result<MuxConnection, StreamsError>, Never>?
         var reconnecting: Task<Void, Never>?
+        /// Which `lost` started the recorded reconnecting task, so only that task clears it.
+        var reconnector: UInt64 = 0
+        var nextReconnector: UInt64 = 0
         var generation: UInt64 = 0
         var closed = false
         var handlers: [@Sendable (UInt64) -> Void] = []
@@ -215,13 +218,18 @@ public final class WebSocketProvider: ReconnectingStreamProvider {
     /// The connection ended: unless the provider is closing, dial again in the background until a
     /// connection is up, so observers learn of it through the reconnect notifications.
     private func lost(_ link: MuxConnection) {
-        let start = state.withLock { s -> Bool in
+        let id = state.withLock { s -> UInt64? in
             if s.link === link { s.link = nil }
-            guard !s.closed, s.reconnecting == nil else { return false }
-            return true
+            guard !s.closed, s.reconnecting == nil else { return nil }
+            s.nextReconnector += 1
+            return s.nextReconnector
         }
-        guard start else { return }
+        guard let id else { return }
+        // The task starts only once it is recorded: one that finished before being recorded would stay
+        // recorded forever, and no later loss would start another.
+        let recorded = Wakeup()
         let task = Task { [weak self] in
+            await recorded.wait()
             var attempt = 0
             while let self, !Task.isCancelled {
                 do throws(StreamsError) {
@@ -233,16 +241,18 @@ public final class WebSocketProvider: ReconnectingStreamProvider {
                 attempt += 1
                 try? await Task.sleep(for: .milliseconds(self.backoff.delayMs(attempt: attempt)))
             }
-            self?.state.withLock { $0.reconnecting = nil }
-        }
-        state.withLock { s in
-            if s.closed {
-                task.cancel()
-            } else if s.reconnecting == nil {
-                s.reconnecting = task
-            } else {
-                task.cancel()
+            self?.state.withLock { s in
+                if s.reconnector == id { s.reconnecting = nil }
             }
         }
+        state.withLock { s in
+            if s.closed || s.reconnecting != nil {
+                task.cancel()
+            } else {
+                s.reconnecting = task
+                s.reconnector = id
+            }
+        }
+        recorded.signal()
     }
 }
