@@ -63,19 +63,10 @@ public final class NodeManager: Sendable {
         }
     }
 
-    /// Routes a new server-side stream to its store's node; the node serves it in its own task, so
-    /// this returns once the store is open (an in-process `callStream` waits only for that).
+    /// Routes a new server-side stream to its store's node; the node serves it in its own task.
     public func accept(store: WireUUID, stream: any BidiStream) async throws(StreamsError) {
         let node = try await node(for: store)
         Task { await node.handle(stream) }
-    }
-
-    /// Serves a new server-side stream to its end in the calling task (opening its store first): the
-    /// network path, which already runs each stream in a task of its own, so a stream costs one task
-    /// and one hop to the executor, not two.
-    public func serve(store: WireUUID, stream: any BidiStream) async throws(StreamsError) {
-        let node = try await node(for: store)
-        await node.handle(stream)
     }
 
     /// An in-process provider whose streams are served by this manager.

@@ -66,9 +66,9 @@ public struct DaemonAcceptor: StreamAcceptor {
         }
     }
 
-    /// Serves the stream on its store's node (opening the store on first use), in this stream's task.
+    /// Hands the stream to its store's node (opening the store on first use).
     public func accept(store: WireUUID, stream: any BidiStream) async throws(StreamsError) {
-        try await manager.serve(store: store, stream: stream)
+        try await manager.accept(store: store, stream: stream)
     }
 
     /// The daemon's answer to a plain request (health, readiness, metrics), nil for 404.

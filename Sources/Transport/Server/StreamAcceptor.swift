@@ -20,14 +20,13 @@ public struct AllStoresAuthorization: ConnectionAuthorization {
 /// answers to plain HTTP requests.
 ///
 /// `authorize` and `respond` run on the connection's event loop and must not block; `accept` runs in
-/// a task of its own, one per stream, and may serve the stream in it to its end.
+/// a task of its own.
 public protocol StreamAcceptor: Sendable {
     /// Decides before the upgrade; return an HTTP response (401…) to refuse.
     func authorize(_ request: HTTPRequestHead, peer: SocketAddress?) -> Result<any ConnectionAuthorization, HTTPResponse>
 
     /// A new logical stream whose first message is already in `stream`. Throwing refuses the stream:
-    /// the peer gets an `error` frame with the error (e.g. `store unavailable`); once the stream is
-    /// being served, its errors end it through `close(error:)` instead.
+    /// the peer gets an `error` frame with the error (e.g. `store unavailable`).
     func accept(store: WireUUID, stream: any BidiStream) async throws(StreamsError)
 
     /// Plain HTTP requests that are not the upgrade (nil → 404).
