@@ -112,6 +112,9 @@ public struct CoordClient: Sendable {
     func single<M: WireMessage>(_ request: some RequestMessage, as type: M.Type) async throws(StreamsError) -> M {
         let stream = try await open(request)
         defer { stream.close(error: nil) }
+        // Nothing more to send: the close leaves with the request (one write instead of two per call,
+        // and the stream is finished on both sides once the answer and the server's close arrive).
+        stream.closeSend(error: nil)
         guard let answer = try await stream.receive(M.self) else {
             throw .streamClosed("the server ended the stream without an answer")
         }
@@ -121,6 +124,7 @@ public struct CoordClient: Sendable {
     private func names(_ request: some RequestMessage) async throws(StreamsError) -> [String] {
         let stream = try await open(request)
         defer { stream.close(error: nil) }
+        stream.closeSend(error: nil)
         var names: [String] = []
         while let name = try await stream.receiveString() { names.append(name) }
         return names

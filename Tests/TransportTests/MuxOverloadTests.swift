@@ -37,6 +37,27 @@ import Transport
         await server.shutdown(graceMs: 1_000)
     }
 
+    @Test func aClientStreamOverItsConnectionsLimitFailsAndItsRequestIsNeverSent() async throws {
+        let acceptor = TestAcceptor()
+        let server = try await MuxTest.server(acceptor)
+        var limits = MuxTest.quickLimits
+        limits.mux.maxStreamsPerConnection = 2
+        let provider = try MuxTest.provider(server, limits: limits)
+        for n in 0..<2 { _ = try await provider.callStream(store: TestStores.silent, request: MuxTest.message("open \(n)")) }
+        // The stream is handed back before the loop registers it; the refusal comes as its error.
+        do {
+            let third = try await provider.callStream(store: TestStores.silent, request: MuxTest.message("one too many"))
+            #expect(try await MuxTest.ending(of: third) == .tooManyStreams)
+        } catch {
+            #expect(error as? StreamsError == .tooManyStreams)
+        }
+        #expect(await eventually { acceptor.streams.count == 2 })
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(acceptor.streams.count == 2, "the refused stream's request never reached the server")
+        await provider.close()
+        await server.shutdown(graceMs: 1_000)
+    }
+
     @Test func aReaderThatStopsTakingMessagesIsOverloadedAfterTheStallTime() async throws {
         let acceptor = TestAcceptor()
         let server = try await MuxTest.server(acceptor, limits: Self.smallLimits)

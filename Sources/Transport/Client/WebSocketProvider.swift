@@ -66,7 +66,7 @@ public final class WebSocketProvider: ReconnectingStreamProvider {
         for attempt in 1...max(1, limits.maxCallAttempts) {
             do throws(StreamsError) {
                 let link = try await connection()
-                let stream = try await open(store: store, on: link)
+                let stream = link.openClientStream(store: store)
                 do {
                     try await stream.send(request)
                 } catch {
@@ -86,16 +86,6 @@ public final class WebSocketProvider: ReconnectingStreamProvider {
             }
         }
         throw lastError
-    }
-
-    private func open(store: WireUUID, on link: MuxConnection) async throws(StreamsError) -> MuxStream {
-        let result: Result<MuxStream, StreamsError>
-        do {
-            result = try await link.loop.perform { link.openClientStream(store: store) }
-        } catch {
-            throw .streamClosed("the connection's event loop has stopped")
-        }
-        return try result.get()
     }
 
     // MARK: ReconnectingStreamProvider

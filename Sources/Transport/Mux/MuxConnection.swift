@@ -104,11 +104,13 @@ final class MuxConnection: @unchecked Sendable {
     // MARK: Any thread
 
     /// Queues an encoded frame for the socket, after everything submitted before it. `credit` bytes
-    /// of ``gate`` are returned once it is queued (or dropped because the connection ended).
-    func submit(_ frame: [UInt8], credit: Int) {
+    /// of ``gate`` are returned once it is queued (or dropped because the connection ended). A data
+    /// frame names the stream it is `from`: it is dropped unless that stream is (still) registered, so
+    /// a client stream whose registration was refused sends nothing, its request included.
+    func submit(_ frame: [UInt8], credit: Int, from stream: MuxStream? = nil) {
         let accepted = loop.execute { [self] in
             // The transport drops frames once its socket is closing.
-            transport?.writeWebSocketFrame(frame)
+            if stream.map({ channels[$0.channelID] === $0 }) ?? true { transport?.writeWebSocketFrame(frame) }
             if credit > 0 { gate.release(credit) }
         }
         if !accepted && credit > 0 { gate.release(credit) }
@@ -132,17 +134,32 @@ final class MuxConnection: @unchecked Sendable {
 
     // MARK: Client streams
 
-    /// Registers a new client stream on a fresh channel; fails when the connection ended or has
-    /// ``MuxLimits/maxStreamsPerConnection`` streams.
-    func openClientStream(store: WireUUID) -> Result<MuxStream, StreamsError> {
-        loop.preconditionInEventLoop()
-        if let ending { return .failure(ending) }
-        guard channels.count < limits.maxStreamsPerConnection else { return .failure(.tooManyStreams) }
-        var channel = WireUUID.random()
-        while channels[channel] != nil { channel = WireUUID.random() }
-        let stream = MuxStream(channelID: channel, storeID: store, link: self)
-        channels[channel] = stream
-        return .success(stream)
+    /// A new client stream on a fresh channel, from any thread and without waiting for the loop (a
+    /// round trip to the loop's thread and back was a third of a unary call's client CPU).
+    ///
+    /// The loop registers the stream before it runs anything submitted after this call, so its request
+    /// goes out after the registration and nothing for its channel can arrive before it is known. When
+    /// the connection has ended or holds ``MuxLimits/maxStreamsPerConnection`` streams, the stream fails
+    /// instead: its frames are dropped unsent and its receive reports why.
+    func openClientStream(store: WireUUID) -> MuxStream {
+        let stream = MuxStream(channelID: .random(), storeID: store, link: self)
+        let accepted = loop.execute { [self] in register(stream) }
+        if !accepted { stream.fail(.streamClosed("the connection's event loop has stopped"), .immediately, notifyPeer: false) }
+        return stream
+    }
+
+    private func register(_ stream: MuxStream) {
+        let refusal: StreamsError? =
+            if let ending { ending }
+            else if channels.count >= limits.maxStreamsPerConnection { .tooManyStreams }
+            // Random 122-bit ids do not collide in practice; a stream that did would fail, not mix.
+            else if channels[stream.channelID] != nil { .internalError("channel id already in use") }
+            else { nil }
+        guard let refusal else {
+            channels[stream.channelID] = stream
+            return
+        }
+        stream.fail(refusal, .immediately, notifyPeer: false)
     }
 
     // MARK: Inbound

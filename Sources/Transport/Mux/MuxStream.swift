@@ -84,7 +84,7 @@ final class MuxStream: BidiStream {
         // Handed over under the lock, so a concurrent close is queued entirely before or after it.
         let error = state.withLock { s -> StreamsError? in
             if let error = s.sendEnd { return error }
-            link.submit(frame, credit: frame.count)
+            link.submit(frame, credit: frame.count, from: self)
             return nil
         }
         if error != nil { link.gate.release(frame.count) }
