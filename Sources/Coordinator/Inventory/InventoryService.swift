@@ -25,15 +25,21 @@ final class InventorySubscriber: Sendable {
     let stream: any BidiStream
     /// Why its sender stopped, when it failed first (the reader then reports this, not its own end).
     let sendFailure = Mutex<StreamsError?>(nil)
+    /// What it is due, under its own lock: its sender takes from it without touching the store's
+    /// lock, which every sender of a fan-out contended for. Fed (in revision order) only under the
+    /// store's lock. Nil for a presence-only worker.
+    let mailbox: Mutex<SubscriberMailbox<EncodedOnce>?>
     /// Signalled when its mailbox has something or a heartbeat is due.
     let wakeup = Wakeup()
     let heartbeatDue = Atomic<Bool>(false)
 
-    init(id: StreamID, workerID: WireUUID?, presenceOnly: Bool, stream: any BidiStream) {
+    init(id: StreamID, workerID: WireUUID?, presenceOnly: Bool, mode: SubscriberMailbox<EncodedOnce>.Mode,
+         stream: any BidiStream) {
         self.id = id
         self.workerID = workerID
         self.presenceOnly = presenceOnly
         self.stream = stream
+        mailbox = Mutex(presenceOnly ? nil : SubscriberMailbox(mode: mode))
     }
 }
 
@@ -44,7 +50,6 @@ final class InventoryService: Sendable {
     private struct State {
         var registry: WorkerRegistry
         var heartbeats = HeartbeatSchedule()
-        var mailboxes: [StreamID: SubscriberMailbox<EncodedOnce>] = [:]
         var subscribers: [StreamID: InventorySubscriber] = [:]
         var nextStreamID: UInt64 = 0
         var closed = false
@@ -115,8 +120,8 @@ final class InventoryService: Sendable {
             }
             s.nextStreamID += 1
             let subscriber = InventorySubscriber(
-                id: StreamID(s.nextStreamID), workerID: request.workerID, presenceOnly: request.presenceOnly, stream: stream)
-            var mailbox = SubscriberMailbox<EncodedOnce>(mode: mode)
+                id: StreamID(s.nextStreamID), workerID: request.workerID, presenceOnly: request.presenceOnly, mode: mode,
+                stream: stream)
             var wake: [InventorySubscriber] = [subscriber]
             var replaced: InventorySubscriber?
             if let workerID = request.workerID {
@@ -128,20 +133,19 @@ final class InventoryService: Sendable {
                 case .accepted(let change, let prior):
                     let payloads = Self.encode(change)
                     wake += Self.fanOut(payloads, revision: change.snapshot.revision, to: &s)
-                    if !request.presenceOnly {
-                        mailbox.seed(revision: change.snapshot.revision, snapshot: payloads.snapshot)
-                    }
+                    subscriber.mailbox.withLock { $0?.seed(revision: change.snapshot.revision, snapshot: payloads.snapshot) }
                     replaced = prior.flatMap { s.subscribers[$0] }
                 }
             } else if request.deltas, let since = request.sinceRevision,
                       let deltas = s.registry.deltas(since: since) {
-                mailbox.seed(since: since, deltas: deltas.map { ($0.revision, Self.encode($0)) })
+                let encoded = deltas.map { ($0.revision, Self.encode($0)) }
+                subscriber.mailbox.withLock { $0?.seed(since: since, deltas: encoded) }
             } else {
-                mailbox.seed(revision: s.registry.current.revision, snapshot: Self.encode(s.registry.current))
+                let current = s.registry.current
+                subscriber.mailbox.withLock { $0?.seed(revision: current.revision, snapshot: Self.encode(current)) }
             }
             if beats { s.heartbeats.add(subscriber.id, periodMs: heartbeatMs, nowMs: now.monotonicMs) }
             if beats && !request.presenceOnly { subscriber.heartbeatDue.store(true, ordering: .releasing) }
-            if !request.presenceOnly { s.mailboxes[subscriber.id] = mailbox }
             s.subscribers[subscriber.id] = subscriber
             return (subscriber, wake, replaced)
         }
@@ -157,7 +161,7 @@ final class InventoryService: Sendable {
     /// The next message due on a subscriber's stream.
     func next(for subscriber: InventorySubscriber) -> [UInt8]? {
         // Taken under the lock, encoded (at most once per revision, shared by all) outside it.
-        state.withLock { s in s.mailboxes[subscriber.id]?.next()?.payload }?.bytes
+        subscriber.mailbox.withLock { $0?.next()?.payload }?.bytes
     }
 
     /// A worker's renewal: the server's clock sets `last_seen_at` and the deadline; no fan-out.
@@ -171,7 +175,6 @@ final class InventoryService: Sendable {
     func close(_ subscriber: InventorySubscriber) {
         let now = self.now
         let (wake, ended) = state.withLock { s -> ([InventorySubscriber], Bool) in
-            s.mailboxes[subscriber.id] = nil
             s.subscribers[subscriber.id] = nil
             s.heartbeats.remove(subscriber.id)
             guard let change = s.registry.streamEnded(subscriber.id, now: now) else { return ([], false) }
@@ -268,7 +271,9 @@ final class InventoryService: Sendable {
     var current: InventorySnapshot { state.withLock { $0.registry.current } }
 
     /// The longest mailbox queue of any subscriber (bounded by `maxSubscriberBacklog` + 1).
-    var largestBacklog: Int { state.withLock { $0.mailboxes.values.map(\.queuedCount).max() ?? 0 } }
+    var largestBacklog: Int {
+        state.withLock { s in s.subscribers.values.map { $0.mailbox.withLock { $0?.queuedCount ?? 0 } }.max() ?? 0 }
+    }
 
     // MARK: Encoding and fan-out
 
@@ -276,10 +281,10 @@ final class InventoryService: Sendable {
         -> [InventorySubscriber]
     {
         var wake: [InventorySubscriber] = []
-        wake.reserveCapacity(s.mailboxes.count)
-        for id in s.mailboxes.keys {
-            s.mailboxes[id]?.offer(revision: revision, snapshot: payloads.snapshot, delta: payloads.delta)
-            if let subscriber = s.subscribers[id] { wake.append(subscriber) }
+        wake.reserveCapacity(s.subscribers.count)
+        for subscriber in s.subscribers.values where !subscriber.presenceOnly {
+            subscriber.mailbox.withLock { $0?.offer(revision: revision, snapshot: payloads.snapshot, delta: payloads.delta) }
+            wake.append(subscriber)
         }
         return wake
     }
