@@ -142,7 +142,8 @@ final class MuxConnection: @unchecked Sendable {
     /// the connection has ended or holds ``MuxLimits/maxStreamsPerConnection`` streams, the stream fails
     /// instead: its frames are dropped unsent and its receive reports why.
     func openClientStream(store: WireUUID) -> MuxStream {
-        let stream = MuxStream(channelID: .random(), storeID: store, link: self)
+        var random = SecureRandom.Generator()
+        let stream = MuxStream(channelID: .random(using: &random), storeID: store, link: self)
         let accepted = loop.execute { [self] in register(stream) }
         if !accepted { stream.fail(.streamClosed("the connection's event loop has stopped"), .immediately, notifyPeer: false) }
         return stream

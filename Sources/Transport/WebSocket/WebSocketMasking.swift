@@ -76,6 +76,16 @@ enum SecureRandom {
         for i in 0..<buffer.count { buffer[i] = generator.next() }
     }
 
+    /// A generator over ``fill(_:)``: OpenSSL's generator runs in user space, where the standard
+    /// library's makes a `getrandom` system call per value (two per random UUID).
+    struct Generator: RandomNumberGenerator {
+        mutating func next() -> UInt64 {
+            var value: UInt64 = 0
+            withUnsafeMutableBytes(of: &value) { SecureRandom.fill($0) }
+            return value
+        }
+    }
+
     /// `count` random bytes.
     static func bytes(_ count: Int) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
