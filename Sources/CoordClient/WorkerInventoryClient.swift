@@ -16,6 +16,14 @@ public enum InventoryEvent: Sendable, Equatable {
         case .delta(let delta): delta.revision
         }
     }
+
+    /// The epoch the revision counts in (nil from a server that sends none).
+    public var epoch: UInt64? {
+        switch self {
+        case .snapshot(let inventory): inventory.epoch
+        case .delta(let delta): delta.epoch
+        }
+    }
 }
 
 /// The latest inventory seen on a stream: a reader task keeps replacing it, so a slow consumer skips
@@ -338,21 +346,24 @@ extension CoordClient {
             reopen: { () throws(StreamsError) in try await client.open(request) })
     }
 
-    /// Observes the inventory as one snapshot then deltas (resuming after `sinceRevision` when the server
-    /// still holds that history). A slow consumer is resynchronised by the server with a fresh snapshot.
-    /// Over a provider that reconnects, a lost connection is followed by the deltas after the last
-    /// revision received (or a snapshot when the server no longer holds them).
-    public func workerChanges(sinceRevision: UInt64? = nil) -> MessageSequence<InventoryEventMessage> {
+    /// Observes the inventory as one snapshot then deltas (resuming after `sinceRevision` of `sinceEpoch`
+    /// when the server still holds that history). A slow consumer is resynchronised by the server with a
+    /// fresh snapshot. Over a provider that reconnects, a lost connection is followed by the deltas after
+    /// the last revision received, or by a snapshot when the server no longer holds them or restarted
+    /// meanwhile (a new epoch).
+    public func workerChanges(sinceRevision: UInt64? = nil, sinceEpoch: UInt64? = nil) -> MessageSequence<InventoryEventMessage> {
         let client = self
         let resume = StreamReopener(provider: provider).map { reopener in
             MessageSequence<InventoryEventMessage>.Resume(reopener: reopener) { last throws(StreamsError) in
                 let revision = last.map { $0.event.revision } ?? sinceRevision
-                return try await client.open(SubscribeWorkers(workerID: nil, deltas: true, sinceRevision: revision))
+                let epoch = last.map { $0.event.epoch } ?? sinceEpoch
+                return try await client.open(SubscribeWorkers(workerID: nil, deltas: true, sinceRevision: revision, sinceEpoch: epoch))
             }
         }
         return MessageSequence(
             open: { () throws(StreamsError) in
-                try await client.open(SubscribeWorkers(workerID: nil, deltas: true, sinceRevision: sinceRevision))
+                try await client.open(
+                    SubscribeWorkers(workerID: nil, deltas: true, sinceRevision: sinceRevision, sinceEpoch: sinceEpoch))
             }, resume: resume)
     }
 }

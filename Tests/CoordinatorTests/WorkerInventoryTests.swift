@@ -181,6 +181,31 @@ func fastPresence() -> NodeConfiguration {
     }
 
     @Test(arguments: Configuration.all)
+    func deltasResumeOnlyInTheEpochTheirRevisionCountsIn(_ configuration: Configuration) async throws {
+        var harness = try await Harness(configuration)
+        let observer = try await WorkerStream.open(harness, SubscribeWorkers(workerID: nil, deltas: true))
+        let first = try #require(try await observer.next() as? WorkerInventory)
+        let epoch = try #require(first.epoch)
+        _ = try await WorkerStream.open(harness, SubscribeWorkers(workerID: .random())).inventory()
+        #expect((try await observer.next() as? WorkerInventoryDelta)?.epoch == epoch, "deltas carry the epoch")
+        // The same epoch resumes with deltas; another one gets a snapshot.
+        let same = try await WorkerStream.open(harness, SubscribeWorkers(workerID: nil, deltas: true, sinceRevision: 0, sinceEpoch: epoch))
+        #expect((try await same.next() as? WorkerInventoryDelta)?.revision == 1)
+        let other = try await WorkerStream.open(
+            harness, SubscribeWorkers(workerID: nil, deltas: true, sinceRevision: 0, sinceEpoch: epoch + 1))
+        #expect((try await other.next() as? WorkerInventory)?.revision == 1)
+        observer.stream.close(error: nil)
+        // After a restart revisions count from 0 again in a new epoch: a subscriber of the old one at
+        // revision 0 gets a snapshot, although revision 1 exists again.
+        harness = try await harness.restart()
+        _ = try await WorkerStream.open(harness, SubscribeWorkers(workerID: .random())).inventory()
+        let resumed = try await WorkerStream.open(harness, SubscribeWorkers(workerID: nil, deltas: true, sinceRevision: 0, sinceEpoch: epoch))
+        let snapshot = try #require(try await resumed.next() as? WorkerInventory)
+        #expect(snapshot.revision == 1 && snapshot.epoch != epoch)
+        await harness.shutdown()
+    }
+
+    @Test(arguments: Configuration.all)
     func aPresenceOnlyWorkerIsAcknowledgedByAPresenceAndReceivesNoInventory(_ configuration: Configuration) async throws {
         let harness = try await Harness(configuration)
         let observer = try await WorkerStream.open(harness, SubscribeWorkers(workerID: nil))

@@ -8,7 +8,7 @@ enum Samples {
     static let status = SegmentStatus(space: "orders", segment: "order-42", firstSequence: 1, firstTimestamp: 10,
                                       lastSequence: 4, lastTimestamp: 12, heartbeat: false)
     static let info = WorkerInfo(workerID: worker, metadata: ["role": "processor"], lastSeenAt: 1_767_225_600_000)
-    static let inventory = WorkerInventory(workers: [info], timestamp: 1_767_225_600_001, revision: 7)
+    static let inventory = WorkerInventory(workers: [info], timestamp: 1_767_225_600_001, revision: 7, epoch: 42)
 
     static let all: [any EnvelopedMessage] = [
         ConsumeSegment(space: "s", segment: "g", minSequence: 3, minTimestamp: 4, maxSequence: 9, maxTimestamp: 99, limit: 100),
@@ -29,10 +29,12 @@ enum Samples {
         SubscribeWorkers(workerID: worker, metadata: ["a": "b"], heartbeatIntervalSeconds: 30, heartbeatIntervalMs: 500,
                          deltas: true, sinceRevision: 12),
         SubscribeWorkers(workerID: worker, heartbeatIntervalSeconds: 5, presenceOnly: true),
+        SubscribeWorkers(workerID: nil, deltas: true, sinceRevision: 3, sinceEpoch: 42),
         inventory,
         Presence(workerID: worker, heartbeat: false, timestamp: 1_767_225_630_001),
         WorkerInventoryNotification(storeID: store, inventory: inventory),
         WorkerInventoryDelta(revision: 8, joined: [info], left: [store], updated: []),
+        WorkerInventoryDelta(revision: 9, joined: [], left: [], updated: [info], epoch: 42),
         LeaseList(prefix: "part-", limit: 10),
     ]
 }

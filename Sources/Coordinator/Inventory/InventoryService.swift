@@ -56,6 +56,10 @@ final class InventoryService: Sendable {
     }
 
     let limits: InventoryServiceLimits
+    /// Which history the revisions count in: chosen when the store's node opens, so a client resuming
+    /// "after revision N" of an earlier run (revisions restart at 0) gets a snapshot, not deltas of a
+    /// different history that happen to follow N. Below 2^53, so JSON readers with doubles keep it exact.
+    let epoch = UInt64.random(in: 1..<(1 << 53))
     private let state: Mutex<State>
     private let wallClock: any WallClock
     private let monotonicClock: any MonotonicClock
@@ -131,18 +135,18 @@ final class InventoryService: Sendable {
                 case .rejected(let rejection):
                     throw StreamsError.limitExceeded(rejection.message)
                 case .accepted(let change, let prior):
-                    let payloads = Self.encode(change)
+                    let payloads = encode(change)
                     wake += Self.fanOut(payloads, revision: change.snapshot.revision, to: &s)
                     subscriber.mailbox.withLock { $0?.seed(revision: change.snapshot.revision, snapshot: payloads.snapshot) }
                     replaced = prior.flatMap { s.subscribers[$0] }
                 }
-            } else if request.deltas, let since = request.sinceRevision,
+            } else if request.deltas, let since = request.sinceRevision, request.sinceEpoch.map({ $0 == epoch }) ?? true,
                       let deltas = s.registry.deltas(since: since) {
-                let encoded = deltas.map { ($0.revision, Self.encode($0)) }
+                let encoded = deltas.map { ($0.revision, encode($0)) }
                 subscriber.mailbox.withLock { $0?.seed(since: since, deltas: encoded) }
             } else {
                 let current = s.registry.current
-                subscriber.mailbox.withLock { $0?.seed(revision: current.revision, snapshot: Self.encode(current)) }
+                subscriber.mailbox.withLock { $0?.seed(revision: current.revision, snapshot: encode(current)) }
             }
             if beats { s.heartbeats.add(subscriber.id, periodMs: heartbeatMs, nowMs: now.monotonicMs) }
             if beats && !request.presenceOnly { subscriber.heartbeatDue.store(true, ordering: .releasing) }
@@ -178,7 +182,7 @@ final class InventoryService: Sendable {
             s.subscribers[subscriber.id] = nil
             s.heartbeats.remove(subscriber.id)
             guard let change = s.registry.streamEnded(subscriber.id, now: now) else { return ([], false) }
-            return (Self.fanOut(Self.encode(change), revision: change.snapshot.revision, to: &s), true)
+            return (Self.fanOut(encode(change), revision: change.snapshot.revision, to: &s), true)
         }
         for other in wake { other.wakeup.signal() }
         if ended { presenceEnded(subscriber.id) }
@@ -193,7 +197,7 @@ final class InventoryService: Sendable {
         let (wake, evicted, next) = state.withLock { s -> ([InventorySubscriber], [InventorySubscriber], Int64?) in
             let result = s.registry.sweep(now: now)
             guard let change = result.change else { return ([], [], result.nextDeadlineMs) }
-            let wake = Self.fanOut(Self.encode(change), revision: change.snapshot.revision, to: &s)
+            let wake = Self.fanOut(encode(change), revision: change.snapshot.revision, to: &s)
             return (wake, result.evicted.compactMap { s.subscribers[$0.stream] }, result.nextDeadlineMs)
         }
         for subscriber in wake { subscriber.wakeup.signal() }
@@ -289,23 +293,25 @@ final class InventoryService: Sendable {
         return wake
     }
 
-    private static func encode(_ change: InventoryChange) -> (snapshot: EncodedOnce, delta: EncodedOnce) {
+    private func encode(_ change: InventoryChange) -> (snapshot: EncodedOnce, delta: EncodedOnce) {
         (encode(change.snapshot), encode(change.delta))
     }
 
     /// The enveloped WorkerInventory of a snapshot, encoded when first needed.
-    static func encode(_ snapshot: InventorySnapshot) -> EncodedOnce {
-        EncodedOnce {
-            WorkerInventory(workers: snapshot.workers.map(info), timestamp: snapshot.timestampMs,
-                            revision: snapshot.revision).enveloped()
+    func encode(_ snapshot: InventorySnapshot) -> EncodedOnce {
+        let epoch = self.epoch
+        return EncodedOnce {
+            WorkerInventory(workers: snapshot.workers.map(Self.info), timestamp: snapshot.timestampMs,
+                            revision: snapshot.revision, epoch: epoch).enveloped()
         }
     }
 
     /// The enveloped WorkerInventoryDelta of a change, encoded when first needed.
-    static func encode(_ delta: InventoryDelta) -> EncodedOnce {
-        EncodedOnce {
-            WorkerInventoryDelta(revision: delta.revision, joined: delta.joined.map(info),
-                                 left: delta.left.map(WireUUID.init), updated: delta.updated.map(info)).enveloped()
+    func encode(_ delta: InventoryDelta) -> EncodedOnce {
+        let epoch = self.epoch
+        return EncodedOnce {
+            WorkerInventoryDelta(revision: delta.revision, joined: delta.joined.map(Self.info),
+                                 left: delta.left.map(WireUUID.init), updated: delta.updated.map(Self.info), epoch: epoch).enveloped()
         }
     }
 

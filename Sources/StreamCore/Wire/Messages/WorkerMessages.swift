@@ -15,6 +15,9 @@ public struct SubscribeWorkers: RequestMessage, Equatable {
     public var deltas: Bool
     /// coordd extension: resume deltas after this revision when it is still retained.
     public var sinceRevision: UInt64?
+    /// coordd extension: the epoch `sinceRevision` belongs to; the deltas resume only in that epoch
+    /// (a restarted server counts revisions again, in a new epoch), otherwise a snapshot comes.
+    public var sinceEpoch: UInt64?
     /// coordd extension: a worker that registers and renews without receiving the inventory; it gets
     /// Presence messages only, the first one acknowledging the registration.
     public var presenceOnly: Bool
@@ -23,7 +26,7 @@ public struct SubscribeWorkers: RequestMessage, Equatable {
     public init(
         workerID: WireUUID?, metadata: [String: String]? = nil, heartbeatIntervalSeconds: Int64 = 0,
         heartbeatIntervalMs: Int64? = nil, deltas: Bool = false, sinceRevision: UInt64? = nil,
-        presenceOnly: Bool = false
+        sinceEpoch: UInt64? = nil, presenceOnly: Bool = false
     ) {
         self.workerID = workerID
         self.metadata = metadata
@@ -31,6 +34,7 @@ public struct SubscribeWorkers: RequestMessage, Equatable {
         self.heartbeatIntervalMs = heartbeatIntervalMs
         self.deltas = deltas
         self.sinceRevision = sinceRevision
+        self.sinceEpoch = sinceEpoch
         self.presenceOnly = presenceOnly
     }
 
@@ -41,6 +45,7 @@ public struct SubscribeWorkers: RequestMessage, Equatable {
         heartbeatIntervalMs = try fields.optionalInt64("heartbeat_interval_ms")
         deltas = try fields.bool("deltas")
         sinceRevision = try fields.optionalUInt64("since_revision")
+        sinceEpoch = try fields.optionalUInt64("since_epoch")
         presenceOnly = try fields.bool("presence_only")
     }
 
@@ -52,6 +57,7 @@ public struct SubscribeWorkers: RequestMessage, Equatable {
         if let heartbeatIntervalMs { w.key("heartbeat_interval_ms"); w.int(heartbeatIntervalMs) }
         if deltas { w.key("deltas"); w.bool(true) }
         if let sinceRevision { w.key("since_revision"); w.uint(sinceRevision) }
+        if let sinceEpoch { w.key("since_epoch"); w.uint(sinceEpoch) }
         if presenceOnly { w.key("presence_only"); w.bool(true) }
         w.endObject()
     }
@@ -97,18 +103,23 @@ public struct WorkerInventory: EnvelopedMessage, Equatable {
     public var timestamp: Int64
     /// coordd extension: the inventory revision, +1 per membership change; absent from streamkit servers.
     public var revision: UInt64?
+    /// coordd extension: which history `revision` counts in; a restarted server starts a new epoch
+    /// (and counts revisions from 0 again).
+    public var epoch: UInt64?
 
     /// Creates an inventory.
-    public init(workers: [WorkerInfo], timestamp: Int64, revision: UInt64? = nil) {
+    public init(workers: [WorkerInfo], timestamp: Int64, revision: UInt64? = nil, epoch: UInt64? = nil) {
         self.workers = workers
         self.timestamp = timestamp
         self.revision = revision
+        self.epoch = epoch
     }
 
     public init(fields: JSONFields) throws(StreamsError) {
         workers = try fields.array("workers").map { v throws(StreamsError) in try WorkerInfo(fields: JSONFields(v)) }
         timestamp = try fields.int64("timestamp")
         revision = try fields.optionalUInt64("revision")
+        epoch = try fields.optionalUInt64("epoch")
     }
 
     public func write(to w: inout JSONWriter) {
@@ -119,6 +130,7 @@ public struct WorkerInventory: EnvelopedMessage, Equatable {
         w.endArray()
         w.key("timestamp"); w.int(timestamp)
         if let revision { w.key("revision"); w.uint(revision) }
+        if let epoch { w.key("epoch"); w.uint(epoch) }
         w.endObject()
     }
 }
@@ -194,13 +206,16 @@ public struct WorkerInventoryDelta: EnvelopedMessage, Equatable {
     public var left: [WireUUID]
     /// Workers whose entry changed (re-registered by a new stream).
     public var updated: [WorkerInfo]
+    /// The epoch `revision` counts in (see ``WorkerInventory/epoch``).
+    public var epoch: UInt64?
 
     /// Creates a delta.
-    public init(revision: UInt64, joined: [WorkerInfo], left: [WireUUID], updated: [WorkerInfo]) {
+    public init(revision: UInt64, joined: [WorkerInfo], left: [WireUUID], updated: [WorkerInfo], epoch: UInt64? = nil) {
         self.revision = revision
         self.joined = joined
         self.left = left
         self.updated = updated
+        self.epoch = epoch
     }
 
     public init(fields: JSONFields) throws(StreamsError) {
@@ -211,6 +226,7 @@ public struct WorkerInventoryDelta: EnvelopedMessage, Equatable {
             return id
         }
         updated = try fields.array("updated").map { v throws(StreamsError) in try WorkerInfo(fields: JSONFields(v)) }
+        epoch = try fields.optionalUInt64("epoch")
     }
 
     public func write(to w: inout JSONWriter) {
@@ -228,6 +244,7 @@ public struct WorkerInventoryDelta: EnvelopedMessage, Equatable {
         w.beginArray()
         for worker in updated { worker.write(to: &w) }
         w.endArray()
+        if let epoch { w.key("epoch"); w.uint(epoch) }
         w.endObject()
     }
 }
