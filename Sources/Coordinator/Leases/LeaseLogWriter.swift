@@ -15,17 +15,20 @@ final class LeaseLogWriter: Sendable {
         var pending: [LeaseEvent] = []
         /// The number `pending` will be appended as.
         var pendingBatch: UInt64 = 1
+        /// Enqueues into `pending`: each is followed by one ``waitDurable(_:)`` for its batch.
+        var pendingWaiters = 0
         /// Every batch up to this one has been appended (durably, or failed).
         var finishedThrough: UInt64 = 0
-        /// Batches whose append failed, with the error each waiter of theirs throws.
-        var failures: [UInt64: StreamsError] = [:]
+        /// Batches whose append failed: the error each waiter of theirs throws, and how many have not
+        /// read it yet (the entry goes with the last, so a store that keeps failing grows nothing).
+        var failures: [UInt64: (error: StreamsError, unread: Int)] = [:]
         var writing = false
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private enum Step {
         case finished(StreamsError?)
-        case write(batch: UInt64, events: [LeaseEvent])
+        case write(batch: UInt64, events: [LeaseEvent], waiters: Int)
         case wait
     }
 
@@ -43,6 +46,7 @@ final class LeaseLogWriter: Sendable {
         precondition(!events.isEmpty, "LeaseLogWriter.enqueue: no events")
         return state.withLock { s in
             s.pending += events
+            s.pendingWaiters += 1
             return s.pendingBatch
         }
     }
@@ -52,20 +56,21 @@ final class LeaseLogWriter: Sendable {
     func waitDurable(_ batch: UInt64) async throws(StreamsError) {
         while true {
             let step = state.withLock { s -> Step in
-                if s.finishedThrough >= batch { return .finished(s.failures[batch]) }
+                if s.finishedThrough >= batch { return .finished(Self.takeFailure(of: batch, from: &s)) }
                 guard !s.writing else { return .wait }
                 s.writing = true
                 defer {
                     s.pending = []
                     s.pendingBatch += 1
+                    s.pendingWaiters = 0
                 }
-                return .write(batch: s.pendingBatch, events: s.pending)
+                return .write(batch: s.pendingBatch, events: s.pending, waiters: s.pendingWaiters)
             }
             switch step {
             case .finished(let failure):
                 if let failure { throw failure }
                 return
-            case .write(let written, let events):
+            case .write(let written, let events, let waiters):
                 var failure: StreamsError?
                 do {
                     try await append(events)
@@ -74,7 +79,7 @@ final class LeaseLogWriter: Sendable {
                 }
                 let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
                     s.finishedThrough = written
-                    if let failure { s.failures[written] = failure }
+                    if let failure { s.failures[written] = (failure, waiters) }
                     s.writing = false
                     defer { s.waiters = [] }
                     return s.waiters
@@ -92,5 +97,16 @@ final class LeaseLogWriter: Sendable {
                 }
             }
         }
+    }
+
+    /// Batches whose failure some waiter has not read yet (for tests).
+    var unreadFailures: Int { state.withLock { $0.failures.count } }
+
+    /// The error of `batch` if its append failed, counting this waiter as having read it.
+    private static func takeFailure(of batch: UInt64, from s: inout State) -> StreamsError? {
+        guard var entry = s.failures[batch] else { return nil }
+        entry.unread -= 1
+        s.failures[batch] = entry.unread > 0 ? entry : nil
+        return entry.error
     }
 }
