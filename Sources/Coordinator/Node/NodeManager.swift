@@ -15,40 +15,51 @@ public final class NodeManager: Sendable {
     private let factory: StoreFactory
     private let configuration: NodeConfiguration
     private let slots = Mutex<[WireUUID: Slot]>([:])
+    private let circuit: Mutex<StoreOpenCircuit>
     private let closed = Atomic<Bool>(false)
 
     /// Creates a manager that opens stores with `factory`.
-    public init(configuration: NodeConfiguration = NodeConfiguration(), factory: @escaping StoreFactory) {
+    public convenience init(configuration: NodeConfiguration = NodeConfiguration(), factory: @escaping StoreFactory) {
+        self.init(configuration: configuration, circuit: StoreOpenCircuit.Limits(), factory: factory)
+    }
+
+    init(configuration: NodeConfiguration, circuit limits: StoreOpenCircuit.Limits, factory: @escaping StoreFactory) {
         self.factory = factory
         self.configuration = configuration
+        circuit = Mutex(StoreOpenCircuit(limits: limits))
+    }
+
+    private enum Lookup {
+        case open(Node)
+        case opening(Task<Node, any Error>)
+        case refused(retryInMs: Int64)
     }
 
     /// The node for `store`, opening it on first use; concurrent first uses share one opening.
+    ///
+    /// After three failed opens in a row the store is refused at once (`store unavailable`) for 30 s, then
+    /// one open is tried again (streamkit v1 §6.9).
     public func node(for store: WireUUID) async throws(StreamsError) -> Node {
         guard !closed.load(ordering: .acquiring) else { throw .shuttingDown }
-        let task = slots.withLock { slots -> Task<Node, any Error>? in
+        let nowMs = configuration.monotonicClock.nowMs()
+        let lookup = slots.withLock { slots -> Lookup in
             switch slots[store] {
-            case .open: return nil
-            case .opening(let task): return task
+            case .open(let node): return .open(node)
+            case .opening(let task): return .opening(task)
             case nil:
-                let factory = self.factory
-                let configuration = self.configuration
-                let task = Task<Node, any Error> {
-                    let opened = try await factory(store)
-                    do {
-                        return try Node(storeID: store, store: opened, configuration: configuration)
-                    } catch {
-                        await opened.close()
-                        throw error
-                    }
-                }
+                if let retryInMs = circuit.withLock({ $0.refusal(for: store, nowMs: nowMs) }) { return .refused(retryInMs: retryInMs) }
+                let task = openingTask(for: store)
                 slots[store] = .opening(task)
-                return task
+                return .opening(task)
             }
         }
-        guard let task else {
-            if case .open(let node)? = slots.withLock({ $0[store] }) { return node }
-            return try await node(for: store)
+        let task: Task<Node, any Error>
+        switch lookup {
+        case .open(let node): return node
+        case .refused(let retryInMs):
+            throw StreamsError.storeUnavailable.with(
+                message: "store unavailable: its last \(circuit.withLock { $0.limits.maxFailures }) opens failed; next attempt in \(retryInMs) ms")
+        case .opening(let opening): task = opening
         }
         do {
             let node = try await task.value
@@ -60,6 +71,30 @@ public final class NodeManager: Sendable {
                 if case .opening? = slots[store] { slots[store] = nil }
             }
             throw (error as? StreamsError) ?? .storeUnavailable
+        }
+    }
+
+    /// Opens `store` and its node, recording the outcome (once, however many streams wait for it) in the
+    /// circuit.
+    private func openingTask(for store: WireUUID) -> Task<Node, any Error> {
+        let factory = self.factory
+        let configuration = self.configuration
+        return Task<Node, any Error> { [self] in
+            do {
+                let opened = try await factory(store)
+                do {
+                    let node = try Node(storeID: store, store: opened, configuration: configuration)
+                    circuit.withLock { $0.succeeded(store) }
+                    return node
+                } catch {
+                    await opened.close()
+                    throw error
+                }
+            } catch {
+                let nowMs = configuration.monotonicClock.nowMs()
+                circuit.withLock { $0.failed(store, nowMs: nowMs) }
+                throw error
+            }
         }
     }
 
