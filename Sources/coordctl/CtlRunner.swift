@@ -77,7 +77,9 @@ struct CtlRunner: Sendable {
 
     /// Holds a registration until the task is cancelled (interrupted) or the server ends it.
     private func worker(_ id: WireUUID, _ metadata: [String: String], _ heartbeatMs: Int64) async throws(StreamsError) {
-        let registration = try await client.registerWorker(id: id, metadata: metadata, heartbeatIntervalMs: heartbeatMs)
+        // It never looks at the inventory, so it does not ask for one (a streamkit server ignores the field).
+        let registration = try await client.registerWorker(
+            id: id, metadata: metadata, heartbeatIntervalMs: heartbeatMs, presenceOnly: true)
         output.write(json ? CtlFormat.jsonLine(["worker_id": id.description])
                           : "registered worker \(id); interrupt (Ctrl-C) to deregister\n")
         let ended = await withTaskCancellationHandler {
