@@ -9,6 +9,10 @@ public struct InventoryServiceLimits: Sendable {
     public var engine = InventoryLimits()
     /// Open SubscribeWorkers streams (workers and observers) per store.
     public var maxSubscribers = 100_000
+    /// Heartbeats due within this many milliseconds of each other go out together (up to this much
+    /// early): 10,000 workers registered at different moments would otherwise wake the store's timer
+    /// task for nearly every millisecond. Small against the shortest period (100 ms). coordd's choice.
+    public var heartbeatCoalescingMs: Int64 = 20
 
     /// The default limits.
     public init() {}
@@ -208,13 +212,13 @@ final class InventoryService: Sendable {
         return next
     }
 
-    /// Marks every worker stream whose heartbeat is due and wakes its sender. Returns the next due
-    /// time (monotonic ms).
+    /// Marks every worker stream whose heartbeat is due (or due within `heartbeatCoalescingMs`) and
+    /// wakes its sender. Returns the next due time (monotonic ms).
     @discardableResult
     func beat() -> Int64? {
-        let nowMs = monotonicClock.nowMs()
+        let horizonMs = monotonicClock.nowMs() + limits.heartbeatCoalescingMs
         let (due, next) = state.withLock { s -> ([InventorySubscriber], Int64?) in
-            let due = s.heartbeats.takeDue(nowMs: nowMs).compactMap { s.subscribers[$0] }
+            let due = s.heartbeats.takeDue(nowMs: horizonMs).compactMap { s.subscribers[$0] }
             return (due, s.heartbeats.nextDueMs())
         }
         for subscriber in due {
