@@ -25,6 +25,26 @@ import Testing
         }
     }
 
+    @Test func aLargePayloadIsWrittenAsAHeadTheSharedBase64AndATailThatTogetherAreTheFrame() {
+        var generator = SplitMix64(seed: 5)
+        let payload = generator.bytes(12_000)
+        var middles: [[UInt8]] = []
+        for n in 0..<2 {
+            let frame = MuxFrame(controlType: .data, storeID: store, channelID: WireUUID(high: 2, low: UInt64(n)), payload: payload)
+            let parts = MuxFrameCodec.webSocketFrameParts(frame, maskKey: nil)
+            #expect(parts.count == 3)
+            #expect(Array(parts.joined()) == generalFrame(frame), "byte for byte the frame")
+            middles.append(parts[1])
+        }
+        let addresses = middles.map { $0.withUnsafeBytes { $0.baseAddress } }
+        #expect(addresses[0] == addresses[1], "both streams' frames hold the one encoded payload")
+        // A client's frame is masked whole, and a small payload is cheaper copied: one buffer each.
+        let masked = MuxFrame(controlType: .data, storeID: store, channelID: channel, payload: payload)
+        #expect(MuxFrameCodec.webSocketFrameParts(masked, maskKey: 0x1234_5678).count == 1)
+        let small = MuxFrame(controlType: .data, storeID: store, channelID: channel, payload: [1, 2, 3])
+        #expect(MuxFrameCodec.webSocketFrameParts(small, maskKey: nil) == [MuxFrameCodec.webSocketFrame(small, maskKey: nil)])
+    }
+
     @Test func theSameStorageIsEncodedOnceAndOtherStorageIsEncodedForItself() {
         let cache = MuxPayloadCache()
         var generator = SplitMix64(seed: 11)

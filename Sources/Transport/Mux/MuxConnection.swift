@@ -5,6 +5,9 @@ import Synchronization
 protocol MuxTransport: AnyObject {
     /// Queues one complete WebSocket frame (already masked on the client side).
     func writeWebSocketFrame(_ bytes: [UInt8])
+    /// Queues one complete WebSocket frame given as consecutive buffers (some shared with other
+    /// connections), written without copying them together.
+    func writeWebSocketFrame(parts: [[UInt8]])
     /// Ends the connection: a WebSocket close frame with `code`, then the socket is flushed and closed.
     func closeWebSocket(code: WebSocketCloseCode, reason: String)
 }
@@ -108,9 +111,16 @@ final class MuxConnection: @unchecked Sendable {
     /// frame names the stream it is `from`: it is dropped unless that stream is (still) registered, so
     /// a client stream whose registration was refused sends nothing, its request included.
     func submit(_ frame: [UInt8], credit: Int, from stream: MuxStream? = nil) {
+        submit(parts: [frame], credit: credit, from: stream)
+    }
+
+    /// ``submit(_:credit:from:)`` for a frame given as consecutive buffers.
+    func submit(parts: [[UInt8]], credit: Int, from stream: MuxStream? = nil) {
         let accepted = loop.execute { [self] in
             // The transport drops frames once its socket is closing.
-            if stream.map({ channels[$0.channelID] === $0 }) ?? true { transport?.writeWebSocketFrame(frame) }
+            if stream.map({ channels[$0.channelID] === $0 }) ?? true {
+                if parts.count == 1 { transport?.writeWebSocketFrame(parts[0]) } else { transport?.writeWebSocketFrame(parts: parts) }
+            }
             if credit > 0 { gate.release(credit) }
         }
         if !accepted && credit > 0 { gate.release(credit) }

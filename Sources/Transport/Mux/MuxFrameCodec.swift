@@ -67,6 +67,40 @@ enum MuxFrameCodec {
         }
     }
 
+    /// `frame` as the buffers to write, in order. On the server side (no mask), a large payload is sent as
+    /// three: the frame's head up to the payload's opening quote, the payload's base64 from
+    /// ``MuxPayloadCache`` — the same storage for every stream that sends this payload — and the closing
+    /// `"}`. A snapshot fanned out to thousands of connections is then held once by their write queues,
+    /// not once per connection, and never copied into each frame. Anything else is one buffer.
+    static func webSocketFrameParts(_ frame: MuxFrame, maskKey: UInt32?) -> [[UInt8]] {
+        guard maskKey == nil, frame.traceContext?.isEmpty ?? true, let payload = frame.payload,
+              MuxPayloadCache.shared.accepts(payload)
+        else { return [webSocketFrame(frame, maskKey: maskKey)] }
+        let base64 = MuxPayloadCache.shared.base64(of: payload)
+        let type = Array(frame.controlType.rawValue.utf8)
+        let prefixCount = controlTypeKey.count + type.count + storeKey.count + 36 + channelKey.count + 36 + payloadKey.count + 1
+        let jsonCount = prefixCount + base64.count + closing.count
+        let header = WebSocketFrameHeader(opcode: .text, payloadLength: jsonCount, maskKey: nil)
+        let head = [UInt8](unsafeUninitializedCapacity: header.count + prefixCount) { buffer, initialized in
+            var writer = RawWriter(base: UnsafeMutableRawPointer(buffer.baseAddress!))
+            header.withUnsafeBytes { writer.write($0) }
+            writer.write(controlTypeKey)
+            writer.write(type)
+            writer.write(storeKey)
+            writer.writeUUID(frame.storeID ?? .nil)
+            writer.write(channelKey)
+            writer.writeUUID(frame.channelID ?? .nil)
+            writer.write(payloadKey)
+            writer.writeByte(0x22)
+            precondition(writer.offset == header.count + prefixCount, "mux frame head length computed wrong")
+            initialized = writer.offset
+        }
+        return [head, base64, closing]
+    }
+
+    /// What follows a payload's base64 at the end of a frame: its closing quote and the object's brace.
+    private static let closing = Array(#""}"#.utf8)
+
     /// Sequential writes into memory the caller sized exactly.
     private struct RawWriter {
         let base: UnsafeMutableRawPointer

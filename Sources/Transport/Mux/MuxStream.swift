@@ -62,6 +62,12 @@ final class MuxStream: BidiStream {
         if let error = submitCredited(frame) { throw error }
     }
 
+    /// A data frame as the buffers it is written as (see ``MuxFrameCodec/webSocketFrameParts(_:maskKey:)``).
+    private struct DataFrame {
+        var parts: [[UInt8]]
+        var count: Int
+    }
+
     func offer(_ message: [UInt8]) -> Bool {
         guard state.withLock({ $0.sendEnd }) == nil, let frame = try? dataFrame(message),
               link.gate.tryAcquire(frame.count)
@@ -70,21 +76,24 @@ final class MuxStream: BidiStream {
     }
 
     /// The WebSocket frame carrying `message` on this channel, refused when over the payload limit.
-    private func dataFrame(_ message: [UInt8]) throws(StreamsError) -> [UInt8] {
+    private func dataFrame(_ message: [UInt8]) throws(StreamsError) -> DataFrame {
         let limit = link.limits.maxMessagePayloadBytes
         guard message.count <= limit else {
             throw .limitExceeded("muxer payload too large: \(message.count) bytes (limit \(limit), MuxLimits.maxMessagePayloadBytes)")
         }
-        return encode(MuxFrame(controlType: .data, storeID: storeID, channelID: channelID, payload: message))
+        let frame = MuxFrame(controlType: .data, storeID: storeID, channelID: channelID, payload: message)
+        let key = link.role == .client ? maskKeys.withLock { $0.nextKey() } : nil
+        let parts = MuxFrameCodec.webSocketFrameParts(frame, maskKey: key)
+        return DataFrame(parts: parts, count: parts.reduce(0) { $0 + $1.count })
     }
 
     /// Hands a frame whose gate credit was taken to the connection; returns the credit and the error
     /// when the stream stopped sending meanwhile.
-    private func submitCredited(_ frame: [UInt8]) -> StreamsError? {
+    private func submitCredited(_ frame: DataFrame) -> StreamsError? {
         // Handed over under the lock, so a concurrent close is queued entirely before or after it.
         let error = state.withLock { s -> StreamsError? in
             if let error = s.sendEnd { return error }
-            link.submit(frame, credit: frame.count, from: self)
+            link.submit(parts: frame.parts, credit: frame.count, from: self)
             return nil
         }
         if error != nil { link.gate.release(frame.count) }

@@ -186,6 +186,22 @@ final class WebSocketConnection: ConnectionHandler, MuxTransport, @unchecked Sen
         writePlain(bytes)
     }
 
+    func writeWebSocketFrame(parts: [[UInt8]]) {
+        guard phase == .open, !closeSent else { return }
+        guard let tls else {
+            tcp.write(contentsOf: parts)
+            return
+        }
+        do {
+            for part in parts { try tls.writePlaintext(part) }
+        } catch {
+            flushCiphertext()
+            lost(.streamClosed("TLS failed: \(error.message)"))
+            return
+        }
+        flushCiphertext()
+    }
+
     func closeWebSocket(code: WebSocketCloseCode, reason: String) {
         guard phase == .open || phase == .handshaking else { return }
         if phase == .open && !closeSent {
