@@ -26,9 +26,7 @@ enum MuxFrameCodec {
         }
         let type = Array(frame.controlType.rawValue.utf8)
         let payloadCount = frame.payload.map { 2 + Base64.encodedCount($0.count) } ?? null.count
-        let jsonCount =
-            controlTypeKey.count + type.count + storeKey.count + 36 + channelKey.count + 36 + payloadKey.count
-            + payloadCount + 1
+        let jsonCount = headCount(type) + payloadCount + 1
         let header = WebSocketFrameHeader(opcode: .text, payloadLength: jsonCount, maskKey: maskKey)
         let total = header.count + jsonCount
         // Written through one pointer into one allocation: this runs for every message sent.
@@ -37,13 +35,7 @@ enum MuxFrameCodec {
             var writer = RawWriter(base: base)
             header.withUnsafeBytes { writer.write($0) }
             let start = writer.offset
-            writer.write(controlTypeKey)
-            writer.write(type)
-            writer.write(storeKey)
-            writer.writeUUID(frame.storeID ?? .nil)
-            writer.write(channelKey)
-            writer.writeUUID(frame.channelID ?? .nil)
-            writer.write(payloadKey)
+            writer.writeHead(frame, type: type)
             if let payload = frame.payload {
                 writer.writeByte(0x22)
                 if MuxPayloadCache.shared.accepts(payload) {
@@ -78,24 +70,23 @@ enum MuxFrameCodec {
         else { return [webSocketFrame(frame, maskKey: maskKey)] }
         let base64 = MuxPayloadCache.shared.base64(of: payload)
         let type = Array(frame.controlType.rawValue.utf8)
-        let prefixCount = controlTypeKey.count + type.count + storeKey.count + 36 + channelKey.count + 36 + payloadKey.count + 1
+        let prefixCount = headCount(type) + 1
         let jsonCount = prefixCount + base64.count + closing.count
         let header = WebSocketFrameHeader(opcode: .text, payloadLength: jsonCount, maskKey: nil)
         let head = [UInt8](unsafeUninitializedCapacity: header.count + prefixCount) { buffer, initialized in
             var writer = RawWriter(base: UnsafeMutableRawPointer(buffer.baseAddress!))
             header.withUnsafeBytes { writer.write($0) }
-            writer.write(controlTypeKey)
-            writer.write(type)
-            writer.write(storeKey)
-            writer.writeUUID(frame.storeID ?? .nil)
-            writer.write(channelKey)
-            writer.writeUUID(frame.channelID ?? .nil)
-            writer.write(payloadKey)
+            writer.writeHead(frame, type: type)
             writer.writeByte(0x22)
             precondition(writer.offset == header.count + prefixCount, "mux frame head length computed wrong")
             initialized = writer.offset
         }
         return [head, base64, closing]
+    }
+
+    /// Bytes of a frame's JSON before its payload value, for a control type of `type`.
+    private static func headCount(_ type: [UInt8]) -> Int {
+        controlTypeKey.count + type.count + storeKey.count + 36 + channelKey.count + 36 + payloadKey.count
     }
 
     /// What follows a payload's base64 at the end of a frame: its closing quote and the object's brace.
@@ -114,6 +105,17 @@ enum MuxFrameCodec {
 
         mutating func write(_ bytes: [UInt8]) {
             bytes.withUnsafeBytes { write($0) }
+        }
+
+        /// A frame's JSON up to its payload value: control type, store and channel, the payload key.
+        mutating func writeHead(_ frame: MuxFrame, type: [UInt8]) {
+            write(MuxFrameCodec.controlTypeKey)
+            write(type)
+            write(MuxFrameCodec.storeKey)
+            writeUUID(frame.storeID ?? .nil)
+            write(MuxFrameCodec.channelKey)
+            writeUUID(frame.channelID ?? .nil)
+            write(MuxFrameCodec.payloadKey)
         }
 
         mutating func writeByte(_ byte: UInt8) {
