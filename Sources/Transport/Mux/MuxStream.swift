@@ -32,7 +32,7 @@ final class MuxStream: BidiStream {
         var sendEnd: StreamsError?
         /// This side's `mux::close` (or the equivalent error frame) went out or will not be sent.
         var sentClose = false
-        var receiver: (id: UInt64, continuation: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>)?
+        var receiver = ParkedContinuation<Result<[UInt8]?, StreamsError>>()
         /// Messages taken by the reader, for the loop's stall detection.
         var taken: UInt64 = 0
         var closed = false
@@ -124,16 +124,11 @@ final class MuxStream: BidiStream {
                 if let message = take(from: &s) { return .success(message) }
                 if let end = s.remoteEnd { return end.map { .failure($0) } ?? .success(nil) }
                 if Task.isCancelled { return .failure(.cancelled) }
-                precondition(s.receiver == nil, "two concurrent receives on one stream")
-                s.receiver = (id, continuation)
+                s.receiver.park(continuation, id: id)
                 return nil
             }
         }, unpark: { [self] in
-            state.withLock { s in
-                guard let r = s.receiver, r.id == id else { return nil }
-                s.receiver = nil
-                return r.continuation
-            }
+            state.withLock { $0.receiver.take(id: id) }
         }, cancelled: .failure(.cancelled))
         return try result.get()
     }
@@ -176,8 +171,7 @@ final class MuxStream: BidiStream {
             if s.sendEnd == nil { s.sendEnd = .streamClosed("send after the stream was closed") }
             dropInbound(&s)
             s.closed = true
-            let receiver = s.receiver?.continuation
-            s.receiver = nil
+            let receiver = s.receiver.take()
             // The peer may still be sending: its late frames must not open a new stream.
             return (receiver, s.remoteEnd == nil)
         }
@@ -218,10 +212,9 @@ final class MuxStream: BidiStream {
     func deliver(_ message: [UInt8]) -> Delivery {
         let outcome = state.withLock { s -> (Delivery, CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
             guard s.localEnd == nil, s.remoteEnd == nil else { return (.dropped, nil) }
-            if let receiver = s.receiver, s.inbound.isEmpty {
-                s.receiver = nil
+            if s.inbound.isEmpty, let receiver = s.receiver.take() {
                 s.taken &+= 1
-                return (.handedOver, receiver.continuation)
+                return (.handedOver, receiver)
             }
             s.inbound.append(message)
             s.inboundBytes += Self.accountedBytes(message)
@@ -248,8 +241,7 @@ final class MuxStream: BidiStream {
             s.remoteEnd = .some(error)
             var receiver: Receiver?
             if s.inbound.isEmpty {
-                receiver = s.receiver?.continuation
-                s.receiver = nil
+                receiver = s.receiver.take()
             }
             if s.sentClose { s.closed = true }
             return (s.sentClose, receiver, !wasClosed && s.closed)
@@ -289,8 +281,7 @@ final class MuxStream: BidiStream {
                 s.localEnd = error
                 dropInbound(&s)
             }
-            defer { s.receiver = nil }
-            return s.receiver?.continuation
+            return s.receiver.take()
         }
         receiver?.resume(returning: .failure(error))
         resumeCloseWaiters()

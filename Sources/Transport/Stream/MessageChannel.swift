@@ -16,7 +16,7 @@ final class MessageChannel: Sendable {
 
     private struct State {
         var buffer = RingBuffer<[UInt8]>()
-        var receiver: (id: UInt64, continuation: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>)?
+        var receiver = ParkedContinuation<Result<[UInt8]?, StreamsError>>()
         var senders = RingBuffer<Waiter>()
         /// Set by the writer: nil error = clean end.
         var finished: StreamsError??
@@ -41,9 +41,8 @@ final class MessageChannel: Sendable {
                 if let abandoned = s.abandoned { return .failure(abandoned) }
                 if s.finished != nil { return .failure(.streamClosed("send after the stream was closed")) }
                 if Task.isCancelled { return .failure(.cancelled) }
-                if let receiver = s.receiver {
-                    s.receiver = nil
-                    receiver.continuation.resume(returning: .success(message))
+                if let receiver = s.receiver.take() {
+                    receiver.resume(returning: .success(message))
                     return .success(())
                 }
                 if s.buffer.count < capacity && s.senders.isEmpty {
@@ -70,10 +69,7 @@ final class MessageChannel: Sendable {
     func offer(_ message: [UInt8]) -> Bool {
         let outcome = state.withLock { s -> (accepted: Bool, receiver: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
             guard s.abandoned == nil, s.finished == nil else { return (false, nil) }
-            if let receiver = s.receiver {
-                s.receiver = nil
-                return (true, receiver.continuation)
-            }
+            if let receiver = s.receiver.take() { return (true, receiver) }
             guard s.buffer.count < capacity && s.senders.isEmpty else { return (false, nil) }
             s.buffer.append(message)
             return (true, nil)
@@ -106,16 +102,11 @@ final class MessageChannel: Sendable {
                     if let error = finished { return .failure(error) }
                     return .success(nil)
                 }
-                precondition(s.receiver == nil, "two concurrent receives on one stream")
-                s.receiver = (id, continuation)
+                s.receiver.park(continuation, id: id)
                 return nil
             }
         }, unpark: { [self] in
-            state.withLock { s in
-                guard let r = s.receiver, r.id == id else { return nil }
-                s.receiver = nil
-                return r.continuation
-            }
+            state.withLock { $0.receiver.take(id: id) }
         }, cancelled: .failure(.cancelled))
         return try result.get()
     }
@@ -126,9 +117,8 @@ final class MessageChannel: Sendable {
         let receiver = state.withLock { s -> CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>? in
             guard s.finished == nil, s.abandoned == nil else { return nil }
             s.finished = .some(error)
-            guard s.buffer.isEmpty, s.senders.isEmpty, let r = s.receiver else { return nil }
-            s.receiver = nil
-            return r.continuation
+            guard s.buffer.isEmpty, s.senders.isEmpty else { return nil }
+            return s.receiver.take()
         }
         receiver?.resume(returning: error.map { .failure($0) } ?? .success(nil))
     }
@@ -143,9 +133,7 @@ final class MessageChannel: Sendable {
             s.buffer.removeAll()
             var waiting: [Waiter] = []
             while let w = s.senders.popFirst() { waiting.append(w) }
-            let r = s.receiver?.continuation
-            s.receiver = nil
-            return (waiting, r)
+            return (waiting, s.receiver.take())
         }
         for waiter in senders { waiter.continuation.resume(returning: .failure(error)) }
         receiver?.resume(returning: .failure(error))

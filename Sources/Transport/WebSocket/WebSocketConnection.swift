@@ -161,13 +161,18 @@ final class WebSocketConnection: ConnectionHandler, MuxTransport, @unchecked Sen
 
     /// Sends bytes above TLS (or straight to the socket without it).
     func writePlain(_ bytes: [UInt8]) {
-        guard phase != .closed, !bytes.isEmpty else { return }
+        writePlain(parts: [bytes])
+    }
+
+    /// Queues consecutive buffers: as they are (one gathered write) in the clear, else encrypted.
+    func writePlain(parts: [[UInt8]]) {
+        guard phase != .closed, parts.contains(where: { !$0.isEmpty }) else { return }
         guard let tls else {
-            tcp.write(bytes)
+            if parts.count == 1 { tcp.write(parts[0]) } else { tcp.write(contentsOf: parts) }
             return
         }
         do {
-            try tls.writePlaintext(bytes)
+            for part in parts where !part.isEmpty { try tls.writePlaintext(part) }
         } catch {
             flushCiphertext()
             lost(.streamClosed("TLS failed: \(error.message)"))
@@ -188,18 +193,7 @@ final class WebSocketConnection: ConnectionHandler, MuxTransport, @unchecked Sen
 
     func writeWebSocketFrame(parts: [[UInt8]]) {
         guard phase == .open, !closeSent else { return }
-        guard let tls else {
-            tcp.write(contentsOf: parts)
-            return
-        }
-        do {
-            for part in parts { try tls.writePlaintext(part) }
-        } catch {
-            flushCiphertext()
-            lost(.streamClosed("TLS failed: \(error.message)"))
-            return
-        }
-        flushCiphertext()
+        writePlain(parts: parts)
     }
 
     func closeWebSocket(code: WebSocketCloseCode, reason: String) {
