@@ -33,7 +33,7 @@ struct DaemonShutdownTests {
         defer { first.stop() }
         let port = try Self.port(try await first.listeningAddress())
 
-        #expect(try await httpGet(port: port, path: "/healthz") == (200, "ok\n"))
+        #expect(try await httpGet(port: port, path: "/healthz") == (200, "ok coordd \(BuildInfo.version)\n"))
         #expect(try await httpGet(port: port, path: "/readyz") == (200, "ready\n"))
 
         let (client, provider) = try Self.client(port: port)

@@ -1,3 +1,4 @@
+import StreamCore
 import Synchronization
 import Transport
 
@@ -49,7 +50,7 @@ public final class DaemonEndpoints: Sendable {
         switch path {
         case "/healthz":
             // The process answers, so it is alive; readiness is /readyz's business.
-            return .text(status: 200, "ok\n")
+            return .text(status: 200, "ok " + BuildInfo.versionLine("coordd") + "\n")
         case "/readyz":
             switch readiness {
             case .ready: return .text(status: 200, "ready\n")
