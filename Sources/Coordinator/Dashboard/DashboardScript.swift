@@ -202,7 +202,7 @@ function note(kind, worker) {
   if (kind === 'joined') state.joinedAt.set(worker.worker_id, Date.now());
   const item = element('li');
   item.append(element('time', '', new Date().toLocaleTimeString()), element('span', kind, kind), ' ',
-    element('span', 'mono', worker.worker_id), ' ', metadataText(worker.metadata).join(' '));
+    element('span', 'mono', worker.worker_id), ' ', ...metadataText(worker.metadata).map((pair) => element('span', 'chip', pair)));
   $('activity').prepend(item);
   while ($('activity').children.length > LIMITS.activity) $('activity').lastChild.remove();
   $('activity-empty').hidden = true;
