@@ -7,8 +7,7 @@ import Testing
 /// again keeps what still fits.
 @Suite(.serialized)
 struct CertificateScriptTests {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("deploy/certs.sh").path
+    static let script = Certificates.certificateScript
 
     func contents(_ directory: String) throws -> [String: Data] {
         var files: [String: Data] = [:]
