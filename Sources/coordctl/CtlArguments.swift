@@ -4,20 +4,22 @@ import StreamCore
 enum CtlArguments {
     /// Options with the commands they belong to (nil: every command) and whether they take a value.
     private static let options: [String: (takesValue: Bool, commands: Set<String>?)] = [
-        "--server": (true, nil), "--token": (true, nil), "--ca-file": (true, nil), "--store": (true, nil),
-        "--json": (false, nil), "--watch": (false, ["workers"]),
+        "--server": (true, nil), "--token": (true, nil), "--ca-file": (true, nil), "--cert-file": (true, nil),
+        "--key-file": (true, nil), "--store": (true, nil), "--json": (false, nil), "--watch": (false, ["workers"]),
         "--id": (true, ["worker"]), "--meta": (true, ["worker"]), "--heartbeat": (true, ["worker"]),
         "--holder": (true, ["lease acquire", "lease renew", "lease release"]),
         "--ttl": (true, ["lease acquire", "lease renew"]), "--follow": (false, ["consume"]),
+        "--ready": (false, ["health"]),
     ]
 
     /// Reads `arguments` (without the program name). Options may come before or after the command;
     /// `--` ends them, so a key may start with a dash. `COORDD_TOKEN` supplies the token when
-    /// `--token` is absent.
+    /// `--token` is absent. `--help` wins over `--version`, which wins over everything else.
     static func parse(_ arguments: [String], environment: [String: String]) throws(CtlUsageError) -> CtlInvocation {
         var positionals: [String] = []
         var values: [String: String] = [:]
         var wantsHelp = false
+        var wantsVersion = false
         var onlyPositionals = false
         var i = 0
         while i < arguments.count {
@@ -33,6 +35,10 @@ enum CtlArguments {
             }
             if argument == "--help" || argument == "-h" {
                 wantsHelp = true
+                continue
+            }
+            if argument == "--version" {
+                wantsVersion = true
                 continue
             }
             let (name, inline) = split(argument)
@@ -53,6 +59,7 @@ enum CtlArguments {
             positionals.removeFirst()
             wantsHelp = true
         }
+        if wantsVersion && !wantsHelp { return .version(BuildInfo.versionLine("coordctl")) }
         guard let first = positionals.first else {
             if wantsHelp { return .help(CtlHelp.general) }
             throw CtlUsageError(message: "missing command", command: nil)
@@ -78,6 +85,10 @@ enum CtlArguments {
             }
         }
         let global = try globalOptions(values, environment: environment, command: name)
+        if name == "health" {
+            guard rest.isEmpty else { throw CtlUsageError(message: "health takes no arguments, got \(rest.count)", command: name) }
+            return .health(global, ready: values["--ready"] != nil)
+        }
         let command = try command(name, rest, values)
         return .run(global, command)
     }
@@ -93,9 +104,23 @@ enum CtlArguments {
             global.server = server
         }
         if let token = values["--token"] ?? environment["COORDD_TOKEN"], !token.isEmpty { global.token = token }
-        if let caFile = values["--ca-file"] {
-            guard !caFile.isEmpty else { throw CtlUsageError(message: "--ca-file needs a file path", command: command) }
-            global.caFile = caFile
+        for flag in ["--ca-file", "--cert-file", "--key-file"] where values[flag]?.isEmpty == true {
+            throw CtlUsageError(message: "\(flag) needs a file path", command: command)
+        }
+        global.caFile = values["--ca-file"]
+        switch (values["--cert-file"], values["--key-file"]) {
+        case (let certificate?, let key?):
+            guard global.server.hasPrefix("wss://") else {
+                throw CtlUsageError(message: "--cert-file presents a client certificate over TLS: it needs a wss:// --server", command: command)
+            }
+            global.certFile = certificate
+            global.keyFile = key
+        case (_?, nil):
+            throw CtlUsageError(message: "--cert-file needs --key-file (the certificate's private key) too", command: command)
+        case (nil, _?):
+            throw CtlUsageError(message: "--key-file needs --cert-file (the certificate it belongs to) too", command: command)
+        case (nil, nil):
+            break
         }
         if let text = values["--store"] {
             guard let store = WireUUID(text) else {
@@ -194,6 +219,7 @@ enum CtlArguments {
         case "status":
             _ = try arguments([])
             return .status
+
         default:
             throw CtlUsageError(message: "unknown command \"\(name)\"", command: nil)
         }

@@ -8,6 +8,10 @@ struct GlobalOptions: Sendable, Equatable {
     var token: String?
     /// PEM CA certificates that verify a `wss://` server (the system trust store otherwise).
     var caFile: String?
+    /// PEM client certificate chain presented to a server that asks for one (mutual TLS).
+    var certFile: String?
+    /// PEM private key of ``certFile``.
+    var keyFile: String?
     /// The store every command addresses.
     var store = WireUUID.defaultStore
     /// JSON lines instead of tables.
@@ -44,8 +48,12 @@ enum CtlCommand: Sendable, Equatable {
 enum CtlInvocation: Sendable, Equatable {
     /// Run `command` with `options`.
     case run(GlobalOptions, CtlCommand)
+    /// Ask the daemon's `/healthz` (or, when `ready`, `/readyz`) over plain HTTP: exit 0 only for 200.
+    case health(GlobalOptions, ready: Bool)
     /// Print this text and exit 0.
     case help(String)
+    /// Print this version line (`coordctl 0.4.0`) and exit 0.
+    case version(String)
 }
 
 /// A command line coordctl cannot run: exit status 2, with the message and where to find help.

@@ -7,9 +7,12 @@ enum CtlHelp {
           --server URL    The daemon: ws://HOST:PORT or wss://HOST:PORT (default ws://127.0.0.1:7070)
           --token T       Bearer token (default: $COORDD_TOKEN)
           --ca-file F     PEM CA certificates that verify a wss:// server (default: system trust store)
+          --cert-file F   PEM client certificate for a server that requires one (mutual TLS; wss:// only)
+          --key-file F    PEM private key of --cert-file
           --store UUID    The store to address (default \(WireUUID.defaultStore), the daemon's default store)
           --json          One JSON object per line instead of tables, for scripts
           --help, -h      Help for coordctl or for one command
+          --version       Print coordctl's version and exit
         """
 
     static let general = """
@@ -29,6 +32,7 @@ enum CtlHelp {
           spaces                                       Space names
           segments SPACE                               Segment names of a space
           status                                       What the store holds and who is connected
+          health [--ready]                             The daemon's /healthz (or /readyz) answer; exit 0 for 200
 
         \(globalOptions)
 
@@ -123,6 +127,14 @@ enum CtlHelp {
                 Usage: coordctl segments SPACE
 
                 Lists the segment names of SPACE in byte order.
+                """
+        case "health":
+            body = """
+                Usage: coordctl health [--ready]
+
+                Asks the daemon's /healthz (with --ready, /readyz) over plain HTTP, through TLS for a wss://
+                server, and prints the answer (e.g. "ok coordd 0.4.0"). Exits 0 for 200, 1 for any other
+                answer or none. Needs no token: a container's or supervisor's health check.
                 """
         case "status":
             body = """

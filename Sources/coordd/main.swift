@@ -1,4 +1,5 @@
 import Coordinator
+import StreamCore
 import Dispatch
 import Foundation
 import Glibc
@@ -15,13 +16,20 @@ do {
     Logger.standardError("coordd: \(error)\nRun 'coordd --help' for the options.\n")
     exit(2)
 }
-guard case .run(let configuration) = invocation else {
-    if case .help(let text) = invocation { print(text, terminator: "") }
+let configuration: DaemonConfiguration
+switch invocation {
+case .help(let text):
+    print(text, terminator: "")
     exit(0)
+case .version(let line):
+    print(line)
+    exit(0)
+case .run(let parsed):
+    configuration = parsed
 }
 
 let logger = Logger(level: configuration.logLevel)
-logger.log(.info, "starting coordd", fields: configuration.logFields)
+logger.log(.info, "starting coordd", fields: [("version", BuildInfo.version)] + configuration.logFields)
 
 // A peer that goes away mid-write must be an EPIPE on that connection, not the end of the process.
 signal(SIGPIPE, SIG_IGN)

@@ -1,9 +1,9 @@
 import Foundation
 import Transport
 
-/// Throwaway certificates and signing keys, made by the `openssl` command-line tool in a temporary
-/// directory: a CA, a server certificate for `127.0.0.1` and `localhost`, a client certificate, a
-/// second unrelated CA with its own client, and RSA / EC / other key pairs for JWTs.
+/// Throwaway certificates and signing keys in a temporary directory: a CA, a server certificate for
+/// `127.0.0.1` and `localhost`, a client certificate, a second unrelated CA with its own client (all
+/// made by `deploy/certs.sh`), and RSA / EC / other key pairs for JWTs (by the `openssl` tool).
 ///
 /// ``shared`` is made once per test process and removed when the process exits; tests that need
 /// their own set call ``generate()`` and ``remove()``.
@@ -77,15 +77,16 @@ public struct Certificates: Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// The operator's script (`deploy/certs.sh`) makes the certificates, so every TLS test uses what
+    /// an operator would; the second CA and its client come from a second run in another directory.
     private func make() throws {
-        try Data(Self.extensions.utf8).write(to: URL(fileURLWithPath: path("openssl.cnf")))
-        try makeCA(name: "ca", subject: "/CN=coordd test CA")
-        try makeCA(name: "other-ca", subject: "/CN=coordd unrelated CA")
-        try makeLeaf(name: "server", subject: "/CN=localhost", issuer: "ca", extensions: "server_ext", serial: "1001")
-        try makeLeaf(name: "client", subject: "/CN=coordd test client", issuer: "ca", extensions: "client_ext", serial: "1002")
-        try makeLeaf(
-            name: "other-client", subject: "/CN=coordd unrelated client", issuer: "other-ca", extensions: "client_ext",
-            serial: "2001")
+        try Self.runCertificateScript([directory])
+        let other = path("other")
+        try Self.runCertificateScript([other, "--client", "other-client"])
+        for (from, to) in [("ca.pem", "other-ca.pem"), ("other-client.pem", "other-client.pem"), ("other-client.key", "other-client.key")] {
+            try FileManager.default.moveItem(atPath: other + "/" + from, toPath: path(to))
+        }
+        try FileManager.default.removeItem(atPath: other)
 
         try makeKeyPair(name: "rsa", algorithm: ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
         try makeKeyPair(name: "ec", algorithm: ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"])
@@ -94,58 +95,31 @@ public struct Certificates: Sendable {
         try makeKeyPair(name: "ed25519", algorithm: ["-algorithm", "ED25519"])
     }
 
-    private func makeCA(name: String, subject: String) throws {
-        try OpenSSLTool.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path("\(name).key")])
-        try OpenSSLTool.run([
-            "req", "-x509", "-new", "-key", path("\(name).key"), "-out", path("\(name).pem"), "-days", "2",
-            "-subj", subject, "-config", path("openssl.cnf"), "-extensions", "ca_ext",
-        ])
-    }
+    /// `deploy/certs.sh` of this repository.
+    public static let certificateScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("deploy/certs.sh").path
 
-    private func makeLeaf(name: String, subject: String, issuer: String, extensions: String, serial: String) throws {
-        try OpenSSLTool.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path("\(name).key")])
-        try OpenSSLTool.run([
-            "req", "-new", "-key", path("\(name).key"), "-out", path("\(name).csr"), "-subj", subject,
-            "-config", path("openssl.cnf"),
-        ])
-        try OpenSSLTool.run([
-            "x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(issuer).pem"), "-CAkey", path("\(issuer).key"),
-            "-set_serial", serial, "-days", "2", "-out", path("\(name).pem"),
-            "-extfile", path("openssl.cnf"), "-extensions", extensions,
-        ])
+    private static func runCertificateScript(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [certificateScript] + arguments
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw OpenSSLTool.Failure(
+                arguments: ["(deploy/certs.sh)"] + arguments, status: process.terminationStatus,
+                standardError: String(decoding: message, as: UTF8.self))
+        }
     }
 
     private func makeKeyPair(name: String, algorithm: [String]) throws {
         try OpenSSLTool.run(["genpkey"] + algorithm + ["-out", path("\(name).key")])
         try OpenSSLTool.run(["pkey", "-in", path("\(name).key"), "-pubout", "-out", path("\(name).pub")])
     }
-
-    /// A self-contained configuration, so the machine's `openssl.cnf` cannot add or change extensions.
-    private static let extensions = """
-        [req]
-        distinguished_name = dn
-        prompt = no
-        [dn]
-        CN = coordd test subject
-        [ca_ext]
-        basicConstraints = critical,CA:TRUE
-        keyUsage = critical,keyCertSign,cRLSign
-        subjectKeyIdentifier = hash
-        [server_ext]
-        basicConstraints = critical,CA:FALSE
-        keyUsage = critical,digitalSignature
-        extendedKeyUsage = serverAuth
-        subjectAltName = IP:127.0.0.1,DNS:localhost
-        subjectKeyIdentifier = hash
-        authorityKeyIdentifier = keyid
-        [client_ext]
-        basicConstraints = critical,CA:FALSE
-        keyUsage = critical,digitalSignature
-        extendedKeyUsage = clientAuth
-        subjectKeyIdentifier = hash
-        authorityKeyIdentifier = keyid
-
-        """
 }
 
 /// Runs the `openssl` command-line tool.

@@ -9,12 +9,15 @@ public final class RawWebSocket: @unchecked Sendable {
 
     /// The socket beneath.
     public let socket: RawSocket
+    /// The server's 101 response head, as text.
+    public let handshakeResponse: String
     private var parser = WebSocketFrameParser(role: .client, limits: WebSocketLimits(maxFramePayloadBytes: 16 << 20))
     private var pending: [UInt8]
 
-    private init(socket: RawSocket, pending: [UInt8]) {
+    private init(socket: RawSocket, pending: [UInt8], handshakeResponse: String) {
         self.socket = socket
         self.pending = pending
+        self.handshakeResponse = handshakeResponse
     }
 
     /// The answer to a refused upgrade, or the upgraded socket.
@@ -44,7 +47,8 @@ public final class RawWebSocket: @unchecked Sendable {
                 let head = String(decoding: received[..<end.lowerBound], as: UTF8.self)
                 let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
                 if status == 101 {
-                    return .upgraded(RawWebSocket(socket: socket, pending: Array(received[end.upperBound...])))
+                    return .upgraded(
+                        RawWebSocket(socket: socket, pending: Array(received[end.upperBound...]), handshakeResponse: head))
                 }
                 let rest = (try? await socket.receiveUntilClosed(timeoutMs: 2_000)) ?? []
                 return .refused(status: status, response: String(decoding: received + rest, as: UTF8.self))

@@ -35,6 +35,8 @@ struct CtlArgumentsTests {
          GlobalOptions(server: "wss://coordd.example:7443", caFile: "ca.pem"), .status),
         (["status", "--store", custom.description], [:], GlobalOptions(store: custom), .status),
         (["status", "--store", custom.description.uppercased()], [:], GlobalOptions(store: custom), .status),
+        (["--server", "wss://127.0.0.1:7443", "--ca-file", "ca.pem", "--cert-file", "c.pem", "--key-file", "c.key", "status"], [:],
+         GlobalOptions(server: "wss://127.0.0.1:7443", caFile: "ca.pem", certFile: "c.pem", keyFile: "c.key"), .status),
     ]
 
     @Test(arguments: accepted)
@@ -74,6 +76,12 @@ struct CtlArgumentsTests {
         (["status", "--server"], "--server needs a value", nil),
         (["status", "--server", "http://x:1"], "--server must be a ws:// or wss:// URL", "status"),
         (["status", "--store", "default"], "--store must be a UUID", "status"),
+        (["status", "--server", "wss://h:1", "--cert-file", "c.pem"], "--cert-file needs --key-file", "status"),
+        (["status", "--server", "wss://h:1", "--key-file", "c.key"], "--key-file needs --cert-file", "status"),
+        (["status", "--cert-file", "c.pem", "--key-file", "c.key"], "it needs a wss:// --server", "status"),
+        (["status", "--server", "wss://h:1", "--cert-file", "", "--key-file", "c.key"], "--cert-file needs a file path", "status"),
+        (["health", "extra"], "health takes no arguments, got 1", "health"),
+        (["status", "--ready"], "--ready is not an option of status", "status"),
     ]
 
     @Test(arguments: refused)
@@ -85,6 +93,20 @@ struct CtlArgumentsTests {
             return error.message.contains(message) && error.command == command
                 && error.description.contains("coordctl \(command.map { $0 + " " } ?? "")--help")
         }
+    }
+
+    @Test func healthAsksHealthzOrWithReadyReadyzOfTheServerGiven() throws {
+        #expect(try CtlArguments.parse(["health"], environment: [:]) == .health(GlobalOptions(), ready: false))
+        #expect(try CtlArguments.parse(["health", "--ready", "--server", "wss://h:7443", "--ca-file", "ca.pem"], environment: [:])
+            == .health(GlobalOptions(server: "wss://h:7443", caFile: "ca.pem"), ready: true))
+    }
+
+    @Test func versionPrintsTheBuildVersionUnlessHelpIsAskedFor() throws {
+        let line = "coordctl \(BuildInfo.version)"
+        #expect(try CtlArguments.parse(["--version"], environment: [:]) == .version(line))
+        #expect(try CtlArguments.parse(["status", "--json", "--version"], environment: [:]) == .version(line))
+        #expect(try CtlArguments.parse(["--version", "--help"], environment: [:]) == .help(CtlHelp.general))
+        #expect(CtlHelp.general.contains("--version"))
     }
 
     static let helpRequests: [(arguments: [String], topic: String?)] = [
@@ -100,7 +122,7 @@ struct CtlArgumentsTests {
 
     @Test func theGeneralHelpListsEveryCommandAndEveryCommandHasHelp() throws {
         let commands = ["workers", "worker", "lease acquire", "lease renew", "lease release", "lease list", "produce", "consume",
-                        "spaces", "segments", "status"]
+                        "spaces", "segments", "status", "health"]
         for command in commands {
             #expect(CtlHelp.general.contains("  " + command), "general help lacks \(command)")
             let help = try #require(CtlHelp.text(for: command))

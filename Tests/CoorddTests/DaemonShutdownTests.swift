@@ -33,7 +33,7 @@ struct DaemonShutdownTests {
         defer { first.stop() }
         let port = try Self.port(try await first.listeningAddress())
 
-        #expect(try await httpGet(port: port, path: "/healthz") == (200, "ok\n"))
+        #expect(try await httpGet(port: port, path: "/healthz") == (200, "ok coordd \(BuildInfo.version)\n"))
         #expect(try await httpGet(port: port, path: "/readyz") == (200, "ready\n"))
 
         let (client, provider) = try Self.client(port: port)
@@ -146,12 +146,16 @@ struct DaemonShutdownTests {
     }
 }
 
-/// Runs the built `coordctl` with `arguments` and `stdin`; returns its status and output. The process
-/// is waited for on a Dispatch thread: blocking a thread of the concurrency pool (two on this machine)
-/// would stall every other test in the process meanwhile.
+/// Runs the built `coordctl` with `arguments` and `stdin`; returns its status and output.
 func runCoordctl(_ arguments: [String], stdin: String = "") async throws -> (status: Int32, out: String, err: String) {
-    let path = try DaemonProcess.executable("coordctl")
-    return try await withCheckedThrowingContinuation { continuation in
+    try await runProgram(try DaemonProcess.executable("coordctl"), arguments, stdin: stdin)
+}
+
+/// Runs the program at `path` with `arguments` and `stdin` (and no `COORDD_*` variables); returns its
+/// status and output. The process is waited for on a Dispatch thread: blocking a thread of the
+/// concurrency pool (two on this machine) would stall every other test in the process meanwhile.
+func runProgram(_ path: String, _ arguments: [String], stdin: String = "") async throws -> (status: Int32, out: String, err: String) {
+    try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             do {
                 let process = Process()
@@ -167,7 +171,7 @@ func runCoordctl(_ arguments: [String], stdin: String = "") async throws -> (sta
                 try process.run()
                 input.fileHandleForWriting.write(Data(stdin.utf8))
                 try input.fileHandleForWriting.close()
-                // stderr is small (one error line); stdout is read to its end first.
+                // stderr is small (a few lines); stdout is read to its end first.
                 let out = output.fileHandleForReading.readDataToEndOfFile()
                 let err = error.fileHandleForReading.readDataToEndOfFile()
                 process.waitUntilExit()

@@ -1,4 +1,5 @@
 import Coordinator
+import StreamCore
 import Testing
 
 /// One accepted command line: arguments and environment, and the configuration they mean.
@@ -146,6 +147,16 @@ struct DaemonConfigurationTests {
         #expect(text.contains("default 10s"))
         #expect(text.contains("00000000-0000-4000-8000-000000000001"))
         #expect(try DaemonConfiguration.parse(arguments: ["-h"], environment: [:]) == .help(text))
+    }
+
+    @Test func versionPrintsTheBuildVersionAndHelpStillWins() throws {
+        let line = "coordd \(BuildInfo.version)"
+        #expect(try DaemonConfiguration.parse(arguments: ["--version"], environment: [:]) == .version(line))
+        #expect(try DaemonConfiguration.parse(arguments: ["--listen", "bad", "--version"], environment: [:]) == .version(line))
+        #expect(try DaemonConfiguration.parse(arguments: ["--version", "-h"], environment: [:])
+            == .help(DaemonConfiguration.helpText))
+        #expect(DaemonOption.version.environmentName == nil)
+        #expect(DaemonOption.version.valueName == nil)
     }
 
     @Test func everySettingHasAVariableNamedAfterItsFlag() {

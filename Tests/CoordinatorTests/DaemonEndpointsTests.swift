@@ -1,4 +1,5 @@
 import Coordinator
+import StreamCore
 import Testing
 import Transport
 
@@ -17,7 +18,7 @@ struct DaemonEndpointsTests {
             readiness()
             let response = get(endpoints, "/healthz")
             #expect(response?.status == 200)
-            #expect(text(response) == "ok\n")
+            #expect(text(response) == "ok coordd \(BuildInfo.version)\n")
         }
     }
 

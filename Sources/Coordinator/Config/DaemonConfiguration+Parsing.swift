@@ -6,11 +6,13 @@ extension DaemonConfiguration {
     ///
     /// Flags are `--name VALUE` or `--name=VALUE`; switches take no value (`--allow-anonymous`, or
     /// `--allow-anonymous=false`). Each setting is also read from `COORDD_<NAME>`; a flag wins over
-    /// its variable, and an empty variable counts as unset. `--help` anywhere wins over everything.
+    /// its variable, and an empty variable counts as unset. `--help` anywhere wins over everything,
+    /// then `--version`.
     public static func parse(arguments: [String], environment: [String: String]) throws(DaemonConfigurationError)
         -> DaemonInvocation
     {
         if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) { return .help(helpText) }
+        if arguments.contains(DaemonOption.version.flag) { return .version(BuildInfo.versionLine("coordd")) }
         var values: [DaemonOption: (value: String, setting: String)] = [:]
         for option in DaemonOption.allCases {
             if let name = option.environmentName, let value = environment[name], !value.isEmpty {
@@ -100,7 +102,7 @@ extension DaemonConfiguration {
                 throw fail("must be at most \(DurationText.format(milliseconds: maximum)), got \(value)")
             }
             shutdownGraceMs = ms
-        case .help:
+        case .help, .version:
             break
         }
     }

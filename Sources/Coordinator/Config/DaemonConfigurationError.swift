@@ -24,4 +24,6 @@ public enum DaemonInvocation: Sendable, Hashable {
     case run(DaemonConfiguration)
     /// Print this help text and exit 0.
     case help(String)
+    /// Print this version line (`coordd 0.4.0`) and exit 0.
+    case version(String)
 }

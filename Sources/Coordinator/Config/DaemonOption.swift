@@ -16,16 +16,17 @@ public enum DaemonOption: String, Sendable, CaseIterable {
     case logLevel = "log-level"
     case shutdownGrace = "shutdown-grace"
     case help
+    case version
 
     /// `--listen`.
     public var flag: String { "--" + rawValue }
 
-    /// `COORDD_LISTEN`; nil for `--help`, which only makes sense on a command line.
+    /// `COORDD_LISTEN`; nil for `--help` and `--version`, which only make sense on a command line.
     public var environmentName: String? {
-        self == .help ? nil : "COORDD_" + rawValue.uppercased().replacingHyphens()
+        self == .help || self == .version ? nil : "COORDD_" + rawValue.uppercased().replacingHyphens()
     }
 
-    /// The value's name in `--help`; nil for switches (`--allow-anonymous`, `--help`).
+    /// The value's name in `--help`; nil for switches (`--allow-anonymous`, `--help`, `--version`).
     public var valueName: String? {
         switch self {
         case .listen: "HOST:PORT"
@@ -34,7 +35,7 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .tlsCert, .tlsKey, .tlsClientCA, .jwtHS256SecretFile, .jwtPublicKey: "FILE"
         case .presenceTTLFloor, .shutdownGrace: "DURATION"
         case .logLevel: "debug|info|warn|error"
-        case .allowAnonymous, .help: nil
+        case .allowAnonymous, .help, .version: nil
         }
     }
 
@@ -51,7 +52,7 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .presenceTTLFloor: return DurationText.format(milliseconds: defaults.presenceTTLFloorMs)
         case .logLevel: return defaults.logLevel.description
         case .shutdownGrace: return DurationText.format(milliseconds: defaults.shutdownGraceMs)
-        case .help: return ""
+        case .help, .version: return ""
         }
     }
 
@@ -71,6 +72,7 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .logLevel: "Least important log lines written to stderr."
         case .shutdownGrace: "How long a SIGTERM/SIGINT drain may take before the daemon exits anyway."
         case .help: "Print this help and exit."
+        case .version: "Print the version and exit."
         }
     }
 }

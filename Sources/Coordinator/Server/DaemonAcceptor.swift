@@ -15,6 +15,9 @@ extension StoreScopes: ConnectionAuthorization {
 /// - `Authorization: Bearer <jwt>` (scheme in any case) is verified by the ``JWTVerifier``; its
 ///   `scopes` claim gives the stores (streamkit v1 §3.2). A missing, malformed or refused token is
 ///   answered 401 with the reason as the body.
+/// - A browser, which cannot set `Authorization` on a WebSocket, sends the token in a
+///   `Sec-WebSocket-Protocol` value instead (``WebSocketSubprotocol/bearerPrefix``); it is checked
+///   the same way. A request carrying a token both ways is refused, so no one is unsure which counted.
 /// - Without a verifier, or without a token, a connection is anonymous: allowed every store only when
 ///   the acceptor was built with `allowAnonymous` (the daemon sets it for loopback listeners or when
 ///   asked to), refused with 401 otherwise.
@@ -48,12 +51,15 @@ public struct DaemonAcceptor: StreamAcceptor {
     /// The stores the request's bearer token grants, every store for an allowed anonymous request,
     /// or a 401 with the reason.
     public func authorize(_ request: HTTPRequestHead, peer: SocketAddress?) -> Result<any ConnectionAuthorization, HTTPResponse> {
-        guard let header = request.headers["Authorization"] else {
+        let token: String
+        switch Self.bearerToken(in: request.headers) {
+        case .invalid(let reason):
+            return .failure(Self.unauthorized(reason))
+        case .none:
             if allowAnonymous { return .success(AllStoresAuthorization()) }
             return .failure(Self.unauthorized("missing bearer token"))
-        }
-        guard let token = JWTVerifier.bearerToken(fromAuthorization: header) else {
-            return .failure(Self.unauthorized("the Authorization header is not \"Bearer <token>\""))
+        case .token(let found):
+            token = found
         }
         guard let verifier else {
             if allowAnonymous { return .success(AllStoresAuthorization()) }
@@ -64,6 +70,19 @@ public struct DaemonAcceptor: StreamAcceptor {
         } catch {
             return .failure(Self.unauthorized(error.description))
         }
+    }
+
+    /// The request's bearer token: from `Authorization`, or from a `Sec-WebSocket-Protocol` value.
+    static func bearerToken(in headers: HTTPHeaders) -> WebSocketSubprotocol.BearerOffer {
+        let offered = WebSocketSubprotocol.bearerToken(in: WebSocketSubprotocol.offered(in: headers))
+        guard let header = headers["Authorization"] else { return offered }
+        guard offered == .none else {
+            return .invalid("a bearer token in both Authorization and Sec-WebSocket-Protocol; send one")
+        }
+        guard let token = JWTVerifier.bearerToken(fromAuthorization: header) else {
+            return .invalid("the Authorization header is not \"Bearer <token>\"")
+        }
+        return .token(String(token))
     }
 
     /// Hands the stream to its store's node (opening the store on first use).

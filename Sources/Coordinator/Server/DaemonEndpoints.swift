@@ -1,8 +1,9 @@
+import StreamCore
 import Synchronization
 import Transport
 
 /// The plain HTTP endpoints served on the daemon's listener beside `/streamz`: `/healthz`, `/readyz`
-/// and `/metrics` (ARCHITECTURE §7).
+/// and `/metrics` (ARCHITECTURE §7), and the ``Dashboard`` at `/ui`.
 public final class DaemonEndpoints: Sendable {
     /// Whether the daemon should receive traffic.
     public enum Readiness: UInt8, Sendable, Hashable {
@@ -42,14 +43,15 @@ public final class DaemonEndpoints: Sendable {
     /// The answer for a plain HTTP request, or nil when the path is not one of these endpoints.
     public func respond(to request: HTTPRequestHead) -> HTTPResponse? {
         let path = request.path
-        guard path == "/healthz" || path == "/readyz" || path == "/metrics" else { return nil }
+        guard path == "/healthz" || path == "/readyz" || path == "/metrics" || Dashboard.serves(path) else { return nil }
         guard request.method == "GET" || request.method == "HEAD" else {
             return .text(status: 405, "only GET and HEAD are allowed here\n", headers: ["Allow": "GET, HEAD"])
         }
+        if let file = Dashboard.response(for: path) { return file }
         switch path {
         case "/healthz":
             // The process answers, so it is alive; readiness is /readyz's business.
-            return .text(status: 200, "ok\n")
+            return .text(status: 200, "ok " + BuildInfo.versionLine("coordd") + "\n")
         case "/readyz":
             switch readiness {
             case .ready: return .text(status: 200, "ready\n")

@@ -1,5 +1,4 @@
 import StreamCore
-import Synchronization
 
 /// Opens one client connection: resolve, TCP connect, TLS, the WebSocket upgrade with the bearer
 /// token, and the muxer on top.
@@ -18,7 +17,7 @@ enum WebSocketDialer {
             headers.add(name: "Authorization", value: "Bearer \(token)")
         }
         let handshake = WebSocketClientHandshake(host: url.hostHeader, path: url.path, headers: headers, limits: limits.http)
-        let outcome = DialOutcome()
+        let outcome = LoopOutcome<MuxConnection>()
         let serverName = url.host
         do {
             _ = try await TCPConnection.connect(host: address.host, port: address.port, on: loop) { tcp in
@@ -45,38 +44,5 @@ enum WebSocketDialer {
             throw .streamClosed("cannot connect to \(url): \(error)")
         }
         return try await outcome.value()
-    }
-}
-
-/// The one result of a dial, handed from the loop to the dialing task.
-private final class DialOutcome: Sendable {
-    private struct State {
-        var result: Result<MuxConnection, StreamsError>?
-        var waiter: CheckedContinuation<Result<MuxConnection, StreamsError>, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    /// Records the result; later calls are ignored (a failure after success cannot undo it).
-    func complete(_ result: Result<MuxConnection, StreamsError>) {
-        let waiter = state.withLock { s -> CheckedContinuation<Result<MuxConnection, StreamsError>, Never>? in
-            guard s.result == nil else { return nil }
-            s.result = result
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume(returning: result)
-    }
-
-    func value() async throws(StreamsError) -> MuxConnection {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<MuxConnection, StreamsError>, Never>) in
-            let ready = state.withLock { s -> Result<MuxConnection, StreamsError>? in
-                if let result = s.result { return result }
-                s.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
-        return try result.get()
     }
 }

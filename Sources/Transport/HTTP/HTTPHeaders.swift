@@ -90,6 +90,12 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
         }
     }
 
+    /// The elements of every comma-separated field `name` (ignoring case), in order, without their
+    /// optional whitespace; empty elements are skipped. `Sec-WebSocket-Protocol: a, b` → `["a", "b"]`.
+    public func listElements(for name: String) -> [Substring] {
+        values(for: name).flatMap(HTTPSyntax.listElements)
+    }
+
     /// True when `name` is a non-empty token (RFC 9110 §5.1).
     public static func isValidName(_ name: String) -> Bool { HTTPSyntax.isToken(name.utf8) }
 

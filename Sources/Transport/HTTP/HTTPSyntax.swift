@@ -57,23 +57,19 @@ enum HTTPSyntax {
     }
 
     /// True when the comma-separated list `list` (RFC 9110 §5.6.1) has an element equal to `token`,
-    /// ignoring case and optional whitespace. Empty elements are skipped, as the RFC requires.
+    /// ignoring case and optional whitespace.
     static func listContainsToken(_ list: String, _ token: String) -> Bool {
-        let bytes = list.utf8
-        var start = bytes.startIndex
-        while start < bytes.endIndex {
-            let end = bytes[start...].firstIndex(of: comma) ?? bytes.endIndex
-            var lower = start
-            var upper = end
-            while lower < upper, bytes[lower] == space || bytes[lower] == tab { lower = bytes.index(after: lower) }
-            while upper > lower {
-                let previous = bytes.index(before: upper)
-                guard bytes[previous] == space || bytes[previous] == tab else { break }
-                upper = previous
-            }
-            if equalsIgnoringCase(bytes[lower..<upper], token.utf8) { return true }
-            start = end == bytes.endIndex ? end : bytes.index(after: end)
+        listElements(list).contains { equalsIgnoringCase($0.utf8, token.utf8) }
+    }
+
+    /// The elements of the comma-separated list `list` (RFC 9110 §5.6.1) without their optional
+    /// whitespace. Empty elements are skipped, as the RFC requires.
+    static func listElements(_ list: String) -> [Substring] {
+        list.split(separator: ",").compactMap { element in
+            var element = element
+            while let first = element.first, first == " " || first == "\t" { element.removeFirst() }
+            while let last = element.last, last == " " || last == "\t" { element.removeLast() }
+            return element.isEmpty ? nil : element
         }
-        return false
     }
 }

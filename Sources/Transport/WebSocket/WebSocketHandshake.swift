@@ -5,8 +5,9 @@ import StreamCore
 /// 101 response, or into the error response that refuses it.
 ///
 /// `Origin` is not required: streamkit's server insists on one, coordd tolerates its absence.
-/// No subprotocol and no extension is ever agreed (streamkit uses neither), so a browser's
-/// `permessage-deflate` offer is simply not echoed.
+/// No extension is ever agreed (streamkit uses none), so a browser's `permessage-deflate` offer is
+/// simply not echoed. The one subprotocol agreed is ``WebSocketSubprotocol/mux``, and only when the
+/// client offers it (a browser offers it beside its bearer token); other clients offer none.
 public enum WebSocketHandshake {
     /// The GUID RFC 6455 §1.3 appends to the key before hashing.
     public static let acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -60,14 +61,17 @@ public enum WebSocketHandshake {
         guard let nonce = Base64.decode(key), nonce.count == 16 else {
             return .failure(.init(status: 400, reason: "Sec-WebSocket-Key is not 16 bytes of base64"))
         }
-        return .success(
-            HTTPResponse(
-                status: 101,
-                headers: [
-                    "Upgrade": "websocket",
-                    "Connection": "Upgrade",
-                    "Sec-WebSocket-Accept": acceptValue(forKey: key),
-                ]))
+        var response = HTTPResponse(
+            status: 101,
+            headers: [
+                "Upgrade": "websocket",
+                "Connection": "Upgrade",
+                "Sec-WebSocket-Accept": acceptValue(forKey: key),
+            ])
+        if let subprotocol = WebSocketSubprotocol.selected(from: WebSocketSubprotocol.offered(in: headers)) {
+            response.headers.add(name: "Sec-WebSocket-Protocol", value: subprotocol)
+        }
+        return .success(response)
     }
 }
 
