@@ -67,7 +67,7 @@ public struct DurableLogMetrics: Sendable, Hashable {
     public var bytesWritten: Int
     /// How long each batch's `fdatasync` took (the flush an acknowledged append waits for).
     public var syncLatency: SyncLatencyHistogram
-    /// Checkpoints that became the log's start (their older files removed).
+    /// Checkpoints that moved the log's start to a later file (whose older files were then removed).
     public var checkpoints: Int
     /// Files removed because a checkpoint made them unnecessary.
     public var filesRemoved: Int
