@@ -10,6 +10,9 @@ extension DaemonConfiguration {
     public static func parse(arguments: [String], environment: [String: String]) throws(DaemonConfigurationError)
         -> DaemonInvocation
     {
+        if arguments.first == "check" {
+            return try StoreCheckOptions.parse(arguments: Array(arguments.dropFirst()), environment: environment)
+        }
         if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) { return .help(helpText) }
         var values: [DaemonOption: (value: String, setting: String)] = [:]
         for option in DaemonOption.allCases {

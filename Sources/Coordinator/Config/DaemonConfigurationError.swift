@@ -24,4 +24,6 @@ public enum DaemonInvocation: Sendable, Hashable {
     case run(DaemonConfiguration)
     /// Print this help text and exit 0.
     case help(String)
+    /// Check (and perhaps repair) the logs of a data directory: `coordd check`.
+    case check(StoreCheckOptions)
 }
