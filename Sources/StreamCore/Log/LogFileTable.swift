@@ -75,6 +75,23 @@ public struct DurableLogMetrics: Sendable, Hashable {
     public var checkpointFailures: Int
 }
 
+extension DurableLogMetrics {
+    /// These counters and `other`'s summed (the logs of one store).
+    func adding(_ other: DurableLogMetrics) -> DurableLogMetrics {
+        var sum = self
+        sum.appends += other.appends
+        sum.records += other.records
+        sum.batches += other.batches
+        sum.syncs += other.syncs
+        sum.bytesWritten += other.bytesWritten
+        sum.syncLatency.add(other.syncLatency)
+        sum.checkpoints += other.checkpoints
+        sum.filesRemoved += other.filesRemoved
+        sum.checkpointFailures += other.checkpointFailures
+        return sum
+    }
+}
+
 /// The live counters behind ``DurableLogMetrics``: written by the writer, read by anyone.
 final class LogCounters: Sendable {
     let appends = Atomic<Int>(0)

@@ -86,8 +86,9 @@ public final class FileStore: StreamStore {
     /// What opening the log found and repaired.
     public var recoveryReport: LogRecoveryReport { log.recoveryReport }
 
-    /// Work counters of the log (appends, batches, syncs).
-    public var logMetrics: DurableLogMetrics { log.metrics }
+    /// Work counters of the store's logs (appends, batches, syncs): the entries' log and the lease log
+    /// together.
+    public var logMetrics: DurableLogMetrics { log.metrics.adding(leases.log.metrics) }
 
     public func append(_ request: AppendRequest) async throws(StreamsError) -> SegmentStatus {
         guard !closed.load(ordering: .acquiring) else { throw .shuttingDown.with(message: "store is closed") }
