@@ -32,7 +32,9 @@ let package = Package(
         // Load generator and side-by-side measurements; never part of `swift test`. Its pure pieces
         // (RESP and HTTP client codecs, percentiles, report tables) live in a library so they are tested.
         .target(name: "CoordBenchKit", dependencies: ["StreamCore", "Transport"]),
-        .executableTarget(name: "coordbench", dependencies: ["CoordBenchKit", "CoordClient", "StreamCore", "Transport"]),
+        // Coordinator for the in-process workloads that measure a store node itself (lease-churn).
+        .executableTarget(
+            name: "coordbench", dependencies: ["CoordBenchKit", "CoordClient", "Coordinator", "StreamCore", "Transport"]),
 
         // Test support: manual clock, temp directories, fixtures.
         .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport"], path: "Tests/CoordTestKit"),

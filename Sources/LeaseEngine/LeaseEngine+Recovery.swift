@@ -15,25 +15,35 @@ extension LeaseEngine {
         from events: some Sequence<LeaseEvent>, now: Int64, limits: LeaseLimits = LeaseLimits()
     ) -> LeaseEngine {
         var engine = LeaseEngine(limits: limits)
+        engine.replay(events)
+        engine.finishRecovery(now: now)
+        return engine
+    }
+
+    /// Applies logged events to a table being recovered (leases without deadlines yet).
+    mutating func replay(_ events: some Sequence<LeaseEvent>) {
         for event in events {
-            engine.highestToken = max(engine.highestToken, event.token)
+            highestToken = max(highestToken, event.token)
             switch event {
             case .granted(let key, let holder, let token, let ttlMs, _):
                 // Decoded events have a positive TTL; a hand-built one that does not is held for 1 ms.
                 let ttlMs = max(ttlMs, 1)
-                engine.leases[LeaseKey(key)] = LeaseRecord(
+                leases[LeaseKey(key)] = LeaseRecord(
                     holder: holder, token: token, ttlMs: ttlMs, loggedTTLMs: ttlMs, deadline: nil, boundTo: nil)
             case .released(let key, _, let token), .expired(let key, let token):
                 let leaseKey = LeaseKey(key)
-                if engine.leases[leaseKey]?.token == token { engine.leases[leaseKey] = nil }
+                if leases[leaseKey]?.token == token { leases[leaseKey] = nil }
             }
         }
-        engine.leases = engine.leases.mapValues { record in
+    }
+
+    /// Gives every recovered lease its deadline (`now` + its logged TTL) and builds the expiry heap.
+    mutating func finishRecovery(now: Int64) {
+        leases = leases.mapValues { record in
             var restored = record
             restored.deadline = deadline(after: now, ttlMs: record.loggedTTLMs)
             return restored
         }
-        engine.rebuildExpiryHeap()
-        return engine
+        rebuildExpiryHeap()
     }
 }

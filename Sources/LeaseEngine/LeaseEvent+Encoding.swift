@@ -80,13 +80,13 @@ extension LeaseEvent {
     }
 }
 
-private func appendInteger(_ value: UInt64, to bytes: inout [UInt8]) {
+func appendInteger(_ value: UInt64, to bytes: inout [UInt8]) {
     for shift in stride(from: 0, to: 64, by: 8) {
         bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
     }
 }
 
-private func appendString(_ string: String, to bytes: inout [UInt8]) {
+func appendString(_ string: String, to bytes: inout [UInt8]) {
     let utf8 = string.utf8
     // Keys and holders are bounded by LeaseLimits far below 4 GiB; a longer string is a programmer error.
     precondition(utf8.count <= Int(UInt32.max), "lease string of \(utf8.count) bytes cannot be encoded")
@@ -98,7 +98,7 @@ private func appendString(_ string: String, to bytes: inout [UInt8]) {
 }
 
 /// Reads fields from the front of a byte array, checking every length against what remains.
-private struct ByteReader {
+struct ByteReader {
     private let bytes: [UInt8]
     private var offset = 0
 

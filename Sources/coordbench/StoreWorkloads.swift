@@ -41,14 +41,19 @@ enum StoreWorkloads {
             notes: [("fdatasyncs", "\(syncs)")])
     }
 
-    /// Reopens the store in `directory` and reports how long rebuilding its index took.
+    /// Reopens the store in `directory` and reports how long rebuilding its index took, and the resident
+    /// memory it added.
     static func reopen(directory: String) throws -> WorkloadResult {
+        let before = ProcessStats.memory(getpid())?.rss ?? 0
         let started = ContinuousClock.now
         let store = try FileStore(directory: directory)
         let elapsed = ContinuousClock.now - started
+        let added = (ProcessStats.memory(getpid())?.rss ?? 0) - before
         let entries = store.stats().entries
         var samples = Samples()
         samples.record(elapsed)
-        return WorkloadResult(workload: "store-reopen", system: "coordd", operations: entries, elapsed: elapsed, latencies: samples)
+        return WorkloadResult(workload: "store-reopen", system: "coordd", operations: entries, elapsed: elapsed, latencies: samples,
+                              metrics: [Metric("RSS +MB", Double(added) / 1e6),
+                                        Metric("bytes/entry", entries > 0 ? Double(added) / Double(entries) : 0)])
     }
 }

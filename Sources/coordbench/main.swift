@@ -22,6 +22,10 @@ let usage = """
       store-produce          durable produce into the file store in-process (fsync on), coordd only
                              --producers N (8) --records N per producer (50000) --batch N (100) --payload BYTES (100)
       store-reopen           reopen a store written by store-produce --keep and time the index rebuild --dir DIR
+      lease-churn            acquire/release pairs of fresh keys against an in-process file store node while
+                             live leases stay held; then the lease log's size and the store's open time and
+                             memory in a fresh process --pairs N (100000) --live L (100) --clients C (50)
+                             [--dir DIR --keep]
       report --from FILE     print the tables of a run saved with --json / --json-out (--markdown)
 
     systems:
@@ -58,6 +62,20 @@ do {
             batch: options.int("batch") ?? 100, payloadBytes: options.int("payload") ?? 100)
         if !options.flag("keep") { try? FileManager.default.removeItem(atPath: directory) }
         print(json ? Report.json([result]) : Report.table([result]))
+    case "lease-churn":
+        let directory = options.value("dir") ?? NSTemporaryDirectory() + "coordbench-\(UUID().uuidString)"
+        let result = try await LeaseChurn.run(
+            directory: directory, pairs: options.int("pairs") ?? 100_000, live: options.int("live") ?? 100,
+            clients: options.int("clients") ?? 50)
+        if !options.flag("keep") { try? FileManager.default.removeItem(atPath: directory) }
+        print(json ? Report.json([result]) : Report.table([result]))
+    case "lease-churn-open":
+        // The reopening half of lease-churn, run by it in a fresh process.
+        guard let directory = options.value("dir") else {
+            print(usage)
+            exit(2)
+        }
+        print(try await LeaseChurn.reopen(directory: directory))
     case "report":
         // Prints the tables of a run saved with --json or --json-out.
         guard let path = options.value("from") else {

@@ -7,6 +7,7 @@ import Glibc
 // coordd: the daemon. Reads the command line and environment, starts the services, runs until
 // SIGTERM or SIGINT, drains within the grace period and exits 0. A second signal exits at once.
 // Exit status: 0 clean, 1 failed to start or to drain, 2 bad configuration.
+// `coordd check` reads (and repairs) a data directory's logs instead; see `coordd check --help`.
 
 let invocation: DaemonInvocation
 do {
@@ -26,6 +27,8 @@ case .version(let line):
     exit(0)
 case .run(let parsed):
     configuration = parsed
+case .check(let options):
+    exit(StoreCheck.run(options) { print($0) }.rawValue)
 }
 
 let logger = Logger(level: configuration.logLevel)

@@ -91,11 +91,18 @@ extension RealTimeTests {
                     #expect(next.fence > previous.fence, "seed \(seed): \(key) token \(next.fence) after \(previous.fence)")
                 }
             }
-            // The server's own order: per key, every change of holder comes with a higher token.
-            let stream = try await harness.client.open(ConsumeSegment(space: SystemSpace.leases, segment: "events"))
-            var lastGrant: [String: (holder: String, token: UInt64)] = [:]
-            while let entry = try await stream.receive(Entry.self) {
-                guard case .granted(let key, let holder, let token, _, _) = try LeaseEvent(decoding: entry.payload ?? []) else { continue }
+            // The server's own order: per key, every change of holder comes with a higher token. The lease log
+            // holds the grants in the order the engine made them, after the state of its last checkpoint.
+            await harness.manager.close()
+            let leaseLog = try FileCompactingLog.open(
+                directory: harness.fixture.path + "/" + harness.store.description + "/" + FileStore.leaseLogDirectory)
+            let contents = try leaseLog.recover()
+            await leaseLog.close()
+            #expect(!contents.events.isEmpty, "seed \(seed)")
+            let checkpointed = try LeaseEngine.recover(checkpoint: contents.checkpoint, events: [], now: 0)
+            var lastGrant = Dictionary(uniqueKeysWithValues: checkpointed.list(now: 0).map { ($0.key, (holder: $0.holder, token: $0.token)) })
+            for bytes in contents.events {
+                guard case .granted(let key, let holder, let token, _, _) = try LeaseEvent(decoding: bytes) else { continue }
                 if let previous = lastGrant[key] {
                     #expect(token > previous.token || (token == previous.token && holder == previous.holder),
                             "seed \(seed): \(key) granted to \(holder) with token \(token) after \(previous.holder)'s \(previous.token)")

@@ -15,7 +15,7 @@ struct LogAppendReplayTests {
                 #expect(positions.count == group.count)
                 appended += zip(positions, group).map { LogTests.Replayed(position: $0, record: $1) }
             }
-            log.close()
+            await log.close()
 
             let replayed = try LogTests.replayAll(dir)
             #expect(replayed == appended)
@@ -43,7 +43,7 @@ struct LogAppendReplayTests {
                 let positions = try await log.append([LogTests.record(round)])
                 #expect(positions.first! > (replayed.last?.position ?? LogPosition(file: 0, offset: 0)))
                 #expect(try log.read(at: positions[0]) == LogTests.record(round))
-                log.close()
+                await log.close()
             }
         }
     }
@@ -53,7 +53,7 @@ struct LogAppendReplayTests {
             let (first, _) = try LogTests.open(dir)
             #expect(!first.recoveryReport.cleanShutdown)
             _ = try await first.append([LogTests.record(1)])
-            first.close()
+            await first.close()
 
             let (second, _) = try LogTests.open(dir)
             #expect(second.recoveryReport.cleanShutdown)
@@ -66,7 +66,7 @@ struct LogAppendReplayTests {
             try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
             defer { try? FileManager.default.removeItem(atPath: copy) }
             try LogTests.copyDirectory(dir, to: copy)
-            second.close()
+            await second.close()
 
             let (third, replayed) = try LogTests.open(copy)
             defer { third.close() }
@@ -124,8 +124,8 @@ struct LogAppendReplayTests {
         try await LogTests.withScratchDirectory { dir in
             let (log, _) = try LogTests.open(dir)
             let position = try await log.append([LogTests.record(1)])[0]
-            log.close()
-            log.close()  // closing twice is harmless
+            await log.close()
+            await log.close()  // closing twice is harmless
             let error = await #expect(throws: StreamsError.self) { try await log.append([LogTests.record(2)]) }
             #expect(error?.isTransient == true)
             #expect(try log.read(at: position) == LogTests.record(1))

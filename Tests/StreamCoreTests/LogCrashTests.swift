@@ -107,7 +107,7 @@ struct LogCrashTests {
 
                 let (log, replayed) = try LogTests.open(dir)
                 if log.recoveryReport.truncation != nil { truncations += 1 }
-                log.close()
+                await log.close()
                 let present = try Self.verify(replayed, cycle: cycle)
                 for (appender, n) in acknowledged {
                     #expect((present[appender] ?? 0) >= n, "cycle \(cycle): appender \(appender) acknowledged \(n), log has \(present[appender] ?? 0)")

@@ -21,7 +21,7 @@ struct LogFaultTests {
             let later = try await log.append([LogTests.record(5)])
             #expect(try log.read(at: first[0]) == LogTests.record(1))
             #expect(try log.read(at: later[0]) == LogTests.record(5))
-            log.close()
+            await log.close()
 
             let replayed = try LogTests.replayAll(dir)
             #expect(replayed.map(\.record) == [LogTests.record(1), LogTests.record(2), LogTests.record(5)])
@@ -43,7 +43,7 @@ struct LogFaultTests {
             #expect(later?.isTransient == true)
             #expect(later?.message.contains("read-only") == true, "\(later?.message ?? "")")
             #expect(try log.read(at: first[0]) == LogTests.record(1))
-            log.close()
+            await log.close()
 
             // The unacknowledged group may or may not have reached the disk, but only whole.
             let (reopened, replayed) = try LogTests.open(dir)
@@ -67,7 +67,7 @@ struct LogFaultTests {
             #expect(!FileManager.default.fileExists(atPath: LogTests.filePath(dir, 2)))
             let later = try await log.append([LogTests.record(3, size: 60)])
             #expect(later[0].file == 2)
-            log.close()
+            await log.close()
             #expect(try LogTests.replayAll(dir, limits: limits).map(\.record)
                     == [LogTests.record(1, size: 60), LogTests.record(3, size: 60)])
         }
@@ -77,7 +77,7 @@ struct LogFaultTests {
         try await LogTests.withScratchDirectory { dir in
             let (log, _) = try LogTests.open(dir)
             defer { log.close() }
-            log.faults.holdWriter()
+            log.holdWriter()
             let results = Task {
                 await withTaskGroup(of: Bool.self) { tasks in
                     for i in 0..<4 { tasks.addTask { (try? await log.append([LogTests.record(i)])) != nil } }
@@ -89,7 +89,7 @@ struct LogFaultTests {
             while log.queue.pendingCount < 4, clock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
             #expect(log.queue.pendingCount == 4)
             log.faults.arm(.write, errno: EIO)
-            log.faults.releaseWriter()
+            log.releaseWriter()
             // All four were waiting, so they went out in one batch, and that batch's write failed.
             #expect(await results.value == [false, false, false, false])
             #expect(log.metrics.batches == 0)

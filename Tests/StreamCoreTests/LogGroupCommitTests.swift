@@ -23,7 +23,7 @@ struct LogGroupCommitTests {
                 return all
             }
             let metrics = log.metrics
-            log.close()
+            await log.close()
 
             let total = appenders * appendsEach
             #expect(metrics.appends == total)
@@ -57,7 +57,7 @@ struct LogGroupCommitTests {
         try await LogTests.withScratchDirectory { dir in
             let (log, _) = try LogTests.open(dir, limits: DurableLogLimits(maxPendingAppends: 2))
             defer { log.close() }
-            log.faults.holdWriter()
+            log.holdWriter()
             let waiting = Task {
                 try await withThrowingTaskGroup(of: [LogPosition].self) { tasks in
                     for i in 0..<2 { tasks.addTask { try await log.append([LogTests.record(i)]) } }
@@ -73,7 +73,7 @@ struct LogGroupCommitTests {
             #expect(error?.isTransient == true)
             #expect(error?.message.contains("maxPendingAppends") == true)
 
-            log.faults.releaseWriter()
+            log.releaseWriter()
             #expect(try await waiting.value == 2)
             #expect(try await log.append([LogTests.record(4)]).count == 1)
         }

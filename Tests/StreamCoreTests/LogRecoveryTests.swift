@@ -42,7 +42,7 @@ struct LogRecoveryTests {
                     #expect(truncation?.bytesRemoved == UInt64(cut - lastStart), "cut at \(cut)")
                 }
                 _ = try await log.append([LogTests.record(99)])
-                log.close()
+                await log.close()
                 #expect(try LogTests.replayAll(dir).map(\.record) == earlier + [LogTests.record(99)], "cut at \(cut)")
                 try FileManager.default.removeItem(atPath: dir)
             }
@@ -155,7 +155,7 @@ struct LogRecoveryTests {
             #expect(log.recoveryReport.removedFile == "00000002.log")
             let next = try await log.append([LogTests.record(2)])
             #expect(next[0].file == 1)
-            log.close()
+            await log.close()
             #expect(!FileManager.default.fileExists(atPath: LogTests.filePath(dir, 2)))
         }
     }

@@ -22,7 +22,7 @@ struct LogReplayTests {
                 let positions = try await log.append(group)
                 expected += zip(positions, group).map { LogTests.Replayed(position: $0, record: $1) }
             }
-            log.close()
+            await log.close()
             #expect(expected.last!.position.offset > UInt64(3 * chunk))
 
             let (reopened, replayed) = try LogTests.open(dir)

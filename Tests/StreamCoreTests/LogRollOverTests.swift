@@ -16,7 +16,7 @@ struct LogRollOverTests {
                 appended += zip(positions, group).map { LogTests.Replayed(position: $0, record: $1) }
             }
             for entry in appended { #expect(try log.read(at: entry.position) == entry.record) }
-            log.close()
+            await log.close()
 
             let files = Set(appended.map(\.position.file))
             #expect(files.count >= 5)
@@ -50,7 +50,7 @@ struct LogRollOverTests {
                 }
                 return try await tasks.reduce(into: []) { $0 += $1 }
             }
-            log.close()
+            await log.close()
             let replayed = try LogTests.replayAll(dir, limits: Self.limits)
             #expect(replayed == all.sorted { $0.position < $1.position })
             #expect(Set(replayed.map(\.position.file)).count >= 5)
@@ -63,7 +63,7 @@ struct LogRollOverTests {
             let small = try await log.append([LogTests.record(1)])
             let large = try await log.append((0..<4).map { LogTests.record(10 + $0, size: 200) })
             let after = try await log.append([LogTests.record(2)])
-            log.close()
+            await log.close()
             #expect(small[0].file == 1)
             #expect(Set(large.map(\.file)) == [2])
             #expect(after[0].file == 3)

@@ -1,3 +1,4 @@
+import CoordTestKit
 import Foundation
 import Testing
 
@@ -48,21 +49,13 @@ enum LogTests {
     }
 
     /// The bytes of a file.
-    static func contents(_ path: String) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-    }
+    static func contents(_ path: String) throws -> [UInt8] { try FileBytes.contents(path) }
 
     /// Replaces a file's bytes.
-    static func write(_ bytes: [UInt8], to path: String) throws {
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-    }
+    static func write(_ bytes: [UInt8], to path: String) throws { try FileBytes.write(bytes, to: path) }
 
     /// Flips every bit of the byte at `offset` in the file at `path`.
-    static func flipByte(at offset: Int, in path: String) throws {
-        var bytes = try contents(path)
-        bytes[offset] ^= 0xFF
-        try write(bytes, to: path)
-    }
+    static func flipByte(at offset: Int, in path: String) throws { try FileBytes.flipByte(at: offset, in: path) }
 
     /// Copies every file of `source` into `destination` (which exists).
     static func copyDirectory(_ source: String, to destination: String) throws {

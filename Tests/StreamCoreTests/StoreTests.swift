@@ -259,13 +259,13 @@ let allOfSegment = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestam
         defer { fixture.remove() }
         let store = try #require(try await fixture.open() as? FileStore)
         _ = try await append(store, "s", "g", 1...3)
-        store.log.faults.holdWriter()
+        store.log.holdWriter()
         let pending = Task { try await append(store, "s", "g", 4...4) }
         try await Task.sleep(for: .milliseconds(50))
         // The writer is held: the append waits, while reads of what is committed answer at once.
         #expect(try store.readSegment(space: "s", segment: "g", range: allOfSegment, max: 10).count == 3)
         #expect(try store.peek(space: "s", segment: "g")?.sequence == 3)
-        store.log.faults.releaseWriter()
+        store.log.releaseWriter()
         #expect(try await pending.value.lastSequence == 4)
         await store.close()
     }

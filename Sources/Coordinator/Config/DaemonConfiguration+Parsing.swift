@@ -11,6 +11,9 @@ extension DaemonConfiguration {
     public static func parse(arguments: [String], environment: [String: String]) throws(DaemonConfigurationError)
         -> DaemonInvocation
     {
+        if arguments.first == "check" {
+            return try StoreCheckOptions.parse(arguments: Array(arguments.dropFirst()), environment: environment)
+        }
         if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) { return .help(helpText) }
         if arguments.contains(DaemonOption.version.flag) { return .version(BuildInfo.versionLine("coordd")) }
         var values: [DaemonOption: (value: String, setting: String)] = [:]

@@ -26,4 +26,6 @@ public enum DaemonInvocation: Sendable, Hashable {
     case help(String)
     /// Print this version line (`coordd 0.4.0`) and exit 0.
     case version(String)
+    /// Check (and perhaps repair) the logs of a data directory: `coordd check`.
+    case check(StoreCheckOptions)
 }

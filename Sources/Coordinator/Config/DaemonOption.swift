@@ -88,6 +88,7 @@ extension DaemonConfiguration {
     public static var helpText: String {
         var text = """
             Usage: coordd [options]
+                   coordd check [--data-dir DIR] [--store UUID] [--repair] [--dry-run]   (coordd check --help)
 
             coordd is a worker-coordination daemon: worker presence, leases with fencing tokens, and a
             durable streaming store, spoken over the streamkit v1 WebSocket protocol at /streamz.

@@ -17,10 +17,11 @@ public final class Daemon: Sendable {
     private let group: EventLoopGroup
     private let server: WebSocketServer
     private let logger: Logger
+    private let dataLock: DataDirectoryLock?
     private let stopping = Atomic<Bool>(false)
 
     private init(configuration: DaemonConfiguration, nodes: NodeManager, endpoints: DaemonEndpoints, metrics: DaemonMetrics,
-                 group: EventLoopGroup, server: WebSocketServer, logger: Logger) {
+                 group: EventLoopGroup, server: WebSocketServer, logger: Logger, dataLock: DataDirectoryLock?) {
         self.configuration = configuration
         self.nodes = nodes
         self.endpoints = endpoints
@@ -28,19 +29,22 @@ public final class Daemon: Sendable {
         self.group = group
         self.server = server
         self.logger = logger
+        self.dataLock = dataLock
     }
 
     /// The address the listener is bound to (with the kernel's port when port 0 was asked for).
     public var localAddress: SocketAddress { server.localAddress }
 
-    /// Builds everything and starts listening: TLS and token keys are loaded, the default store is
-    /// opened (so a damaged log stops the start, not the first client), then the listener binds.
+    /// Builds everything and starts listening: TLS and token keys are loaded, the data directory is
+    /// locked (one daemon per directory), the default store is opened (so a damaged log stops the
+    /// start, not the first client), then the listener binds.
     /// `/readyz` answers 200 from the moment this returns.
     public static func start(_ configuration: DaemonConfiguration, logger: Logger,
                              loopCount: Int = EventLoopGroup.defaultLoopCount) async throws(DaemonStartError) -> Daemon {
         let tls = try DaemonResources.tlsContext(configuration)
         let verifier = try DaemonResources.verifier(configuration)
         let factory = try DaemonResources.storeFactory(configuration)
+        let dataLock = try DaemonResources.lockDataDirectory(configuration)
         let metrics = DaemonMetrics()
         let endpoints = DaemonEndpoints(metrics: metrics.registry)
         let nodes = NodeManager(configuration: configuration.nodeConfiguration(metrics: metrics), factory: factory)
@@ -76,7 +80,7 @@ public final class Daemon: Sendable {
                                   "tokens": verifier?.acceptedAlgorithms.joined(separator: ",") ?? "none",
                                   "anonymous": configuration.acceptsAnonymous ? "allowed" : "refused"])
         return Daemon(configuration: configuration, nodes: nodes, endpoints: endpoints, metrics: metrics, group: group,
-                      server: server, logger: logger)
+                      server: server, logger: logger, dataLock: dataLock)
     }
 
     /// Drains within the configured grace: `/readyz` turns 503, the listener stops accepting, every
@@ -92,6 +96,7 @@ public final class Daemon: Sendable {
         endpoints.markShuttingDown()
         await server.shutdown(graceMs: Int(graceMs * DaemonLimits.listenerShareOfGracePercent / 100))
         await nodes.close()
+        dataLock?.release()
         await Self.stopLoops(group)
         let took = started.duration(to: clock.now)
         let tookMs = took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000

@@ -4,51 +4,60 @@ import StreamCore
 import Synchronization
 
 /// The shell around the pure ``LeaseEngine`` for one store: it feeds requests and the monotonic clock to
-/// the engine, makes every grant, release and expiry durable in the store's lease log (the system space
-/// `$coordd.leases`) before answering, restores leases from that log on open, and ends presence-bound
-/// leases when their worker's presence ends.
+/// the engine, makes every grant, release and expiry durable in the store's lease log
+/// (``StreamStore/leaseLog``) before answering, restores leases from that log on open, keeps the log as
+/// small as the live leases with checkpoints, and ends presence-bound leases when their worker's presence
+/// ends.
+///
+/// Events are appended under the engine's lock, so the log holds them in the order the engine decided
+/// them; the wait for durability happens after the lock is released, and the log's own group commit puts
+/// the events of concurrent requests into one write and one `fdatasync`.
 final class LeaseService: Sendable {
-    /// The segment of the lease log in ``SystemSpace/leases``.
-    static let segment = "events"
-
     private let engine: Mutex<LeaseEngine>
-    private let store: any StreamStore
-    private let logWriter: LeaseLogWriter
+    private let log: any CompactingLog
     private let inventory: InventoryService
     private let wallClock: any WallClock
     private let monotonicClock: any MonotonicClock
     private let tickerWakeup = Wakeup()
 
-    /// Opens the service, replaying the lease log: every lease live at the end of the log comes back with
-    /// a full TTL from now, and fencing tokens continue from the highest logged.
+    /// Opens the service over the store's lease log: every lease live at the end of the log comes back with
+    /// a full TTL from now, and fencing tokens continue from the highest logged. A store whose lease log is
+    /// empty but which holds lease events from before the lease log has them carried over first.
     init(store: any StreamStore, inventory: InventoryService, limits: LeaseLimits, wallClock: any WallClock,
-         monotonicClock: any MonotonicClock) throws(StreamsError) {
-        self.store = store
-        logWriter = LeaseLogWriter { events throws(StreamsError) in
-            let records = events.map { Record(sequence: 0, payload: $0.encoded()) }
-            _ = try await store.append(AppendRequest(space: SystemSpace.leases, segment: Self.segment, records: records,
-                                                     sequencing: .assigned))
-        }
+         monotonicClock: any MonotonicClock) async throws(StreamsError) {
+        log = store.leaseLog
         self.inventory = inventory
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
-        var events: [LeaseEvent] = []
-        var range = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestamp: .min, throughTimestamp: .max)
-        while true {
-            let page = try store.readSegment(space: SystemSpace.leases, segment: Self.segment, range: range,
-                                             max: store.limits.readPageSize)
-            for entry in page {
-                do {
-                    events.append(try LeaseEvent(decoding: entry.payload ?? []))
-                } catch {
-                    throw .storage("lease log entry \(entry.sequence) is unreadable: \(error)")
-                }
-            }
-            guard let last = page.last, page.count == store.limits.readPageSize else { break }
-            range.fromSequence = last.sequence + 1
+        let contents = try log.recover()
+        let now = monotonicClock.nowMs()
+        let recovered: LeaseEngine
+        if contents.isEmpty, let carried = try await Self.carryOverOldEvents(of: store, limits: limits, now: now) {
+            recovered = carried
+        } else {
+            recovered = try Self.recover(contents, limits: limits, now: now)
         }
-        engine = Mutex(LeaseEngine.recover(from: events, now: monotonicClock.nowMs(), limits: limits))
+        engine = Mutex(recovered)
         inventory.observePresenceEnded { [weak self] stream in self?.presenceEnded(stream) }
+    }
+
+    private static func recover(_ contents: CompactingLogContents, limits: LeaseLimits, now: Int64) throws(StreamsError)
+        -> LeaseEngine
+    {
+        var events: [LeaseEvent] = []
+        events.reserveCapacity(contents.events.count)
+        for (index, bytes) in contents.events.enumerated() {
+            do {
+                events.append(try LeaseEvent(decoding: bytes))
+            } catch {
+                throw .storage("lease log event \(index + 1) after the checkpoint is unreadable: \(error)")
+            }
+        }
+        do {
+            return try LeaseEngine.recover(checkpoint: contents.checkpoint, events: events, now: now, limits: limits)
+        } catch {
+            throw .storage("lease log checkpoint is unreadable: \(error)")
+        }
     }
 
     // MARK: Requests
@@ -70,9 +79,9 @@ final class LeaseService: Sendable {
             let action = engine.acquire(key: request.terms.key, holder: request.terms.holder, ttl: ttl,
                                         boundTo: bound, now: monotonicClock.nowMs())
             guard case .appendToLog(let event, _) = action else { return Logged(action) }
-            return Logged(action, batch: logWriter.enqueue([event]))
+            return Logged(action, commit: append([event], engine))
         }
-        try await waitDurable(decision.batch)
+        try await waitDurable(decision.commit)
         switch decision.action {
         case .appendToLog(_, let grant):
             return result(for: grant)
@@ -87,9 +96,9 @@ final class LeaseService: Sendable {
             let action = engine.renew(key: request.terms.key, holder: request.terms.holder, ttl: Self.ttl(request.terms),
                                       now: monotonicClock.nowMs())
             guard case .appendToLog(let event, _) = action else { return Logged(action) }
-            return Logged(action, batch: logWriter.enqueue([event]))
+            return Logged(action, commit: append([event], engine))
         }
-        try await waitDurable(decision.batch)
+        try await waitDurable(decision.commit)
         switch decision.action {
         case .renewed(let grant), .appendToLog(_, let grant):
             return result(for: grant)
@@ -103,9 +112,9 @@ final class LeaseService: Sendable {
         let decision = engine.withLock { engine -> Logged<ReleaseAction> in
             let action = engine.release(key: request.key, holder: request.holder, now: monotonicClock.nowMs())
             guard case .appendToLog(let event) = action else { return Logged(action) }
-            return Logged(action, batch: logWriter.enqueue([event]))
+            return Logged(action, commit: append([event], engine))
         }
-        try await waitDurable(decision.batch)
+        try await waitDurable(decision.commit)
         switch decision.action {
         case .appendToLog:
             return LeaseResult(ok: true)
@@ -142,11 +151,11 @@ final class LeaseService: Sendable {
     /// Expires leases as their deadlines pass, logging each expiry. Runs until cancelled.
     func runTicker() async {
         while !Task.isCancelled {
-            let (result, batch) = engine.withLock { engine in
+            let (result, commit) = engine.withLock { engine in
                 let result = engine.tick(now: monotonicClock.nowMs())
-                return (result, result.events.isEmpty ? nil : logWriter.enqueue(result.events))
+                return (result, result.events.isEmpty ? nil : append(result.events, engine))
             }
-            try? await waitDurable(batch)
+            try? await waitDurable(commit)
             if result.more { continue }
             let delay = result.nextDeadline.map { max($0 - monotonicClock.nowMs(), 1) } ?? 60_000
             await withTaskGroup(of: Void.self) { group in
@@ -162,32 +171,47 @@ final class LeaseService: Sendable {
     func wakeTicker() { tickerWakeup.signal() }
 
     private func presenceEnded(_ stream: StreamID) {
-        let batch = engine.withLock { engine -> UInt64? in
+        let commit = engine.withLock { engine -> Result<LogCommit, StreamsError>? in
             let events = engine.workerEnded(stream.rawValue, now: monotonicClock.nowMs())
-            return events.isEmpty ? nil : logWriter.enqueue(events)
+            return events.isEmpty ? nil : append(events, engine)
         }
-        guard let batch else { return }
-        Task { try? await self.waitDurable(batch) }
+        guard let commit else { return }
+        Task { try? await self.waitDurable(commit) }
     }
 
     // MARK: Helpers
 
-    /// An engine decision and the lease-log batch its event went into (nil when it logs nothing).
+    /// Appends `events` to the lease log as one group, and then, if the log has outgrown its last
+    /// checkpoint, a checkpoint of `engine`. Called under the engine's lock: both take their place in the
+    /// log in exactly the engine's order. A checkpoint that cannot be queued is simply tried again after
+    /// more events; nothing waits for it.
+    private func append(_ events: [LeaseEvent], _ engine: LeaseEngine) -> Result<LogCommit, StreamsError> {
+        let commit: LogCommit
+        do throws(StreamsError) {
+            commit = try log.append(events.map { $0.encoded() })
+        } catch {
+            return .failure(error)
+        }
+        if log.wantsCheckpoint { _ = try? log.appendCheckpoint(engine.checkpointRecords()) }
+        return .success(commit)
+    }
+
+    /// An engine decision and the lease-log append of its event (nil when it logs nothing).
     private struct Logged<Action> {
         var action: Action
-        var batch: UInt64?
+        var commit: Result<LogCommit, StreamsError>?
 
-        init(_ action: Action, batch: UInt64? = nil) {
+        init(_ action: Action, commit: Result<LogCommit, StreamsError>? = nil) {
             self.action = action
-            self.batch = batch
+            self.commit = commit
         }
     }
 
-    /// Waits until `batch` of the lease log is durable (at once for nil), then wakes the ticker: a new
-    /// lease may expire before the one it waits for.
-    private func waitDurable(_ batch: UInt64?) async throws(StreamsError) {
-        guard let batch else { return }
-        try await logWriter.waitDurable(batch)
+    /// Waits until an append is durable (at once for nil), then wakes the ticker: a new lease may expire
+    /// before the one it waits for. A failed append throws its error (a transient `storage_error`).
+    private func waitDurable(_ commit: Result<LogCommit, StreamsError>?) async throws(StreamsError) {
+        guard let commit else { return }
+        try await commit.get().durable()
         tickerWakeup.signal()
     }
 

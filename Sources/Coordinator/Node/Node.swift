@@ -16,7 +16,7 @@ public final class Node: Sendable {
     private let streams = Mutex<[ObjectIdentifier: any BidiStream]>([:])
     private let closing = Atomic<Bool>(false)
 
-    init(storeID: WireUUID, store: any StreamStore, configuration: NodeConfiguration) throws(StreamsError) {
+    init(storeID: WireUUID, store: any StreamStore, configuration: NodeConfiguration) async throws(StreamsError) {
         self.storeID = storeID
         self.store = store
         self.configuration = configuration
@@ -24,7 +24,7 @@ public final class Node: Sendable {
         let inventory = InventoryService(limits: configuration.inventory, wallClock: configuration.wallClock,
                                          monotonicClock: configuration.monotonicClock)
         self.inventory = inventory
-        let leases = try LeaseService(store: store, inventory: inventory, limits: configuration.leases,
+        let leases = try await LeaseService(store: store, inventory: inventory, limits: configuration.leases,
                                       wallClock: configuration.wallClock, monotonicClock: configuration.monotonicClock)
         self.leases = leases
         timers = [Task { await inventory.runTimers() }, Task { await leases.runTicker() }]

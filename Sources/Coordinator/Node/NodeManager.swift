@@ -83,7 +83,7 @@ public final class NodeManager: Sendable {
             do {
                 let opened = try await factory(store)
                 do {
-                    let node = try Node(storeID: store, store: opened, configuration: configuration)
+                    let node = try await Node(storeID: store, store: opened, configuration: configuration)
                     circuit.withLock { $0.succeeded(store) }
                     return node
                 } catch {

@@ -4,9 +4,11 @@ import Synchronization
 /// An append-only, checksummed, crash-safe log of opaque records in a directory of files.
 ///
 /// Appends are grouped: all records of one ``append(_:)`` call survive a crash together or not at
-/// all, and a call returns only once its records are on stable storage (after `fdatasync`). One
-/// writer thread batches whatever is waiting into one write and one flush (group commit). Reads use
-/// `pread` on committed data and never wait for the writer. See `docs/storage.md` for the format.
+/// all, and a call returns only once its records are on stable storage (after `fdatasync`). The log's
+/// writer, run by a small pool of threads shared by every log of the process, batches whatever is
+/// waiting into one write and one flush (group commit). Reads use `pread` on committed data and never
+/// wait for the writer. A checkpoint (``submitCheckpoint(_:)``) lets the log drop the files before it.
+/// See `docs/storage.md` for the format.
 public final class DurableLog: Sendable {
     /// What opening found and repaired.
     public let recoveryReport: LogRecoveryReport
@@ -19,7 +21,8 @@ public final class DurableLog: Sendable {
     let files: LogFileTable
     let faults: LogFaultInjector
     let counters: LogCounters
-    private let writerExited: DispatchSemaphore
+    private let writer: LogWriter
+    private let pool: LogWriterPool
     private let closed = Mutex(false)
 
     /// Opens (creating if needed) the log in `directory`, verifies every record and replays the
@@ -33,6 +36,14 @@ public final class DurableLog: Sendable {
         directory: String, limits: DurableLogLimits = .init(),
         replay: (LogPosition, UInt8, UnsafeRawBufferPointer) throws -> Void
     ) throws -> DurableLog {
+        try open(directory: directory, limits: limits, pool: .shared, replay: replay)
+    }
+
+    /// ``open(directory:limits:replay:)`` with the writer pool to use (tests give their own).
+    static func open(
+        directory: String, limits: DurableLogLimits, pool: LogWriterPool,
+        replay: (LogPosition, UInt8, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> DurableLog {
         precondition(limits.maxRecordPayloadBytes > 0 && limits.maxRecordPayloadBytes <= Int(UInt32.max) / 2,
                      "DurableLogLimits.maxRecordPayloadBytes out of range: \(limits.maxRecordPayloadBytes)")
         precondition(limits.maxBatchBytes >= limits.maxRecordPayloadBytes + LogFormat.frameHeaderSize,
@@ -41,24 +52,26 @@ public final class DurableLog: Sendable {
                      "DurableLogLimits: fileRollBytes and maxPendingAppends must be positive")
         let files = LogFileTable()
         let recovered = try LogRecovery.recover(directory: directory, files: files, replay: replay)
-        return DurableLog(directory: directory, limits: limits, files: files, recovered: recovered)
+        // Appends fail at once while no writer thread runs; the next open or append tries again.
+        try? pool.ensureRunning()
+        return DurableLog(directory: directory, limits: limits, files: files, recovered: recovered, pool: pool)
     }
 
-    private init(directory: String, limits: DurableLogLimits, files: LogFileTable, recovered: RecoveredLog) {
+    private init(directory: String, limits: DurableLogLimits, files: LogFileTable, recovered: RecoveredLog, pool: LogWriterPool) {
         self.directory = directory
         self.limits = limits
         self.files = files
+        self.pool = pool
         self.recoveryReport = recovered.report
         queue = LogQueue(maxPending: limits.maxPendingAppends)
         faults = LogFaultInjector()
         counters = LogCounters()
-        let writer = LogWriter(
+        writer = LogWriter(
             directory: directory, limits: limits, queue: queue, files: files, faults: faults, counters: counters,
-            file: recovered.lastFile, fd: recovered.lastFD, size: recovered.lastSize, nextBatch: recovered.nextBatch)
-        writerExited = writer.exited
-        writer.start()
+            recovered: recovered)
     }
 
+    /// Waits for the writer like ``close()``: a log is meant to be closed before it goes.
     deinit {
         close()
     }
@@ -74,11 +87,48 @@ public final class DurableLog: Sendable {
         try await submit(records).durable()
     }
 
-    /// Queues `records` as one atomic group without waiting: the group's place in the log is fixed when
-    /// this returns, so a caller holding a lock can order its appends by that lock. Await
-    /// ``PendingAppend/durable()`` for the positions. Fails at once for the reasons ``append(_:)`` does.
+    /// Queues `records` as one atomic group without waiting: the group's place in the log order is fixed
+    /// when this returns, so a caller holding a lock can order its appends by that lock. Await
+    /// ``PendingAppend/durable()`` for the positions. Fails at once for the reasons ``append(_:)`` does,
+    /// and when no writer thread can be started (transient).
     public func submit(_ records: [LogRecord]) throws(StreamsError) -> PendingAppend {
         if records.isEmpty { return PendingAppend(ticket: nil, frames: []) }
+        let group = try frame(records)
+        try enqueue([.group(group)])
+        return PendingAppend(ticket: group.waiter, frames: group.frames)
+    }
+
+    /// Queues a checkpoint without waiting: `groups` (each one atomic, like an ``append(_:)``) go at the
+    /// start of a fresh file, and once every one of them is durable that file becomes the log's first
+    /// and the files before it are removed. A crash anywhere in between leaves either the old first
+    /// file or the new one, with every record from there on. Whether the checkpoint as a whole is
+    /// complete is for the caller's records to tell on replay (a group can fail while a later one
+    /// succeeds). Fails at once, queueing nothing, for the reasons ``submit(_:)`` does.
+    public func submitCheckpoint(_ groups: [[LogRecord]]) throws(StreamsError) -> [PendingAppend] {
+        var items: [LogQueue.Item] = []
+        var pending: [PendingAppend] = []
+        for records in groups where !records.isEmpty {
+            var group = try frame(records)
+            group.startsFile = items.isEmpty
+            items.append(.group(group))
+            pending.append(PendingAppend(ticket: group.waiter, frames: group.frames))
+        }
+        guard !items.isEmpty else { return [] }
+        items.append(.completeCheckpoint(pending.compactMap(\.ticket)))
+        try enqueue(items)
+        return pending
+    }
+
+    /// Makes a checkpoint already durable in file `file` the log's start (a crash came between its
+    /// last group and its base marker). Nothing happens if the writer cannot take it.
+    func completeCheckpoint(startingIn file: UInt32) {
+        let ticket = LogTicket()
+        ticket.resume(returning: .success((file, UInt64(LogFormat.fileHeaderSize))))
+        try? enqueue([.completeCheckpoint([ticket])])
+    }
+
+    /// `records` framed as one group, checked against the size limits.
+    private func frame(_ records: [LogRecord]) throws(StreamsError) -> LogQueue.Group {
         var frames: [UInt8] = []
         frames.reserveCapacity(records.reduce(0) { $0 + LogFormat.frameHeaderSize + $1.payload.count })
         for record in records {
@@ -92,11 +142,14 @@ public final class DurableLog: Sendable {
             throw .limitExceeded(
                 "log append of \(frames.count) bytes (\(records.count) records) exceeds maxBatchBytes (\(limits.maxBatchBytes))")
         }
-        let ticket = LogTicket()
-        if let rejection = queue.enqueue(.init(frames: frames, recordCount: records.count, waiter: ticket)) {
-            throw rejection
-        }
-        return PendingAppend(ticket: ticket, frames: frames)
+        return LogQueue.Group(frames: frames, recordCount: records.count, waiter: LogTicket())
+    }
+
+    private func enqueue(_ items: [LogQueue.Item]) throws(StreamsError) {
+        if pool.threadCount == 0 { try pool.ensureRunning() }
+        let (rejection, schedule) = queue.enqueue(items)
+        if let rejection { throw rejection }
+        if schedule { pool.schedule(writer) }
     }
 
     /// Reads back the record at `position` (as returned by ``append(_:)`` or passed to `replay`).
@@ -148,15 +201,44 @@ public final class DurableLog: Sendable {
     }
 
     /// Waits for every queued append to be written, stops the writer and records a clean shutdown.
-    /// Later appends fail; reads keep working. Blocks the calling thread until the writer is done.
+    /// Later appends fail; reads keep working. Blocks the calling thread until the writer is done:
+    /// from a task, use ``close()-swift.method`` `async`, which holds no thread while it waits.
     public func close() {
+        guard beginClosing() else { return }
+        writer.exit.wait()
+    }
+
+    /// ``close()`` without blocking a thread: suspends until the writer has finished.
+    public func close() async {
+        guard beginClosing() else { return }
+        await writer.exit.wait()
+    }
+
+    /// Refuses further appends and lets the writer finish; false if the log was already closing.
+    private func beginClosing() -> Bool {
         let first = closed.withLock { done -> Bool in
             defer { done = true }
             return !done
         }
-        guard first else { return }
-        _ = queue.beginClosing()
-        writerExited.wait()
+        guard first else { return false }
+        if pool.threadCount == 0, (try? pool.ensureRunning()) == nil {
+            // No thread can run the writer: nothing was ever queued (appends failed at once), so there
+            // is nothing to finish, and the log stays as recovery found it (not marked clean).
+            writer.exit.fire()
+            return true
+        }
+        if queue.beginClosing().schedule { pool.schedule(writer) }
+        return true
+    }
+
+    /// Holds the writer before its next step, so appends pile up in the queue (tests).
+    func holdWriter() {
+        queue.hold()
+    }
+
+    /// Lets a held writer go on.
+    func releaseWriter() {
+        if queue.release() { pool.schedule(writer) }
     }
 
     /// Counters of the work done since the log was opened.

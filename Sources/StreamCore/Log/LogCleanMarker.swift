@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The record of a clean shutdown: which file was last and exactly how long it was.
 ///
 /// `close()` writes it after the last batch is durable; `open` reads it and removes it before any
@@ -24,16 +20,13 @@ struct LogCleanMarker: Hashable {
         LogFormat.appendLE(file, to: &bytes)
         LogFormat.appendLE(size, to: &bytes)
         LogFormat.appendLE(nextBatch, to: &bytes)
-        LogFormat.appendLE(CRC32C.checksum(bytes), to: &bytes)
-        return bytes
+        return LogMarkerFile.sealed(bytes)
     }
 
     /// Decodes a marker; nil if `bytes` are not an intact one.
     init?(decoding bytes: [UInt8]) {
-        guard bytes.count == Self.encodedSize, Array(bytes[0..<8]) == Self.magic else { return nil }
-        let stored = bytes.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 28, as: UInt32.self)) }
-        guard stored == CRC32C.checksum(Array(bytes[0..<28])) else { return nil }
-        (file, size, nextBatch) = bytes.withUnsafeBytes { raw in
+        guard let body = LogMarkerFile.unsealed(bytes, magic: Self.magic, size: Self.encodedSize) else { return nil }
+        (file, size, nextBatch) = body.withUnsafeBytes { raw in
             (
                 UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)),
                 UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 12, as: UInt64.self)),
@@ -50,40 +43,17 @@ struct LogCleanMarker: Hashable {
 
     /// Writes the marker durably: to a temporary name, flushed, then renamed into place.
     func write(in directory: String) throws(IOError) {
-        let path = directory + "/" + LogFormat.cleanMarkerName
-        let temporary = path + ".tmp"
-        let fd = try Posix.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
-        do throws(IOError) {
-            try LogFileIO.writeAll(fd, encoded, at: 0)
-            try Posix.fdatasync(fd)
-            try Posix.close(fd)
-        } catch {
-            try? Posix.close(fd)
-            throw error
-        }
-        try Posix.rename(temporary, path)
-        try Posix.syncDirectory(directory)
+        try LogMarkerFile.write(encoded, name: LogFormat.cleanMarkerName, in: directory)
     }
 
     /// The marker in `directory`, or nil if there is none or it is not intact.
     static func read(in directory: String) throws(IOError) -> LogCleanMarker? {
-        let fd: Int32
-        do throws(IOError) {
-            fd = try Posix.open(directory + "/" + LogFormat.cleanMarkerName, O_RDONLY)
-        } catch where error.errno == ENOENT {
-            return nil
-        }
-        defer { try? Posix.close(fd) }
-        var bytes = [UInt8](repeating: 0, count: encodedSize + 1)
-        let count = try LogFileIO.readFully(fd, into: &bytes, at: 0)
-        return LogCleanMarker(decoding: Array(bytes[0..<count]))
+        try LogMarkerFile.read(name: LogFormat.cleanMarkerName, in: directory, limit: encodedSize + 1)
+            .flatMap(LogCleanMarker.init(decoding:))
     }
 
     /// Removes the marker (and any temporary left by an interrupted write), durably.
     static func remove(in directory: String) throws(IOError) {
-        let path = directory + "/" + LogFormat.cleanMarkerName
-        try Posix.unlink(path)
-        try Posix.unlink(path + ".tmp")
-        try Posix.syncDirectory(directory)
+        try LogMarkerFile.remove(name: LogFormat.cleanMarkerName, in: directory)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 
-/// Makes the log's next write or flush fail, so tests can drive the fault paths without a full disk.
+/// Makes the log's next write or flush fail or stall, and reports the writer's steps, so tests can
+/// drive the fault paths without a full disk and stop at every step of a checkpoint.
 ///
 /// Internal on purpose: tests reach it through `@testable import`; nothing else can arm it.
 final class LogFaultInjector: Sendable {
@@ -14,18 +15,32 @@ final class LogFaultInjector: Sendable {
         case sync
     }
 
+    /// A point the writer has just passed, with everything before it on disk.
+    enum Step: Sendable, Hashable {
+        /// A new file was created and its header made durable.
+        case fileStarted
+        /// A batch was written and flushed.
+        case batchDurable
+        /// A checkpoint's base marker was written.
+        case baseMarked
+        /// A file before a checkpoint's base was removed.
+        case fileRemoved
+    }
+
     private let armed = Mutex<[Operation: Int32]>([:])
-    /// Whether the writer is held before its next step, and whether it is waiting there.
-    private let gate = Mutex<(held: Bool, waiting: Bool)>((false, false))
-    private let gateOpened = DispatchSemaphore(value: 0)
+    private let observer = Mutex<(@Sendable (Step) -> Void)?>(nil)
+    /// Whether flushes stall, and how many writers wait in one.
+    private let stall = Mutex<(stalled: Bool, waiting: Int)>((false, 0))
+    private let stallEnded = DispatchSemaphore(value: 0)
 
     /// Makes the next `operation` fail with `errno`.
     func arm(_ operation: Operation, errno: Int32) {
         armed.withLock { $0[operation] = errno }
     }
 
-    /// Throws (once) the fault armed for `operation`, if any.
+    /// Throws (once) the fault armed for `operation`, if any; a flush first waits while flushes stall.
     func check(_ operation: Operation) throws(IOError) {
+        if operation == .sync { waitWhileStalled() }
         if let errno = take(operation) {
             throw IOError(errno: errno, call: operation == .write ? "pwrite" : "fdatasync")
         }
@@ -36,26 +51,39 @@ final class LogFaultInjector: Sendable {
         armed.withLock { $0.removeValue(forKey: operation) }
     }
 
-    /// Holds the writer before it takes its next batch, so appends pile up in the queue.
-    func holdWriter() {
-        gate.withLock { $0.held = true }
+    /// Makes every flush block its writer thread until ``resumeSyncs()``, as a disk that stops
+    /// answering does.
+    func stallSyncs() {
+        stall.withLock { $0.stalled = true }
     }
 
-    /// Lets a held writer go on.
-    func releaseWriter() {
-        let wasWaiting = gate.withLock { state -> Bool in
-            defer { state = (false, false) }
-            return state.waiting
+    /// Lets stalled flushes go on.
+    func resumeSyncs() {
+        let waiting = stall.withLock { s -> Int in
+            defer { s = (false, 0) }
+            return s.waiting
         }
-        if wasWaiting { gateOpened.signal() }
+        for _ in 0..<waiting { stallEnded.signal() }
     }
 
-    /// Called by the writer before each step: waits while the writer is held.
-    func passGate() {
-        let wait = gate.withLock { state -> Bool in
-            if state.held { state.waiting = true }
-            return state.held
+    /// Flushes blocked by ``stallSyncs()`` now.
+    var stalledSyncs: Int { stall.withLock { $0.waiting } }
+
+    private func waitWhileStalled() {
+        let wait = stall.withLock { s -> Bool in
+            if s.stalled { s.waiting += 1 }
+            return s.stalled
         }
-        if wait { gateOpened.wait() }
+        if wait { stallEnded.wait() }
+    }
+
+    /// Calls `body` on the writer's thread at every ``Step`` from now on (nil stops it).
+    func observe(_ body: (@Sendable (Step) -> Void)?) {
+        observer.withLock { $0 = body }
+    }
+
+    /// Reports `step` to the observer, if there is one.
+    func reached(_ step: Step) {
+        observer.withLock { $0 }?(step)
     }
 }

@@ -24,17 +24,26 @@ struct LogFileScanner {
         /// Committed batches read.
         var batches = 0
         /// Where the committed prefix stops before the end of the file, and why; nil if it reaches it.
-        var damage: (offset: UInt64, reason: String)?
+        var damage: Damage?
+    }
+
+    /// Where and why a file's committed prefix stops.
+    struct Damage {
+        /// The offset of the first frame that is not part of the committed prefix.
+        var offset: UInt64
+        var reason: String
+        /// True when an intact commit frame contradicts the log (a wrong batch number or record count):
+        /// that is never a torn write, so recovery must not cut it off.
+        var contradicts: Bool = false
     }
 
     let fd: Int32
-    let path: String
     let number: UInt32
     let size: UInt64
 
-    /// Scans the frames after the header. `nextBatch` is the batch number the first commit frame must
-    /// carry (nil if not known: the first file of the log). Throws when a checksum-valid frame
-    /// contradicts the log (a wrong batch number or record count): that is never a torn write.
+    /// Scans the frames after the header, up to the first damage. `nextBatch` is the batch number the
+    /// first commit frame must carry (nil if not known: the first file of the log). Throws only what
+    /// reading or `replay` throws.
     func scan(
         nextBatch: UInt64?,
         replay: (LogPosition, UInt8, UnsafeRawBufferPointer) throws -> Void
@@ -52,26 +61,26 @@ struct LogFileScanner {
             if available < LogFormat.frameHeaderSize {
                 if try window.fill(keepingFrom: &batchStart, cursor: &cursor, starts: &starts) { continue }
                 if available > 0 {
-                    outcome.damage = (window.offset(of: cursor), "incomplete frame header at end of file")
+                    outcome.damage = Damage(offset: window.offset(of: cursor), reason: "incomplete frame header at end of file")
                 } else if !starts.isEmpty {
-                    outcome.damage = (outcome.committedEnd, "batch without commit frame at end of file")
+                    outcome.damage = Damage(offset: outcome.committedEnd, reason: "batch without commit frame at end of file")
                 }
                 break
             }
             let length = LogFormat.payloadLength(window.start + cursor)
             let need = LogFormat.frameHeaderSize + length
             if UInt64(need) > size - window.offset(of: cursor) {
-                outcome.damage = (window.offset(of: cursor), "frame of \(length) payload bytes runs past the end of the file")
+                outcome.damage = Damage(offset: window.offset(of: cursor), reason: "frame of \(length) payload bytes runs past the end of the file")
                 break
             }
             if available < need {
                 if try window.fill(keepingFrom: &batchStart, cursor: &cursor, starts: &starts) { continue }
-                outcome.damage = (window.offset(of: cursor), "file ended while reading a frame it was long enough for")
+                outcome.damage = Damage(offset: window.offset(of: cursor), reason: "file ended while reading a frame it was long enough for")
                 break
             }
             let frame = UnsafeRawBufferPointer(rebasing: window.memory[cursor..<(cursor + need)])
             guard LogFormat.isIntact(frame) else {
-                outcome.damage = (window.offset(of: cursor), "checksum mismatch")
+                outcome.damage = Damage(offset: window.offset(of: cursor), reason: "checksum mismatch")
                 break
             }
             if frame[9] & LogFormat.commitFlag == 0 {
@@ -81,14 +90,19 @@ struct LogFileScanner {
             }
             let offset = window.offset(of: cursor)
             guard let commit = LogFormat.commitContents(frame) else {
-                throw LogErrors.corrupt(path, offset, "malformed commit frame")
+                outcome.damage = Damage(offset: offset, reason: "malformed commit frame", contradicts: true)
+                break
             }
             if let expected, commit.batch != expected {
-                throw LogErrors.corrupt(path, offset, "batch \(commit.batch) where batch \(expected) was expected")
+                outcome.damage = Damage(
+                    offset: offset, reason: "batch \(commit.batch) where batch \(expected) was expected", contradicts: true)
+                break
             }
             guard commit.recordCount == starts.count else {
-                throw LogErrors.corrupt(
-                    path, offset, "commit frame counts \(commit.recordCount) records, the batch has \(starts.count)")
+                outcome.damage = Damage(
+                    offset: offset, reason: "commit frame counts \(commit.recordCount) records, the batch has \(starts.count)",
+                    contradicts: true)
+                break
             }
             for start in starts {
                 let payloadLength = LogFormat.payloadLength(window.start + start)

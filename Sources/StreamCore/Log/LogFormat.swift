@@ -30,6 +30,8 @@ enum LogFormat {
     static let commitFrameSize = frameHeaderSize + commitPayloadSize
     /// The file that records a clean shutdown (see ``LogCleanMarker``).
     static let cleanMarkerName = "clean-shutdown"
+    /// The file that names the log's first file after a checkpoint (see ``LogBaseMarker``).
+    static let baseMarkerName = "base"
 
     // MARK: File names
 

@@ -1,8 +1,12 @@
 import Foundation
 import Synchronization
 
-/// The hand-off between `append` callers and the writer thread: a bounded FIFO of groups under a
-/// `Mutex`, and a semaphore that wakes the writer when it sleeps.
+/// The hand-off between `append` callers and the log's writer: a bounded FIFO of groups under a
+/// `Mutex`, and whether the writer is scheduled on the writer pool.
+///
+/// The writer is scheduled at most once at a time: `enqueue` schedules it only when it is not already
+/// waiting in the pool or running, and it unschedules itself, under the same lock, only when it finds
+/// nothing to do. So a log is written by one pool thread at a time and no wake-up is lost.
 final class LogQueue: Sendable {
     /// Where a group landed: its file, and the offset of its first frame.
     typealias Placement = (file: UInt32, offset: UInt64)
@@ -14,6 +18,17 @@ final class LogQueue: Sendable {
         var frames: [UInt8]
         var recordCount: Int
         var waiter: Waiter
+        /// The group goes at the start of a fresh file (the first group of a checkpoint).
+        var startsFile = false
+    }
+
+    /// What the queue holds, in log order.
+    enum Item: Sendable {
+        /// Records to write.
+        case group(Group)
+        /// The end of a checkpoint: once every one of these groups is durable, the file the first one
+        /// went into becomes the log's first file.
+        case completeCheckpoint([LogTicket])
     }
 
     /// What the writer does next.
@@ -22,72 +37,96 @@ final class LogQueue: Sendable {
         case write([Group])
         /// The log can no longer write: fail these groups with the error.
         case fail([Group], StreamsError)
-        /// Nothing to do: wait on ``wakeup``.
+        /// Make the checkpoint of these groups the log's start, if they all became durable.
+        case completeCheckpoint([LogTicket])
+        /// Nothing to do (or held by a test): the writer is no longer scheduled.
         case sleep
         /// Closing and nothing left: stop.
         case exit
     }
 
     private struct State {
-        var pending: [Group] = []
-        var writerAsleep = false
+        var pending: [Item] = []
+        /// Groups in `pending` (checkpoint completions are not appends and do not count).
+        var pendingGroups = 0
+        var scheduled = false
         var closing = false
+        /// Held by a test: the writer takes no step until released.
+        var held = false
         /// Set once a flush failed; from then on every append fails with it.
         var failure: StreamsError?
+
+        /// Marks the writer scheduled when it has work and is neither scheduled nor held; true when
+        /// it was (the caller hands it to the pool).
+        mutating func takeSchedule() -> Bool {
+            guard !scheduled, !held, !pending.isEmpty || closing else { return false }
+            scheduled = true
+            return true
+        }
     }
 
     private let state = Mutex(State())
-    /// Signalled once per transition of the writer from asleep to needed, so no wake-up is lost.
-    let wakeup = DispatchSemaphore(value: 0)
     private let maxPending: Int
 
     init(maxPending: Int) {
         self.maxPending = maxPending
     }
 
-    /// Queues `group`, or returns why it cannot be (closed, failed, full) without queueing it.
-    func enqueue(_ group: Group) -> StreamsError? {
-        let (rejection, wake) = state.withLock { s -> (StreamsError?, Bool) in
+    /// Queues `items` together (all or none), or returns why they cannot be (closed, failed, full).
+    /// `schedule` is true when the caller must hand the writer to the pool.
+    func enqueue(_ items: [Item]) -> (rejection: StreamsError?, schedule: Bool) {
+        let groups = items.reduce(0) { count, item in
+            if case .group = item { return count + 1 }
+            return count
+        }
+        return state.withLock { s -> (StreamsError?, Bool) in
             if s.closing { return (.shuttingDown.with(message: "log is closed"), false) }
             if let failure = s.failure { return (failure, false) }
-            if s.pending.count >= maxPending {
+            if s.pendingGroups + groups > maxPending {
                 return (.storage("log append queue is full: \(maxPending) appends are waiting (maxPendingAppends)"), false)
             }
-            s.pending.append(group)
-            let wake = s.writerAsleep
-            s.writerAsleep = false
-            return (nil, wake)
+            s.pending += items
+            s.pendingGroups += groups
+            return (nil, s.takeSchedule())
         }
-        if wake { wakeup.signal() }
-        return rejection
     }
 
     /// Takes the writer's next step. `budget(first)` gives the batch's byte budget once the first
-    /// group's size is known; further groups join while they fit in it, always in queue order.
+    /// group's size is known; further groups join while they fit in it, always in queue order, and a
+    /// batch ends before a checkpoint's completion or a group that starts a file.
     func nextStep(budget: (Int) -> Int) -> Step {
         state.withLock { s -> Step in
-            if s.pending.isEmpty {
-                if s.closing { return .exit }
-                s.writerAsleep = true
+            if s.held || (s.pending.isEmpty && !s.closing) {
+                s.scheduled = false
                 return .sleep
             }
+            if s.pending.isEmpty { return .exit }
             if let failure = s.failure {
-                defer { s.pending.removeAll() }
-                return .fail(s.pending, failure)
+                let groups = s.pending.compactMap { item -> Group? in
+                    if case .group(let group) = item { return group }
+                    return nil
+                }
+                s.pending = []
+                s.pendingGroups = 0
+                return .fail(groups, failure)
             }
-            let limit = budget(s.pending[0].frames.count)
-            var total = s.pending[0].frames.count
-            var count = 1
-            while count < s.pending.count, total + s.pending[count].frames.count <= limit {
-                total += s.pending[count].frames.count
-                count += 1
+            guard case .group(let first) = s.pending[0] else {
+                guard case .completeCheckpoint(let tickets) = s.pending.removeFirst() else {
+                    preconditionFailure("LogQueue: the first item is neither a group nor a checkpoint completion")
+                }
+                return .completeCheckpoint(tickets)
             }
-            if count == s.pending.count {
-                defer { s.pending = [] }
-                return .write(s.pending)
+            let limit = budget(first.frames.count)
+            var batch = [first]
+            var total = first.frames.count
+            while batch.count < s.pending.count, case .group(let next) = s.pending[batch.count], !next.startsFile,
+                  total + next.frames.count <= limit {
+                total += next.frames.count
+                batch.append(next)
             }
-            defer { s.pending.removeFirst(count) }
-            return .write(Array(s.pending[0..<count]))
+            s.pending.removeFirst(batch.count)
+            s.pendingGroups -= batch.count
+            return .write(batch)
         }
     }
 
@@ -102,20 +141,29 @@ final class LogQueue: Sendable {
     var failure: StreamsError? { state.withLock { $0.failure } }
 
     /// Groups waiting for the writer (not counting a batch being written).
-    var pendingCount: Int { state.withLock { $0.pending.count } }
+    var pendingCount: Int { state.withLock { $0.pendingGroups } }
 
-    /// Refuses new appends and lets the writer finish what is queued, then stop. Returns false if the
-    /// log was already closing.
-    func beginClosing() -> Bool {
-        let (first, wake) = state.withLock { s -> (Bool, Bool) in
+    /// Refuses new appends and lets the writer finish what is queued, then stop. `first` is false if
+    /// the log was already closing; `schedule` as for ``enqueue(_:)``.
+    func beginClosing() -> (first: Bool, schedule: Bool) {
+        state.withLock { s -> (Bool, Bool) in
             if s.closing { return (false, false) }
             s.closing = true
-            let wake = s.writerAsleep
-            s.writerAsleep = false
-            return (true, wake)
+            return (true, s.takeSchedule())
         }
-        if wake { wakeup.signal() }
-        return first
+    }
+
+    /// Holds the writer before its next step (tests pile appends up this way).
+    func hold() {
+        state.withLock { $0.held = true }
+    }
+
+    /// Lets a held writer go on; `true` when the caller must hand it to the pool.
+    func release() -> Bool {
+        state.withLock { s -> Bool in
+            s.held = false
+            return s.takeSchedule()
+        }
     }
 }
 
@@ -142,6 +190,9 @@ final class LogTicket: Sendable {
         }
         waiter?.resume(returning: outcome)
     }
+
+    /// The outcome if the writer has given it.
+    var outcome: Outcome? { state.withLock { $0.outcome } }
 
     /// Waits for the outcome.
     func value() async -> Outcome {

@@ -2,27 +2,32 @@
 import Glibc
 #endif
 import Foundation
+import Synchronization
 
-/// The single writer: takes queued groups in order, writes each batch with one `pwrite` and one
+/// The writer of one log: takes queued groups in order, writes each batch with one `pwrite` and one
 /// `fdatasync`, then resumes the batch's callers.
 ///
-/// It runs on a dedicated thread rather than in the Swift concurrency pool because `fdatasync`
-/// blocks for as long as the disk takes, and a blocked pool thread stalls unrelated tasks (the pool
-/// has one thread per core).
+/// It has no thread of its own: the shared ``LogWriterPool`` runs its steps, one at a time, on threads
+/// outside the Swift concurrency pool, because `fdatasync` blocks for as long as the disk takes, and a
+/// blocked pool thread stalls unrelated tasks (the concurrency pool has one thread per core).
 final class LogWriter: @unchecked Sendable {
-    // @unchecked: everything below `var` is confined to the writer thread. The object is built on the
-    // opening thread, handed to the writer thread by `start()` before that thread runs, and touched by
-    // no other thread afterwards; the shared parts (`queue`, `files`, `faults`, `counters`) are Sendable.
+    // @unchecked: everything below `var` is touched only by `step()`. The log queue lets one pool thread
+    // run a step at a time (a writer is scheduled at most once, and unscheduled only by a step), and the
+    // pool's lock orders one step before the next, wherever they run; the shared parts (`queue`, `files`,
+    // `faults`, `counters`, `exit`) are Sendable.
     let directory: String
     let limits: DurableLogLimits
     let queue: LogQueue
     let files: LogFileTable
     let faults: LogFaultInjector
     let counters: LogCounters
-    let exited = DispatchSemaphore(value: 0)
+    /// Fired once the writer has finished everything queued before the log was closed.
+    let exit = LogWriterExit()
 
     private var fd: Int32
     private var fileNumber: UInt32
+    /// The log's first file: files before it were dropped by a checkpoint.
+    private var firstFile: UInt32
     /// Committed (durable) end of the current file: every batch is written here.
     private var fileSize: UInt64
     private var nextBatch: UInt64
@@ -32,8 +37,8 @@ final class LogWriter: @unchecked Sendable {
     private var previousBatchGroups = 0
 
     init(
-        directory: String, limits: DurableLogLimits, queue: LogQueue, files: LogFileTable,
-        faults: LogFaultInjector, counters: LogCounters, file: UInt32, fd: Int32, size: UInt64, nextBatch: UInt64
+        directory: String, limits: DurableLogLimits, queue: LogQueue, files: LogFileTable, faults: LogFaultInjector,
+        counters: LogCounters, recovered: RecoveredLog
     ) {
         self.directory = directory
         self.limits = limits
@@ -41,39 +46,35 @@ final class LogWriter: @unchecked Sendable {
         self.files = files
         self.faults = faults
         self.counters = counters
-        self.fileNumber = file
-        self.fd = fd
-        self.fileSize = size
-        self.nextBatch = nextBatch
+        fileNumber = recovered.lastFile
+        firstFile = recovered.firstFile
+        fd = recovered.lastFD
+        fileSize = recovered.lastSize
+        nextBatch = recovered.nextBatch
     }
 
-    /// Starts the writer thread.
-    func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "coordd-log-writer"
-        thread.start()
-    }
-
-    private func run() {
-        while true {
-            faults.passGate()
-            awaitCompanions()
-            switch queue.nextStep(budget: batchBudget) {
-            case .sleep:
-                queue.wakeup.wait()
-            case .write(let groups):
-                previousBatchGroups = groups.count
-                write(groups)
-            case .fail(let groups, let error):
-                for group in groups { group.waiter.resume(returning: .failure(error)) }
-            case .exit:
-                if queue.failure == nil {
-                    try? LogCleanMarker(file: fileNumber, size: fileSize, nextBatch: nextBatch).write(in: directory)
-                }
-                exited.signal()
-                return
+    /// Takes one step (a batch, a checkpoint's completion, or the exit). Returns true when the writer
+    /// must be scheduled again, false once the queue has unscheduled it (nothing to do) or it exited.
+    func step() -> Bool {
+        awaitCompanions()
+        switch queue.nextStep(budget: batchBudget) {
+        case .sleep:
+            return false
+        case .write(let groups):
+            previousBatchGroups = groups.count
+            write(groups)
+        case .fail(let groups, let error):
+            fail(groups, error)
+        case .completeCheckpoint(let tickets):
+            completeCheckpoint(tickets)
+        case .exit:
+            if queue.failure == nil {
+                try? LogCleanMarker(file: fileNumber, size: fileSize, nextBatch: nextBatch).write(in: directory)
             }
+            exit.fire()
+            return false
         }
+        return true
     }
 
     /// Commit delay: while some appends wait but fewer than the last batch held, give the others up to
@@ -109,7 +110,8 @@ final class LogWriter: @unchecked Sendable {
             total += group.frames.count
             records += group.recordCount
         }
-        if fileHasRecords, Int(fileSize) + total + LogFormat.commitFrameSize > limits.fileRollBytes {
+        let full = Int(fileSize) + total + LogFormat.commitFrameSize > limits.fileRollBytes
+        if fileHasRecords, full || groups[0].startsFile {
             do throws(StreamsError) {
                 try roll()
             } catch {
@@ -162,6 +164,7 @@ final class LogWriter: @unchecked Sendable {
         for (group, offset) in zip(groups, placements) {
             group.waiter.resume(returning: .success((fileNumber, offset)))
         }
+        faults.reached(.batchDurable)
     }
 
     private typealias Group = LogQueue.Group
@@ -198,9 +201,79 @@ final class LogWriter: @unchecked Sendable {
         }
         counters.syncs.add(1, ordering: .relaxed)
         counters.bytesWritten.add(LogFormat.fileHeaderSize, ordering: .relaxed)
-        files.set(next, .init(fd: newFD, committedSize: UInt64(LogFormat.fileHeaderSize)))
+        files.set(next, fd: newFD, committedSize: UInt64(LogFormat.fileHeaderSize))
         fileNumber = next
         fd = newFD
         fileSize = UInt64(LogFormat.fileHeaderSize)
+        faults.reached(.fileStarted)
+    }
+
+    /// Once every group of a checkpoint is durable, its first file becomes the log's first: the base
+    /// marker says so durably, then the older files go. A checkpoint that did not wholly reach the disk
+    /// changes nothing (its groups stay in the log, where replay ignores an incomplete checkpoint), and
+    /// neither does a failure here: the older files are then removed by a later checkpoint or open.
+    private func completeCheckpoint(_ tickets: [LogTicket]) {
+        var placements: [LogQueue.Placement] = []
+        for ticket in tickets {
+            guard case .success(let placement)? = ticket.outcome else { return }
+            placements.append(placement)
+        }
+        guard let base = placements.first?.file, base > firstFile else { return }
+        do throws(IOError) {
+            try LogBaseMarker(file: base).write(in: directory)
+        } catch {
+            counters.checkpointFailures.add(1, ordering: .relaxed)
+            return
+        }
+        faults.reached(.baseMarked)
+        let old = firstFile
+        firstFile = base
+        files.removeFiles(before: base)
+        for number in old..<base {
+            do throws(IOError) {
+                try Posix.unlink(directory + "/" + LogFormat.fileName(number))
+            } catch {
+                counters.checkpointFailures.add(1, ordering: .relaxed)
+                break
+            }
+            counters.filesRemoved.add(1, ordering: .relaxed)
+            faults.reached(.fileRemoved)
+        }
+        try? Posix.syncDirectory(directory)
+        counters.checkpoints.add(1, ordering: .relaxed)
+    }
+}
+
+/// The one-time signal that a writer has exited: waited for by `close()`, blocking or not.
+final class LogWriterExit: Sendable {
+    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let fired = DispatchSemaphore(value: 0)
+
+    /// Wakes every waiter, present and future.
+    func fire() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.fired = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        fired.signal()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Blocks the calling thread until fired.
+    func wait() {
+        fired.wait()
+        fired.signal()  // passes the signal on to any other blocking waiter
+    }
+
+    /// Suspends until fired, holding no thread.
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s -> Bool in
+                if !s.fired { s.waiters.append(continuation) }
+                return s.fired
+            }
+            if done { continuation.resume() }
+        }
     }
 }

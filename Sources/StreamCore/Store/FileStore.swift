@@ -1,6 +1,7 @@
 import Synchronization
 
-/// The durable streaming store: the in-memory index over a ``DurableLog`` in one directory.
+/// The durable streaming store: the in-memory index over a ``DurableLog`` in one directory, and the
+/// lease log in its `leases` subdirectory.
 ///
 /// A chunk is acknowledged only after its log group is on stable storage (group commit batches the
 /// `fdatasync`s of concurrent producers). Entries keep only their log position in memory; payloads are
@@ -8,8 +9,11 @@ import Synchronization
 /// chunk headers and entry positions to rebuild the index. See `docs/storage.md`.
 public final class FileStore: StreamStore {
     public let storageKind = "file"
+    /// The lease log's directory, inside the store's.
+    public static let leaseLogDirectory = "leases"
     private let index: StoreIndex
     let log: DurableLog
+    private let leases: FileCompactingLog
     private let clock: any WallClock
     /// One chunk in flight per segment: a chunk that fails to become durable must not leave a later
     /// chunk of the same segment durable after a gap.
@@ -22,13 +26,21 @@ public final class FileStore: StreamStore {
     }
 
     /// Opens (creating if needed) the store in `directory` and rebuilds its index from the log.
+    ///
+    /// Lease events of an older store (the system space ``SystemSpace/leases`` of the main log) are
+    /// indexed only until its lease log holds anything: from then on the lease log has them (the lease
+    /// service carries them over on its first open), and the old events are checked but cost no memory.
     public init(directory: String, limits: StoreLimits = StoreLimits(), logLimits: DurableLogLimits = DurableLogLimits(),
+                leaseLogLimits: CompactingLogLimits = CompactingLogLimits(),
                 clock: any WallClock = SystemWallClock()) throws(StreamsError) {
         do {
             try Posix.makeDirectory(directory)
         } catch {
             throw .storage("cannot create store directory \(directory): \(error)")
         }
+        let leases = try FileCompactingLog.open(
+            directory: directory + "/" + Self.leaseLogDirectory, limits: leaseLogLimits, logLimits: logLimits)
+        let skipsOldLeaseEvents = leases.openedWithRecords
         let index = StoreIndex(limits: limits)
         var pending: RestoredChunk?
         var expected = 0
@@ -38,7 +50,7 @@ public final class FileStore: StreamStore {
                     throw .storage("log is inconsistent: chunk of \(chunk.space)/\(chunk.segment) at sequence "
                                    + "\(chunk.firstSequence) has \(chunk.positions.count) of \(expected) entries")
                 }
-                try index.restore(chunk)
+                if !(skipsOldLeaseEvents && chunk.space == SystemSpace.leases) { try index.restore(chunk) }
             }
             pending = nil
         }
@@ -65,6 +77,7 @@ public final class FileStore: StreamStore {
             throw .storage("cannot open store in \(directory): \(error)")
         }
         self.index = index
+        self.leases = leases
         self.clock = clock
     }
 
@@ -73,8 +86,9 @@ public final class FileStore: StreamStore {
     /// What opening the log found and repaired.
     public var recoveryReport: LogRecoveryReport { log.recoveryReport }
 
-    /// Work counters of the log (appends, batches, syncs).
-    public var logMetrics: DurableLogMetrics { log.metrics }
+    /// Work counters of the store's logs (appends, batches, syncs): the entries' log and the lease log
+    /// together.
+    public var logMetrics: DurableLogMetrics { log.metrics.adding(leases.log.metrics) }
 
     public func append(_ request: AppendRequest) async throws(StreamsError) -> SegmentStatus {
         guard !closed.load(ordering: .acquiring) else { throw .shuttingDown.with(message: "store is closed") }
@@ -132,9 +146,12 @@ public final class FileStore: StreamStore {
 
     public func stats() -> StoreStats { index.stats() }
 
+    public var leaseLog: any CompactingLog { leases }
+
     public func close() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        log.close()
+        await log.close()
+        await leases.close()
     }
 
     /// Completes an entry from its log record (outside the index lock).

@@ -10,9 +10,13 @@ public final class MemoryStore: StreamStore {
     private let clock: any WallClock
     private let closed = Atomic<Bool>(false)
 
+    public let leaseLog: any CompactingLog
+
     /// Creates an empty store.
-    public init(limits: StoreLimits = StoreLimits(), clock: any WallClock = SystemWallClock()) {
+    public init(limits: StoreLimits = StoreLimits(), leaseLogLimits: CompactingLogLimits = CompactingLogLimits(),
+                clock: any WallClock = SystemWallClock()) {
         index = StoreIndex(limits: limits)
+        leaseLog = MemoryCompactingLog(limits: leaseLogLimits)
         self.clock = clock
     }
 
@@ -58,5 +62,6 @@ public final class MemoryStore: StreamStore {
 
     public func close() async {
         closed.store(true, ordering: .releasing)
+        await leaseLog.close()
     }
 }

@@ -117,16 +117,21 @@ public protocol StreamStore: AnyObject, Sendable {
     /// Counts of what the store holds.
     func stats() -> StoreStats
 
+    /// The store's lease log: events and checkpoints of the lease engine, kept apart from the entries
+    /// and compacted so that it stays as small as the leases it describes (see ``CompactingLog``).
+    var leaseLog: any CompactingLog { get }
+
     /// Finishes pending writes and releases files. Later appends fail with a transient error.
     func close() async
 }
 
-/// Names reserved for coordd's own spaces (the lease log). Users cannot produce into them and they are
-/// not listed by GetSpaces.
+/// Names reserved for coordd's own spaces. Users cannot produce into them and they are not listed by
+/// GetSpaces.
 public enum SystemSpace {
     /// Prefix of every system space name.
     public static let prefix = "$coordd."
-    /// The lease event log.
+    /// Where lease events were kept before the lease log (``StreamStore/leaseLog``): read once, to
+    /// carry an older store's leases over into its lease log, and no longer indexed after that.
     public static let leases = "$coordd.leases"
 
     /// True for a name in the reserved range.

@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+extension Posix {
+    /// Starts a detached thread named `name` (at most 15 bytes are kept) that runs `body`, or throws
+    /// why the system refused (`EAGAIN` when a thread or memory limit is reached).
+    ///
+    /// `pthread_create` reports its error as its result rather than in `errno`.
+    public static func startDetachedThread(name: String, _ body: @escaping @Sendable () -> Void) throws(IOError) {
+        final class Start {
+            let name: String
+            let body: @Sendable () -> Void
+            init(name: String, body: @escaping @Sendable () -> Void) {
+                self.name = name
+                self.body = body
+            }
+        }
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let context = Unmanaged.passRetained(Start(name: name, body: body)).toOpaque()
+        var handle = pthread_t()
+        let rc = pthread_create(&handle, &attributes, { context in
+            // `context` is the retained `Start` passed to pthread_create below; it is never nil.
+            let start = Unmanaged<Start>.fromOpaque(context!).takeRetainedValue()
+            // Foundation names the thread (pthread_setname_np, which Glibc's module does not export).
+            Thread.current.name = String(start.name.utf8.prefix(15)) ?? "coordd"
+            start.body()
+            return nil
+        }, context)
+        guard rc == 0 else {
+            Unmanaged<Start>.fromOpaque(context).release()
+            throw IOError(errno: rc, call: "pthread_create")
+        }
+    }
+}

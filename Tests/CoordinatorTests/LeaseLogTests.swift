@@ -1,0 +1,96 @@
+@testable import Coordinator
+import CoordTestKit
+import Foundation
+import LeaseEngine
+@testable import StreamCore
+import Synchronization
+import Testing
+
+/// The lease log: events in engine order, grouped by the log's own group commit.
+@Suite struct LeaseLogTests {
+    @Test(arguments: [StoreKind.memory, .file])
+    func concurrentAcquiresAreAllGrantedAndSurviveARestart(_ kind: StoreKind) async throws {
+        let harness = try await Harness(Configuration(store: kind, transport: .inProcess))
+        let client = harness.client
+        try await withDeadline(seconds: 30) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<40 {
+                    group.addTask {
+                        let result = try await client.acquire(key: "k\(n)", holder: "h\(n)", ttl: .seconds(60))
+                        #expect(result.ok)
+                        if n % 2 == 0 { #expect(try await client.release(key: "k\(n)", holder: "h\(n)").ok) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let restarted = try await harness.restart()
+        let leases = try await restarted.client.leases()
+        if kind == .file {
+            #expect(leases.map(\.key) == (0..<40).filter { $0 % 2 == 1 }.map { "k\($0)" }.sorted())
+        }
+        await restarted.shutdown()
+    }
+}
+
+extension LeaseLogTests {
+    /// A lease service over `store` with a manual monotonic clock, as a node opens it.
+    static func service(_ store: any StreamStore, clock: ManualMonotonicClock = ManualMonotonicClock()) async throws
+        -> LeaseService
+    {
+        let inventory = InventoryService(limits: InventoryServiceLimits(), wallClock: ManualWallClock(), monotonicClock: clock)
+        return try await LeaseService(store: store, inventory: inventory, limits: LeaseLimits(), wallClock: ManualWallClock(),
+                                      monotonicClock: clock)
+    }
+
+    static func acquire(_ service: LeaseService, _ key: String, _ holder: String, ttlMs: Int64 = 60_000) async throws
+        -> LeaseResult
+    {
+        try await service.acquire(LeaseAcquire(terms: LeaseTerms(key: key, holder: holder, ttlSeconds: 0, ttlMs: ttlMs)))
+    }
+
+    /// The durable log beneath a file store's lease log.
+    static func leaseDurableLog(_ store: any StreamStore) throws -> DurableLog {
+        try #require(store.leaseLog as? FileCompactingLog).log
+    }
+
+    @Test func concurrentRequestsShareOneWriteOfTheLeaseLog() async throws {
+        let scratch = try TemporaryDirectory(prefix: "coordd-lease-log")
+        defer { scratch.remove() }
+        let store = try FileStore(directory: scratch.path)
+        let service = try await Self.service(store)
+        let log = try Self.leaseDurableLog(store)
+        log.holdWriter()
+        let requests = (0..<8).map { n in Task { try await Self.acquire(service, "k\(n)", "h\(n)") } }
+        #expect(await eventually { log.queue.pendingCount == 8 })
+        let batchesBefore = log.metrics.batches
+        log.releaseWriter()
+        for request in requests { #expect(try await request.value.ok) }
+        #expect(log.metrics.batches == batchesBefore + 1, "eight grants, one pwrite and one fdatasync")
+        await store.close()
+    }
+
+    /// A write that fails fails every request whose event was in it, with a transient storage error; the
+    /// failure is reported to those requests only, and nothing of it is kept afterwards.
+    @Test func aFailedWriteFailsEveryRequestInItsBatchAndKeepsNothing() async throws {
+        let scratch = try TemporaryDirectory(prefix: "coordd-lease-log")
+        defer { scratch.remove() }
+        let store = try FileStore(directory: scratch.path)
+        let service = try await Self.service(store)
+        let log = try Self.leaseDurableLog(store)
+        for round in 0..<20 {
+            log.holdWriter()
+            let requests = (0..<4).map { n in Task { try await Self.acquire(service, "r\(round)-\(n)", "h") } }
+            #expect(await eventually { log.queue.pendingCount == 4 })
+            log.faults.arm(.write, errno: ENOSPC)
+            log.releaseWriter()
+            for request in requests {
+                let error = await #expect(throws: StreamsError.self) { try await request.value }
+                #expect(error?.name == "storage_error" && error?.isTransient == true, "\(String(describing: error))")
+            }
+        }
+        #expect(log.queue.pendingCount == 0 && log.queue.failure == nil, "no failure outlives its requests")
+        #expect(try await Self.acquire(service, "after", "h").ok)
+        await store.close()
+    }
+}
