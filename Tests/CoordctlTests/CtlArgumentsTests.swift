@@ -35,6 +35,8 @@ struct CtlArgumentsTests {
          GlobalOptions(server: "wss://coordd.example:7443", caFile: "ca.pem"), .status),
         (["status", "--store", custom.description], [:], GlobalOptions(store: custom), .status),
         (["status", "--store", custom.description.uppercased()], [:], GlobalOptions(store: custom), .status),
+        (["store", "create", custom.description], [:], GlobalOptions(), .storeCreate(custom)),
+        (["--json", "store", "create", custom.description.uppercased()], [:], GlobalOptions(json: true), .storeCreate(custom)),
     ]
 
     @Test(arguments: accepted)
@@ -74,6 +76,11 @@ struct CtlArgumentsTests {
         (["status", "--server"], "--server needs a value", nil),
         (["status", "--server", "http://x:1"], "--server must be a ws:// or wss:// URL", "status"),
         (["status", "--store", "default"], "--store must be a UUID", "status"),
+        (["store"], "store needs a subcommand: create", "store"),
+        (["store", "drop", "x"], "unknown command \"store drop\"", "store"),
+        (["store", "create"], "store create takes UUID, got 0", "store create"),
+        (["store", "create", "orders"], "UUID must be a store UUID", "store create"),
+        (["store", "create", "00000000-0000-0000-0000-000000000000"], "other than the nil UUID", "store create"),
     ]
 
     @Test(arguments: refused)
@@ -90,6 +97,7 @@ struct CtlArgumentsTests {
     static let helpRequests: [(arguments: [String], topic: String?)] = [
         (["--help"], nil), (["-h"], nil), (["help"], nil), (["help", "consume"], "consume"), (["consume", "--help"], "consume"),
         (["lease", "--help"], "lease"), (["lease", "acquire", "-h"], "lease acquire"), (["--json", "status", "--help", "x"], "status"),
+        (["store", "--help"], "store"), (["store", "create", "--help"], "store create"),
     ]
 
     @Test(arguments: helpRequests)
@@ -100,7 +108,7 @@ struct CtlArgumentsTests {
 
     @Test func theGeneralHelpListsEveryCommandAndEveryCommandHasHelp() throws {
         let commands = ["workers", "worker", "lease acquire", "lease renew", "lease release", "lease list", "produce", "consume",
-                        "spaces", "segments", "status"]
+                        "spaces", "segments", "status", "store create"]
         for command in commands {
             #expect(CtlHelp.general.contains("  " + command), "general help lacks \(command)")
             let help = try #require(CtlHelp.text(for: command))

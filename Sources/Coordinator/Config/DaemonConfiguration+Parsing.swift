@@ -100,6 +100,34 @@ extension DaemonConfiguration {
                 throw fail("must be at most \(DurationText.format(milliseconds: maximum)), got \(value)")
             }
             shutdownGraceMs = ms
+        case .maxOpenStores:
+            let maximum = DaemonConfigurationLimits.maxOpenStores
+            guard let count = Int(value), count >= 1, count <= maximum else {
+                throw fail("must be a whole number from 1 to \(maximum), got \"\(value)\"")
+            }
+            maxOpenStores = count
+        case .storeIdleClose:
+            let ms = try Self.duration(value, setting: setting)
+            let maximum = DaemonConfigurationLimits.maxStoreIdleCloseMs
+            guard ms <= maximum else {
+                throw fail("must be at most \(DurationText.format(milliseconds: maximum)) (0 = never), got \(value)")
+            }
+            storeIdleCloseMs = ms
+        case .autoCreateStores:
+            guard let flag = Self.boolean(value) else { throw fail("must be true or false (1/0, yes/no), got \"\(value)\"") }
+            autoCreateStores = flag
+        case .stores:
+            var stores: [WireUUID] = []
+            var seen: Set<WireUUID> = []
+            for text in value.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let store = WireUUID(text), !store.isNil else {
+                    throw fail("takes store UUIDs separated by commas, got \"\(text)\"")
+                }
+                if seen.insert(store).inserted { stores.append(store) }
+            }
+            let maximum = DaemonConfigurationLimits.maxDeclaredStores
+            guard stores.count <= maximum else { throw fail("declares \(stores.count) stores; at most \(maximum)") }
+            declaredStores = stores
         case .help:
             break
         }

@@ -26,12 +26,14 @@ public enum DaemonResources {
         }
     }
 
-    /// Opens stores as the configuration says: file stores in `<data-dir>/<store-uuid>/` (creating the
-    /// data directory and its parents now, so a bad path fails at start), or memory stores.
-    public static func storeFactory(_ configuration: DaemonConfiguration) throws(DaemonStartError) -> NodeManager.StoreFactory {
+    /// The stores as the configuration says: file stores in `<data-dir>/<store-uuid>/` (creating the
+    /// data directory and its parents now, so a bad path fails at start), or memory stores; with the
+    /// declared stores (`--stores`) created if missing.
+    public static func storeCatalog(_ configuration: DaemonConfiguration) throws(DaemonStartError) -> any StoreCatalog {
+        let catalog: any StoreCatalog
         switch configuration.storage {
         case .memory:
-            return { _ throws(StreamsError) in MemoryStore() }
+            catalog = MadeStoreCatalog.memory(maxStores: configuration.maxOpenStores)
         case .file:
             let root = configuration.dataDirectory
             do {
@@ -39,8 +41,16 @@ public enum DaemonResources {
             } catch {
                 throw DaemonStartError(.environment, "cannot create the data directory \(root): \(error)")
             }
-            return { store throws(StreamsError) in try FileStore(directory: root + "/" + store.description) }
+            catalog = FileStoreCatalog(root: root)
         }
+        for store in configuration.declaredStores {
+            do {
+                _ = try catalog.create(store)
+            } catch {
+                throw DaemonStartError(.environment, "cannot create the declared store \(store): \(error.message)")
+            }
+        }
+        return catalog
     }
 
     /// `mkdir -p`: every missing directory along `path`.
