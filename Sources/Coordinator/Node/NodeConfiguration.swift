@@ -14,9 +14,10 @@ public struct CoordinatorLimits: Sendable {
     /// Stores open at once, the default store included (`--max-open-stores`). streamkit has no bound, so
     /// one client allowed every store could open stores until the daemon ran out of descriptors. An open
     /// file store costs a log writer thread, a descriptor per log file (a new file every 64 MiB) and its
-    /// index in memory: 1,024 of them stay well inside the thread limit and take a small share of the
-    /// descriptors a daemon runs with (coordd raises its limit to the hard limit at start, 65,536 or more
-    /// under systemd and in containers), leaving the rest to connections.
+    /// index (measured: one thread, one descriptor and about 55 KB for a new store): 1,024 of them stay well
+    /// inside the thread limit and take a small share of the descriptors a daemon runs with (coordd raises
+    /// its soft limit to the hard one at start, 524,288 under systemd's defaults), leaving the rest to
+    /// connections.
     public var maxOpenStores = 1_024
     /// A store that served no stream for this long is closed, giving back what it costs
     /// (`--store-idle-close`; 0 = never). Ten minutes: reopening replays the store's log, a cost worth
