@@ -63,6 +63,17 @@ extension DaemonConfiguration {
             guard !value.isEmpty else { throw fail("needs a file path") }
             return value
         }
+        func flag() throws(DaemonConfigurationError) -> Bool {
+            guard let flag = Self.boolean(value) else { throw fail("must be true or false (1/0, yes/no), got \"\(value)\"") }
+            return flag
+        }
+        func duration(atMost maximum: Int64, zeroMeans: String = "") throws(DaemonConfigurationError) -> Int64 {
+            let ms = try Self.duration(value, setting: setting)
+            guard ms <= maximum else {
+                throw fail("must be at most \(DurationText.format(milliseconds: maximum))\(zeroMeans), got \(value)")
+            }
+            return ms
+        }
         switch option {
         case .listen:
             switch ListenAddress.parse(value) {
@@ -81,8 +92,7 @@ extension DaemonConfiguration {
         case .jwtHS256SecretFile: jwtHS256SecretFile = try file()
         case .jwtPublicKey: jwtPublicKeyFile = try file()
         case .allowAnonymous:
-            guard let flag = Self.boolean(value) else { throw fail("must be true or false (1/0, yes/no), got \"\(value)\"") }
-            allowAnonymous = flag
+            allowAnonymous = try flag()
         case .presenceTTLFloor:
             let ms = try Self.duration(value, setting: setting)
             let maximum = DaemonConfigurationLimits.maxPresenceTTLFloorMs
@@ -94,12 +104,7 @@ extension DaemonConfiguration {
             guard let level = LogLevel(name: value) else { throw fail("must be debug, info, warn or error, got \"\(value)\"") }
             logLevel = level
         case .shutdownGrace:
-            let ms = try Self.duration(value, setting: setting)
-            let maximum = DaemonConfigurationLimits.maxShutdownGraceMs
-            guard ms <= maximum else {
-                throw fail("must be at most \(DurationText.format(milliseconds: maximum)), got \(value)")
-            }
-            shutdownGraceMs = ms
+            shutdownGraceMs = try duration(atMost: DaemonConfigurationLimits.maxShutdownGraceMs)
         case .maxOpenStores:
             let maximum = DaemonConfigurationLimits.maxOpenStores
             guard let count = Int(value), count >= 1, count <= maximum else {
@@ -107,15 +112,9 @@ extension DaemonConfiguration {
             }
             maxOpenStores = count
         case .storeIdleClose:
-            let ms = try Self.duration(value, setting: setting)
-            let maximum = DaemonConfigurationLimits.maxStoreIdleCloseMs
-            guard ms <= maximum else {
-                throw fail("must be at most \(DurationText.format(milliseconds: maximum)) (0 = never), got \(value)")
-            }
-            storeIdleCloseMs = ms
+            storeIdleCloseMs = try duration(atMost: DaemonConfigurationLimits.maxStoreIdleCloseMs, zeroMeans: " (0 = never)")
         case .autoCreateStores:
-            guard let flag = Self.boolean(value) else { throw fail("must be true or false (1/0, yes/no), got \"\(value)\"") }
-            autoCreateStores = flag
+            autoCreateStores = try flag()
         case .stores:
             var stores: [WireUUID] = []
             var seen: Set<WireUUID> = []
