@@ -16,7 +16,8 @@ public struct HeldLease: Sendable, Equatable {
 }
 
 extension StreamsError {
-    /// Another holder has the lease; `message` says who and until when.
+    /// The lease was refused: another holder has it (`message` says who and until when), or the
+    /// refusal's reason. A request that failed validation is `invalid_request` instead.
     public static func leaseNotAcquired(_ message: String) -> StreamsError {
         StreamsError(.transient, name: "lease_not_acquired", message: message)
     }
@@ -44,20 +45,31 @@ extension CoordClient {
     /// Acquires `key` for `holder` for `ttl` (sub-second TTLs use coordd's `ttl_ms`; `ttl_seconds` is sent
     /// too, rounded up, so streamkit servers understand the request). With `workerID`, the lease is bound
     /// to that registered worker's presence and needs no renewals while it lives.
+    ///
+    /// A refusal is returned (`ok` false, with the holder in the way or the `reason`); a request the
+    /// server finds invalid (an empty key, a TTL beyond the maximum) throws `invalid_request` with the
+    /// server's text, since trying it again cannot succeed. The same holds for `renew` and `release`.
     public func acquire(key: String, holder: String, ttl: Duration, workerID: WireUUID? = nil)
         async throws(StreamsError) -> LeaseResult
     {
-        try await single(LeaseAcquire(terms: Self.terms(key, holder, ttl), workerID: workerID), as: LeaseResult.self)
+        try Self.valid(await single(LeaseAcquire(terms: Self.terms(key, holder, ttl), workerID: workerID), as: LeaseResult.self))
     }
 
     /// Renews `holder`'s live lease on `key` for another `ttl`.
     public func renew(key: String, holder: String, ttl: Duration) async throws(StreamsError) -> LeaseResult {
-        try await single(LeaseRenew(terms: Self.terms(key, holder, ttl)), as: LeaseResult.self)
+        try Self.valid(await single(LeaseRenew(terms: Self.terms(key, holder, ttl)), as: LeaseResult.self))
     }
 
     /// Releases `holder`'s lease on `key`.
     public func release(key: String, holder: String) async throws(StreamsError) -> LeaseResult {
-        try await single(LeaseRelease(key: key, holder: holder), as: LeaseResult.self)
+        try Self.valid(await single(LeaseRelease(key: key, holder: holder), as: LeaseResult.self))
+    }
+
+    /// The result, unless it says the request failed validation: then `invalid_request` with its text
+    /// (streamkit fills `message` for validation failures only, v1 §2.2).
+    static func valid(_ result: LeaseResult) throws(StreamsError) -> LeaseResult {
+        guard result.isValidationFailure else { return result }
+        throw .invalidRequest(result.message)
     }
 
     /// Live leases whose key starts with `prefix`, in key order.
@@ -67,7 +79,8 @@ extension CoordClient {
 
     /// Runs `body` while holding the lease on `key`.
     ///
-    /// Acquires (failing with `lease_not_acquired` when another holder has it), renews every ttl/3, and
+    /// Acquires (failing with `lease_not_acquired` when another holder has it, `invalid_request` when the
+    /// server finds the request invalid), renews every ttl/3, and
     /// cancels `body` — which must then stop its work — when a renewal is refused, or when no renewal has
     /// succeeded by the local safe deadline: the send time of the last successful renewal + TTL − a margin
     /// (TTL/10). Since the server's deadline is at least the receive time of that renewal + TTL, the body
@@ -82,9 +95,7 @@ extension CoordClient {
         let sentAt = clock.nowMs()
         let granted = try await acquire(key: key, holder: holder, ttl: ttl)
         guard granted.ok, let fence = granted.fence else {
-            let until = granted.expiresAt.map { " until \($0)" } ?? ""
-            let message = granted.message.isEmpty ? "held by \(granted.holder ?? "another holder")\(until)" : granted.message
-            throw StreamsError.leaseNotAcquired("lease \"\(key)\" not acquired: \(message)")
+            throw StreamsError.leaseNotAcquired("lease \"\(key)\" not acquired: \(granted.refusalDescription)")
         }
         let lease = HeldLease(key: key, holder: holder, fence: fence)
         let margin = max(ttlMs / limits.safetyMarginDivisor, 1)
@@ -132,11 +143,18 @@ extension CoordClient {
             // A renewal may hang; it must not hold the watchdog past the safe deadline.
             let remaining = max(deadline - sentAt, 1)
             let client = self
-            let answer = try? await withDeadlineMs(remaining) { try await client.renew(key: lease.key, holder: lease.holder, ttl: ttl) }
+            let answer: LeaseResult?
+            do {
+                answer = try await withDeadlineMs(remaining) { try await client.renew(key: lease.key, holder: lease.holder, ttl: ttl) }
+            } catch let error as StreamsError where error.name == StreamsError.invalidRequest("").name {
+                return error  // Renewing again cannot succeed.
+            } catch {
+                answer = nil  // Lost on the way: the next renewal, or the safe deadline, decides.
+            }
             if Task.isCancelled { return .cancelled }
             guard let answer else { continue }
             guard answer.ok else {
-                return .leaseLost("lease \"\(lease.key)\" renewal refused: \(answer.message.isEmpty ? "held by \(answer.holder ?? "another holder")" : answer.message)")
+                return .leaseLost("lease \"\(lease.key)\" renewal refused: \(answer.refusalDescription)")
             }
             safeDeadline.value.store(sentAt + ttlMs - margin, ordering: .releasing)
         }

@@ -23,7 +23,9 @@ public struct WorkerEntry: Hashable, Sendable {
 public final class InventorySnapshot: Hashable, Sendable, CustomStringConvertible {
     /// The revision this snapshot describes; 0 is the empty inventory before any change.
     public let revision: UInt64
-    /// Server wall-clock ms when the revision was made (0 for revision 0, which no change made).
+    /// Server wall-clock ms when the snapshot was built: when its revision was made, or when a new
+    /// subscriber's first snapshot was (`WorkerRegistry.snapshot(builtAt:)`). 0 only for the registry's
+    /// initial revision 0, which no change made and no subscriber is sent.
     public let timestampMs: Int64
     /// Every registered worker, ascending by `WorkerID` (the byte order of the UUIDs).
     public let workers: [WorkerEntry]

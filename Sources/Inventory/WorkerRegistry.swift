@@ -42,6 +42,14 @@ public struct WorkerRegistry: Sendable {
     /// Workers registered.
     public var count: Int { presence.count }
 
+    /// The inventory at the current revision as a snapshot built at `now`: its timestamp is `now.wallMs`.
+    /// What a new subscriber receives first — streamkit builds each observer's first inventory when it
+    /// connects (v1 §2.3, §4.3) — so that no snapshot a client sees carries a time other than its build
+    /// time (the empty inventory at revision 0 has none of its own).
+    public func snapshot(builtAt now: InventoryInstant) -> InventorySnapshot {
+        InventorySnapshot(revision: current.revision, timestampMs: now.wallMs, workers: current.workers)
+    }
+
     /// The stream that owns `id`, or nil when it is not registered.
     public func owner(of id: WorkerID) -> StreamID? {
         presence[id]?.stream

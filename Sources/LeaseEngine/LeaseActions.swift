@@ -1,9 +1,24 @@
+/// Why a valid lease request was refused. The raw values are the stable names the shell sends as
+/// `LeaseResult.reason`.
+public enum LeaseRefusal: String, Sendable, Hashable, CaseIterable {
+    /// Another holder's lease on the key is live (streamkit's contention).
+    case held
+    /// The key has no lease of the caller: none at all, or another holder's that has expired.
+    case notHeld = "not_held"
+    /// The caller's own lease has passed its deadline.
+    case expired
+    /// Every fencing token has been issued; no new grant can get a greater one.
+    case tokensExhausted = "tokens_exhausted"
+    /// The lease was to be bound to a worker that is not registered.
+    case workerNotRegistered = "worker_not_registered"
+}
+
 /// What the shell must do after an acquire.
 public enum AcquireAction: Sendable, Hashable {
     /// The engine has granted the lease: append the event, wait until it is durable, then answer ok with
     /// the grant (its token is the client's fencing token).
     case appendToLog(LeaseEvent, LeaseGrant)
-    /// Answer `{"ok":false,"message":…}`; nothing is logged.
+    /// Answer `{"ok":false,…}` with the validation text or the refusal's reason; nothing is logged.
     case reject(LeaseRejection)
 }
 
@@ -16,7 +31,7 @@ public enum RenewAction: Sendable, Hashable {
     /// only once it is durable, so that a restart can never restore the lease with a shorter TTL than the
     /// client was promised.
     case appendToLog(LeaseEvent, LeaseGrant)
-    /// Answer `{"ok":false,"message":…}`; nothing is logged.
+    /// Answer `{"ok":false,…}` with the validation text or the refusal's reason; nothing is logged.
     case reject(LeaseRejection)
 }
 
@@ -24,7 +39,7 @@ public enum RenewAction: Sendable, Hashable {
 public enum ReleaseAction: Sendable, Hashable {
     /// The lease is gone: append the event, wait until it is durable, then answer ok.
     case appendToLog(LeaseEvent)
-    /// Answer `{"ok":false,"message":…}`; nothing is logged.
+    /// Answer `{"ok":false,…}` with the validation text or the refusal's reason; nothing is logged.
     case reject(LeaseRejection)
 }
 

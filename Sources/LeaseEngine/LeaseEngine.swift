@@ -38,8 +38,8 @@ public struct LeaseEngine: Sendable {
     ///
     /// A same-holder re-acquire of a live lease refreshes it and keeps its token; it may also bind or
     /// unbind it. With `boundTo` set the lease has no deadline: it ends when `workerEnded(_:now:)` is
-    /// called with that reference. A refusal because another holder has the key carries an empty message
-    /// and that holder's lease.
+    /// called with that reference. A refusal because another holder has the key is `held`, with that
+    /// holder's lease.
     public mutating func acquire(
         key: String, holder: String, ttl: LeaseTTL, boundTo: UInt64? = nil, now: Int64
     ) -> AcquireAction {
@@ -53,11 +53,11 @@ public struct LeaseEngine: Sendable {
         let token: UInt64
         if let existing = leases[leaseKey], existing.isLive(at: now) {
             guard isSameHolder(existing.holder, holder) else {
-                return .reject(LeaseRejection(LeaseMessages.contention, current: existing.grant(key: leaseKey)))
+                return .reject(LeaseRejection(.held, current: existing.grant(key: leaseKey)))
             }
             token = existing.token
         } else {
-            guard highestToken < UInt64.max else { return .reject(LeaseRejection(LeaseMessages.tokensExhausted)) }
+            guard highestToken < UInt64.max else { return .reject(LeaseRejection(.tokensExhausted)) }
             highestToken += 1
             token = highestToken
         }
@@ -77,11 +77,11 @@ public struct LeaseEngine: Sendable {
         case .success(let validated): ttlMs = validated
         }
         let leaseKey = LeaseKey(key)
-        guard var record = leases[leaseKey] else { return .reject(LeaseRejection(LeaseMessages.notHeld)) }
+        guard var record = leases[leaseKey] else { return .reject(LeaseRejection(.notHeld)) }
         guard isSameHolder(record.holder, holder) else {
             return .reject(refusalForOtherHolder(of: record, at: leaseKey, now: now))
         }
-        guard record.isLive(at: now) else { return .reject(LeaseRejection(LeaseMessages.expired)) }
+        guard record.isLive(at: now) else { return .reject(LeaseRejection(.expired)) }
         record.ttlMs = ttlMs
         if record.boundTo == nil { record.deadline = deadline(after: now, ttlMs: ttlMs) }
         let mustLog = ttlMs > record.loggedTTLMs
@@ -99,7 +99,7 @@ public struct LeaseEngine: Sendable {
     public mutating func release(key: String, holder: String, now: Int64) -> ReleaseAction {
         if let rejection = validate(key: key, holder: holder) { return .reject(rejection) }
         let leaseKey = LeaseKey(key)
-        guard let record = leases[leaseKey] else { return .reject(LeaseRejection(LeaseMessages.notHeld)) }
+        guard let record = leases[leaseKey] else { return .reject(LeaseRejection(.notHeld)) }
         guard isSameHolder(record.holder, holder) else {
             return .reject(refusalForOtherHolder(of: record, at: leaseKey, now: now))
         }
@@ -151,24 +151,20 @@ public struct LeaseEngine: Sendable {
         return nil
     }
 
-    /// Contention (empty message, with the current lease) while another holder's lease is live; once it has
-    /// expired the key is simply not held by the caller.
+    /// `held` (with the current lease) while another holder's lease is live; once it has expired the key
+    /// is simply not held by the caller.
     private func refusalForOtherHolder(of record: LeaseRecord, at leaseKey: LeaseKey, now: Int64) -> LeaseRejection {
-        guard record.isLive(at: now) else { return LeaseRejection(LeaseMessages.notHeld) }
-        return LeaseRejection(LeaseMessages.contention, current: record.grant(key: leaseKey))
+        guard record.isLive(at: now) else { return LeaseRejection(.notHeld) }
+        return LeaseRejection(.held, current: record.grant(key: leaseKey))
     }
 }
 
-/// The texts of lease refusals. `emptyKey`, `emptyHolder` and `contention` are streamkit v1 §5.1's, word for
-/// word (the TTL texts live in `LeaseTTL`); the rest are coordd's.
+/// The texts of validation failures, the only refusals streamkit gives a message (v1 §2.2). `emptyKey` and
+/// `emptyHolder` are streamkit v1 §5.1's, word for word (the TTL texts live in `LeaseTTL`); the size limits
+/// are coordd's. Refusals of valid requests carry a ``LeaseRefusal`` instead.
 enum LeaseMessages {
     static let emptyKey = "lease key must not be empty"
     static let emptyHolder = "lease holder must not be empty"
-    /// streamkit answers contention with `{"ok":false}` and no message.
-    static let contention = ""
-    static let notHeld = "lease is not held"
-    static let expired = "lease has expired"
-    static let tokensExhausted = "fencing tokens are exhausted"
 
     static func keyTooLong(_ limit: Int) -> String { "lease key exceeds maximum of \(limit) bytes" }
     static func holderTooLong(_ limit: Int) -> String { "lease holder exceeds maximum of \(limit) bytes" }

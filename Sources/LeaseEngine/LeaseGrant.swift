@@ -25,18 +25,27 @@ public struct LeaseGrant: Sendable, Hashable {
     }
 }
 
-/// Why a lease request was refused, in the words the client is answered with.
+/// Why a lease request was refused: a validation failure in the words the client is answered with, or a
+/// refusal of a valid request with its reason.
 public struct LeaseRejection: Error, Sendable, Hashable {
-    /// The `message` of the `{"ok":false,…}` answer. Empty for plain contention (the key is live under
-    /// another holder), exactly as streamkit answers it.
+    /// The `message` of the `{"ok":false,…}` answer: set only for validation failures, empty for every
+    /// refusal of a valid request (streamkit answers contention with no message).
     public var message: String
+    /// Why a valid request was refused; nil for a validation failure.
+    public var refusal: LeaseRefusal?
     /// The lease standing in the way, when there is one, so the caller can see the holder, its token and
     /// when to try again.
     public var current: LeaseGrant?
 
-    /// Creates a rejection.
-    public init(_ message: String, current: LeaseGrant? = nil) {
+    /// A validation failure with its text.
+    public init(_ message: String) {
         self.message = message
+    }
+
+    /// A refusal of a valid request, with the lease in the way when there is one.
+    public init(_ refusal: LeaseRefusal, current: LeaseGrant? = nil) {
+        message = ""
+        self.refusal = refusal
         self.current = current
     }
 }

@@ -94,6 +94,19 @@ extension StreamsError {
     /// The store could not be opened (streamkit's text).
     public static let storeUnavailable = StreamsError(.transient, name: "store_unavailable", message: "store unavailable")
 
+    /// The store could not be opened now, for `cause` (descriptors or memory ran out, its files could not
+    /// be read, or the open stores limit was reached with every open store in use); trying later may work.
+    public static func storeUnavailable(because cause: String) -> StreamsError {
+        storeUnavailable.with(message: "store unavailable: \(cause)")
+    }
+
+    /// The store does not exist and the daemon creates stores only when asked (`store_create`, or stores
+    /// declared in its configuration), so that a mistyped store UUID is not made into a new store.
+    public static func storeNotFound(_ store: WireUUID) -> StreamsError {
+        StreamsError(.permanent, name: "store_not_found",
+                     message: "store \(store) not found: stores are created with store_create or declared in the daemon's configuration")
+    }
+
     /// A subscriber fell further behind than its queue allows (streamkit's text).
     public static let subscriptionOverloaded = StreamsError(
         .transient, name: "subscription_overloaded", message: "subscription send queue overloaded")

@@ -12,6 +12,9 @@ enum CtlArguments {
         "--ready": (false, ["health"]),
     ]
 
+    /// Commands with subcommands, and the subcommands as the usage error lists them.
+    private static let groups = ["lease": "acquire, renew, release or list", "store": "create"]
+
     /// Reads `arguments` (without the program name). Options may come before or after the command;
     /// `--` ends them, so a key may start with a dash. `COORDD_TOKEN` supplies the token when
     /// `--token` is absent. `--help` wins over `--version`, which wins over everything else.
@@ -66,16 +69,17 @@ enum CtlArguments {
         }
         var name = first
         var rest = Array(positionals.dropFirst())
-        if first == "lease" {
+        let subcommands = Self.groups[first]
+        if let subcommands {
             guard let sub = rest.first else {
-                if wantsHelp { return .help(CtlHelp.text(for: "lease") ?? CtlHelp.general) }
-                throw CtlUsageError(message: "lease needs a subcommand: acquire, renew, release or list", command: "lease")
+                if wantsHelp { return .help(CtlHelp.text(for: first) ?? CtlHelp.general) }
+                throw CtlUsageError(message: "\(first) needs a subcommand: \(subcommands)", command: first)
             }
-            name = "lease " + sub
+            name = first + " " + sub
             rest.removeFirst()
         }
         guard let help = CtlHelp.text(for: name) else {
-            throw CtlUsageError(message: "unknown command \"\(name)\"", command: first == "lease" ? "lease" : nil)
+            throw CtlUsageError(message: "unknown command \"\(name)\"", command: subcommands == nil ? nil : first)
         }
         if wantsHelp { return .help(help) }
 
@@ -219,7 +223,12 @@ enum CtlArguments {
         case "status":
             _ = try arguments([])
             return .status
-
+        case "store create":
+            let text = try arguments(["UUID"])[0]
+            guard let store = WireUUID(text), !store.isNil else {
+                throw CtlUsageError(message: "UUID must be a store UUID other than the nil UUID, got \"\(text)\"", command: name)
+            }
+            return .storeCreate(store)
         default:
             throw CtlUsageError(message: "unknown command \"\(name)\"", command: nil)
         }

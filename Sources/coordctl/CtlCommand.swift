@@ -42,6 +42,8 @@ enum CtlCommand: Sendable, Equatable {
     case segments(space: String)
     /// The store's counts.
     case status
+    /// Creates a store (for daemons that do not create stores on first use).
+    case storeCreate(WireUUID)
 }
 
 /// What a coordctl command line asks for.

@@ -85,15 +85,6 @@ enum CtlFormat {
         return line + "\n"
     }
 
-    /// Why a lease request was refused, for the error line.
-    static func refusal(_ result: LeaseResult) -> String {
-        if !result.message.isEmpty { return result.message }
-        var text = "held by \(result.holder ?? "another holder")"
-        if let fence = result.fence { text += " (fence \(fence))" }
-        if let expiresAt = result.expiresAt { text += " until \(time(expiresAt))" }
-        return text
-    }
-
     static func leases(_ leases: [LeaseInfo]) -> String {
         guard !leases.isEmpty else { return "no leases\n" }
         let rows = leases.map { lease in

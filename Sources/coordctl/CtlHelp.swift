@@ -33,6 +33,7 @@ enum CtlHelp {
           segments SPACE                               Segment names of a space
           status                                       What the store holds and who is connected
           health [--ready]                             The daemon's /healthz (or /readyz) answer; exit 0 for 200
+          store create UUID                            Create a store (when the daemon does not create them itself)
 
         \(globalOptions)
 
@@ -76,14 +77,16 @@ enum CtlHelp {
                 Acquires KEY for holder H (a new random holder when omitted; it is printed so you can renew
                 and release) for D (default 30s; e.g. 10s, 1500ms, 2m). Acquiring a lease you already hold
                 extends it. Prints the fencing token and the expiry; exits 1 with lease_not_acquired when
-                another holder has it.
+                another holder has it, and with invalid_request when the daemon refuses the request itself
+                (e.g. a TTL beyond its maximum).
                 """
         case "lease renew":
             body = """
                 Usage: coordctl lease renew KEY --holder H [--ttl D]
 
                 Extends H's live lease on KEY by D (default 30s). Exits 1 with lease_not_renewed when H does
-                not hold it (it expired, or another holder has it).
+                not hold it (it expired, or another holder has it), and with invalid_request when the
+                daemon refuses the request itself.
                 """
         case "lease release":
             body = """
@@ -135,6 +138,22 @@ enum CtlHelp {
                 Asks the daemon's /healthz (with --ready, /readyz) over plain HTTP, through TLS for a wss://
                 server, and prints the answer (e.g. "ok coordd 0.4.0"). Exits 0 for 200, 1 for any other
                 answer or none. Needs no token: a container's or supervisor's health check.
+                """
+        case "store":
+            body = """
+                Usage: coordctl store create UUID
+
+                A daemon started with --auto-create-stores false creates stores only when asked (or when
+                they are declared with its --stores). See 'coordctl store create --help'.
+                """
+        case "store create":
+            body = """
+                Usage: coordctl store create UUID
+
+                Creates the store UUID (your token must cover it) and prints whether it was created or
+                existed already; both exit 0. A daemon that creates stores on first use needs no create;
+                one started with --auto-create-stores false answers store_not_found for every store that
+                was neither created this way nor declared with --stores.
                 """
         case "status":
             body = """

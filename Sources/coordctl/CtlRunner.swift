@@ -49,6 +49,10 @@ struct CtlRunner: Sendable {
         case .status:
             let status = try await client.status()
             output.write(json ? CtlFormat.jsonLine(status) : CtlFormat.status(status))
+        case .storeCreate(let store):
+            let created = try await CoordClient(provider: client.provider, store: store).createStore()
+            output.write(json ? CtlFormat.jsonLine(StoreCreateResult(storeID: store, created: created))
+                              : created ? "created store \(store)\n" : "store \(store) exists already\n")
         }
     }
 
@@ -95,7 +99,7 @@ struct CtlRunner: Sendable {
     private func acquire(_ key: String, _ holder: String, _ ttlMs: Int64) async throws(StreamsError) {
         let result = try await client.acquire(key: key, holder: holder, ttl: .milliseconds(ttlMs))
         if json { output.write(CtlFormat.jsonLine(result)) }
-        guard result.ok else { throw .leaseNotAcquired("lease \"\(key)\" not acquired: \(CtlFormat.refusal(result))") }
+        guard result.ok else { throw .leaseNotAcquired("lease \"\(key)\" not acquired: \(result.refusalDescription)") }
         if !json { output.write(CtlFormat.lease("acquired", key: key, holder: holder, result)) }
     }
 
@@ -104,7 +108,7 @@ struct CtlRunner: Sendable {
         if json { output.write(CtlFormat.jsonLine(result)) }
         guard result.ok else {
             throw StreamsError(.permanent, name: "lease_not_renewed",
-                               message: "lease \"\(key)\" not renewed for \(holder): \(CtlFormat.refusal(result))")
+                               message: "lease \"\(key)\" not renewed for \(holder): \(result.refusalDescription)")
         }
         if !json { output.write(CtlFormat.lease("renewed", key: key, holder: holder, result)) }
     }
@@ -114,7 +118,7 @@ struct CtlRunner: Sendable {
         if json { output.write(CtlFormat.jsonLine(result)) }
         guard result.ok else {
             throw StreamsError(.permanent, name: "lease_not_released",
-                               message: "lease \"\(key)\" not released for \(holder): \(CtlFormat.refusal(result))")
+                               message: "lease \"\(key)\" not released for \(holder): \(result.refusalDescription)")
         }
         if !json { output.write("released \"\(key)\" for holder \(holder)\n") }
     }

@@ -37,6 +37,8 @@ struct CtlArgumentsTests {
         (["status", "--store", custom.description.uppercased()], [:], GlobalOptions(store: custom), .status),
         (["--server", "wss://127.0.0.1:7443", "--ca-file", "ca.pem", "--cert-file", "c.pem", "--key-file", "c.key", "status"], [:],
          GlobalOptions(server: "wss://127.0.0.1:7443", caFile: "ca.pem", certFile: "c.pem", keyFile: "c.key"), .status),
+        (["store", "create", custom.description], [:], GlobalOptions(), .storeCreate(custom)),
+        (["--json", "store", "create", custom.description.uppercased()], [:], GlobalOptions(json: true), .storeCreate(custom)),
     ]
 
     @Test(arguments: accepted)
@@ -82,6 +84,11 @@ struct CtlArgumentsTests {
         (["status", "--server", "wss://h:1", "--cert-file", "", "--key-file", "c.key"], "--cert-file needs a file path", "status"),
         (["health", "extra"], "health takes no arguments, got 1", "health"),
         (["status", "--ready"], "--ready is not an option of status", "status"),
+        (["store"], "store needs a subcommand: create", "store"),
+        (["store", "drop", "x"], "unknown command \"store drop\"", "store"),
+        (["store", "create"], "store create takes UUID, got 0", "store create"),
+        (["store", "create", "orders"], "UUID must be a store UUID", "store create"),
+        (["store", "create", "00000000-0000-0000-0000-000000000000"], "other than the nil UUID", "store create"),
     ]
 
     @Test(arguments: refused)
@@ -112,6 +119,7 @@ struct CtlArgumentsTests {
     static let helpRequests: [(arguments: [String], topic: String?)] = [
         (["--help"], nil), (["-h"], nil), (["help"], nil), (["help", "consume"], "consume"), (["consume", "--help"], "consume"),
         (["lease", "--help"], "lease"), (["lease", "acquire", "-h"], "lease acquire"), (["--json", "status", "--help", "x"], "status"),
+        (["store", "--help"], "store"), (["store", "create", "--help"], "store create"),
     ]
 
     @Test(arguments: helpRequests)
@@ -122,7 +130,7 @@ struct CtlArgumentsTests {
 
     @Test func theGeneralHelpListsEveryCommandAndEveryCommandHasHelp() throws {
         let commands = ["workers", "worker", "lease acquire", "lease renew", "lease release", "lease list", "produce", "consume",
-                        "spaces", "segments", "status", "health"]
+                        "spaces", "segments", "status", "health", "store create"]
         for command in commands {
             #expect(CtlHelp.general.contains("  " + command), "general help lacks \(command)")
             let help = try #require(CtlHelp.text(for: command))

@@ -94,7 +94,9 @@ struct CtlCommandTests {
             #expect(renewed.out.hasSuffix("(ttl 90s)\n"))
             let notHeld = await harness.run(["lease", "renew", "partition-1", "--holder", "you"])
             #expect(notHeld.status == 1)
-            #expect(notHeld.err.hasPrefix("error: lease_not_renewed: "))
+            #expect(notHeld.err.hasPrefix("error: lease_not_renewed: lease \"partition-1\" not renewed for you: held by me"))
+            let never = await harness.run(["lease", "renew", "nothing", "--holder", "you"])
+            #expect(never.err == "error: lease_not_renewed: lease \"nothing\" not renewed for you: not held\n")
 
             _ = await harness.run(["lease", "acquire", "other", "--holder", "h2"])
             let all = await harness.run(["lease", "list"])
@@ -115,6 +117,38 @@ struct CtlCommandTests {
             let taken = await harness.run(["lease", "acquire", "partition-1", "--holder", "you", "--json"])
             let result = try LeaseResult(decoding: Array(try #require(taken.outLines.first).utf8))
             #expect(result.ok && (result.fence ?? 0) > 1, "a new holder gets a higher fencing token")
+        }
+    }
+
+    @Test func aRequestTheDaemonFindsInvalidIsAnInvalidRequestNotARefusal() async throws {
+        try await CtlHarness.with(.memory) { harness in
+            for command in [["lease", "acquire", "k", "--holder", "me", "--ttl", "25h"],
+                            ["lease", "renew", "k", "--holder", "me", "--ttl", "25h"]] {
+                let result = await harness.run(command)
+                #expect(result.status == 1)
+                #expect(result.err == "error: invalid_request: ttl_seconds exceeds maximum of 86400\n", "\(command)")
+                #expect(result.out.isEmpty)
+            }
+            let tooLong = await harness.run(["lease", "release", String(repeating: "k", count: 1_025), "--holder", "me"])
+            #expect(tooLong.err == "error: invalid_request: lease key exceeds maximum of 1024 bytes\n")
+            let leases = try await harness.client.leases()
+            #expect(leases.isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aStoreIsCreatedOnceAndThenExists(_ kind: StoreKind) async throws {
+        try await CtlHarness.with(kind) { harness in
+            let store = WireUUID.random()
+            let created = await harness.run(["store", "create", store.description])
+            #expect(created.status == 0, "\(created.err)")
+            #expect(created.out == "created store \(store)\n")
+            let again = await harness.run(["store", "create", store.description, "--json"])
+            #expect(again.status == 0)
+            #expect(try StoreCreateResult(decoding: Array(again.out.utf8)) == StoreCreateResult(storeID: store, created: false))
+            _ = try await harness.client.status()  // the default store, open as in a daemon
+            let existing = await harness.run(["store", "create", WireUUID.defaultStore.description])
+            #expect(existing.out == "store \(WireUUID.defaultStore) exists already\n")
         }
     }
 

@@ -20,13 +20,20 @@ final class DaemonProcess {
         return try #require(path, "\(name) not found in \(candidates)")
     }
 
-    /// Starts `coordd` with `arguments`, logging to `logPath`.
-    init(arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
+    /// Starts `coordd` with `arguments`, logging to `logPath`; with `openFilesLimit`, under that limit on
+    /// descriptors (soft and hard, set by the shell that then becomes coordd).
+    init(arguments: [String], logPath: String, environment: [String: String] = [:], openFilesLimit: Int? = nil) throws {
         self.logPath = logPath
         try #require(FileManager.default.createFile(atPath: logPath, contents: nil))
         log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.executableURL = URL(fileURLWithPath: try Self.executable("coordd"))
-        process.arguments = arguments
+        let coordd = try Self.executable("coordd")
+        if let openFilesLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(openFilesLimit) && exec \"$0\" \"$@\"", coordd] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: coordd)
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COORDD_") }
         env.merge(environment) { $1 }
         process.environment = env

@@ -126,6 +126,8 @@ struct DaemonShutdownTests {
         #expect(lease.out.hasPrefix("acquired \"p\" for holder me"))
         let refused = try await runCoordctl(["lease", "acquire", "p", "--holder", "you", "--server", server])
         #expect(refused.status == 1 && refused.err.hasPrefix("error: lease_not_acquired:"))
+        let invalid = try await runCoordctl(["lease", "acquire", "p", "--ttl", "25h", "--server", server])
+        #expect(invalid.status == 1 && invalid.err == "error: invalid_request: ttl_seconds exceeds maximum of 86400\n")
         let status = try await runCoordctl(["status", "--server", server])
         #expect(status.out.contains("storage             memory"))
 

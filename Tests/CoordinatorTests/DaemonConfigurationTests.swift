@@ -77,6 +77,22 @@ struct DaemonConfigurationTests {
             $0.allowAnonymous = true
         },
         AcceptedConfiguration(arguments: ["--storage", "file", "--storage", "memory"]) { $0.storage = .memory },
+        AcceptedConfiguration(arguments: ["--max-open-stores", "64"]) { $0.maxOpenStores = 64 },
+        AcceptedConfiguration(arguments: [], environment: ["COORDD_MAX_OPEN_STORES": "1"]) { $0.maxOpenStores = 1 },
+        AcceptedConfiguration(arguments: ["--store-idle-close", "90s"]) { $0.storeIdleCloseMs = 90_000 },
+        AcceptedConfiguration(arguments: ["--store-idle-close=0s"]) { $0.storeIdleCloseMs = 0 },
+        AcceptedConfiguration(arguments: [], environment: ["COORDD_STORE_IDLE_CLOSE": "1h"]) { $0.storeIdleCloseMs = 3_600_000 },
+        AcceptedConfiguration(arguments: ["--auto-create-stores", "false"]) { $0.autoCreateStores = false },
+        AcceptedConfiguration(arguments: [], environment: ["COORDD_AUTO_CREATE_STORES": "no"]) { $0.autoCreateStores = false },
+        AcceptedConfiguration(arguments: ["--auto-create-stores=true"], environment: ["COORDD_AUTO_CREATE_STORES": "0"]),
+        AcceptedConfiguration(
+            arguments: ["--stores", "6F1C2D3E-4A5B-4C6D-8E7F-9A0B1C2D3E4F,00000000-0000-4000-8000-000000000001,6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"]
+        ) {
+            $0.declaredStores = [WireUUID("6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f")!, .defaultStore]
+        },
+        AcceptedConfiguration(arguments: [], environment: ["COORDD_STORES": "00000000-0000-4000-8000-000000000001"]) {
+            $0.declaredStores = [.defaultStore]
+        },
     ]
 
     @Test(arguments: accepted)
@@ -118,6 +134,20 @@ struct DaemonConfigurationTests {
         RefusedConfiguration(arguments: ["--bogus"], setting: nil, message: "unknown flag --bogus"),
         RefusedConfiguration(arguments: ["serve"], setting: nil, message: "unexpected argument \"serve\""),
         RefusedConfiguration(arguments: ["-l", "127.0.0.1:1"], setting: nil, message: "unexpected argument \"-l\""),
+        RefusedConfiguration(arguments: ["--max-open-stores", "0"], setting: "--max-open-stores", message: "from 1 to 1048576"),
+        RefusedConfiguration(arguments: ["--max-open-stores", "1048577"], setting: "--max-open-stores", message: "from 1 to 1048576"),
+        RefusedConfiguration(arguments: [], environment: ["COORDD_MAX_OPEN_STORES": "lots"], setting: "COORDD_MAX_OPEN_STORES",
+                             message: "whole number"),
+        RefusedConfiguration(arguments: ["--store-idle-close", "10"], setting: "--store-idle-close", message: "missing unit"),
+        RefusedConfiguration(arguments: ["--store-idle-close", "200h"], setting: "--store-idle-close", message: "at most 168h"),
+        RefusedConfiguration(arguments: ["--auto-create-stores"], setting: "--auto-create-stores", message: "needs a value"),
+        RefusedConfiguration(arguments: ["--auto-create-stores", "sometimes"], setting: "--auto-create-stores",
+                             message: "true or false"),
+        RefusedConfiguration(arguments: ["--stores", "orders"], setting: "--stores", message: "store UUIDs separated by commas"),
+        RefusedConfiguration(arguments: ["--stores", "00000000-0000-4000-8000-000000000001,"], setting: "--stores",
+                             message: "got \"\""),
+        RefusedConfiguration(arguments: [], environment: ["COORDD_STORES": "00000000-0000-0000-0000-000000000000"],
+                             setting: "COORDD_STORES", message: "store UUIDs"),
     ]
 
     @Test(arguments: refused)
@@ -145,6 +175,7 @@ struct DaemonConfigurationTests {
         #expect(text.contains("default ./coordd-data"))
         #expect(text.contains("default 30s"))
         #expect(text.contains("default 10s"))
+        #expect(text.contains("default 1024") && text.contains("default 10m") && text.contains("default true"))
         #expect(text.contains("00000000-0000-4000-8000-000000000001"))
         #expect(try DaemonConfiguration.parse(arguments: ["-h"], environment: [:]) == .help(text))
     }
@@ -193,6 +224,16 @@ struct DaemonConfigurationTests {
         #expect(configuration.nodeConfiguration().inventory.engine.ttlFloorMs == 2_500)
     }
 
+    @Test func theStoreSettingsReachTheNodeManager() {
+        var configuration = DaemonConfiguration()
+        #expect(configuration.maxOpenStores == CoordinatorLimits().maxOpenStores && configuration.autoCreateStores)
+        configuration.maxOpenStores = 7
+        configuration.storeIdleCloseMs = 0
+        configuration.autoCreateStores = false
+        let node = configuration.nodeConfiguration()
+        #expect(node.limits.maxOpenStores == 7 && node.limits.storeIdleCloseMs == 0 && !node.autoCreateStores)
+    }
+
     @Test func theEffectiveConfigurationIsLoggedAsFields() {
         var configuration = DaemonConfiguration()
         configuration.storage = .memory
@@ -202,5 +243,11 @@ struct DaemonConfigurationTests {
         #expect(fields["data_dir"] == "-")
         #expect(fields["anonymous"] == "allowed")
         #expect(fields["presence_ttl_floor"] == "30s")
+        #expect(fields["max_open_stores"] == "1024" && fields["store_idle_close"] == "10m")
+        #expect(fields["auto_create_stores"] == "true" && fields["stores"] == "-")
+        configuration.storeIdleCloseMs = 0
+        configuration.declaredStores = [.defaultStore]
+        let changed = Dictionary(uniqueKeysWithValues: configuration.logFields)
+        #expect(changed["store_idle_close"] == "never" && changed["stores"] == "00000000-0000-4000-8000-000000000001")
     }
 }

@@ -10,28 +10,45 @@ struct DaemonResourcesTests {
         defer { scratch.remove() }
         var configuration = DaemonConfiguration()
         configuration.dataDirectory = scratch.path + "/nested/data"
-        let factory = try DaemonResources.storeFactory(configuration)
+        let declared = WireUUID.random()
+        configuration.declaredStores = [declared]
+        let catalog = try DaemonResources.storeCatalog(configuration)
         #expect(FileManager.default.fileExists(atPath: configuration.dataDirectory), "created at start")
-        let store = try await factory(.defaultStore)
+        #expect(FileManager.default.fileExists(atPath: configuration.dataDirectory + "/\(declared)"), "declared stores too")
+        #expect(try catalog.contains(declared) && catalog.keepsContentsWhenClosed)
+        #expect(try !catalog.contains(.defaultStore), "a store exists once created or opened")
+        let store = try await catalog.open(.defaultStore)
         #expect(store.storageKind == "file")
         #expect(FileManager.default.fileExists(atPath: configuration.dataDirectory + "/00000000-0000-4000-8000-000000000001"))
+        #expect(try catalog.contains(.defaultStore))
         await store.close()
+        let other = WireUUID.random()
+        #expect(try catalog.create(other) && !catalog.create(other), "created once, then it exists")
+        #expect(try catalog.contains(other))
     }
 
-    @Test func memoryStorageTouchesNoDirectory() async throws {
+    @Test func memoryStorageTouchesNoDirectoryAndKeepsASetOfStores() async throws {
         var configuration = DaemonConfiguration()
         configuration.storage = .memory
         configuration.dataDirectory = "/nonexistent/never-created"
-        let store = try await DaemonResources.storeFactory(configuration)(.random())
+        configuration.maxOpenStores = 2
+        let declared = WireUUID.random()
+        configuration.declaredStores = [declared]
+        let catalog = try DaemonResources.storeCatalog(configuration)
+        #expect(try catalog.contains(declared) && !catalog.keepsContentsWhenClosed)
+        let store = try await catalog.open(.random())
         #expect(store.storageKind == "memory")
         #expect(!FileManager.default.fileExists(atPath: configuration.dataDirectory))
+        #expect(throws: StreamsError.storeUnavailable(because: "this daemon holds at most 2 stores in memory (the open stores limit)")) {
+            _ = try catalog.create(.random())
+        }
     }
 
     @Test func anUncreatableDataDirectoryIsAnEnvironmentError() throws {
         var configuration = DaemonConfiguration()
         configuration.dataDirectory = "/proc/coordd-cannot-be-here"
         #expect {
-            _ = try DaemonResources.storeFactory(configuration)
+            _ = try DaemonResources.storeCatalog(configuration)
         } throws: { error in
             (error as? DaemonStartError).map { $0.kind == .environment && $0.exitStatus == 1 && $0.message.contains("/proc/coordd") } ?? false
         }

@@ -20,8 +20,10 @@ import Testing
         let result = try #require(try await stream.receive(LeaseResult.self))
         #expect(result == LeaseResult(ok: false, message: message))
         #expect(try await stream.receive() == nil, "one result, then a clean end")
-        let release = try await harness.client.release(key: "", holder: "h")
-        #expect(release == LeaseResult(ok: false, message: "lease key must not be empty"))
+        // The client turns a validation failure into an error of its own, distinct from a refusal.
+        await #expect(throws: StreamsError.invalidRequest("lease key must not be empty")) {
+            try await harness.client.release(key: "", holder: "h")
+        }
         await harness.shutdown()
     }
 
@@ -38,6 +40,7 @@ import Testing
         let fence = try #require(first.fence)
         let refused = try await client.acquire(key: "p-1", holder: "h1", ttl: .seconds(30))
         #expect(!refused.ok && refused.message.isEmpty, "plain contention carries no message, as streamkit")
+        #expect(refused.reason == "held")
         #expect(refused.holder == "h0" && refused.fence == fence)
         #expect(abs((refused.expiresAt ?? 0) - expiresAt) < 10_000, "a refusal says when the holder's lease ends")
         let again = try await client.acquire(key: "p-1", holder: "h0", ttl: .milliseconds(20_500))
@@ -92,8 +95,8 @@ import Testing
         let harness = try await Harness(configuration)
         let client = harness.client
         let worker = WireUUID.random()
-        #expect(try await client.acquire(key: "k", holder: "w", ttl: .seconds(1), workerID: worker).message
-                == "worker \(worker) is not registered")
+        #expect(try await client.acquire(key: "k", holder: "w", ttl: .seconds(1), workerID: worker)
+                == LeaseResult(ok: false, reason: "worker_not_registered"))
         let registration = try await client.registerWorker(id: worker)
         #expect(await eventually { (try? await client.status().workers) == 1 })
         let bound = try await client.acquire(key: "k", holder: "w", ttl: .milliseconds(50), workerID: worker)

@@ -49,7 +49,9 @@ import Testing
             throw StreamsError.storage("the data directory is damaged")
         }
         for _ in 0..<3 {
-            await #expect(throws: StreamsError.storage("the data directory is damaged")) { _ = try await manager.node(for: store) }
+            await #expect(throws: StreamsError.storeUnavailable(because: "the data directory is damaged")) {
+                _ = try await manager.node(for: store)
+            }
         }
         var refusal: StreamsError?
         do { _ = try await manager.node(for: store) } catch { refusal = error }

@@ -28,6 +28,20 @@ struct WorkerRegistryTests {
         #expect(registry.nextDeadlineMs == clock.monotonicMs + 90_000)
     }
 
+    @Test func aSnapshotBuiltForANewSubscriberCarriesTheTimeItWasBuilt() throws {
+        var registry = WorkerRegistry()
+        var clock = ManualClock()
+        let empty = registry.snapshot(builtAt: clock.now)
+        #expect(empty.revision == 0 && empty.workers.isEmpty && empty.timestampMs == clock.wallMs, "never 0, even when empty")
+        let change = try #require(registry.register(
+            id: worker(1), metadata: [:], renewIntervalMs: defaultRenewMs, stream: StreamID(1), now: clock.now).change)
+        clock.advance(ms: 5_000)
+        let later = registry.snapshot(builtAt: clock.now)
+        #expect(later.revision == change.snapshot.revision && later.workers == change.snapshot.workers)
+        #expect(later.timestampMs == clock.wallMs && later.timestampMs > change.snapshot.timestampMs)
+        #expect(registry.current === change.snapshot, "building one changes nothing")
+    }
+
     @Test func snapshotIsSortedByWorkerBytes() {
         var registry = WorkerRegistry()
         let clock = ManualClock()

@@ -82,8 +82,8 @@ import Testing
 @Test func releaseByNonHolderIsRefusedAndKeepsTheLease() throws {
     var engine = LeaseEngine()
     let held = try #require(engine.acquire(key: "k", holder: "a", ttl: .seconds(5), now: 0).grant)
-    #expect(engine.release(key: "k", holder: "b", now: 10) == .reject(LeaseRejection("", current: held)))
-    #expect(engine.release(key: "other", holder: "a", now: 10) == .reject(LeaseRejection("lease is not held")))
+    #expect(engine.release(key: "k", holder: "b", now: 10) == .reject(LeaseRejection(.held, current: held)))
+    #expect(engine.release(key: "other", holder: "a", now: 10) == .reject(LeaseRejection(.notHeld)))
     #expect(engine.lease(for: "k", now: 10) == held)
 }
 
@@ -100,7 +100,7 @@ import Testing
 @Test func expiredButUnsweptLeaseMayStillBeReleasedByItsHolder() {
     var engine = LeaseEngine()
     _ = engine.acquire(key: "k", holder: "a", ttl: .seconds(1), now: 0)
-    #expect(engine.release(key: "k", holder: "b", now: 5_000) == .reject(LeaseRejection("lease is not held")))
+    #expect(engine.release(key: "k", holder: "b", now: 5_000) == .reject(LeaseRejection(.notHeld)))
     #expect(engine.release(key: "k", holder: "a", now: 5_000) == .appendToLog(.released(key: "k", holder: "a", token: 1)))
     #expect(engine.tick(now: 5_000).events.isEmpty, "a released lease must not also expire")
 }
@@ -130,15 +130,15 @@ import Testing
 @Test func renewByNonHolderIsRefusedWithTheCurrentLease() throws {
     var engine = LeaseEngine()
     let held = try #require(engine.acquire(key: "k", holder: "a", ttl: .seconds(10), now: 0).grant)
-    #expect(engine.renew(key: "k", holder: "b", ttl: .seconds(10), now: 1) == .reject(LeaseRejection("", current: held)))
-    #expect(engine.renew(key: "none", holder: "a", ttl: .seconds(10), now: 1) == .reject(LeaseRejection("lease is not held")))
+    #expect(engine.renew(key: "k", holder: "b", ttl: .seconds(10), now: 1) == .reject(LeaseRejection(.held, current: held)))
+    #expect(engine.renew(key: "none", holder: "a", ttl: .seconds(10), now: 1) == .reject(LeaseRejection(.notHeld)))
     #expect(engine.lease(for: "k", now: 1) == held)
 }
 
 @Test func renewAfterExpiryIsRefused() {
     var engine = LeaseEngine()
     _ = engine.acquire(key: "k", holder: "a", ttl: .seconds(10), now: 0)
-    #expect(engine.renew(key: "k", holder: "a", ttl: .seconds(10), now: 10_000) == .reject(LeaseRejection("lease has expired")))
+    #expect(engine.renew(key: "k", holder: "a", ttl: .seconds(10), now: 10_000) == .reject(LeaseRejection(.expired)))
     #expect(engine.lease(for: "k", now: 10_000) == nil)
 }
 

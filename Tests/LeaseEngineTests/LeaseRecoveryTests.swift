@@ -85,6 +85,6 @@ private struct LoggedEngine {
 @Test func exhaustedTokenCounterRefusesNewGrantsInsteadOfWrapping() {
     let log: [LeaseEvent] = [.granted(key: "x", holder: "a", token: UInt64.max, ttlMs: 1_000, boundTo: nil)]
     var recovered = LeaseEngine.recover(from: log, now: 0)
-    #expect(recovered.acquire(key: "y", holder: "a", ttl: .seconds(1), now: 0) == .reject(LeaseRejection("fencing tokens are exhausted")))
+    #expect(recovered.acquire(key: "y", holder: "a", ttl: .seconds(1), now: 0) == .reject(LeaseRejection(.tokensExhausted)))
     #expect(recovered.acquire(key: "x", holder: "a", ttl: .seconds(1), now: 0).grant?.token == UInt64.max)
 }

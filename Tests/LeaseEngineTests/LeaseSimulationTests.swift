@@ -47,7 +47,7 @@ func randomOperationsKeepFencingAndRecoveryInvariants(seed: UInt64) throws {
             let mayAcquire = existing.map { !$0.isLive(at: now) || $0.holder == holder } ?? true
             guard mayAcquire else {
                 // Contention: empty message and the live lease standing in the way.
-                #expect(action.rejection == LeaseRejection("", current: engine.lease(for: key, now: now)), "\(context)")
+                #expect(action.rejection == LeaseRejection(.held, current: engine.lease(for: key, now: now)), "\(context)")
                 #expect(action.rejection?.current?.holder == existing?.holder, "\(context)")
                 continue
             }

@@ -93,3 +93,28 @@ func releaseValidatesOnlyKeyAndHolder(_ testCase: ValidationCase) {
         == "ttl_ms exceeds maximum of 60000")
     #expect(engine.acquire(key: "k", holder: "h", ttl: .seconds(60), now: 0).grant?.deadline == 60_000)
 }
+
+@Test func validationFailuresCarryTheirTextAndNoReason() {
+    var engine = LeaseEngine()
+    let rejection = engine.acquire(key: "", holder: "h", ttl: .seconds(1), now: 0).rejection
+    #expect(rejection?.message == "lease key must not be empty" && rejection?.refusal == nil)
+}
+
+@Test func refusalsOfValidRequestsCarryAReasonAndNoText() throws {
+    var engine = LeaseEngine()
+    _ = engine.acquire(key: "k", holder: "a", ttl: .seconds(10), now: 0)
+    let refusals: [(LeaseRejection?, LeaseRefusal)] = [
+        (engine.acquire(key: "k", holder: "b", ttl: .seconds(10), now: 1).rejection, .held),
+        (engine.renew(key: "k", holder: "b", ttl: .seconds(10), now: 1).rejection, .held),
+        (engine.release(key: "k", holder: "b", now: 1).rejection, .held),
+        (engine.renew(key: "none", holder: "a", ttl: .seconds(10), now: 1).rejection, .notHeld),
+        (engine.release(key: "none", holder: "a", now: 1).rejection, .notHeld),
+        (engine.renew(key: "k", holder: "a", ttl: .seconds(10), now: 10_000).rejection, .expired),
+        (engine.renew(key: "k", holder: "b", ttl: .seconds(10), now: 10_000).rejection, .notHeld),
+    ]
+    for (rejection, reason) in refusals {
+        let rejection = try #require(rejection)
+        #expect(rejection.message.isEmpty && rejection.refusal == reason)
+    }
+    #expect(LeaseRefusal.allCases.map(\.rawValue) == ["held", "not_held", "expired", "tokens_exhausted", "worker_not_registered"])
+}

@@ -25,7 +25,7 @@ enum Samples {
         LeaseAcquire(terms: LeaseTerms(key: "k", holder: "h", ttlSeconds: 30, ttlMs: 250), workerID: worker),
         LeaseRenew(terms: LeaseTerms(key: "k", holder: "h", ttlSeconds: 30)),
         LeaseRelease(key: "k", holder: "h"),
-        LeaseResult(ok: false, message: "held", fence: 3, holder: "other", expiresAt: 77, ttlMs: 30_000),
+        LeaseResult(ok: false, reason: "held", fence: 3, holder: "other", expiresAt: 77, ttlMs: 30_000),
         SubscribeWorkers(workerID: worker, metadata: ["a": "b"], heartbeatIntervalSeconds: 30, heartbeatIntervalMs: 500,
                          deltas: true, sinceRevision: 12),
         SubscribeWorkers(workerID: worker, heartbeatIntervalSeconds: 5, presenceOnly: true),
@@ -36,6 +36,7 @@ enum Samples {
         WorkerInventoryDelta(revision: 8, joined: [info], left: [store], updated: []),
         WorkerInventoryDelta(revision: 9, joined: [], left: [], updated: [info], epoch: 42),
         LeaseList(prefix: "part-", limit: 10),
+        StoreCreate(),
     ]
 }
 
@@ -54,6 +55,7 @@ func sameMessage(_ a: any EnvelopedMessage, _ b: any EnvelopedMessage) -> Bool {
         #expect(streamkit.count == 19)
         #expect(Envelope.registry["coordd://api/v1/worker_inventory_delta"] != nil)
         #expect(Envelope.registry["coordd://api/v1/lease_list"] != nil)
+        #expect(Envelope.registry["coordd://api/v1/store_create"] != nil)
         #expect(Set(Samples.all.map { type(of: $0).discriminator }) == Set(Envelope.registry.keys))
     }
 

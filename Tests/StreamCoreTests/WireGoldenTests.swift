@@ -30,6 +30,20 @@ enum Golden {
         #"{"sequence":0,"trx":{"id":"00000000-0000-0000-0000-000000000000","node":"00000000-0000-0000-0000-000000000000","number":0},"payload":null,"space":"s","segment":"g"}"#,
     ]
     static let leaseResults = [#"{"ok":false,"message":"ttl_seconds must be positive"}"#, #"{"ok":true}"#]
+    /// coordd's refusals of valid requests: no message (as streamkit's contention), the reason beside it.
+    static let leaseRefusals = [
+        #"{"ok":false,"reason":"held","fence":3,"holder":"h0","expires_at":1767225630000,"ttl_ms":30000}"#,
+        #"{"ok":false,"reason":"not_held"}"#,
+        #"{"ok":false,"reason":"expired"}"#,
+        #"{"ok":false,"reason":"tokens_exhausted"}"#,
+        #"{"ok":false,"reason":"worker_not_registered"}"#,
+    ]
+    /// coordd's `store_create` and its answer.
+    static let storeCreate = #"{"$type":"coordd://api/v1/store_create","content":{}}"#
+    static let storeCreateResults = [
+        #"{"store_id":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","created":true}"#,
+        #"{"store_id":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","created":false}"#,
+    ]
     static let segmentNotifications = [
         #"{"store_id":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","segment_status":{"space":"orders","segment":"order-42","first_sequence":1,"first_timestamp":1767225600000,"last_sequence":4,"last_timestamp":1767225600123,"heartbeat":false}}"#,
     ]
@@ -65,6 +79,42 @@ func expectRoundTrip<M: WireMessage>(_ text: String, as type: M.Type) throws {
 
     @Test(arguments: Golden.leaseResults)
     func leaseResultExamplesRoundTrip(_ text: String) throws { try expectRoundTrip(text, as: LeaseResult.self) }
+
+    @Test(arguments: Golden.leaseRefusals)
+    func leaseRefusalsAreWrittenExactlyWithAReasonAndNoMessage(_ text: String) throws {
+        let result = try LeaseResult(decoding: Array(text.utf8))
+        #expect(!result.ok && result.message.isEmpty && result.reason != nil && !result.isValidationFailure)
+        #expect(String(decoding: result.encoded(), as: UTF8.self) == text, "fields in a fixed order, nothing added")
+    }
+
+    @Test func aValidationFailureIsWrittenAsStreamkitWritesItWithoutAReason() throws {
+        let result = LeaseResult(ok: false, message: "ttl_seconds must be positive")
+        #expect(String(decoding: result.encoded(), as: UTF8.self) == Golden.leaseResults[0])
+        #expect(result.isValidationFailure && result.reason == nil)
+        #expect(try LeaseResult(decoding: Array(Golden.leaseResults[0].utf8)) == result)
+    }
+
+    @Test(arguments: [
+        (LeaseResult(ok: false, message: "ttl_seconds must be positive"), "ttl_seconds must be positive"),
+        (LeaseResult(ok: false, reason: "held", fence: 3, holder: "other", expiresAt: 1_767_225_630_000),
+         "held by other (fence 3) until 2026-01-01T00:00:30.000Z"),
+        (LeaseResult(ok: false, reason: "not_held"), "not held"),
+        (LeaseResult(ok: false, reason: "worker_not_registered"), "worker not registered"),
+        (LeaseResult(ok: false), "refused"),
+    ])
+    func aRefusalIsDescribedByItsTextItsHolderOrItsReason(_ result: LeaseResult, _ description: String) {
+        #expect(result.refusalDescription == description)
+    }
+
+    @Test func storeCreateAndItsAnswerAreWrittenExactly() throws {
+        let request = try Envelope.decode(StoreCreate.self, from: Array(Golden.storeCreate.utf8))
+        #expect(String(decoding: request.enveloped(), as: UTF8.self) == Golden.storeCreate)
+        for text in Golden.storeCreateResults {
+            let result = try StoreCreateResult(decoding: Array(text.utf8))
+            #expect(result.storeID == WireUUID("6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"))
+            #expect(String(decoding: result.encoded(), as: UTF8.self) == text)
+        }
+    }
 
     @Test(arguments: Golden.segmentNotifications)
     func segmentNotificationExampleRoundTrips(_ text: String) throws { try expectRoundTrip(text, as: SegmentNotification.self) }

@@ -68,6 +68,17 @@ extension DaemonConfiguration {
             guard !value.isEmpty else { throw fail("needs a file path") }
             return value
         }
+        func flag() throws(DaemonConfigurationError) -> Bool {
+            guard let flag = Self.boolean(value) else { throw fail("must be true or false (1/0, yes/no), got \"\(value)\"") }
+            return flag
+        }
+        func duration(atMost maximum: Int64, zeroMeans: String = "") throws(DaemonConfigurationError) -> Int64 {
+            let ms = try Self.duration(value, setting: setting)
+            guard ms <= maximum else {
+                throw fail("must be at most \(DurationText.format(milliseconds: maximum))\(zeroMeans), got \(value)")
+            }
+            return ms
+        }
         switch option {
         case .listen:
             switch ListenAddress.parse(value) {
@@ -86,8 +97,7 @@ extension DaemonConfiguration {
         case .jwtHS256SecretFile: jwtHS256SecretFile = try file()
         case .jwtPublicKey: jwtPublicKeyFile = try file()
         case .allowAnonymous:
-            guard let flag = Self.boolean(value) else { throw fail("must be true or false (1/0, yes/no), got \"\(value)\"") }
-            allowAnonymous = flag
+            allowAnonymous = try flag()
         case .presenceTTLFloor:
             let ms = try Self.duration(value, setting: setting)
             let maximum = DaemonConfigurationLimits.maxPresenceTTLFloorMs
@@ -99,12 +109,29 @@ extension DaemonConfiguration {
             guard let level = LogLevel(name: value) else { throw fail("must be debug, info, warn or error, got \"\(value)\"") }
             logLevel = level
         case .shutdownGrace:
-            let ms = try Self.duration(value, setting: setting)
-            let maximum = DaemonConfigurationLimits.maxShutdownGraceMs
-            guard ms <= maximum else {
-                throw fail("must be at most \(DurationText.format(milliseconds: maximum)), got \(value)")
+            shutdownGraceMs = try duration(atMost: DaemonConfigurationLimits.maxShutdownGraceMs)
+        case .maxOpenStores:
+            let maximum = DaemonConfigurationLimits.maxOpenStores
+            guard let count = Int(value), count >= 1, count <= maximum else {
+                throw fail("must be a whole number from 1 to \(maximum), got \"\(value)\"")
             }
-            shutdownGraceMs = ms
+            maxOpenStores = count
+        case .storeIdleClose:
+            storeIdleCloseMs = try duration(atMost: DaemonConfigurationLimits.maxStoreIdleCloseMs, zeroMeans: " (0 = never)")
+        case .autoCreateStores:
+            autoCreateStores = try flag()
+        case .stores:
+            var stores: [WireUUID] = []
+            var seen: Set<WireUUID> = []
+            for text in value.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let store = WireUUID(text), !store.isNil else {
+                    throw fail("takes store UUIDs separated by commas, got \"\(text)\"")
+                }
+                if seen.insert(store).inserted { stores.append(store) }
+            }
+            let maximum = DaemonConfigurationLimits.maxDeclaredStores
+            guard stores.count <= maximum else { throw fail("declares \(stores.count) stores; at most \(maximum)") }
+            declaredStores = stores
         case .help, .version:
             break
         }

@@ -8,6 +8,13 @@ public enum DaemonConfigurationLimits {
     /// Largest shutdown grace: ten minutes, longer than any supervisor waits before SIGKILL
     /// (systemd's default is 90 s, Kubernetes' 30 s).
     public static let maxShutdownGraceMs: Int64 = 600_000
+    /// Largest open stores limit: every open file store holds at least one descriptor, and no process
+    /// may hold more than the kernel's `fs.nr_open` (1,048,576 by default).
+    public static let maxOpenStores = 1_048_576
+    /// Largest idle close time: a week. Longer is the same as never (0).
+    public static let maxStoreIdleCloseMs: Int64 = 604_800_000
+    /// Stores `--stores` may declare: they are created at start, one directory each.
+    public static let maxDeclaredStores = 10_000
 }
 
 /// Everything `coordd` is started with: one value from flags and `COORDD_*` variables, logged once at
@@ -46,6 +53,15 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var logLevel = LogLevel.info
     /// How long a SIGTERM drain may take before the daemon exits anyway.
     public var shutdownGraceMs: Int64 = 10_000
+    /// Stores open at once, the default store included; the reason for the default is beside it.
+    public var maxOpenStores = CoordinatorLimits().maxOpenStores
+    /// A store that served no stream for this long is closed (0 = never).
+    public var storeIdleCloseMs = CoordinatorLimits().storeIdleCloseMs
+    /// Whether a stream for an unknown store creates it (streamkit's behaviour) or ends with
+    /// `store_not_found`.
+    public var autoCreateStores = true
+    /// Stores created at start if missing, so they can be used when stores are not created on first use.
+    public var declaredStores: [WireUUID] = []
 
     /// The defaults: loopback on 7070, file stores in `./coordd-data`, no TLS, no tokens.
     public init() {}
@@ -60,11 +76,17 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// (which validation allows only on a loopback listener).
     public var acceptsAnonymous: Bool { allowAnonymous || !requiresTokens }
 
-    /// The node settings this configuration implies, reporting to `metrics`.
-    public func nodeConfiguration(metrics: any NodeMetrics = NoNodeMetrics()) -> NodeConfiguration {
+    /// The node settings this configuration implies, reporting to `metrics` and logging to `logger`.
+    public func nodeConfiguration(metrics: any NodeMetrics = NoNodeMetrics(), logger: Logger = Logger(sink: { _ in }))
+        -> NodeConfiguration
+    {
         var node = NodeConfiguration()
         node.inventory.engine.ttlFloorMs = presenceTTLFloorMs
+        node.limits.maxOpenStores = maxOpenStores
+        node.limits.storeIdleCloseMs = storeIdleCloseMs
+        node.autoCreateStores = autoCreateStores
         node.metrics = metrics
+        node.logger = logger
         return node
     }
 
@@ -86,6 +108,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
             ("presence_ttl_floor", DurationText.format(milliseconds: presenceTTLFloorMs)),
             ("log_level", logLevel.description),
             ("shutdown_grace", DurationText.format(milliseconds: shutdownGraceMs)),
+            ("max_open_stores", String(maxOpenStores)),
+            ("store_idle_close", storeIdleCloseMs == 0 ? "never" : DurationText.format(milliseconds: storeIdleCloseMs)),
+            ("auto_create_stores", String(autoCreateStores)),
+            ("stores", declaredStores.isEmpty ? "-" : declaredStores.map(\.description).joined(separator: ",")),
         ]
     }
 }

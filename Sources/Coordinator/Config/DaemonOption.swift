@@ -15,6 +15,10 @@ public enum DaemonOption: String, Sendable, CaseIterable {
     case presenceTTLFloor = "presence-ttl-floor"
     case logLevel = "log-level"
     case shutdownGrace = "shutdown-grace"
+    case maxOpenStores = "max-open-stores"
+    case storeIdleClose = "store-idle-close"
+    case autoCreateStores = "auto-create-stores"
+    case stores
     case help
     case version
 
@@ -33,8 +37,11 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .dataDir: "DIR"
         case .storage: "file|memory"
         case .tlsCert, .tlsKey, .tlsClientCA, .jwtHS256SecretFile, .jwtPublicKey: "FILE"
-        case .presenceTTLFloor, .shutdownGrace: "DURATION"
+        case .presenceTTLFloor, .shutdownGrace, .storeIdleClose: "DURATION"
         case .logLevel: "debug|info|warn|error"
+        case .maxOpenStores: "N"
+        case .autoCreateStores: "true|false"
+        case .stores: "UUID,UUID"
         case .allowAnonymous, .help, .version: nil
         }
     }
@@ -52,6 +59,10 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .presenceTTLFloor: return DurationText.format(milliseconds: defaults.presenceTTLFloorMs)
         case .logLevel: return defaults.logLevel.description
         case .shutdownGrace: return DurationText.format(milliseconds: defaults.shutdownGraceMs)
+        case .maxOpenStores: return String(defaults.maxOpenStores)
+        case .storeIdleClose: return DurationText.format(milliseconds: defaults.storeIdleCloseMs)
+        case .autoCreateStores: return String(defaults.autoCreateStores)
+        case .stores: return "none"
         case .help, .version: return ""
         }
     }
@@ -71,6 +82,12 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .presenceTTLFloor: "Shortest presence TTL a worker gets (e.g. 5s, 1500ms); lower detects failures faster."
         case .logLevel: "Least important log lines written to stderr."
         case .shutdownGrace: "How long a SIGTERM/SIGINT drain may take before the daemon exits anyway."
+        case .maxOpenStores:
+            "Stores open at once (default store included); past it an idle store is closed first, or the stream is refused."
+        case .storeIdleClose: "Close a store that served no stream for this long (0 = never); the default store stays open."
+        case .autoCreateStores:
+            "Create an unknown store on its first stream (streamkit's way); false: only store_create and --stores create."
+        case .stores: "Stores to create at start if missing, comma-separated UUIDs (for --auto-create-stores false)."
         case .help: "Print this help and exit."
         case .version: "Print the version and exit."
         }

@@ -43,11 +43,12 @@ public final class Daemon: Sendable {
                              loopCount: Int = EventLoopGroup.defaultLoopCount) async throws(DaemonStartError) -> Daemon {
         let tls = try DaemonResources.tlsContext(configuration)
         let verifier = try DaemonResources.verifier(configuration)
-        let factory = try DaemonResources.storeFactory(configuration)
+        let catalog = try DaemonResources.storeCatalog(configuration)
         let dataLock = try DaemonResources.lockDataDirectory(configuration)
+        try DaemonResources.createDeclaredStores(configuration, in: catalog)
         let metrics = DaemonMetrics()
         let endpoints = DaemonEndpoints(metrics: metrics.registry)
-        let nodes = NodeManager(configuration: configuration.nodeConfiguration(metrics: metrics), factory: factory)
+        let nodes = NodeManager(configuration: configuration.nodeConfiguration(metrics: metrics, logger: logger), catalog: catalog)
         do {
             let node = try await nodes.node(for: .defaultStore)
             logger.info("store open", ["store": WireUUID.defaultStore, "storage": node.store.storageKind])

@@ -26,12 +26,13 @@ public enum DaemonResources {
         }
     }
 
-    /// Opens stores as the configuration says: file stores in `<data-dir>/<store-uuid>/` (creating the
+    /// The stores as the configuration says: file stores in `<data-dir>/<store-uuid>/` (creating the
     /// data directory and its parents now, so a bad path fails at start), or memory stores.
-    public static func storeFactory(_ configuration: DaemonConfiguration) throws(DaemonStartError) -> NodeManager.StoreFactory {
+    public static func storeCatalog(_ configuration: DaemonConfiguration) throws(DaemonStartError) -> any StoreCatalog {
+        let catalog: any StoreCatalog
         switch configuration.storage {
         case .memory:
-            return { _ throws(StreamsError) in MemoryStore() }
+            catalog = MadeStoreCatalog.memory(maxStores: configuration.maxOpenStores)
         case .file:
             let root = configuration.dataDirectory
             do {
@@ -39,7 +40,22 @@ public enum DaemonResources {
             } catch {
                 throw DaemonStartError(.environment, "cannot create the data directory \(root): \(error)")
             }
-            return { store throws(StreamsError) in try FileStore(directory: root + "/" + store.description) }
+            catalog = FileStoreCatalog(root: root)
+        }
+        return catalog
+    }
+
+    /// Creates the stores `--stores` declares that do not exist yet. Called once the data directory is
+    /// locked, so a refused second daemon creates nothing.
+    public static func createDeclaredStores(_ configuration: DaemonConfiguration, in catalog: any StoreCatalog)
+        throws(DaemonStartError)
+    {
+        for store in configuration.declaredStores {
+            do {
+                _ = try catalog.create(store)
+            } catch {
+                throw DaemonStartError(.environment, "cannot create the declared store \(store): \(error.message)")
+            }
         }
     }
 

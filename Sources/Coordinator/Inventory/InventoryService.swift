@@ -149,7 +149,7 @@ final class InventoryService: Sendable {
                 let encoded = deltas.map { ($0.revision, encode($0)) }
                 subscriber.mailbox.withLock { $0?.seed(since: since, deltas: encoded) }
             } else {
-                let current = s.registry.current
+                let current = s.registry.snapshot(builtAt: now)
                 subscriber.mailbox.withLock { $0?.seed(revision: current.revision, snapshot: encode(current)) }
             }
             if beats { s.heartbeats.add(subscriber.id, periodMs: heartbeatMs, nowMs: now.monotonicMs) }

@@ -72,7 +72,7 @@ final class LeaseService: Sendable {
                 // Checked under the lease lock: a presence that ends after this check is reported to
                 // `presenceEnded`, which also takes this lock, so it cannot slip between check and grant.
                 guard let presence = inventory.presence(of: worker) else {
-                    return Logged(.reject(LeaseRejection("worker \(worker) is not registered")))
+                    return Logged(.reject(LeaseRejection(.workerNotRegistered)))
                 }
                 bound = presence.rawValue
             }
@@ -227,9 +227,12 @@ final class LeaseService: Sendable {
         LeaseResult(ok: true, fence: grant.token, holder: grant.holder, expiresAt: expiresAt(grant), ttlMs: grant.ttlMs)
     }
 
+    /// `message` for a validation failure, `reason` for a refusal of a valid request (streamkit fills
+    /// `message` only for validation), and the lease in the way when there is one.
     private func refusal(_ rejection: LeaseRejection) -> LeaseResult {
-        guard let current = rejection.current else { return LeaseResult(ok: false, message: rejection.message) }
-        return LeaseResult(ok: false, message: rejection.message, fence: current.token, holder: current.holder,
-                           expiresAt: expiresAt(current), ttlMs: current.ttlMs)
+        let reason = rejection.refusal?.rawValue
+        guard let current = rejection.current else { return LeaseResult(ok: false, message: rejection.message, reason: reason) }
+        return LeaseResult(ok: false, message: rejection.message, reason: reason, fence: current.token,
+                           holder: current.holder, expiresAt: expiresAt(current), ttlMs: current.ttlMs)
     }
 }

@@ -33,31 +33,42 @@ public final class Node: Sendable {
     /// Serves one stream to its end: reads the enveloped request, runs the operation, and ends the
     /// stream — cleanly, or with the operation's error (typed, with code and name).
     public func handle(_ stream: any BidiStream) async {
+        await handle(stream, createdStore: false)
+    }
+
+    /// Serves one stream; `createdStore` tells a `store_create` on it that opening the store for this
+    /// stream created it.
+    func handle(_ stream: any BidiStream, createdStore: Bool) async {
         let key = ObjectIdentifier(stream)
         guard track(stream, key) else { return }
         defer { streams.withLock { _ = $0.removeValue(forKey: key) } }
-        let metrics = configuration.metrics
-        let request: any EnvelopedMessage
-        do throws(StreamsError) {
-            guard let first = try await stream.receive() else {
-                throw StreamsError.invalidRequest("EOF")
-            }
-            request = try Envelope.decode(first)
-        } catch {
-            let reported = error.name == StreamsError.malformed("").name ? .invalidRequest(error.message) : error
-            metrics.streamStarted(operation: Self.invalidOperation)
-            metrics.streamFailed(operation: Self.invalidOperation, error: reported)
-            stream.close(error: reported)
-            return
-        }
+        guard let request = await Self.readRequest(from: stream, metrics: configuration.metrics) else { return }
         let operation = Self.operationName(of: request)
+        let metrics = configuration.metrics
         metrics.streamStarted(operation: operation)
         do {
-            try await serving(request)(stream)
+            try await serving(request, createdStore: createdStore)(stream)
             stream.close(error: nil)
         } catch {
             metrics.streamFailed(operation: operation, error: error)
             stream.close(error: error)
+        }
+    }
+
+    /// Reads and decodes a stream's first message, the request. A stream that ends first or whose first
+    /// message is no request is counted, ended with `invalid_request` (streamkit's texts), and nil returned.
+    static func readRequest(from stream: any BidiStream, metrics: any NodeMetrics) async -> (any EnvelopedMessage)? {
+        do throws(StreamsError) {
+            guard let first = try await stream.receive() else {
+                throw StreamsError.invalidRequest("EOF")
+            }
+            return try Envelope.decode(first)
+        } catch {
+            let reported = error.name == StreamsError.malformed("").name ? .invalidRequest(error.message) : error
+            metrics.streamStarted(operation: invalidOperation)
+            metrics.streamFailed(operation: invalidOperation, error: reported)
+            stream.close(error: reported)
+            return nil
         }
     }
 
@@ -67,7 +78,7 @@ public final class Node: Sendable {
     /// The operation that serves `request`. Chosen synchronously so the choice holds no async frame
     /// of its own: an async `switch` over every operation took the sum of all their frames (3 KB) for
     /// the whole life of every stream, which 10,000 long-lived worker streams felt.
-    private func serving(_ request: any EnvelopedMessage) -> Operation {
+    private func serving(_ request: any EnvelopedMessage, createdStore: Bool) -> Operation {
         switch request {
         case let r as Produce: return { stream throws(StreamsError) in try await self.produce(r, on: stream) }
         case let r as Peek: return { stream throws(StreamsError) in try await self.peek(r, on: stream) }
@@ -83,6 +94,10 @@ public final class Node: Sendable {
         case let r as LeaseAcquire: return { stream throws(StreamsError) in try await stream.send(self.leases.acquire(r)) }
         case let r as LeaseRenew: return { stream throws(StreamsError) in try await stream.send(self.leases.renew(r)) }
         case let r as LeaseRelease: return { stream throws(StreamsError) in try await stream.send(self.leases.release(r)) }
+        case is StoreCreate:
+            // The store exists, since this node serves it; it is new if opening it for this stream made it.
+            let answer = StoreCreateResult(storeID: storeID, created: createdStore)
+            return { stream throws(StreamsError) in try await stream.send(answer) }
         case let r as LeaseList:
             let maxList = configuration.limits.maxLeaseList
             let limit = r.limit == 0 ? maxList : Int(min(r.limit, UInt64(maxList)))
@@ -119,6 +134,14 @@ public final class Node: Sendable {
 
     /// Open streams (for metrics and tests).
     public var openStreamCount: Int { streams.withLock { $0.count } }
+
+    /// True when the node serves nothing: no stream at all, so no request in flight and no worker,
+    /// observer or segment subscription. Live leases do not count: they are in the store's lease log.
+    var isIdle: Bool {
+        guard openStreamCount == 0, segmentSubscriptions.count == 0 else { return false }
+        let presence = inventory.counts
+        return presence.workers == 0 && presence.observers == 0
+    }
 
     /// Ends every stream with `server shutting down` and closes the store.
     public func close() async {

@@ -11,6 +11,24 @@ public struct CoordinatorLimits: Sendable {
     public var maxHeartbeatSeconds: Int64 = 300
     /// Leases one LeaseList answer may hold.
     public var maxLeaseList = 10_000
+    /// Stores open at once, the default store included (`--max-open-stores`). streamkit has no bound, so
+    /// one client allowed every store could open stores until the daemon ran out of descriptors. An open
+    /// file store costs a log writer thread, a descriptor per log file (a new file every 64 MiB) and its
+    /// index (measured: one thread, one descriptor and about 55 KB for a new store): 1,024 of them stay well
+    /// inside the thread limit and take a small share of the descriptors a daemon runs with (coordd raises
+    /// its soft limit to the hard one at start, 524,288 under systemd's defaults), leaving the rest to
+    /// connections.
+    public var maxOpenStores = 1_024
+    /// A store that served no stream for this long is closed, giving back what it costs
+    /// (`--store-idle-close`; 0 = never). Ten minutes: reopening replays the store's log, a cost worth
+    /// paying only for stores that are rarely used.
+    public var storeIdleCloseMs: Int64 = 600_000
+    /// How often open stores are checked for idleness: a store closes at most this long after its idle
+    /// time has passed. coordd's choice, streamkit's presence sweep interval.
+    public var storeIdleCheckMs: Int64 = 5_000
+    /// Times a new stream waits for its store to finish closing (so it can be opened again) before it is
+    /// refused; a store is closed again that soon only under heavy churn of the open stores limit.
+    public var maxStoreReopenWaits = 3
 
     /// The default limits.
     public init() {}
@@ -30,6 +48,12 @@ public struct NodeConfiguration: Sendable {
     public var monotonicClock: any MonotonicClock = SystemMonotonicClock()
     /// Where streams, errors, produced entries and inventory deliveries are counted.
     public var metrics: any NodeMetrics = NoNodeMetrics()
+    /// Where stores opening, closing and being refused are logged (nowhere by default).
+    public var logger = Logger(sink: { _ in })
+    /// Whether a stream for a store that does not exist creates it (streamkit's behaviour, so its
+    /// clients work unchanged). When false, only `store_create` creates stores and a stream for an
+    /// unknown store ends with `store_not_found`.
+    public var autoCreateStores = true
 
     /// The default configuration.
     public init() {}

@@ -2,107 +2,335 @@ import StreamCore
 import Synchronization
 import Transport
 
-/// Creates one ``Node`` per store UUID on first use and routes new streams to it (streamkit v1 §6.9).
+/// Opens one ``Node`` per store on first use and routes new streams to it (streamkit v1 §6.9), keeping
+/// the open stores a bounded resource.
+///
+/// - **Bound.** At most `maxOpenStores` stores are open (opening, open, or still closing). Past it a store
+///   is opened only after the least recently used idle store is closed; when none is idle the stream
+///   fails at once with a transient `store_unavailable` that names the limit.
+/// - **Idleness.** A store is idle while its node serves no stream: no request in flight, no worker,
+///   observer or segment subscription (streamkit's idle eviction counts only calls in flight and may close
+///   a store under its long-lived streams, v1 §5.3). Live leases do not keep a store open: they are in its
+///   lease log, and reopening restores each with a full TTL, so closing lengthens a lease by at most one
+///   TTL, as a restart does.
+/// - **Idle close.** A store idle for `storeIdleCloseMs` on the configuration's monotonic clock is closed
+///   (0 = never). The default store stays open, and so does every store of a catalog whose stores do not
+///   keep their contents when closed (memory stores).
+/// - **Creation.** A stream for a store that does not exist creates it when `autoCreateStores` is on
+///   (streamkit's behaviour); otherwise it ends with `store_not_found` and nothing is created. A
+///   `store_create` stream creates its store either way.
+/// - **Failed opens** end the stream at once with `store_unavailable` and the cause; after three in a
+///   row the store is refused for 30 s, then one open is tried again (``StoreOpenCircuit``).
 public final class NodeManager: Sendable {
     /// Opens the store for a store UUID (a directory of files, or memory).
     public typealias StoreFactory = @Sendable (WireUUID) async throws(StreamsError) -> any StreamStore
 
-    private enum Slot {
-        case opening(Task<Node, any Error>)
-        case open(Node)
+    private struct Slot {
+        enum Phase {
+            case opening(Task<Node, any Error>)
+            case open(Node)
+            case closing(Task<Void, Never>)
+        }
+
+        var phase: Phase
+        /// Streams routed to the node (or waiting for it to open) that have not ended.
+        var uses: Int
+        /// When a stream of it last started or ended (monotonic ms).
+        var lastUsedMs: Int64
     }
 
-    private let factory: StoreFactory
+    private struct State {
+        var slots: [WireUUID: Slot] = [:]
+        /// Stores that hold what an open store costs, or are about to: opening, open or closing.
+        var reserved = 0
+        var circuit: StoreOpenCircuit
+        var closed = false
+    }
+
+    /// What a lookup found.
+    private enum Step {
+        case ready(Node)
+        /// Its opening, and whether this lookup started it.
+        case opening(Task<Node, any Error>, started: Bool)
+        case closing(Task<Void, Never>)
+        case refused(StreamsError)
+    }
+
+    /// Why an open store is closed.
+    private enum CloseReason: String {
+        case idle
+        /// To make room under the open stores limit.
+        case evicted
+    }
+
+    private let catalog: any StoreCatalog
     private let configuration: NodeConfiguration
-    private let slots = Mutex<[WireUUID: Slot]>([:])
-    private let circuit: Mutex<StoreOpenCircuit>
-    private let closed = Atomic<Bool>(false)
+    private let state: Mutex<State>
+    private let sweeper = Mutex<Task<Void, Never>?>(nil)
 
-    /// Creates a manager that opens stores with `factory`.
+    /// Creates a manager over the stores of `catalog`.
+    public convenience init(configuration: NodeConfiguration = NodeConfiguration(), catalog: any StoreCatalog) {
+        self.init(configuration: configuration, circuit: StoreOpenCircuit.Limits(), catalog: catalog)
+    }
+
+    /// Creates a manager that opens stores with `factory`: every store exists once opened, and none is
+    /// closed for idleness (nothing says the factory's stores keep their contents).
     public convenience init(configuration: NodeConfiguration = NodeConfiguration(), factory: @escaping StoreFactory) {
-        self.init(configuration: configuration, circuit: StoreOpenCircuit.Limits(), factory: factory)
+        self.init(configuration: configuration,
+                  catalog: MadeStoreCatalog(maxStores: configuration.limits.maxOpenStores, make: factory))
     }
 
-    init(configuration: NodeConfiguration, circuit limits: StoreOpenCircuit.Limits, factory: @escaping StoreFactory) {
-        self.factory = factory
+    init(configuration: NodeConfiguration, circuit limits: StoreOpenCircuit.Limits, catalog: any StoreCatalog) {
+        self.catalog = catalog
         self.configuration = configuration
-        circuit = Mutex(StoreOpenCircuit(limits: limits))
+        state = Mutex(State(circuit: StoreOpenCircuit(limits: limits)))
+        sweeper.withLock { $0 = startSweeper() }
     }
 
-    private enum Lookup {
-        case open(Node)
-        case opening(Task<Node, any Error>)
-        case refused(retryInMs: Int64)
+    private var limits: CoordinatorLimits { configuration.limits }
+    private var logger: Logger { configuration.logger }
+
+    // MARK: Routing
+
+    /// Routes a new server-side stream to its store's node, opening the store on first use (and creating
+    /// it, unless stores are created only when asked); the node serves it in its own task. A stream for a
+    /// store that does not exist and may not be created so is answered in a task of its own: only a
+    /// `store_create` request creates it.
+    public func accept(store: WireUUID, stream: any BidiStream) async throws(StreamsError) {
+        let known = state.withLock { $0.slots[store] != nil }
+        let absent = known ? false : try !catalog.contains(store)
+        if absent && !configuration.autoCreateStores {
+            Task { await serveAbsent(store, stream) }
+            return
+        }
+        let (node, openedNow) = try await node(for: store, holding: true)
+        // Told to a `store_create` on this stream: one stream's opening created the store.
+        let created = absent && openedNow
+        Task {
+            await node.handle(stream, createdStore: created)
+            release(store, node)
+        }
     }
 
-    /// The node for `store`, opening it on first use; concurrent first uses share one opening.
-    ///
-    /// After three failed opens in a row the store is refused at once (`store unavailable`) for 30 s, then
-    /// one open is tried again (streamkit v1 §6.9).
+    /// The node for `store`, opening it on first use (and creating the store if it does not exist);
+    /// concurrent first uses share one opening. The node may be closed once idle.
     public func node(for store: WireUUID) async throws(StreamsError) -> Node {
-        guard !closed.load(ordering: .acquiring) else { throw .shuttingDown }
-        let nowMs = configuration.monotonicClock.nowMs()
-        let lookup = slots.withLock { slots -> Lookup in
-            switch slots[store] {
-            case .open(let node): return .open(node)
-            case .opening(let task): return .opening(task)
-            case nil:
-                if let retryInMs = circuit.withLock({ $0.refusal(for: store, nowMs: nowMs) }) { return .refused(retryInMs: retryInMs) }
-                let task = openingTask(for: store)
-                slots[store] = .opening(task)
-                return .opening(task)
-            }
-        }
-        let task: Task<Node, any Error>
-        switch lookup {
-        case .open(let node): return node
-        case .refused(let retryInMs):
-            throw StreamsError.storeUnavailable.with(
-                message: "store unavailable: its last \(circuit.withLock { $0.limits.maxFailures }) opens failed; next attempt in \(retryInMs) ms")
-        case .opening(let opening): task = opening
-        }
-        do {
-            let node = try await task.value
-            slots.withLock { $0[store] = .open(node) }
-            return node
-        } catch {
-            // A failed open is forgotten so the next stream tries again.
-            slots.withLock { slots in
-                if case .opening? = slots[store] { slots[store] = nil }
-            }
-            throw (error as? StreamsError) ?? .storeUnavailable
-        }
+        try await node(for: store, holding: false).node
     }
 
-    /// Opens `store` and its node, recording the outcome (once, however many streams wait for it) in the
-    /// circuit.
-    private func openingTask(for store: WireUUID) -> Task<Node, any Error> {
-        let factory = self.factory
-        let configuration = self.configuration
-        return Task<Node, any Error> { [self] in
-            do {
-                let opened = try await factory(store)
+    /// The node for `store`, and whether this call started its opening; with `holding`, one use of it
+    /// is taken for a stream, which must ``release(_:_:)`` it when it ends, and the node is not closed
+    /// until then.
+    private func node(for store: WireUUID, holding: Bool) async throws(StreamsError) -> (node: Node, openedNow: Bool) {
+        for _ in 0...limits.maxStoreReopenWaits {
+            let nowMs = configuration.monotonicClock.nowMs()
+            let step = try state.withLock { s throws(StreamsError) -> Step in
+                guard !s.closed else { throw StreamsError.shuttingDown }
+                return lookUp(store, holding: holding, nowMs: nowMs, in: &s)
+            }
+            switch step {
+            case .ready(let node):
+                return (node, false)
+            case .opening(let task, let started):
                 do {
-                    let node = try await Node(storeID: store, store: opened, configuration: configuration)
-                    circuit.withLock { $0.succeeded(store) }
-                    return node
+                    return (try await task.value, started)
+                } catch {
+                    throw (error as? StreamsError) ?? .storeUnavailable(because: "\(error)")
+                }
+            case .closing(let task):
+                await task.value
+            case .refused(let error):
+                logger.warn("store refused", ["store": store, "error": error.message])
+                throw error
+            }
+        }
+        throw .storeUnavailable(because: "it was closed \(limits.maxStoreReopenWaits + 1) times while this stream waited to open it")
+    }
+
+    /// Finds or starts what `store`'s stream needs, under the state lock.
+    private func lookUp(_ store: WireUUID, holding: Bool, nowMs: Int64, in s: inout State) -> Step {
+        if var slot = s.slots[store] {
+            switch slot.phase {
+            case .open(let node):
+                if holding { slot.uses += 1 }
+                slot.lastUsedMs = nowMs
+                s.slots[store] = slot
+                return .ready(node)
+            case .opening(let task):
+                if holding { slot.uses += 1 }
+                s.slots[store] = slot
+                return .opening(task, started: false)
+            case .closing(let task):
+                return .closing(task)
+            }
+        }
+        if let retryInMs = s.circuit.refusal(for: store, nowMs: nowMs) {
+            return .refused(.storeUnavailable(
+                because: "its last \(s.circuit.limits.maxFailures) opens failed; next attempt in \(retryInMs) ms"))
+        }
+        var previous: Task<Void, Never>?
+        if s.reserved < limits.maxOpenStores {
+            s.reserved += 1
+        } else if let victim = leastRecentlyUsedIdle(in: s) {
+            // The victim's place under the bound passes to this store once it has closed.
+            previous = startClosing(victim.store, victim.node, .evicted, releasingPlace: false, in: &s)
+        } else {
+            return .refused(.storeUnavailable(
+                because: "the open stores limit (\(limits.maxOpenStores)) is reached and every open store is in use"))
+        }
+        let task = openingTask(for: store, after: previous)
+        s.slots[store] = Slot(phase: .opening(task), uses: holding ? 1 : 0, lastUsedMs: nowMs)
+        return .opening(task, started: true)
+    }
+
+    /// Opens `store` and its node once `previous` (a store closing to make room) has closed, and records
+    /// the outcome, once however many streams wait for it: the open node, or the failure in the circuit.
+    private func openingTask(for store: WireUUID, after previous: Task<Void, Never>?) -> Task<Node, any Error> {
+        Task<Node, any Error> { [self] in
+            await previous?.value
+            let node: Node
+            do throws(StreamsError) {
+                let opened = try await catalog.open(store)
+                do throws(StreamsError) {
+                    node = try await Node(storeID: store, store: opened, configuration: configuration)
                 } catch {
                     await opened.close()
                     throw error
                 }
             } catch {
+                let failure = error.name == StreamsError.storeUnavailable.name ? error : .storeUnavailable(because: error.message)
                 let nowMs = configuration.monotonicClock.nowMs()
-                circuit.withLock { $0.failed(store, nowMs: nowMs) }
-                throw error
+                state.withLock { s in
+                    s.circuit.failed(store, nowMs: nowMs)
+                    s.slots[store] = nil
+                    s.reserved -= 1
+                }
+                logger.warn("store open failed", ["store": store, "error": failure.message])
+                throw failure
+            }
+            let managerClosed = state.withLock { s -> Bool in
+                s.circuit.succeeded(store)
+                guard !s.closed else { return true }
+                s.slots[store]?.phase = .open(node)
+                return false
+            }
+            if managerClosed {
+                await node.close()
+                throw StreamsError.shuttingDown
+            }
+            logger.debug("store open", ["store": store, "storage": node.store.storageKind])
+            return node
+        }
+    }
+
+    /// A stream of `store` ended: one use fewer, and the store was used now.
+    private func release(_ store: WireUUID, _ node: Node) {
+        let nowMs = configuration.monotonicClock.nowMs()
+        state.withLock { s in
+            guard var slot = s.slots[store], case .open(let current) = slot.phase, current === node else { return }
+            slot.uses -= 1
+            slot.lastUsedMs = nowMs
+            s.slots[store] = slot
+        }
+    }
+
+    // MARK: Stores that do not exist
+
+    /// Serves a stream for a store that did not exist when it arrived, while stores are created only
+    /// when asked: `store_create` creates it, any other request ends with `store_not_found` and nothing
+    /// is created.
+    private func serveAbsent(_ store: WireUUID, _ stream: any BidiStream) async {
+        let metrics = configuration.metrics
+        guard let request = await Node.readRequest(from: stream, metrics: metrics) else { return }
+        let operation = Node.operationName(of: request)
+        metrics.streamStarted(operation: operation)
+        do throws(StreamsError) {
+            guard request is StoreCreate else {
+                logger.info("store not found", ["store": store, "operation": operation])
+                throw StreamsError.storeNotFound(store)
+            }
+            try await create(store, answering: stream)
+        } catch {
+            metrics.streamFailed(operation: operation, error: error)
+            stream.close(error: error)
+        }
+    }
+
+    /// Creates `store` and answers whether this request created it.
+    private func create(_ store: WireUUID, answering stream: any BidiStream) async throws(StreamsError) {
+        let created = try catalog.create(store)
+        if created { logger.info("store created", ["store": store]) }
+        try await stream.send(StoreCreateResult(storeID: store, created: created))
+        stream.close(error: nil)
+    }
+
+    // MARK: Closing
+
+    /// The open store used least recently whose node serves nothing, if the catalog's stores may be closed
+    /// (never the default store).
+    private func leastRecentlyUsedIdle(in s: State) -> (store: WireUUID, node: Node)? {
+        guard catalog.keepsContentsWhenClosed else { return nil }
+        var best: (store: WireUUID, node: Node, lastUsedMs: Int64)?
+        for (store, slot) in s.slots where store != .defaultStore && slot.uses == 0 {
+            guard case .open(let node) = slot.phase, node.isIdle else { continue }
+            if let current = best, current.lastUsedMs <= slot.lastUsedMs { continue }
+            best = (store, node, slot.lastUsedMs)
+        }
+        return best.map { ($0.store, $0.node) }
+    }
+
+    /// Marks `store` closing and closes its node in a task; once closed the slot is gone and, unless the
+    /// place passes to a store opening after it, the place under the bound is given back.
+    private func startClosing(_ store: WireUUID, _ node: Node, _ reason: CloseReason, releasingPlace: Bool,
+                              in s: inout State) -> Task<Void, Never> {
+        let idleMs = s.slots[store].map { configuration.monotonicClock.nowMs() - $0.lastUsedMs } ?? 0
+        let task = Task { [self] in
+            await node.close()
+            state.withLock { s in
+                if case .closing? = s.slots[store]?.phase { s.slots[store] = nil }
+                if releasingPlace { s.reserved -= 1 }
+            }
+            logger.info("store closed", ["store": store, "reason": reason.rawValue, "idle_ms": idleMs])
+        }
+        s.slots[store]?.phase = .closing(task)
+        return task
+    }
+
+    /// Closes every store that has been idle for at least the idle close time (never the default store,
+    /// nor stores that do not keep their contents when closed) and returns them once they are closed.
+    /// The manager calls it every `storeIdleCheckMs`; tests call it after moving a manual clock.
+    @discardableResult
+    public func closeIdleStores() async -> [WireUUID] {
+        let idleCloseMs = limits.storeIdleCloseMs
+        guard idleCloseMs > 0, catalog.keepsContentsWhenClosed else { return [] }
+        let nowMs = configuration.monotonicClock.nowMs()
+        let closing = state.withLock { s -> [(store: WireUUID, task: Task<Void, Never>)] in
+            guard !s.closed else { return [] }
+            var due: [(store: WireUUID, node: Node)] = []
+            for (store, slot) in s.slots where store != .defaultStore && slot.uses == 0 && nowMs - slot.lastUsedMs >= idleCloseMs {
+                if case .open(let node) = slot.phase, node.isIdle { due.append((store, node)) }
+            }
+            return due.map { ($0.store, startClosing($0.store, $0.node, .idle, releasingPlace: true, in: &s)) }
+        }
+        for entry in closing { await entry.task.value }
+        return closing.map(\.store).sorted()
+    }
+
+    /// The task that closes idle stores every `storeIdleCheckMs`, when they are ever closed. It holds
+    /// the manager only while it checks, and ends with it.
+    private func startSweeper() -> Task<Void, Never>? {
+        guard limits.storeIdleCloseMs > 0, catalog.keepsContentsWhenClosed else { return nil }
+        let interval = limits.storeIdleCheckMs
+        return Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(interval))
+                guard let self else { return }
+                await self.closeIdleStores()
             }
         }
     }
 
-    /// Routes a new server-side stream to its store's node; the node serves it in its own task.
-    public func accept(store: WireUUID, stream: any BidiStream) async throws(StreamsError) {
-        let node = try await node(for: store)
-        Task { await node.handle(stream) }
-    }
+    // MARK: Everything
 
     /// An in-process provider whose streams are served by this manager.
     public func inProcessProvider(limits: InProcessLimits = InProcessLimits()) -> InProcessProvider {
@@ -113,22 +341,37 @@ public final class NodeManager: Sendable {
 
     /// The nodes open now.
     public var openNodes: [Node] {
-        slots.withLock { slots in
-            slots.values.compactMap { if case .open(let node) = $0 { return node } else { return nil } }
+        state.withLock { s in
+            s.slots.values.compactMap { if case .open(let node) = $0.phase { return node } else { return nil } }
+        }
+    }
+
+    /// Stores opening, open or closing: what counts against the open stores limit.
+    public var reservedStores: Int { state.withLock { $0.reserved } }
+
+    /// Streams of `store` being served; nil when it is not open.
+    func useCount(of store: WireUUID) -> Int? {
+        state.withLock { s in
+            guard let slot = s.slots[store], case .open = slot.phase else { return nil }
+            return slot.uses
         }
     }
 
     /// Closes every node (ending its streams) and its store. Idempotent; later streams are refused.
     public func close() async {
-        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let pending = slots.withLock { slots -> [Slot] in
-            defer { slots = [:] }
-            return Array(slots.values)
+        sweeper.withLock { $0 }?.cancel()
+        let pending = state.withLock { s -> [Slot.Phase] in
+            guard !s.closed else { return [] }
+            s.closed = true
+            defer { s.slots = [:] }
+            return s.slots.values.map(\.phase)
         }
-        for slot in pending {
-            switch slot {
+        for phase in pending {
+            switch phase {
             case .open(let node): await node.close()
-            case .opening(let task): if let node = try? await task.value { await node.close() }
+            // An opening that finishes now closes its node itself (the manager is closed).
+            case .opening(let task): _ = try? await task.value
+            case .closing(let task): await task.value
             }
         }
     }

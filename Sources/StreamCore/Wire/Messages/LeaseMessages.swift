@@ -109,12 +109,22 @@ public struct LeaseRelease: RequestMessage, Equatable {
 }
 
 /// The answer to a lease request (bare JSON).
+///
+/// A refusal is one of two kinds. A request that fails validation (an empty key, a TTL that is not
+/// positive or too long) carries streamkit's text in `message`, and only then is `message` set (streamkit
+/// v1 §2.2, §5.1); retrying the same request fails the same way. Every other refusal (another holder has
+/// the key, the caller's lease is gone) has an empty `message`, as streamkit's contention does, and says
+/// why in coordd's `reason`.
 public struct LeaseResult: EnvelopedMessage, Equatable {
     public static let discriminator = "streamkit://api/v1/lease_result"
     /// Whether the operation succeeded.
     public var ok: Bool
-    /// Why it failed, for validation failures (empty on plain contention, as streamkit).
+    /// Why the request failed validation; empty for success and for every other refusal (streamkit).
     public var message: String
+    /// coordd extension: why a valid request was refused, as a stable snake_case name (`held`, `not_held`,
+    /// `expired`, `tokens_exhausted`, `worker_not_registered`; see `docs/protocol.md`). Nil on success and
+    /// for validation failures.
+    public var reason: String?
     /// coordd extension: the fencing token of the lease (on success, or the current holder's on refusal).
     public var fence: UInt64?
     /// coordd extension: the lease's holder (yours on success, the current one on refusal).
@@ -126,11 +136,12 @@ public struct LeaseResult: EnvelopedMessage, Equatable {
 
     /// Creates a result.
     public init(
-        ok: Bool, message: String = "", fence: UInt64? = nil, holder: String? = nil, expiresAt: Int64? = nil,
-        ttlMs: Int64? = nil
+        ok: Bool, message: String = "", reason: String? = nil, fence: UInt64? = nil, holder: String? = nil,
+        expiresAt: Int64? = nil, ttlMs: Int64? = nil
     ) {
         self.ok = ok
         self.message = message
+        self.reason = reason
         self.fence = fence
         self.holder = holder
         self.expiresAt = expiresAt
@@ -140,6 +151,7 @@ public struct LeaseResult: EnvelopedMessage, Equatable {
     public init(fields: JSONFields) throws(StreamsError) {
         ok = try fields.bool("ok")
         message = try fields.string("message")
+        reason = try fields.members["reason"].flatMap { _ throws(StreamsError) in try fields.string("reason") }
         fence = try fields.optionalUInt64("fence")
         holder = try fields.members["holder"].flatMap { _ throws(StreamsError) in try fields.string("holder") }
         expiresAt = try fields.optionalInt64("expires_at")
@@ -150,11 +162,31 @@ public struct LeaseResult: EnvelopedMessage, Equatable {
         w.beginObject()
         w.key("ok"); w.bool(ok)
         if !message.isEmpty { w.key("message"); w.string(message) }
+        if let reason { w.key("reason"); w.string(reason) }
         if let fence { w.key("fence"); w.uint(fence) }
         if let holder { w.key("holder"); w.string(holder) }
         if let expiresAt { w.key("expires_at"); w.int(expiresAt) }
         if let ttlMs { w.key("ttl_ms"); w.int(ttlMs) }
         w.endObject()
+    }
+}
+
+extension LeaseResult {
+    /// True for a refusal of a request that failed validation: streamkit fills `message` only then.
+    public var isValidationFailure: Bool { !ok && !message.isEmpty }
+
+    /// Why the request was refused, for people: the validation text; the holder in the way (its fence
+    /// and until when, on the server's wall clock); or the reason in words (`not_held` → `not held`).
+    public var refusalDescription: String {
+        if !message.isEmpty { return message }
+        if let holder {
+            var text = "held by \(holder)"
+            if let fence { text += " (fence \(fence))" }
+            if let expiresAt { text += " until \(UTCTimestamp.rfc3339(milliseconds: expiresAt))" }
+            return text
+        }
+        guard let reason else { return "refused" }
+        return String(reason.map { $0 == "_" ? " " : $0 })
     }
 }
 

@@ -1,0 +1,78 @@
+import CoordClient
+import CoordTestKit
+import Coordinator
+import StreamCore
+import Testing
+
+/// streamkit fills `LeaseResult.message` only for validation failures (v1 §2.2, §5.1); coordd says why it
+/// refused a valid request in `reason` instead, and its SDK tells the two apart.
+@Suite(.serialized) struct LeaseRefusalTests {
+    /// The exact bytes of the one answer to `request`.
+    static func answer(_ harness: Harness, _ request: some RequestMessage) async throws -> String {
+        let stream = try await harness.client.open(request)
+        defer { stream.close(error: nil) }
+        let bytes = try #require(try await withDeadline { try await stream.receive() })
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func terms(_ key: String, _ holder: String, seconds: Int64 = 30) -> LeaseTerms {
+        LeaseTerms(key: key, holder: holder, ttlSeconds: seconds)
+    }
+
+    @Test(arguments: Configuration.all)
+    func everyRefusalOfAValidRequestHasNoMessageAndAReason(_ configuration: Configuration) async throws {
+        let clock = ManualMonotonicClock(startMs: 1_000)
+        var node = NodeConfiguration()
+        node.monotonicClock = clock
+        let harness = try await Harness(configuration, node: node)
+        let wall = harness.wallClock.nowMs()
+        #expect(try await harness.client.acquire(key: "k", holder: "h0", ttl: .seconds(60)).ok)
+
+        let held = #"{"ok":false,"reason":"held","fence":1,"holder":"h0","expires_at":\#(wall + 60_000),"ttl_ms":60000}"#
+        #expect(try await Self.answer(harness, LeaseAcquire(terms: Self.terms("k", "h1"))) == held)
+        #expect(try await Self.answer(harness, LeaseRenew(terms: Self.terms("k", "h1"))) == held)
+        #expect(try await Self.answer(harness, LeaseRelease(key: "k", holder: "h1")) == held)
+        let notHeld = #"{"ok":false,"reason":"not_held"}"#
+        #expect(try await Self.answer(harness, LeaseRenew(terms: Self.terms("none", "h0"))) == notHeld)
+        #expect(try await Self.answer(harness, LeaseRelease(key: "none", holder: "h0")) == notHeld)
+        #expect(try await Self.answer(harness, LeaseAcquire(terms: Self.terms("w", "h0"), workerID: .random()))
+                == #"{"ok":false,"reason":"worker_not_registered"}"#)
+        // Past its deadline (the lease ticker sleeps on the real clock meanwhile, so the lease is not yet
+        // removed): the holder's renewal finds it expired.
+        clock.advance(byMs: 60_000)
+        #expect(try await Self.answer(harness, LeaseRenew(terms: Self.terms("k", "h0"))) == #"{"ok":false,"reason":"expired"}"#)
+        // Validation failures keep streamkit's texts and carry no reason.
+        #expect(try await Self.answer(harness, LeaseAcquire(terms: Self.terms("k", "h0", seconds: 0)))
+                == #"{"ok":false,"message":"ttl_seconds must be positive"}"#)
+        #expect(try await Self.answer(harness, LeaseRelease(key: "", holder: "h0"))
+                == #"{"ok":false,"message":"lease key must not be empty"}"#)
+        await harness.shutdown()
+    }
+
+    @Test(arguments: [TransportKind.inProcess, .webSocket])
+    func theClientThrowsInvalidRequestForAValidationFailureAndReturnsARefusal(_ transport: TransportKind) async throws {
+        let harness = try await Harness(Configuration(store: .memory, transport: transport))
+        let client = harness.client
+        await #expect(throws: StreamsError.invalidRequest("ttl_seconds exceeds maximum of 86400")) {
+            _ = try await client.acquire(key: "k", holder: "h", ttl: .seconds(86_401))
+        }
+        await #expect(throws: StreamsError.invalidRequest("lease holder must not be empty")) {
+            _ = try await client.renew(key: "k", holder: "", ttl: .seconds(1))
+        }
+        let refused = try await client.release(key: "k", holder: "h")
+        #expect(refused == LeaseResult(ok: false, reason: "not_held"), "a refusal is an answer, not an error")
+
+        let invalid = await StreamsError.of {
+            _ = try await client.withLease(key: "job", ttl: .seconds(86_401)) { _ in 0 }
+        }
+        #expect(invalid == .invalidRequest("ttl_seconds exceeds maximum of 86400") && invalid?.code == .permanent)
+        #expect(try await client.acquire(key: "job", holder: "other", ttl: .seconds(30)).ok)
+        let contended = await StreamsError.of {
+            _ = try await client.withLease(key: "job", ttl: .seconds(30)) { _ in 0 }
+        }
+        #expect(contended?.name == "lease_not_acquired" && contended?.code == .transient)
+        #expect(contended?.message.hasPrefix("lease \"job\" not acquired: held by other (fence 1) until ") == true,
+                "\(String(describing: contended))")
+        await harness.shutdown()
+    }
+}
