@@ -14,6 +14,9 @@ struct DaemonResourcesTests {
         configuration.declaredStores = [declared]
         let catalog = try DaemonResources.storeCatalog(configuration)
         #expect(FileManager.default.fileExists(atPath: configuration.dataDirectory), "created at start")
+        #expect(!FileManager.default.fileExists(atPath: configuration.dataDirectory + "/\(declared)"),
+                "declared stores are created only once the directory is locked")
+        try DaemonResources.createDeclaredStores(configuration, in: catalog)
         #expect(FileManager.default.fileExists(atPath: configuration.dataDirectory + "/\(declared)"), "declared stores too")
         #expect(try catalog.contains(declared) && catalog.keepsContentsWhenClosed)
         #expect(try !catalog.contains(.defaultStore), "a store exists once created or opened")
@@ -35,6 +38,7 @@ struct DaemonResourcesTests {
         let declared = WireUUID.random()
         configuration.declaredStores = [declared]
         let catalog = try DaemonResources.storeCatalog(configuration)
+        try DaemonResources.createDeclaredStores(configuration, in: catalog)
         #expect(try catalog.contains(declared) && !catalog.keepsContentsWhenClosed)
         let store = try await catalog.open(.random())
         #expect(store.storageKind == "memory")

@@ -23,7 +23,10 @@ import Transport
         let daemon = try await Daemon.start(configuration, logger: Logger(level: .debug, sink: lines.sink), loopCount: 1)
         let provider = try WebSocketProvider(url: "ws://127.0.0.1:\(daemon.localAddress.port)", group: TestNetwork.group)
         func client(_ store: WireUUID) -> CoordClient { CoordClient(provider: provider, store: store) }
-        func stores() -> Set<String> { Set((try? FileManager.default.contentsOfDirectory(atPath: scratch.path + "/data")) ?? []) }
+        // The store directories (the data directory also holds the daemon's lock file).
+        func stores() -> Set<String> {
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: scratch.path + "/data")) ?? []).filter { WireUUID($0) != nil })
+        }
 
         let unknown = WireUUID.random()
         let missing = client(unknown)
