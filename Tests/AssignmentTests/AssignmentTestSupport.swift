@@ -44,7 +44,9 @@ extension Result where Success == [AssignmentAction], Failure == AssignmentRejec
             }
         }
     }
+}
 
+extension Result where Failure == AssignmentRejection {
     /// The rejection, or nil when the input was accepted.
     var rejection: AssignmentRejection? {
         if case .failure(let rejection) = self { return rejection }
