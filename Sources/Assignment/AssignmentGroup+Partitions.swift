@@ -53,9 +53,6 @@ extension AssignmentGroup {
         indexByName = updatedIndex
         states = updatedStates
         targets = Array(repeating: nil, count: updated.count)
-        replan()
-        reconcile(now: now, into: &actions)
-        appendWakeUp(to: &actions)
-        return .success(actions)
+        return .success(replanned(after: actions, now: now))
     }
 }

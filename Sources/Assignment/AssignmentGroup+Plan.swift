@@ -29,6 +29,16 @@ extension AssignmentGroup {
         for (position, index) in planned.enumerated() { targets[index] = plan[position] }
     }
 
+    /// The end of every membership or partition change: re-plan, move the partitions towards the new plan,
+    /// and re-arm the wake-up, after the `actions` the change itself produced.
+    mutating func replanned(after actions: [AssignmentAction], now: Int64) -> [AssignmentAction] {
+        var actions = actions
+        replan()
+        reconcile(now: now, into: &actions)
+        appendWakeUp(to: &actions)
+        return actions
+    }
+
     /// Moves every partition towards its target: an unowned one is granted, one owned by a present member
     /// that is not its target is asked to be released. Grants come before requests to release.
     mutating func reconcile(now: Int64, into actions: inout [AssignmentAction]) {

@@ -88,9 +88,8 @@ extension AssignmentGroup {
             if let planned = targets[index] { target[planned, default: 0] += 1 }
         }
         for entry in retiring.values { holding[entry.member, default: 0] += 1 }
-        return members.keys.sorted().map { member in
-            let record = members[member] ?? Member(weight: 0, absentUntil: nil)
-            return MemberStatus(
+        return members.sorted { $0.key < $1.key }.map { member, record in
+            MemberStatus(
                 member: member, weight: record.weight, absentUntil: record.absentUntil,
                 holding: holding[member] ?? 0, target: target[member] ?? 0)
         }

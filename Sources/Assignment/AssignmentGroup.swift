@@ -83,10 +83,7 @@ public struct AssignmentGroup: Sendable {
             guard members.count < limits.maxMembers else { return .failure(.tooManyMembers(limit: limits.maxMembers)) }
         }
         members[member] = Member(weight: weight, absentUntil: nil)
-        replan()
-        reconcile(now: now, into: &actions)
-        appendWakeUp(to: &actions)
-        return .success(actions)
+        return .success(replanned(after: actions, now: now))
     }
 
     /// `member`'s presence ended (its stream or its worker's presence ended) and, with it, every lease bound
@@ -106,10 +103,7 @@ public struct AssignmentGroup: Sendable {
             }
             for name in retiring.keys where retiring[name]?.member == member { retiring[name] = nil }
         }
-        replan()
-        reconcile(now: now, into: &actions)
-        appendWakeUp(to: &actions)
-        return .success(actions)
+        return .success(replanned(after: actions, now: now))
     }
 
     /// `member` leaves the group for good, at once and without grace: a present member's leases are released
@@ -118,10 +112,7 @@ public struct AssignmentGroup: Sendable {
         guard let known = members[member] else { return .failure(.unknownMember(member)) }
         var actions: [AssignmentAction] = []
         remove(member, leasesLive: known.absentUntil == nil, into: &actions)
-        replan()
-        reconcile(now: now, into: &actions)
-        appendWakeUp(to: &actions)
-        return .success(actions)
+        return .success(replanned(after: actions, now: now))
     }
 
     /// `member` acknowledges that it stopped working on `released`: each partition it was asked to release is

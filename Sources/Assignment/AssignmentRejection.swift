@@ -40,7 +40,8 @@ public enum AssignmentRejection: Error, Sendable, Hashable, CustomStringConverti
     /// out-of-order request (`invalid_request`).
     public var exceedsLimit: Bool {
         switch self {
-        case .tooManyMembers, .tooManyGroups, .tooManyPartitionsInHand, .invalidPartitionCount: true
+        case .tooManyMembers, .tooManyGroups, .tooManyPartitionsInHand: true
+        case .invalidPartitionCount(let count, let limit): count > limit
         default: false
         }
     }

@@ -11,6 +11,16 @@ struct HandOffTests {
         AssignmentGroup(partitions: partitionSet(partitions), timings: timings(graceMs: graceMs, revokeAfterMs: revokeAfterMs))
     }
 
+    /// a and b (weight 1 each) have split the partitions at t = 0: a holds the lower half, b the upper.
+    func split(partitions: Int = 4, graceMs: Int64 = 10_000) throws -> AssignmentGroup {
+        var group = group(partitions: partitions, graceMs: graceMs)
+        _ = try group.join(a, weight: 1, now: 0).actions
+        _ = try group.join(b, weight: 1, now: 0).actions
+        _ = try group.released((partitions / 2..<partitions).map(String.init), by: a, now: 0).actions
+        #expect(group.assignment(of: b) == MemberAssignment(owned: (partitions / 2..<partitions).map(String.init), releasing: []))
+        return group
+    }
+
     @Test func theFirstMemberIsGrantedEveryPartitionAtOnce() throws {
         var group = group()
         let actions = try group.join(a, weight: 1, now: 0).actions
@@ -68,10 +78,7 @@ struct HandOffTests {
     }
 
     @Test func aMemberReturningWithinItsGraceGetsItsPartitionsBackUnmoved() throws {
-        var group = group()
-        _ = try group.join(a, weight: 1, now: 0).actions
-        _ = try group.join(b, weight: 1, now: 0).actions
-        _ = try group.released(["2", "3"], by: a, now: 10).actions
+        var group = try split()
 
         #expect(try group.disconnect(a, now: 1_000).actions == [.scheduleWakeUp(at: 11_000)], "nothing moves during grace")
         #expect(group.tick(now: 10_999) == [.scheduleWakeUp(at: 11_000)])
@@ -81,10 +88,7 @@ struct HandOffTests {
     }
 
     @Test func afterTheGracePeriodTheAbsentMembersPartitionsAreReassigned() throws {
-        var group = group()
-        _ = try group.join(a, weight: 1, now: 0).actions
-        _ = try group.join(b, weight: 1, now: 0).actions
-        _ = try group.released(["2", "3"], by: a, now: 10).actions
+        var group = try split()
         _ = try group.disconnect(a, now: 1_000).actions
 
         let actions = group.tick(now: 11_000)
@@ -97,10 +101,7 @@ struct HandOffTests {
     }
 
     @Test func leavingReleasesTheLeasesBeforeAnyoneIsGrantedThem() throws {
-        var group = group()
-        _ = try group.join(a, weight: 1, now: 0).actions
-        _ = try group.join(b, weight: 1, now: 0).actions
-        _ = try group.released(["2", "3"], by: a, now: 10).actions
+        var group = try split()
 
         let actions = try group.leave(b, now: 20).actions
         #expect(actions == [
@@ -110,29 +111,20 @@ struct HandOffTests {
     }
 
     @Test func leavingWhileAbsentDropsTheReservationsWithoutReleases() throws {
-        var group = group()
-        _ = try group.join(a, weight: 1, now: 0).actions
-        _ = try group.join(b, weight: 1, now: 0).actions
-        _ = try group.released(["2", "3"], by: a, now: 10).actions
+        var group = try split()
         _ = try group.disconnect(a, now: 20).actions
         #expect(try group.leave(a, now: 30).actions == [.grant(partition: "0", to: b), .grant(partition: "1", to: b)])
     }
 
     @Test func withoutGraceADisconnectReassignsAtOnce() throws {
-        var group = group(graceMs: 0)
-        _ = try group.join(a, weight: 1, now: 0).actions
-        _ = try group.join(b, weight: 1, now: 0).actions
-        _ = try group.released(["2", "3"], by: a, now: 10).actions
+        var group = try split(graceMs: 0)
         // No `released`: the leases ended with the presence.
         #expect(try group.disconnect(a, now: 20).actions == [.grant(partition: "0", to: b), .grant(partition: "1", to: b)])
         #expect(group.memberStatuses.map(\.member) == [b])
     }
 
     @Test func anAbsentMemberGetsNothingNewAndThePresentOnesShareTheRest() throws {
-        var group = group(partitions: 6)
-        _ = try group.join(a, weight: 1, now: 0).actions
-        _ = try group.join(b, weight: 1, now: 0).actions
-        _ = try group.released(["3", "4", "5"], by: a, now: 0).actions
+        var group = try split(partitions: 6)
         _ = try group.disconnect(a, now: 10).actions
         // c joins while a is away: a's three stay reserved, b and c split b's three (c gets one or two).
         let actions = try group.join(c, weight: 1, now: 20).actions
@@ -145,10 +137,7 @@ struct HandOffTests {
     }
 
     @Test func aReturningMemberMayComeBackWithAnotherWeight() throws {
-        var group = group(partitions: 6)
-        _ = try group.join(a, weight: 1, now: 0).actions
-        _ = try group.join(b, weight: 1, now: 0).actions
-        _ = try group.released(["3", "4", "5"], by: a, now: 0).actions
+        var group = try split(partitions: 6)
         _ = try group.disconnect(a, now: 10).actions
         // a returns with weight 2: it is granted its three back, then b releases one to it.
         let actions = try group.join(a, weight: 2, now: 20).actions

@@ -39,6 +39,8 @@ struct ValidationTests {
         #expect(PartitionSet.count(0, limits: limits).rejection == .invalidPartitionCount(0, limit: 10_000))
         #expect(PartitionSet.count(10_001, limits: limits).rejection == .invalidPartitionCount(10_001, limit: 10_000))
         #expect(PartitionSet.count(10_000, limits: limits).rejection == nil)
+        #expect(PartitionSet.count(10_001, limits: limits).rejection?.exceedsLimit == true)
+        #expect(PartitionSet.count(0, limits: limits).rejection?.exceedsLimit == false)
         #expect(PartitionSet.named([], limits: limits).rejection == .invalidPartitionCount(0, limit: 10_000))
         #expect(PartitionSet.named(["a", "b", "a"], limits: limits).rejection == .duplicatePartition("a"))
         #expect(PartitionSet.named(["a", " "], limits: limits).rejection?.message == "partition name \" \" must be visible ASCII without spaces")
