@@ -18,6 +18,8 @@ let package = Package(
         // Pure engines: standard library only.
         .target(name: "Inventory"),
         .target(name: "LeaseEngine"),
+        // Partition assignment for groups of members: the planner and the hand-off state machine.
+        .target(name: "Assignment"),
         // I/O runtime shared by daemon and client.
         .target(name: "Transport", dependencies: ["StreamCore", "CLinux", "COpenSSL"]),
         // The daemon's core: nodes, shells around the engines, dispatch.
@@ -43,6 +45,8 @@ let package = Package(
         .executableTarget(name: "LogCrashChild", dependencies: ["StreamCore"], path: "Tests/LogCrashChild"),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "LeaseEngineTests", dependencies: ["LeaseEngine"]),
+        // The churn simulation carries the engine's actions out on a real LeaseEngine.
+        .testTarget(name: "AssignmentTests", dependencies: ["Assignment", "LeaseEngine", "CoordTestKit"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CoordTestKit"]),
         .testTarget(
             name: "CoordinatorTests",
