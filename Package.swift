@@ -6,6 +6,12 @@ import PackageDescription
 let package = Package(
     name: "coordd",
     platforms: [.macOS(.v15)],
+    products: [
+        // What another package depends on: the Swift client (it re-exports StreamCore's wire types).
+        .library(name: "CoordClient", targets: ["CoordClient"]),
+        .executable(name: "coordd", targets: ["coordd"]),
+        .executable(name: "coordctl", targets: ["coordctl"]),
+    ],
     targets: [
         // System libraries (module maps and shim headers only).
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),

@@ -325,15 +325,30 @@ extension CoordClient {
     public func registerWorker(
         id: WireUUID, metadata: [String: String] = [:], heartbeatIntervalMs: Int64 = 30_000, presenceOnly: Bool = false
     ) async throws(StreamsError) -> WorkerRegistration {
-        let seconds = (heartbeatIntervalMs + 999) / 1_000
-        let request = SubscribeWorkers(
-            workerID: id, metadata: metadata, heartbeatIntervalSeconds: seconds,
+        let request = Self.registrationRequest(
+            id: id, metadata: metadata, heartbeatIntervalMs: heartbeatIntervalMs, presenceOnly: presenceOnly)
+        return registration(request, stream: try await open(request), heartbeatIntervalMs: heartbeatIntervalMs, reconnects: true)
+    }
+
+    /// The SubscribeWorkers request registering a worker (sub-second intervals in `heartbeat_interval_ms`).
+    static func registrationRequest(id: WireUUID, metadata: [String: String], heartbeatIntervalMs: Int64, presenceOnly: Bool)
+        -> SubscribeWorkers
+    {
+        SubscribeWorkers(
+            workerID: id, metadata: metadata, heartbeatIntervalSeconds: (heartbeatIntervalMs + 999) / 1_000,
             heartbeatIntervalMs: heartbeatIntervalMs % 1_000 == 0 ? nil : heartbeatIntervalMs, presenceOnly: presenceOnly)
-        let stream = try await open(request)
+    }
+
+    /// A registration running on `stream`; with `reconnects`, a lost stream is replaced by a new
+    /// registration when the provider reconnects, else its loss ends the registration.
+    func registration(_ request: SubscribeWorkers, stream: any BidiStream, heartbeatIntervalMs: Int64, reconnects: Bool)
+        -> WorkerRegistration
+    {
         let client = self
         return WorkerRegistration(
-            workerID: id, stream: stream, intervalMs: heartbeatIntervalMs, clock: SystemMonotonicClock(),
-            reopener: StreamReopener(provider: provider), reopen: { () throws(StreamsError) in try await client.open(request) })
+            workerID: request.workerID ?? WireUUID(high: 0, low: 0), stream: stream, intervalMs: heartbeatIntervalMs, clock: SystemMonotonicClock(),
+            reopener: reconnects ? StreamReopener(provider: provider) : nil,
+            reopen: { () throws(StreamsError) in try await client.open(request) })
     }
 
     /// Observes the store's worker inventory as full snapshots, latest wins. Over a provider that

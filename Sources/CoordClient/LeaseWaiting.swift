@@ -1,0 +1,87 @@
+import StreamCore
+import Transport
+
+extension CoordClient {
+    /// The lease on `key` as it changes (coordd's `lease_watch`): its current state first, then every
+    /// change of holder — granted, released, expired — as the server decides it. A consumer that falls
+    /// behind skips to the newest state, so fences never go backwards. Over a provider that reconnects, a
+    /// lost connection is followed by the key's state after the reconnect.
+    public func watchLease(key: String) -> MessageSequence<LeaseWatchEvent> {
+        let client = self
+        let request = LeaseWatch(key: key)
+        let resume = StreamReopener(provider: provider).map { reopener in
+            MessageSequence<LeaseWatchEvent>.Resume(reopener: reopener) { _ throws(StreamsError) in
+                try await client.open(request)
+            }
+        }
+        return MessageSequence(open: { () throws(StreamsError) in try await client.open(request) }, resume: resume)
+    }
+
+    /// Acquires `key`, waiting up to `timeout` while another holder has it.
+    ///
+    /// The wait is the server's: the client watches the key (`lease_watch`) before its first attempt, and
+    /// tries again only when the server reports the key released or expired, so a release wakes it within
+    /// a round trip and an idle wait sends nothing. Every waiter of a key is woken by a release and tries
+    /// once; one wins and the others wait again (no queue: a waiter is not guaranteed to be served in
+    /// order of arrival, and a release costs one acquire per waiter).
+    ///
+    /// Returns the grant. Throws ``CoordError/waitTimedOut(key:holder:fence:)`` when `timeout` passes
+    /// first, ``CoordError/leaseNotAcquired(key:reason:holder:fence:expiresAt:)`` for a refusal that
+    /// waiting cannot cure (`worker_not_registered`, `tokens_exhausted`), ``CoordError/invalidRequest(_:)``
+    /// for an invalid request, and `CancellationError` when the task is cancelled.
+    public func acquire(key: String, holder: String, ttl: Duration, workerID: WireUUID? = nil, waitingUpTo timeout: Duration)
+        async throws -> LeaseResult
+    {
+        try await acquireOrWait(key: key, holder: holder, ttl: ttl, workerID: workerID, wait: timeout).result
+    }
+
+    /// Acquires once (`wait` nil) or waits up to `wait`; returns the grant and when (monotonic ms) the
+    /// request that got it was sent, for a lease keeper's safe deadline.
+    func acquireOrWait(key: String, holder: String, ttl: Duration, workerID: WireUUID?, wait: Duration?)
+        async throws -> (result: LeaseResult, sentAtMs: Int64)
+    {
+        let clock = SystemMonotonicClock()
+        let client = self
+        let attempt = { () async throws -> (LeaseResult, Int64) in
+            let sentAt = clock.nowMs()
+            let result = try await coordErrors { try await client.acquire(key: key, holder: holder, ttl: ttl, workerID: workerID) }
+            return (result, sentAt)
+        }
+        guard let wait else {
+            let (result, sentAt) = try await attempt()
+            guard result.ok else { throw CoordError.notAcquired(key, result) }
+            return (result, sentAt)
+        }
+        let deadline = clock.nowMs() + Self.milliseconds(wait)
+        // Watch first: a release after the attempt below is then certain to be reported. The sending side
+        // stays open: closing it ends a watch.
+        let watch = try await coordErrors { try await client.open(LeaseWatch(key: key)) }
+        defer { watch.close(error: nil) }
+        _ = try await coordErrors { try await watch.receive(LeaseWatchEvent.self) }
+        while true {
+            let (result, sentAt) = try await attempt()
+            if result.ok { return (result, sentAt) }
+            guard result.reason == LeaseRefusalName.held else { throw CoordError.notAcquired(key, result) }
+            var free = false
+            while !free {
+                let remaining = deadline - clock.nowMs()
+                guard remaining > 0 else { throw CoordError.waitTimedOut(key: key, holder: result.holder, fence: result.fence) }
+                let event = try await coordErrors {
+                    try await withDeadlineMs(remaining) { () async throws -> LeaseWatchEvent in
+                        guard let event = try await watch.receive(LeaseWatchEvent.self) else {
+                            throw StreamsError.streamClosed("the server ended the lease watch")
+                        }
+                        return event
+                    }
+                }
+                guard let event else { throw CoordError.waitTimedOut(key: key, holder: result.holder, fence: result.fence) }
+                free = !event.held
+            }
+        }
+    }
+}
+
+/// The `LeaseResult.reason` names the client acts on (`docs/protocol.md`).
+enum LeaseRefusalName {
+    static let held = "held"
+}
