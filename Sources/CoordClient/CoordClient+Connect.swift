@@ -112,7 +112,8 @@ extension CoordClient {
 /// it when `body` ends, however it ends.
 public func withCoordClient<T>(
     url: String, token: String? = nil, tls: CoordTLS? = nil, store: WireUUID = .defaultStore,
-    limits: WebSocketClientLimits = WebSocketClientLimits(), _ body: (CoordClient) async throws -> T
+    limits: WebSocketClientLimits = WebSocketClientLimits(), isolation: isolated (any Actor)? = #isolation,
+    _ body: (CoordClient) async throws -> T
 ) async throws -> T {
     let client = try CoordClient.connect(url: url, token: token, tls: tls, store: store, limits: limits)
     do {

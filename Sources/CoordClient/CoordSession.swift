@@ -198,7 +198,7 @@ extension CoordClient {
     public func withSession<T>(
         id: WireUUID = .random(), metadata: [String: String] = [:],
         heartbeatInterval: Duration = SessionLimits.defaultHeartbeatInterval, presenceOnly: Bool = true,
-        _ body: (CoordSession) async throws -> T
+        isolation: isolated (any Actor)? = #isolation, _ body: (CoordSession) async throws -> T
     ) async throws -> T {
         let session = try await session(id: id, metadata: metadata, heartbeatInterval: heartbeatInterval, presenceOnly: presenceOnly)
         defer { session.close() }
