@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(
             name: "CoorddTests",
             dependencies: [
-                "coordd", "coordctl", "CoordClient", "Transport", "StreamCore", "CoordTestKit", "WorkerExample",
+                "coordd", "coordctl", "coordbench", "CoordClient", "Transport", "StreamCore", "CoordTestKit", "WorkerExample",
                 "ObserverExample", "PartitionServiceExample", "LeaderElectionExample",
             ]),
         .testTarget(

@@ -91,7 +91,7 @@ extension CoordClient {
             return CoordClient(provider: provider, store: store, connection: ClientConnection(group: group, provider: provider))
         } catch {
             group.shutdownGracefully(graceMs: 0)
-            throw .invalidRequest("\(url): \(error)")
+            throw .invalidRequest(error.message)
         }
     }
 

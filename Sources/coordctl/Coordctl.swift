@@ -81,8 +81,9 @@ enum Coordctl {
             output.writeError("coordctl: --hs256-secret-file: \(error.message)\n")
             return CtlExit.usage
         }
-        guard !secret.isEmpty else {
-            output.writeError("coordctl: --hs256-secret-file: \(request.secretFile) is empty\n")
+        // The daemon refuses shorter HS256 secrets (RFC 7518 §3.2); a token it cannot check is no use.
+        guard secret.count >= 32 else {
+            output.writeError("coordctl: --hs256-secret-file: \(request.secretFile) has \(secret.count) bytes; the daemon needs at least 32\n")
             return CtlExit.usage
         }
         let claims = TokenMint.Claims(

@@ -19,16 +19,22 @@ enum CtlFailure {
     /// Writes `error` (with a hint for a connection failure) and returns the exit status.
     static func report(_ error: StreamsError, server: String, output: any CtlOutput) -> Int32 {
         output.writeError("error: \(error.name): \(error.message)\n")
-        guard isUnreachable(error) else { return CtlExit.daemonError }
+        guard isUnreachable(error) else {
+            if error.message.contains("certificate required") {
+                output.writeError("hint: the daemon requires a client certificate: pass --cert-file and --key-file\n")
+            }
+            return CtlExit.daemonError
+        }
         if let hint = hint(for: error.message, server: server) { output.writeError("hint: \(hint)\n") }
         return CtlExit.unreachable
     }
 
     /// True when the error means no answer came from the daemon: the connection could not be made or was
-    /// lost (a refused upgrade or credentials are an answer).
+    /// lost. A refused upgrade, refused credentials or a TLS alert the daemon sent (a client certificate it
+    /// requires) are answers.
     static func isUnreachable(_ error: StreamsError) -> Bool {
-        if case .connectionFailed(let name, _) = CoordError(error) { return name == StreamsError.streamClosed().name }
-        return false
+        guard case .connectionFailed(let name, let message) = CoordError(error) else { return false }
+        return name == StreamsError.streamClosed().name && !message.contains(" alert ")
     }
 
     /// What to try, for the failures people run into when pointing coordctl at a daemon.

@@ -164,7 +164,7 @@ import Transport
         #expect(try await client.append(space: "s", segment: "g", payloads: [[1], [2]]).last?.lastSequence == 2)
         await client.close()
         await #expect(throws: CoordError.clientClosed) { _ = try await client.append(space: "s", segment: "g", payloads: [[3]]) }
-        #expect(throws: CoordError.invalidRequest("ftp://127.0.0.1:1: ftp://127.0.0.1:1: the URL must start with ws:// or wss://")) {
+        #expect(throws: CoordError.invalidRequest("ftp://127.0.0.1:1: the URL must start with ws:// or wss://")) {
             _ = try CoordClient.connect(url: "ftp://127.0.0.1:1")
         }
         await daemon.stop()
