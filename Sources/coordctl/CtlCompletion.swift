@@ -51,6 +51,21 @@ enum CtlCompletion {
 
     private static var groupNames: String { CtlArguments.groups.keys.sorted().joined(separator: "|") }
 
+    /// The `case` that reads one word of the line into `cmd` (the command and its subcommand), the same in
+    /// both shells but for how the value after an option is skipped.
+    private static func scan(skippingValue skip: String) -> String {
+        """
+                case $word in
+                    \(valueOptions)) \(skip) ;;
+                    -*) ;;
+                    *) case $cmd in
+                           "") cmd=$word ;;
+                           \(groupNames)) cmd="$cmd $word" ;;
+                       esac ;;
+                esac
+        """
+    }
+
     /// `case` arms mapping the command seen so far to its candidates, in `shell`'s syntax.
     private static func arms(indent: String, assign: (String) -> String) -> String {
         var commands: [String] = []
@@ -74,14 +89,7 @@ enum CtlCompletion {
             local cur=${COMP_WORDS[COMP_CWORD]} cmd="" word i words
             for ((i = 1; i < COMP_CWORD; i++)); do
                 word=${COMP_WORDS[i]}
-                case $word in
-                    \(valueOptions)) ((i++)) ;;
-                    -*) ;;
-                    *) case $cmd in
-                           "") cmd=$word ;;
-                           \(groupNames)) cmd="$cmd $word" ;;
-                       esac ;;
-                esac
+        \(scan(skippingValue: "((i++))"))
             done
             case $cmd in
         \(arms(indent: "        ") { "words=\"\($0)\"" })
@@ -102,14 +110,7 @@ enum CtlCompletion {
             local -a candidates
             for word in "${(@)words[2,CURRENT-1]}"; do
                 if (( skip )); then skip=0; continue; fi
-                case $word in
-                    \(valueOptions)) skip=1 ;;
-                    -*) ;;
-                    *) case $cmd in
-                           "") cmd=$word ;;
-                           \(groupNames)) cmd="$cmd $word" ;;
-                       esac ;;
-                esac
+        \(scan(skippingValue: "skip=1"))
             done
             case $cmd in
         \(arms(indent: "        ") { "candidates=(\($0))" })
