@@ -6,7 +6,7 @@ import Transport
 public enum ConnectionChange: Sendable, Equatable {
     /// The connection was lost (the error it ended with); the stream is being opened again.
     case lost(StreamsError)
-    /// The stream runs again on a new connection.
+    /// The stream runs again on a new connection: its first message has arrived.
     case restored
 }
 
@@ -139,11 +139,18 @@ public final class InventoryUpdates: AsyncSequence, Sendable {
         let latest = self.latest
         reader = Task {
             var stream = stream
+            // Set from a reported loss until a replacement stream delivers a message: a stream opened on a
+            // connection the daemon is about to close (while it drains) is not yet "back".
+            var lost = false
             while true {
                 var ending: StreamsError?
                 do throws(StreamsError) {
                     while let bytes = try await stream.receive() {
                         let message = try Envelope.decode(bytes)
+                        if lost {
+                            lost = false
+                            connectionChanges?(.restored)
+                        }
                         onMessage(message)
                         if let inventory = message as? WorkerInventory { latest.offer(inventory) }
                     }
@@ -157,7 +164,8 @@ public final class InventoryUpdates: AsyncSequence, Sendable {
                 }
                 slot.setReconnecting(true)
                 stream.close(error: nil)
-                connectionChanges?(.lost(error))
+                if !lost { connectionChanges?(.lost(error)) }
+                lost = true
                 switch await reopener.reopen(isAbandoned: { slot.isClosed }, reopen) {
                 case .failure(let failure):
                     latest.end(slot.isClosed ? ending : failure)
@@ -173,7 +181,6 @@ public final class InventoryUpdates: AsyncSequence, Sendable {
                     }
                     latest.restart()
                     stream = fresh
-                    connectionChanges?(.restored)
                 }
             }
         }
