@@ -119,10 +119,7 @@ public final class CoordSession: Sendable {
             outcome = .failure(error)
         }
         if !hasEnded {
-            let client = self.client
-            _ = try? await withDeadlineMs(LeaseKeepingLimits().releaseTimeoutMs) {
-                try await client.release(key: lease.key, holder: lease.holder)
-            }
+            await client.releaseOnExit(key: lease.key, holder: lease.holder, timeoutMs: LeaseKeepingLimits().releaseTimeoutMs)
         }
         switch try outcome.get() {
         case .finished(let value):

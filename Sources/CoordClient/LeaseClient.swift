@@ -120,8 +120,7 @@ extension CoordClient {
         } catch {
             outcome = .failure(error)
         }
-        let client = self
-        _ = try? await withDeadlineMs(limits.releaseTimeoutMs) { try await client.release(key: key, holder: holder) }
+        await releaseOnExit(key: key, holder: holder, timeoutMs: limits.releaseTimeoutMs)
         switch try outcome.get() {
         case .finished(let value): return value
         case .lost(let error):
@@ -129,6 +128,15 @@ extension CoordClient {
             if error.name == StreamsError.invalidRequest("").name { throw CoordError(error) }
             throw CoordError.leaseLost(key: key, message: error.message)
         }
+    }
+
+    /// Releases a lease whose body ended, waiting at most `timeoutMs`, also when the calling task was
+    /// cancelled: the release runs in a task of its own, which does not inherit the cancellation.
+    func releaseOnExit(key: String, holder: String, timeoutMs: Int64) async {
+        let client = self
+        await Task {
+            _ = try? await withDeadlineMs(timeoutMs) { try await client.release(key: key, holder: holder) }
+        }.value
     }
 
     /// Renews until a renewal is refused or the safe deadline passes; returns why the lease is lost.

@@ -58,8 +58,21 @@ extension CoordClient {
         let watch = KeyWatch(client: self, key: key)
         defer { watch.close() }
         _ = try await watch.next(withinMs: max(deadline - clock.nowMs(), 1))
+        var failures = 0
         while true {
-            let (result, sentAt) = try await attempt()
+            let result: LeaseResult
+            let sentAt: Int64
+            do {
+                (result, sentAt) = try await attempt()
+            } catch let error as CoordError where Self.passes(error) && StreamReopener(provider: provider) != nil {
+                // The daemon went away mid-wait: try again when the watch, opened again on the new
+                // connection, reports the key's state, or after a backoff if it says nothing.
+                failures += 1
+                let remaining = deadline - clock.nowMs()
+                guard remaining > 0 else { throw error }
+                _ = try await watch.next(withinMs: min(remaining, Int64(ReopenLimits().delayMs(attempt: failures))))
+                continue
+            }
             if result.ok { return (result, sentAt) }
             guard result.reason == LeaseRefusalName.held else { throw CoordError.notAcquired(key, result) }
             var free = false
@@ -70,6 +83,16 @@ extension CoordClient {
                 }
                 free = !event.held
             }
+        }
+    }
+}
+
+extension CoordClient {
+    /// Failures of an acquire that a reconnect cures: the connection was lost, or the daemon was stopping.
+    static func passes(_ error: CoordError) -> Bool {
+        switch error {
+        case .connectionFailed, .shuttingDown: return true
+        default: return false
         }
     }
 }

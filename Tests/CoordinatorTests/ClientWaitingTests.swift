@@ -86,6 +86,26 @@ final class CountingProvider: ReconnectingStreamProvider {
         await daemon.stop()
     }
 
+    @Test func cancellingWithLeaseReleasesTheLease() async throws {
+        let daemon = try await NetworkDaemon.start()
+        let client = CoordClient(provider: try daemon.provider())
+        for session in [false, true] {
+            let owner = session ? try await client.session(heartbeatInterval: .milliseconds(500)) : nil
+            let holding = Task {
+                try await client.withLease(key: "job", ttl: .seconds(30), session: owner) { _ in
+                    try await Task.sleep(for: .seconds(60))
+                    return 0
+                }
+            }
+            #expect(await eventually { (try? await client.leases(prefix: "job").count) == 1 })
+            holding.cancel()
+            await #expect(throws: CancellationError.self) { _ = try await withDeadline(seconds: 10) { try await holding.value } }
+            #expect(try await client.leases(prefix: "job").isEmpty, "released on the way out (session: \(session))")
+            owner?.close()
+        }
+        await daemon.stop()
+    }
+
     @Test func manyWaitersAreServedOneAtATimeWithGrowingFences() async throws {
         let daemon = try await NetworkDaemon.start()
         let client = CoordClient(provider: try daemon.provider())
@@ -124,8 +144,10 @@ final class CountingProvider: ReconnectingStreamProvider {
         let restarted = try await NetworkDaemon.start(port: port)
         let granted = try await withDeadline(seconds: 30) { try await waiting.value }
         #expect(granted.ok && granted.holder == "b")
-        #expect(counting.count(LeaseWatch.self) == 2 && counting.count(LeaseAcquire.self) == 2,
-                "the watch was opened again after the reconnect; its first state (free) led to the one acquire that won")
+        // The watch was opened again after the reconnect (more than once if a reopen met the draining daemon),
+        // and its first state there, free, led to the acquire that won: a handful of requests, not a poll.
+        #expect(counting.count(LeaseWatch.self) >= 2 && counting.count(LeaseAcquire.self) <= 5,
+                "\(counting.count(LeaseWatch.self)) watches, \(counting.count(LeaseAcquire.self)) acquires")
         await restarted.stop()
     }
 
