@@ -6,6 +6,12 @@ import PackageDescription
 let package = Package(
     name: "coordd",
     platforms: [.macOS(.v15)],
+    products: [
+        // What another package depends on: the Swift client (it re-exports StreamCore's wire types).
+        .library(name: "CoordClient", targets: ["CoordClient"]),
+        .executable(name: "coordd", targets: ["coordd"]),
+        .executable(name: "coordctl", targets: ["coordctl"]),
+    ],
     targets: [
         // System libraries (module maps and shim headers only).
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
@@ -38,6 +44,13 @@ let package = Package(
         .executableTarget(
             name: "coordbench", dependencies: ["CoordBenchKit", "CoordClient", "Coordinator", "StreamCore", "Transport"]),
 
+        // Small programs built on CoordClient, as docs/sdk.md shows them; the CoorddTests run each against a
+        // real daemon.
+        .executableTarget(name: "WorkerExample", dependencies: ["CoordClient"], path: "Examples/Worker"),
+        .executableTarget(name: "ObserverExample", dependencies: ["CoordClient"], path: "Examples/Observer"),
+        .executableTarget(name: "PartitionServiceExample", dependencies: ["CoordClient"], path: "Examples/PartitionService"),
+        .executableTarget(name: "LeaderElectionExample", dependencies: ["CoordClient"], path: "Examples/LeaderElection"),
+
         // Test support: manual clock, temp directories, fixtures.
         .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport"], path: "Tests/CoordTestKit"),
         .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "CoordTestKit", "LogCrashChild"]),
@@ -57,7 +70,10 @@ let package = Package(
         // Starts the real coordd and coordctl binaries, which it depends on so both are built for it.
         .testTarget(
             name: "CoorddTests",
-            dependencies: ["coordd", "coordctl", "CoordClient", "Transport", "StreamCore", "CoordTestKit"]),
+            dependencies: [
+                "coordd", "coordctl", "coordbench", "CoordClient", "Transport", "StreamCore", "CoordTestKit", "WorkerExample",
+                "ObserverExample", "PartitionServiceExample", "LeaderElectionExample",
+            ]),
         .testTarget(
             name: "CoordctlTests",
             dependencies: ["coordctl", "Coordinator", "CoordClient", "Transport", "StreamCore", "CoordTestKit"]),

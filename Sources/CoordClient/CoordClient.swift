@@ -1,20 +1,32 @@
-import StreamCore
+// The wire types (WireUUID, Record, Entry, LeaseResult, StreamsError …) are part of the client's API.
+@_exported import StreamCore
 import Transport
 
-/// The Swift client of coordd's streaming store, over any ``StreamProvider`` (in-process or WebSocket).
+/// The Swift client of coordd: workers, observers, leases, sessions, elections and the streaming store.
 ///
-/// Every operation opens its own logical stream, as streamkit does. Failures are ``StreamsError`` values
-/// carrying the server's code (transient or permanent) and error name.
+/// ``connect(url:token:tls:store:limits:)`` makes one that owns its connection; ``init(provider:store:)``
+/// wraps any ``StreamProvider`` (in-process or WebSocket). Every operation opens its own logical stream,
+/// as streamkit does. The lower-level calls fail with ``StreamsError`` values carrying the server's code
+/// (transient or permanent) and error name; the high-level ones (sessions, `withLease`, waiting,
+/// elections, `append`) with ``CoordError``, and with `CancellationError` when cancelled. `docs/sdk.md`
+/// shows them all.
 public struct CoordClient: Sendable {
     /// The transport that opens streams.
     public let provider: any StreamProvider
     /// The store every call addresses.
     public let store: WireUUID
+    /// What `connect` opened for this client, closed by `close()`; nil over a caller's provider.
+    let connection: ClientConnection?
 
-    /// Creates a client for `store`.
-    public init(provider: any StreamProvider, store: WireUUID) {
+    /// Creates a client for `store` over a provider the caller owns (and closes).
+    public init(provider: any StreamProvider, store: WireUUID = .defaultStore) {
+        self.init(provider: provider, store: store, connection: nil)
+    }
+
+    init(provider: any StreamProvider, store: WireUUID, connection: ClientConnection?) {
         self.provider = provider
         self.store = store
+        self.connection = connection
     }
 
     /// Opens a stream for `request`.

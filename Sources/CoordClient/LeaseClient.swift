@@ -21,11 +21,6 @@ extension StreamsError {
     public static func leaseNotAcquired(_ message: String) -> StreamsError {
         StreamsError(.transient, name: "lease_not_acquired", message: message)
     }
-
-    /// The lease was lost while the body ran (a renewal was refused, or none succeeded in time).
-    public static func leaseLost(_ message: String) -> StreamsError {
-        StreamsError(.transient, name: "lease_lost", message: message)
-    }
 }
 
 /// Named limits of the client's lease keeping.
@@ -77,26 +72,35 @@ extension CoordClient {
         try await sequence(LeaseList(prefix: prefix, limit: limit), of: LeaseInfo.self).collectAll()
     }
 
-    /// Runs `body` while holding the lease on `key`.
+    /// Runs `body` while holding the lease on `key`, and releases it when `body` ends.
     ///
-    /// Acquires (failing with `lease_not_acquired` when another holder has it, `invalid_request` when the
-    /// server finds the request invalid), renews every ttl/3, and
-    /// cancels `body` — which must then stop its work — when a renewal is refused, or when no renewal has
-    /// succeeded by the local safe deadline: the send time of the last successful renewal + TTL − a margin
-    /// (TTL/10). Since the server's deadline is at least the receive time of that renewal + TTL, the body
-    /// is cancelled before the lease can be granted elsewhere. Releases on exit. Returns `body`'s result,
-    /// or throws `lease_lost` if the lease was lost first.
+    /// Acquires — at once, or with `wait`, waiting up to that long for the key to be released or to
+    /// expire (woken by the server, see ``acquire(key:holder:ttl:workerID:waitingUpTo:)``) — then renews
+    /// every ttl/3 and cancels `body`, which must then stop its work, when a renewal is refused or when no
+    /// renewal has succeeded by the local safe deadline: the send time of the last successful renewal +
+    /// TTL − a margin (TTL/10). Since the server's deadline is at least the receive time of that renewal +
+    /// TTL, the body is cancelled before the lease can be granted elsewhere.
+    ///
+    /// With `session`, the lease is bound to the session instead (``CoordSession/withLease(key:ttl:holder:wait:body:)``):
+    /// no renewals, and the body is cancelled when the session is lost.
+    ///
+    /// Returns `body`'s result. Throws ``CoordError/leaseNotAcquired(key:reason:holder:fence:expiresAt:)``
+    /// when another holder has the key, ``CoordError/waitTimedOut(key:holder:fence:)`` when `wait` ran
+    /// out, ``CoordError/invalidRequest(_:)`` when the server finds the request invalid,
+    /// ``CoordError/leaseLost(key:message:)`` when the lease was lost first, `CancellationError` when the
+    /// calling task was cancelled, and whatever `body` throws.
     public func withLease<T: Sendable>(
-        key: String, ttl: Duration, holder: String = WireUUID.random().description,
-        limits: LeaseKeepingLimits = LeaseKeepingLimits(), body: @escaping @Sendable (HeldLease) async throws -> T
+        key: String, ttl: Duration, holder: String = WireUUID.random().description, session: CoordSession? = nil,
+        wait: Duration? = nil, limits: LeaseKeepingLimits = LeaseKeepingLimits(),
+        body: @escaping @Sendable (HeldLease) async throws -> T
     ) async throws -> T {
+        if let session {
+            return try await session.withLease(key: key, ttl: ttl, holder: holder, wait: wait, body: body)
+        }
         let clock = SystemMonotonicClock()
         let ttlMs = Self.milliseconds(ttl)
-        let sentAt = clock.nowMs()
-        let granted = try await acquire(key: key, holder: holder, ttl: ttl)
-        guard granted.ok, let fence = granted.fence else {
-            throw StreamsError.leaseNotAcquired("lease \"\(key)\" not acquired: \(granted.refusalDescription)")
-        }
+        let (granted, sentAt) = try await acquireOrWait(key: key, holder: holder, ttl: ttl, workerID: nil, wait: wait)
+        guard let fence = granted.fence else { throw CoordError.notAcquired(key, granted) }
         let lease = HeldLease(key: key, holder: holder, fence: fence)
         let margin = max(ttlMs / limits.safetyMarginDivisor, 1)
         let deadline = SafeDeadline(sentAt + ttlMs - margin)
@@ -116,12 +120,23 @@ extension CoordClient {
         } catch {
             outcome = .failure(error)
         }
-        let client = self
-        _ = try? await withDeadlineMs(limits.releaseTimeoutMs) { try await client.release(key: key, holder: holder) }
+        await releaseOnExit(key: key, holder: holder, timeoutMs: limits.releaseTimeoutMs)
         switch try outcome.get() {
         case .finished(let value): return value
-        case .lost(let error): throw error
+        case .lost(let error):
+            if error == .cancelled { throw CancellationError() }
+            if error.name == StreamsError.invalidRequest("").name { throw CoordError(error) }
+            throw CoordError.leaseLost(key: key, message: error.message)
         }
+    }
+
+    /// Releases a lease whose body ended, waiting at most `timeoutMs`, also when the calling task was
+    /// cancelled: the release runs in a task of its own, which does not inherit the cancellation.
+    func releaseOnExit(key: String, holder: String, timeoutMs: Int64) async {
+        let client = self
+        await Task {
+            _ = try? await withDeadlineMs(timeoutMs) { try await client.release(key: key, holder: holder) }
+        }.value
     }
 
     /// Renews until a renewal is refused or the safe deadline passes; returns why the lease is lost.
@@ -132,7 +147,7 @@ extension CoordClient {
         while true {
             let deadline = safeDeadline.value.load(ordering: .acquiring)
             let now = clock.nowMs()
-            if now >= deadline { return .leaseLost("lease \"\(lease.key)\" not renewed in time (local safe deadline passed)") }
+            if now >= deadline { return .streamClosed("not renewed in time (local safe deadline passed)") }
             if now < nextRenewal {
                 try? await Task.sleep(for: .milliseconds(min(nextRenewal, deadline) - now))
                 if Task.isCancelled { return .cancelled }
@@ -154,7 +169,7 @@ extension CoordClient {
             if Task.isCancelled { return .cancelled }
             guard let answer else { continue }
             guard answer.ok else {
-                return .leaseLost("lease \"\(lease.key)\" renewal refused: \(answer.refusalDescription)")
+                return .streamClosed("renewal refused: \(answer.refusalDescription)")
             }
             safeDeadline.value.store(sentAt + ttlMs - margin, ordering: .releasing)
         }

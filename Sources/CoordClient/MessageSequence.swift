@@ -7,7 +7,7 @@ import Transport
 ///
 /// A resumable sequence (worker inventory changes over a provider that reconnects) does not end when
 /// a lost connection ends its stream: it opens a new one that continues after the last message.
-public struct MessageSequence<Element: WireMessage>: AsyncSequence {
+public struct MessageSequence<Element: WireMessage>: AsyncSequence, Sendable {
     public typealias Failure = StreamsError
 
     /// How a resumable sequence opens its next stream: from the last message it yielded (nil before

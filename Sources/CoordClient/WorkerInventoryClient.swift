@@ -2,6 +2,14 @@ import StreamCore
 import Synchronization
 import Transport
 
+/// What a stream that outlives a reconnect reports about its connection.
+public enum ConnectionChange: Sendable, Equatable {
+    /// The connection was lost (the error it ended with); the stream is being opened again.
+    case lost(StreamsError)
+    /// The stream runs again on a new connection: its first message has arrived.
+    case restored
+}
+
 /// A message of a SubscribeWorkers stream, as `workerChanges()` yields it.
 public enum InventoryEvent: Sendable, Equatable {
     /// The whole inventory (first, and whenever the server resynchronises a slow subscriber).
@@ -123,18 +131,26 @@ public final class InventoryUpdates: AsyncSequence, Sendable {
         stream: any BidiStream, reopener: StreamReopener? = nil,
         reopen: (@Sendable () async throws(StreamsError) -> any BidiStream)? = nil,
         onMessage: @escaping @Sendable (any EnvelopedMessage) -> Void = { _ in },
-        onReopen: @escaping @Sendable () -> Void = {}
+        onReopen: @escaping @Sendable () -> Void = {},
+        connectionChanges: (@Sendable (ConnectionChange) -> Void)? = nil
     ) {
         let slot = StreamSlot(stream)
         self.slot = slot
         let latest = self.latest
         reader = Task {
             var stream = stream
+            // Set from a reported loss until a replacement stream delivers a message: a stream opened on a
+            // connection the daemon is about to close (while it drains) is not yet "back".
+            var lost = false
             while true {
                 var ending: StreamsError?
                 do throws(StreamsError) {
                     while let bytes = try await stream.receive() {
                         let message = try Envelope.decode(bytes)
+                        if lost {
+                            lost = false
+                            connectionChanges?(.restored)
+                        }
                         onMessage(message)
                         if let inventory = message as? WorkerInventory { latest.offer(inventory) }
                     }
@@ -148,6 +164,8 @@ public final class InventoryUpdates: AsyncSequence, Sendable {
                 }
                 slot.setReconnecting(true)
                 stream.close(error: nil)
+                if !lost { connectionChanges?(.lost(error)) }
+                lost = true
                 switch await reopener.reopen(isAbandoned: { slot.isClosed }, reopen) {
                 case .failure(let failure):
                     latest.end(slot.isClosed ? ending : failure)
@@ -239,81 +257,6 @@ final class StreamSlot: Sendable {
     }
 }
 
-/// A registered worker: renews its presence in the background until `close()`, and fails when the
-/// server ends the stream (replaced, evicted) or nothing arrives for 3 × the heartbeat interval.
-///
-/// Over a provider that reconnects on its own, a lost connection or a server shutting down does not
-/// end it: the worker registers again on a new stream as soon as the server can be reached.
-public final class WorkerRegistration: Sendable {
-    /// The worker's id.
-    public let workerID: WireUUID
-    /// The inventories this worker receives (it is an observer too, unless it registered presence-only).
-    public let inventories: InventoryUpdates
-    private let renewer: Task<Void, Never>
-    private let liveness: Liveness
-
-    /// When the last message arrived, and how the registration ended.
-    private final class Liveness: Sendable {
-        let lastArrivalMs: Atomic<Int64>
-        let outcome = Mutex<StreamsError??>(nil)
-
-        init(nowMs: Int64) { lastArrivalMs = Atomic(nowMs) }
-
-        func settle(_ error: StreamsError?) {
-            outcome.withLock { if $0 == nil { $0 = .some(error) } }
-        }
-    }
-
-    init(workerID: WireUUID, stream: any BidiStream, intervalMs: Int64, clock: any MonotonicClock,
-         wallClock: any WallClock = SystemWallClock(), reopener: StreamReopener? = nil,
-         reopen: (@Sendable () async throws(StreamsError) -> any BidiStream)? = nil) {
-        self.workerID = workerID
-        let liveness = Liveness(nowMs: clock.nowMs())
-        self.liveness = liveness
-        let arrived: @Sendable () -> Void = { liveness.lastArrivalMs.store(clock.nowMs(), ordering: .releasing) }
-        let inventories = InventoryUpdates(
-            stream: stream, reopener: reopener, reopen: reopen, onMessage: { _ in arrived() }, onReopen: arrived)
-        self.inventories = inventories
-        renewer = Task {
-            while !Task.isCancelled {
-                let silence = clock.nowMs() - liveness.lastArrivalMs.load(ordering: .acquiring)
-                if silence > 3 * intervalMs && !inventories.isReconnecting {
-                    let error = StreamsError.streamClosed("worker heartbeat lost after \(silence) ms")
-                    liveness.settle(error)
-                    inventories.close()
-                    return
-                }
-                do {
-                    try await inventories.stream.sendEnveloped(
-                        Presence(workerID: workerID, heartbeat: false, timestamp: wallClock.nowMs()))
-                } catch {
-                    // A stream being replaced after a reconnect fails its sends; the next one takes them.
-                    if inventories.latest.hasEnded { return }
-                }
-                try? await Task.sleep(for: .milliseconds(intervalMs))
-            }
-        }
-    }
-
-    /// Deregisters: ends the stream (the server removes the worker and tells observers).
-    public func close() {
-        liveness.settle(nil)
-        renewer.cancel()
-        inventories.close()
-    }
-
-    /// Waits until the registration ends; returns why (nil after `close()`).
-    public func waitUntilEnded() async -> StreamsError? {
-        let streamError = await inventories.latest.waitEnded()
-        liveness.settle(streamError)
-        return liveness.outcome.withLock { $0 ?? nil }
-    }
-
-    deinit {
-        renewer.cancel()
-    }
-}
-
 extension CoordClient {
     /// Registers a worker: its presence lasts while the returned registration lives and renews it every
     /// `heartbeatIntervalMs` (sub-second values use coordd's `heartbeat_interval_ms` extension).
@@ -323,27 +266,47 @@ extension CoordClient {
     /// it receives only the server's Presence heartbeats and its ``WorkerRegistration/inventories``
     /// yield nothing: the choice for fleets of many workers that do not watch each other.
     public func registerWorker(
-        id: WireUUID, metadata: [String: String] = [:], heartbeatIntervalMs: Int64 = 30_000, presenceOnly: Bool = false
+        id: WireUUID, metadata: [String: String] = [:], heartbeatIntervalMs: Int64 = 30_000, presenceOnly: Bool = false,
+        connectionChanges: (@Sendable (ConnectionChange) -> Void)? = nil
     ) async throws(StreamsError) -> WorkerRegistration {
-        let seconds = (heartbeatIntervalMs + 999) / 1_000
-        let request = SubscribeWorkers(
-            workerID: id, metadata: metadata, heartbeatIntervalSeconds: seconds,
+        let request = Self.registrationRequest(
+            id: id, metadata: metadata, heartbeatIntervalMs: heartbeatIntervalMs, presenceOnly: presenceOnly)
+        return registration(request, stream: try await open(request), heartbeatIntervalMs: heartbeatIntervalMs, reconnects: true,
+                            connectionChanges: connectionChanges)
+    }
+
+    /// The SubscribeWorkers request registering a worker (sub-second intervals in `heartbeat_interval_ms`).
+    static func registrationRequest(id: WireUUID, metadata: [String: String], heartbeatIntervalMs: Int64, presenceOnly: Bool)
+        -> SubscribeWorkers
+    {
+        SubscribeWorkers(
+            workerID: id, metadata: metadata, heartbeatIntervalSeconds: (heartbeatIntervalMs + 999) / 1_000,
             heartbeatIntervalMs: heartbeatIntervalMs % 1_000 == 0 ? nil : heartbeatIntervalMs, presenceOnly: presenceOnly)
-        let stream = try await open(request)
+    }
+
+    /// A registration running on `stream`; with `reconnects`, a lost stream is replaced by a new
+    /// registration when the provider reconnects, else its loss ends the registration.
+    func registration(_ request: SubscribeWorkers, stream: any BidiStream, heartbeatIntervalMs: Int64, reconnects: Bool,
+                      connectionChanges: (@Sendable (ConnectionChange) -> Void)? = nil) -> WorkerRegistration
+    {
         let client = self
         return WorkerRegistration(
-            workerID: id, stream: stream, intervalMs: heartbeatIntervalMs, clock: SystemMonotonicClock(),
-            reopener: StreamReopener(provider: provider), reopen: { () throws(StreamsError) in try await client.open(request) })
+            workerID: request.workerID ?? WireUUID(high: 0, low: 0), stream: stream, intervalMs: heartbeatIntervalMs, clock: SystemMonotonicClock(),
+            reopener: reconnects ? StreamReopener(provider: provider) : nil,
+            reopen: { () throws(StreamsError) in try await client.open(request) }, connectionChanges: connectionChanges)
     }
 
     /// Observes the store's worker inventory as full snapshots, latest wins. Over a provider that
-    /// reconnects, a lost connection is followed by a fresh snapshot instead of an end.
-    public func workers() async throws(StreamsError) -> InventoryUpdates {
+    /// reconnects, a lost connection is followed by a fresh snapshot instead of an end; `connectionChanges`
+    /// is told when the connection is lost and when the subscription is back.
+    public func workers(connectionChanges: (@Sendable (ConnectionChange) -> Void)? = nil) async throws(StreamsError)
+        -> InventoryUpdates
+    {
         let request = SubscribeWorkers(workerID: nil)
         let client = self
         return InventoryUpdates(
             stream: try await open(request), reopener: StreamReopener(provider: provider),
-            reopen: { () throws(StreamsError) in try await client.open(request) })
+            reopen: { () throws(StreamsError) in try await client.open(request) }, connectionChanges: connectionChanges)
     }
 
     /// Observes the inventory as one snapshot then deltas (resuming after `sinceRevision` of `sinceEpoch`

@@ -46,8 +46,13 @@ let usage = """
     """
 
 let rawArguments = Array(CommandLine.arguments.dropFirst())
-guard let workloadName = rawArguments.first, !workloadName.hasPrefix("-") else {
+// Asking for help is not a mistake: the usage on standard output, status 0.
+if rawArguments.contains("--help") || rawArguments.contains("-h") || rawArguments.first == "help" {
     print(usage)
+    exit(0)
+}
+guard let workloadName = rawArguments.first, !workloadName.hasPrefix("-") else {
+    FileHandle.standardError.write(Data((usage + "\n").utf8))
     exit(2)
 }
 let options = Options(Array(rawArguments.dropFirst()))

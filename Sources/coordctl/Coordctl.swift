@@ -13,16 +13,18 @@ enum Coordctl {
     typealias Probe = @Sendable (GlobalOptions, String) async throws(StreamsError) -> HTTPProbe.Response
 
     /// Runs the command line; returns 0 on success, 1 when the daemon answered with an error, 2 for
-    /// bad usage.
+    /// bad usage, 3 when the daemon could not be reached (``CtlExit``). `nowSeconds` is the wall clock
+    /// `token mint` stamps its token with.
     static func run(arguments: [String], environment: [String: String], output: any CtlOutput,
                     readLine: @escaping @Sendable () -> String?, connect: Connect,
-                    probe: Probe = WebSocketConnect.probe) async -> Int32 {
+                    probe: Probe = WebSocketConnect.probe,
+                    nowSeconds: @Sendable () -> Int64 = { SystemWallClock().nowMs() / 1_000 }) async -> Int32 {
         let invocation: CtlInvocation
         do {
             invocation = try CtlArguments.parse(arguments, environment: environment)
         } catch {
             output.writeError("coordctl: \(error)\n")
-            return 2
+            return CtlExit.usage
         }
         switch invocation {
         case .help(let text):
@@ -31,6 +33,11 @@ enum Coordctl {
         case .version(let line):
             output.write(line + "\n")
             return 0
+        case .completion(let shell):
+            output.write(CtlCompletion.script(shell))
+            return 0
+        case .tokenMint(let request):
+            return mint(request, now: nowSeconds(), output: output)
         case let .health(options, ready):
             return await health(options, path: ready ? "/readyz" : "/healthz", output: output, probe: probe)
         case let .run(options, command):
@@ -38,11 +45,10 @@ enum Coordctl {
             do {
                 connection = try await connect(options)
             } catch {
-                output.writeError("error: \(error.name): \(error.message)\n")
-                return 1
+                return CtlFailure.report(error, server: options.server, output: output)
             }
             let runner = CtlRunner(client: CoordClient(provider: connection.provider, store: options.store),
-                                   json: options.json, output: output, readLine: readLine)
+                                   json: options.json, output: output, readLine: readLine, server: options.server)
             let status = await runner.run(command)
             await connection.close()
             return status
@@ -62,8 +68,27 @@ enum Coordctl {
             output.write(body)
             return 0
         } catch {
-            output.writeError("error: \(error.name): \(error.message)\n")
-            return 1
+            return CtlFailure.report(error, server: options.server, output: output)
         }
+    }
+
+    /// Prints a development token signed with the secret file's bytes.
+    private static func mint(_ request: TokenMintRequest, now: Int64, output: any CtlOutput) -> Int32 {
+        let secret: [UInt8]
+        do {
+            secret = try SecretFile.contents(ofFile: request.secretFile)
+        } catch {
+            output.writeError("coordctl: --hs256-secret-file: \(error.message)\n")
+            return CtlExit.usage
+        }
+        // The daemon refuses shorter HS256 secrets (RFC 7518 §3.2); a token it cannot check is no use.
+        guard secret.count >= 32 else {
+            output.writeError("coordctl: --hs256-secret-file: \(request.secretFile) has \(secret.count) bytes; the daemon needs at least 32\n")
+            return CtlExit.usage
+        }
+        let claims = TokenMint.Claims(
+            scopes: request.scopes, subject: request.subject, issuedAt: now, expiresAt: now + request.ttlMs / 1_000)
+        output.write(TokenMint.hs256(claims, secret: secret) + "\n")
+        return 0
     }
 }

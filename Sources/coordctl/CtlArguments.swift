@@ -3,22 +3,25 @@ import StreamCore
 /// Parses coordctl's command line: a pure function over the arguments and the environment.
 enum CtlArguments {
     /// Options with the commands they belong to (nil: every command) and whether they take a value.
-    private static let options: [String: (takesValue: Bool, commands: Set<String>?)] = [
+    static let options: [String: (takesValue: Bool, commands: Set<String>?)] = [
         "--server": (true, nil), "--token": (true, nil), "--ca-file": (true, nil), "--cert-file": (true, nil),
         "--key-file": (true, nil), "--store": (true, nil), "--json": (false, nil), "--watch": (false, ["workers"]),
         "--id": (true, ["worker"]), "--meta": (true, ["worker"]), "--heartbeat": (true, ["worker"]),
         "--holder": (true, ["lease acquire", "lease renew", "lease release"]),
-        "--ttl": (true, ["lease acquire", "lease renew"]), "--follow": (false, ["consume"]),
-        "--ready": (false, ["health"]),
+        "--ttl": (true, ["lease acquire", "lease renew", "token mint"]), "--follow": (false, ["consume"]),
+        "--ready": (false, ["health"]), "--wait": (true, ["lease acquire"]),
+        "--hs256-secret-file": (true, ["token mint"]), "--sub": (true, ["token mint"]), "--all-stores": (false, ["token mint"]),
     ]
 
     /// Commands with subcommands, and the subcommands as the usage error lists them.
-    private static let groups = ["lease": "acquire, renew, release or list", "store": "create"]
+    static let groups = ["lease": "acquire, renew, release or list", "store": "create", "token": "mint"]
 
     /// Reads `arguments` (without the program name). Options may come before or after the command;
     /// `--` ends them, so a key may start with a dash. `COORDD_TOKEN` supplies the token when
-    /// `--token` is absent. `--help` wins over `--version`, which wins over everything else.
+    /// `--token` is absent. `--help` wins over `--version`, which wins over everything else, mistakes in
+    /// the rest of the line included: help is always given, with status 0.
     static func parse(_ arguments: [String], environment: [String: String]) throws(CtlUsageError) -> CtlInvocation {
+        var optionError: CtlUsageError?
         var positionals: [String] = []
         var values: [String: String] = [:]
         var wantsHelp = false
@@ -45,16 +48,20 @@ enum CtlArguments {
                 continue
             }
             let (name, inline) = split(argument)
-            guard let option = options[name] else { throw CtlUsageError(message: "unknown option \(name)", command: nil) }
+            guard let option = options[name] else {
+                optionError = optionError ?? CtlUsageError(message: "unknown option \(name)", command: nil)
+                continue
+            }
             if !option.takesValue {
-                guard inline == nil else { throw CtlUsageError(message: "\(name) takes no value", command: nil) }
+                if inline != nil { optionError = optionError ?? CtlUsageError(message: "\(name) takes no value", command: nil) }
                 values[name] = "true"
             } else if let inline {
                 values[name] = inline
-            } else {
-                guard i < arguments.count else { throw CtlUsageError(message: "\(name) needs a value", command: nil) }
+            } else if i < arguments.count {
                 values[name] = arguments[i]
                 i += 1
+            } else {
+                optionError = optionError ?? CtlUsageError(message: "\(name) needs a value", command: nil)
             }
         }
 
@@ -62,7 +69,8 @@ enum CtlArguments {
             positionals.removeFirst()
             wantsHelp = true
         }
-        if wantsVersion && !wantsHelp { return .version(BuildInfo.versionLine("coordctl")) }
+        if wantsVersion && !wantsHelp && optionError == nil { return .version(BuildInfo.versionLine("coordctl")) }
+        if let optionError, !wantsHelp { throw optionError }
         guard let first = positionals.first else {
             if wantsHelp { return .help(CtlHelp.general) }
             throw CtlUsageError(message: "missing command", command: nil)
@@ -79,6 +87,7 @@ enum CtlArguments {
             rest.removeFirst()
         }
         guard let help = CtlHelp.text(for: name) else {
+            if wantsHelp { return .help(CtlHelp.text(for: first) ?? CtlHelp.general) }
             throw CtlUsageError(message: "unknown command \"\(name)\"", command: subcommands == nil ? nil : first)
         }
         if wantsHelp { return .help(help) }
@@ -93,6 +102,13 @@ enum CtlArguments {
             guard rest.isEmpty else { throw CtlUsageError(message: "health takes no arguments, got \(rest.count)", command: name) }
             return .health(global, ready: values["--ready"] != nil)
         }
+        if name == "completion" {
+            guard rest.count == 1, let shell = CtlCompletion.Shell(rawValue: rest[0]) else {
+                throw CtlUsageError(message: "completion takes one shell: bash or zsh", command: name)
+            }
+            return .completion(shell)
+        }
+        if name == "token mint" { return .tokenMint(try tokenMint(rest, values, global)) }
         let command = try command(name, rest, values)
         return .run(global, command)
     }
@@ -199,7 +215,8 @@ enum CtlArguments {
             return .worker(id: try workerID(), metadata: try metadata(), heartbeatMs: try heartbeat())
         case "lease acquire":
             let key = try nonEmpty(try arguments(["KEY"])[0], "KEY")
-            return .leaseAcquire(key: key, holder: try optionalHolder(), ttlMs: try ttl())
+            let waitMs = values["--wait"] == nil ? nil : try duration("--wait", default: 0)
+            return .leaseAcquire(key: key, holder: try optionalHolder(), ttlMs: try ttl(), waitMs: waitMs)
         case "lease renew":
             let key = try nonEmpty(try arguments(["KEY"])[0], "KEY")
             return .leaseRenew(key: key, holder: try requiredHolder(), ttlMs: try ttl())
@@ -232,6 +249,31 @@ enum CtlArguments {
         default:
             throw CtlUsageError(message: "unknown command \"\(name)\"", command: nil)
         }
+    }
+
+    /// `token mint`'s request: the secret file, and the claims but for the times (taken when it runs).
+    private static func tokenMint(_ rest: [String], _ values: [String: String], _ global: GlobalOptions)
+        throws(CtlUsageError) -> TokenMintRequest
+    {
+        let name = "token mint"
+        guard rest.isEmpty else { throw CtlUsageError(message: "\(name) takes no arguments, got \(rest.count)", command: name) }
+        guard let secretFile = values["--hs256-secret-file"], !secretFile.isEmpty else {
+            throw CtlUsageError(message: "\(name) needs --hs256-secret-file (the daemon's --jwt-hs256-secret-file)", command: name)
+        }
+        if values["--all-stores"] != nil && values["--store"] != nil {
+            throw CtlUsageError(message: "--all-stores and --store name different scopes: give one", command: name)
+        }
+        var ttlMs = CtlLimits.defaultTokenTTLMs
+        if let text = values["--ttl"] {
+            do {
+                ttlMs = try DurationText.milliseconds(text)
+            } catch {
+                throw CtlUsageError(message: "--ttl: \(error.message)", command: name)
+            }
+            guard ttlMs >= 1_000 else { throw CtlUsageError(message: "--ttl must be at least 1s (exp counts seconds)", command: name) }
+        }
+        let scope = values["--all-stores"] != nil ? "streamkit::*" : "streamkit::\(global.store)"
+        return TokenMintRequest(secretFile: secretFile, scopes: [scope], subject: values["--sub"] ?? "coordctl", ttlMs: ttlMs)
     }
 
     /// `--name=value` → (`--name`, `value`).

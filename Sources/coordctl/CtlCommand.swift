@@ -24,8 +24,8 @@ enum CtlCommand: Sendable, Equatable {
     case workers(watch: Bool)
     /// Registers a worker and keeps it present until interrupted; an id is generated when none is given.
     case worker(id: WireUUID?, metadata: [String: String], heartbeatMs: Int64)
-    /// Acquires a lease; a holder is generated when none is given.
-    case leaseAcquire(key: String, holder: String?, ttlMs: Int64)
+    /// Acquires a lease, waiting up to `waitMs` when given; a holder is generated when none is given.
+    case leaseAcquire(key: String, holder: String?, ttlMs: Int64, waitMs: Int64? = nil)
     /// Renews a held lease.
     case leaseRenew(key: String, holder: String, ttlMs: Int64)
     /// Releases a held lease.
@@ -56,6 +56,22 @@ enum CtlInvocation: Sendable, Equatable {
     case help(String)
     /// Print this version line (`coordctl 0.4.0`) and exit 0.
     case version(String)
+    /// Print the completion script for a shell and exit 0.
+    case completion(CtlCompletion.Shell)
+    /// Print a development token and exit 0.
+    case tokenMint(TokenMintRequest)
+}
+
+/// What `token mint` was asked for.
+struct TokenMintRequest: Sendable, Equatable {
+    /// The HS256 secret: the file the daemon reads with `--jwt-hs256-secret-file`.
+    var secretFile: String
+    /// The `scopes` claim.
+    var scopes: [String]
+    /// The `sub` claim.
+    var subject: String
+    /// `exp` − `iat`.
+    var ttlMs: Int64
 }
 
 /// A command line coordctl cannot run: exit status 2, with the message and where to find help.

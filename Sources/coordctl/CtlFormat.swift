@@ -1,3 +1,4 @@
+import CoordClient
 import StreamCore
 
 /// How coordctl shows things to people (tables, times, payloads) and to scripts (JSON lines).
@@ -75,6 +76,23 @@ enum CtlFormat {
     static func inventoryHeader(_ inventory: WorkerInventory) -> String {
         let count = inventory.workers.count
         return "revision \(inventory.revision ?? 0) at \(time(inventory.timestamp)): \(count) worker\(count == 1 ? "" : "s")\n"
+    }
+
+    /// The line saying a long-running command lost its connection or got it back.
+    static func connection(_ change: ConnectionChange, json: Bool) -> String {
+        switch change {
+        case .lost(let error):
+            return json ? jsonLine(["connection": "lost", "error": error.name, "message": error.message])
+                        : "connection lost (\(error.name): \(error.message)); reconnecting\n"
+        case .restored:
+            return json ? jsonLine(["connection": "restored"]) : "connection back\n"
+        }
+    }
+
+    /// The line saying the daemon restarted: revisions count again from 0 in a new epoch.
+    static func newEpoch(_ epoch: UInt64, json: Bool) -> String {
+        json ? jsonLine(["epoch": String(epoch), "note": "daemon restarted: revisions count from 0 again"])
+             : "the daemon restarted (new epoch \(epoch)): revisions count from 0 again\n"
     }
 
     static func lease(_ verb: String, key: String, holder: String, _ result: LeaseResult) -> String {

@@ -15,30 +15,48 @@ enum CtlHelp {
           --version       Print coordctl's version and exit
         """
 
+    /// Every command: its name (what `--help` and completion know it by), its synopsis and what it does.
+    /// The general help's list and the shell completions are made from this table.
+    static let commands: [(name: String, synopsis: String, summary: String)] = [
+        ("workers", "workers [--watch]", "Registered workers (--watch: again after every change)"),
+        ("worker", "worker [--id UUID] [--meta K=V,…]", "Register a worker and keep it present until interrupted"),
+        ("lease acquire", "lease acquire KEY [--holder H] [--ttl D]", "Acquire a lease (--wait D: wait up to D for it)"),
+        ("lease renew", "lease renew KEY --holder H [--ttl D]", "Renew a lease you hold"),
+        ("lease release", "lease release KEY --holder H", "Release a lease you hold"),
+        ("lease list", "lease list [PREFIX]", "Live leases, optionally only keys starting with PREFIX"),
+        ("produce", "produce SPACE SEGMENT", "Produce one record per line of standard input"),
+        ("consume", "consume SPACE [SEGMENT] [--follow]", "Read a space or one segment (--follow: keep reading)"),
+        ("spaces", "spaces", "Space names"),
+        ("segments", "segments SPACE", "Segment names of a space"),
+        ("status", "status", "What the store holds and who is connected"),
+        ("health", "health [--ready]", "The daemon's /healthz (or /readyz) answer; exit 0 for 200"),
+        ("store create", "store create UUID", "Create a store (when the daemon does not create them itself)"),
+        ("token mint", "token mint --hs256-secret-file F [--ttl D]", "A development token for a daemon using that secret"),
+        ("completion", "completion bash|zsh", "A shell completion script (source <(coordctl completion bash))"),
+    ]
+
+    /// The commands as the general help lists them.
+    static var commandList: String {
+        commands.map { command in
+            let padded = command.synopsis.count < 45
+                ? command.synopsis + String(repeating: " ", count: 45 - command.synopsis.count) : command.synopsis + "  "
+            return "  " + padded + command.summary
+        }.joined(separator: "\n")
+    }
+
     static let general = """
         Usage: coordctl [options] COMMAND [arguments]
 
         A human's tool for coordd: watch workers, manage leases, produce and read entries.
 
         Commands:
-          workers [--watch]                            Registered workers (--watch: again after every change)
-          worker [--id UUID] [--meta K=V,…]            Register a worker and keep it present until interrupted
-          lease acquire KEY [--holder H] [--ttl D]     Acquire a lease (a holder is generated if none is given)
-          lease renew KEY --holder H [--ttl D]         Renew a lease you hold
-          lease release KEY --holder H                 Release a lease you hold
-          lease list [PREFIX]                          Live leases, optionally only keys starting with PREFIX
-          produce SPACE SEGMENT                        Produce one record per line of standard input
-          consume SPACE [SEGMENT] [--follow]           Read a space or one segment (--follow: keep reading)
-          spaces                                       Space names
-          segments SPACE                               Segment names of a space
-          status                                       What the store holds and who is connected
-          health [--ready]                             The daemon's /healthz (or /readyz) answer; exit 0 for 200
-          store create UUID                            Create a store (when the daemon does not create them itself)
+        \(commandList)
 
         \(globalOptions)
 
         Exit status: 0 ok, 1 the daemon answered with an error (its name and text go to stderr),
-        2 bad usage.
+        2 bad usage, 3 the daemon could not be reached or the connection to it was lost (with a hint
+        when the cause is a common one: nothing listening, ws:// against a TLS port, an unknown CA).
 
         """
 
@@ -52,7 +70,9 @@ enum CtlHelp {
 
                 Lists the workers registered with the store: id, when the server last heard from each, and
                 metadata. With --watch, prints the list again after every change until interrupted; a slow
-                terminal skips intermediate lists but never shows an older one after a newer one.
+                terminal skips intermediate lists but never shows an older one after a newer one. When the
+                connection is lost it says so and, once it is back, prints the list again; if the daemon
+                restarted meanwhile (a new epoch), it says that revisions count from 0 again.
                 """
         case "worker":
             body = """
@@ -60,8 +80,10 @@ enum CtlHelp {
 
                 Registers a worker (a new random id when --id is omitted) with optional metadata and keeps
                 its presence alive with a heartbeat every D (default 10s) until interrupted (Ctrl-C);
-                observers see it join and, when coordctl stops, leave. Exits 1 with the server's error if
-                the registration ends first (another stream registered the same id, or it was evicted).
+                observers see it join and, when coordctl stops, leave. When the connection is lost it says
+                so, registers again once the daemon can be reached, and says that too. Exits 1 with the
+                server's error if the registration ends first (another stream registered the same id, or
+                it was evicted).
                 """
         case "lease":
             body = """
@@ -72,13 +94,15 @@ enum CtlHelp {
                 """
         case "lease acquire":
             body = """
-                Usage: coordctl lease acquire KEY [--holder H] [--ttl D]
+                Usage: coordctl lease acquire KEY [--holder H] [--ttl D] [--wait D]
 
                 Acquires KEY for holder H (a new random holder when omitted; it is printed so you can renew
                 and release) for D (default 30s; e.g. 10s, 1500ms, 2m). Acquiring a lease you already hold
                 extends it. Prints the fencing token and the expiry; exits 1 with lease_not_acquired when
                 another holder has it, and with invalid_request when the daemon refuses the request itself
-                (e.g. a TTL beyond its maximum).
+                (e.g. a TTL beyond its maximum). With --wait D, waits up to D for the holder to release it
+                or for its lease to expire (the daemon says when: nothing is polled), then exits 1 with
+                wait_timed_out if it is still held.
                 """
         case "lease renew":
             body = """
@@ -138,6 +162,25 @@ enum CtlHelp {
                 Asks the daemon's /healthz (with --ready, /readyz) over plain HTTP, through TLS for a wss://
                 server, and prints the answer (e.g. "ok coordd 0.4.0"). Exits 0 for 200, 1 for any other
                 answer or none. Needs no token: a container's or supervisor's health check.
+                """
+        case "token", "token mint":
+            body = """
+                Usage: coordctl token mint --hs256-secret-file F [--store UUID | --all-stores] [--ttl D] [--sub NAME]
+
+                Prints an HS256 JWT for a daemon started with --jwt-hs256-secret-file F (the same file: its
+                exact bytes are the secret). For development and tests; production tokens come from an
+                identity provider. Claims: "sub" NAME (default coordctl), "scopes" ["streamkit::UUID"] for
+                --store (default the default store) or ["streamkit::*"] with --all-stores, "iat" now and
+                "exp" now + D (default 1h), both in Unix seconds. Use it with --token or COORDD_TOKEN:
+                  export COORDD_TOKEN=$(coordctl token mint --hs256-secret-file secret --ttl 8h)
+                """
+        case "completion":
+            body = """
+                Usage: coordctl completion bash|zsh
+
+                Prints a completion script for commands, subcommands and options. Load it with
+                  source <(coordctl completion bash)      # in ~/.bashrc
+                  source <(coordctl completion zsh)       # in ~/.zshrc, after compinit
                 """
         case "store":
             body = """

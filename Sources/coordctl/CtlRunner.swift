@@ -13,8 +13,11 @@ struct CtlRunner: Sendable {
     /// The next line of standard input without its line feed, nil at the end (`produce`). It may
     /// block: coordctl runs one command per process, and the transport has threads of its own.
     let readLine: @Sendable () -> String?
+    /// The daemon's URL, for the hint that follows a connection failure.
+    var server = GlobalOptions().server
 
-    /// Runs `command`; returns the exit status: 0, or 1 after writing the daemon's error to stderr.
+    /// Runs `command`; returns the exit status: 0, 1 after writing the daemon's error to stderr, or 3
+    /// when the daemon could not be reached (``CtlExit``).
     func run(_ command: CtlCommand) async -> Int32 {
         do {
             try await execute(command)
@@ -22,8 +25,7 @@ struct CtlRunner: Sendable {
         } catch {
             // Interrupting --watch or --follow is how they end.
             if error == .cancelled, Task.isCancelled { return 0 }
-            output.writeError("error: \(error.name): \(error.message)\n")
-            return 1
+            return CtlFailure.report(error, server: server, output: output)
         }
     }
 
@@ -31,7 +33,8 @@ struct CtlRunner: Sendable {
         switch command {
         case .workers(let watch): try await workers(watch: watch)
         case let .worker(id, metadata, heartbeatMs): try await worker(id ?? WireUUID.random(), metadata, heartbeatMs)
-        case let .leaseAcquire(key, holder, ttlMs): try await acquire(key, holder ?? WireUUID.random().description, ttlMs)
+        case let .leaseAcquire(key, holder, ttlMs, waitMs):
+            try await acquire(key, holder ?? WireUUID.random().description, ttlMs, waitMs: waitMs)
         case let .leaseRenew(key, holder, ttlMs): try await renew(key, holder, ttlMs)
         case let .leaseRelease(key, holder): try await release(key, holder)
         case .leaseList(let prefix):
@@ -63,10 +66,24 @@ struct CtlRunner: Sendable {
     // MARK: Workers
 
     private func workers(watch: Bool) async throws(StreamsError) {
-        let updates = try await client.workers()
+        let output = self.output
+        let json = self.json
+        let announce: @Sendable (ConnectionChange) -> Void = { change in
+            Self.announce(CtlFormat.connection(change, json: json), json: json, to: output)
+        }
+        let updates = try await client.workers(connectionChanges: watch ? announce : nil)
         defer { updates.close() }
         var first = true
+        var shown: (epoch: UInt64?, revision: UInt64?)?
         for try await inventory in updates {
+            if let shown, inventory.epoch == shown.epoch, let revision = inventory.revision, let last = shown.revision,
+               revision < last {
+                continue  // Never an older revision after a newer one, across a reconnect too.
+            }
+            if let shown, let epoch = inventory.epoch, let previous = shown.epoch, epoch != previous {
+                Self.announce(CtlFormat.newEpoch(epoch, json: json), json: json, to: output)
+            }
+            shown = (inventory.epoch, inventory.revision)
             if json {
                 output.write(watch ? CtlFormat.jsonLine(inventory) : inventory.workers.map(CtlFormat.jsonLine).joined())
             } else {
@@ -82,8 +99,11 @@ struct CtlRunner: Sendable {
     /// Holds a registration until the task is cancelled (interrupted) or the server ends it.
     private func worker(_ id: WireUUID, _ metadata: [String: String], _ heartbeatMs: Int64) async throws(StreamsError) {
         // It never looks at the inventory, so it does not ask for one (a streamkit server ignores the field).
+        let output = self.output
+        let json = self.json
         let registration = try await client.registerWorker(
-            id: id, metadata: metadata, heartbeatIntervalMs: heartbeatMs, presenceOnly: true)
+            id: id, metadata: metadata, heartbeatIntervalMs: heartbeatMs, presenceOnly: true,
+            connectionChanges: { change in Self.announce(CtlFormat.connection(change, json: json), json: json, to: output) })
         output.write(json ? CtlFormat.jsonLine(["worker_id": id.description])
                           : "registered worker \(id); interrupt (Ctrl-C) to deregister\n")
         let ended = await withTaskCancellationHandler {
@@ -94,10 +114,28 @@ struct CtlRunner: Sendable {
         if let ended { throw ended }
     }
 
+    /// A line about the connection: a JSON line among the others with `--json`, else on standard error
+    /// so that the tables on standard output stay as they are.
+    private static func announce(_ line: String, json: Bool, to output: any CtlOutput) {
+        if json { output.write(line) } else { output.writeError(line) }
+    }
+
     // MARK: Leases
 
-    private func acquire(_ key: String, _ holder: String, _ ttlMs: Int64) async throws(StreamsError) {
-        let result = try await client.acquire(key: key, holder: holder, ttl: .milliseconds(ttlMs))
+    private func acquire(_ key: String, _ holder: String, _ ttlMs: Int64, waitMs: Int64?) async throws(StreamsError) {
+        let result: LeaseResult
+        if let waitMs {
+            let client = self.client
+            do {
+                result = try await client.acquire(key: key, holder: holder, ttl: .milliseconds(ttlMs), waitingUpTo: .milliseconds(waitMs))
+            } catch let error as CoordError {
+                throw error.streamsError
+            } catch {
+                throw .cancelled
+            }
+        } else {
+            result = try await client.acquire(key: key, holder: holder, ttl: .milliseconds(ttlMs))
+        }
         if json { output.write(CtlFormat.jsonLine(result)) }
         guard result.ok else { throw .leaseNotAcquired("lease \"\(key)\" not acquired: \(result.refusalDescription)") }
         if !json { output.write(CtlFormat.lease("acquired", key: key, holder: holder, result)) }

@@ -1,9 +1,9 @@
 import StreamCore
 import Transport
 
-/// Builds coordctl's WebSocket provider from the global options: one event loop, the token, and a
-/// client TLS context trusting `--ca-file` (or the system store) for `wss://`, presenting
-/// `--cert-file` when given.
+/// Builds coordctl's WebSocket provider from the global options: one event loop, the token, a client
+/// TLS context trusting `--ca-file` (or the system store) for `wss://`, presenting `--cert-file` when
+/// given, and ``CtlLimits/connectAttempts`` attempts per call.
 enum WebSocketConnect {
     static func open(_ options: GlobalOptions) throws(StreamsError)
         -> (provider: any StreamProvider, close: @Sendable () async -> Void)
@@ -11,7 +11,10 @@ enum WebSocketConnect {
         let group = try eventLoop()
         do {
             let token = options.token
-            let provider = try WebSocketProvider(url: options.server, token: { token }, tls: try tls(options), group: group)
+            var limits = WebSocketClientLimits()
+            limits.maxCallAttempts = CtlLimits.connectAttempts
+            let provider = try WebSocketProvider(
+                url: options.server, token: { token }, tls: try tls(options), group: group, limits: limits)
             return (provider, {
                 await provider.close()
                 group.shutdownGracefully(graceMs: 0)

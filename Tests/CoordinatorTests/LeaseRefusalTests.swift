@@ -62,17 +62,23 @@ import Testing
         let refused = try await client.release(key: "k", holder: "h")
         #expect(refused == LeaseResult(ok: false, reason: "not_held"), "a refusal is an answer, not an error")
 
-        let invalid = await StreamsError.of {
+        await #expect(throws: CoordError.invalidRequest("ttl_seconds exceeds maximum of 86400")) {
             _ = try await client.withLease(key: "job", ttl: .seconds(86_401)) { _ in 0 }
         }
-        #expect(invalid == .invalidRequest("ttl_seconds exceeds maximum of 86400") && invalid?.code == .permanent)
-        #expect(try await client.acquire(key: "job", holder: "other", ttl: .seconds(30)).ok)
-        let contended = await StreamsError.of {
+        let other = try await client.acquire(key: "job", holder: "other", ttl: .seconds(30))
+        #expect(other.ok)
+        do {
             _ = try await client.withLease(key: "job", ttl: .seconds(30)) { _ in 0 }
+            Issue.record("the lease is held by another holder")
+        } catch let error as CoordError {
+            guard case let .leaseNotAcquired(key, reason, holder, fence, expiresAt) = error else {
+                Issue.record("expected leaseNotAcquired, got \(error)")
+                return
+            }
+            #expect(key == "job" && reason == "held" && holder == "other" && fence == other.fence && expiresAt != nil)
+            #expect(error.isTransient && error.name == "lease_not_acquired")
+            #expect(error.description.hasPrefix("lease \"job\" not acquired: held by other (fence 1) until "), "\(error)")
         }
-        #expect(contended?.name == "lease_not_acquired" && contended?.code == .transient)
-        #expect(contended?.message.hasPrefix("lease \"job\" not acquired: held by other (fence 1) until ") == true,
-                "\(String(describing: contended))")
         await harness.shutdown()
     }
 }

@@ -116,7 +116,7 @@ import Testing
         let fence = try await client.withLease(key: "job", ttl: .seconds(30)) { lease in
             let held = try await client.leases(prefix: "job").map(\.fence)
             #expect(held == [lease.fence])
-            await #expect(throws: StreamsError.self) {
+            await #expect(throws: CoordError.self) {
                 try await client.withLease(key: "job", ttl: .seconds(30)) { _ in 0 }
             }
             return lease.fence

@@ -172,8 +172,12 @@ extension RealTimeTests {
                     return 0
                 }
                 Issue.record("the body must be cancelled")
-            } catch let error as StreamsError {
-                #expect(error.name == "lease_lost")
+            } catch let error as CoordError {
+                guard case .leaseLost(let key, _) = error else {
+                    Issue.record("expected leaseLost, got \(error)")
+                    return
+                }
+                #expect(key == "job" && error.name == "lease_lost")
             }
             #expect(ContinuousClock.now - started < .seconds(2))
             await harness.shutdown()

@@ -37,6 +37,7 @@ enum Samples {
         WorkerInventoryDelta(revision: 9, joined: [], left: [], updated: [info], epoch: 42),
         LeaseList(prefix: "part-", limit: 10),
         StoreCreate(),
+        LeaseWatch(key: "partition-7"),
     ]
 }
 

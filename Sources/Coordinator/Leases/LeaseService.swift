@@ -13,11 +13,13 @@ import Synchronization
 /// them; the wait for durability happens after the lock is released, and the log's own group commit puts
 /// the events of concurrent requests into one write and one `fdatasync`.
 final class LeaseService: Sendable {
-    private let engine: Mutex<LeaseEngine>
+    let engine: Mutex<LeaseEngine>
     private let log: any CompactingLog
     private let inventory: InventoryService
-    private let wallClock: any WallClock
-    private let monotonicClock: any MonotonicClock
+    let wallClock: any WallClock
+    let monotonicClock: any MonotonicClock
+    /// The `lease_watch` streams of this store (`LeaseService+Watch.swift`).
+    let watches: LeaseWatchHub
     private let tickerWakeup = Wakeup()
 
     /// Opens the service over the store's lease log: every lease live at the end of the log comes back with
@@ -29,6 +31,7 @@ final class LeaseService: Sendable {
         self.inventory = inventory
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
+        watches = LeaseWatchHub(limits: LeaseWatchLimits(), maxKeyBytes: limits.maxKeyBytes)
         let contents = try log.recover()
         let now = monotonicClock.nowMs()
         let recovered: LeaseEngine
@@ -186,6 +189,8 @@ final class LeaseService: Sendable {
     /// log in exactly the engine's order. A checkpoint that cannot be queued is simply tried again after
     /// more events; nothing waits for it.
     private func append(_ events: [LeaseEvent], _ engine: LeaseEngine) -> Result<LogCommit, StreamsError> {
+        // The engine has applied the events whatever becomes of the append: watchers see its state.
+        publishToWatchers(events, engine)
         let commit: LogCommit
         do throws(StreamsError) {
             commit = try log.append(events.map { $0.encoded() })

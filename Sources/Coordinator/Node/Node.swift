@@ -94,6 +94,7 @@ public final class Node: Sendable {
         case let r as LeaseAcquire: return { stream throws(StreamsError) in try await stream.send(self.leases.acquire(r)) }
         case let r as LeaseRenew: return { stream throws(StreamsError) in try await stream.send(self.leases.renew(r)) }
         case let r as LeaseRelease: return { stream throws(StreamsError) in try await stream.send(self.leases.release(r)) }
+        case let r as LeaseWatch: return { stream throws(StreamsError) in try await self.leases.watch(r, on: stream) }
         case is StoreCreate:
             // The store exists, since this node serves it; it is new if opening it for this stream made it.
             let answer = StoreCreateResult(storeID: storeID, created: createdStore)

@@ -10,7 +10,7 @@ public enum Envelope {
             LeaseResult.self, SubscribeWorkers.self, WorkerInventory.self, Presence.self,
             WorkerInventoryNotification.self,
             // coordd extensions
-            WorkerInventoryDelta.self, LeaseList.self, StoreCreate.self,
+            WorkerInventoryDelta.self, LeaseList.self, StoreCreate.self, LeaseWatch.self,
         ]
         var registry: [String: any EnvelopedMessage.Type] = [:]
         for type in types {
