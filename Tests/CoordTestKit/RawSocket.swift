@@ -21,10 +21,15 @@ public final class RawSocket: Sendable {
     /// Connects to `127.0.0.1:port` and sends `initial` right away, in one step on a Dispatch thread: a
     /// test task may wait long for a thread on a loaded machine, and a server's header timeout runs
     /// from the connect, so the request must not wait for the task.
-    public static func connect(port: Int, sending initial: [UInt8] = []) async throws -> RawSocket {
+    /// With `receiveBufferBytes`, the socket's receive buffer is set that small before connecting, so a
+    /// client that reads nothing makes the server hold what it sends instead of the kernel.
+    public static func connect(port: Int, sending initial: [UInt8] = [], receiveBufferBytes: Int? = nil) async throws -> RawSocket {
         try await offPool {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw IOError(errno: errno, call: "socket") }
+            if var size = receiveBufferBytes.map(Int32.init) {
+                setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            }
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = UInt16(port).bigEndian

@@ -13,6 +13,8 @@ public final class RawWebSocket: @unchecked Sendable {
     public let handshakeResponse: String
     private var parser = WebSocketFrameParser(role: .client, limits: WebSocketLimits(maxFramePayloadBytes: 16 << 20))
     private var pending: [UInt8]
+    /// Bytes of `pending` already parsed (dropped in bulk, not after every frame).
+    private var parsed = 0
 
     private init(socket: RawSocket, pending: [UInt8], handshakeResponse: String) {
         self.socket = socket
@@ -30,13 +32,13 @@ public final class RawWebSocket: @unchecked Sendable {
 
     /// Sends an upgrade request for `path` with `headers` to `127.0.0.1:port`.
     public static func open(
-        port: Int, path: String = "/streamz", headers: [(String, String)] = []
+        port: Int, path: String = "/streamz", headers: [(String, String)] = [], receiveBufferBytes: Int? = nil
     ) async throws -> Opening {
         var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         request += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         request += "\r\n"
-        let socket = try await RawSocket.connect(port: port, sending: Array(request.utf8))
+        let socket = try await RawSocket.connect(port: port, sending: Array(request.utf8), receiveBufferBytes: receiveBufferBytes)
         var received: [UInt8] = []
         let separator = Array("\r\n\r\n".utf8)
         for _ in 0..<1_000 {
@@ -57,9 +59,9 @@ public final class RawWebSocket: @unchecked Sendable {
         return .refused(status: 0, response: String(decoding: received, as: UTF8.self))
     }
 
-    /// Opens and requires the upgrade.
-    public static func upgraded(port: Int, headers: [(String, String)] = []) async throws -> RawWebSocket {
-        switch try await open(port: port, headers: headers) {
+    /// Opens and requires the upgrade (see ``RawSocket/connect(port:sending:receiveBufferBytes:)``).
+    public static func upgraded(port: Int, headers: [(String, String)] = [], receiveBufferBytes: Int? = nil) async throws -> RawWebSocket {
+        switch try await open(port: port, headers: headers, receiveBufferBytes: receiveBufferBytes) {
         case .upgraded(let socket): return socket
         case .refused(let status, let response): throw StreamsError.internalError("upgrade refused: \(status) \(response)")
         }
@@ -67,6 +69,11 @@ public final class RawWebSocket: @unchecked Sendable {
 
     /// Sends one frame as written: `opcode`, the FIN bit, and masking when `masked` (clients must mask).
     public func sendFrame(opcode: UInt8, payload: [UInt8], fin: Bool = true, masked: Bool = true) async throws {
+        try await socket.send(Self.frameBytes(opcode: opcode, payload: payload, fin: fin, masked: masked))
+    }
+
+    /// The bytes of one frame (see ``sendFrame(opcode:payload:fin:masked:)``).
+    static func frameBytes(opcode: UInt8, payload: [UInt8], fin: Bool = true, masked: Bool = true) -> [UInt8] {
         var out: [UInt8] = [(fin ? 0x80 : 0) | opcode]
         let maskBit: UInt8 = masked ? 0x80 : 0
         if payload.count < 126 {
@@ -81,11 +88,24 @@ public final class RawWebSocket: @unchecked Sendable {
         if masked {
             let key: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
             out.append(contentsOf: key)
-            out.append(contentsOf: payload.enumerated().map { $0.element ^ key[$0.offset % 4] })
+            var masked = payload
+            masked.withUnsafeMutableBufferPointer { buffer in
+                for index in buffer.indices { buffer[index] ^= key[index & 3] }
+            }
+            out.append(contentsOf: masked)
         } else {
             out.append(contentsOf: payload)
         }
-        try await socket.send(out)
+        return out
+    }
+
+    /// Sends `count` copies of one mux frame in masked text frames, in one write (a flood of pings).
+    public func send(_ frame: MuxFrame, times count: Int) async throws {
+        let one = Self.frameBytes(opcode: 0x1, payload: frame.encoded())
+        var all: [UInt8] = []
+        all.reserveCapacity(one.count * count)
+        for _ in 0..<count { all.append(contentsOf: one) }
+        try await socket.send(all)
     }
 
     /// Sends a masked text frame.
@@ -101,9 +121,11 @@ public final class RawWebSocket: @unchecked Sendable {
     /// The next frame from the server; nil once the connection closed. Throws after `timeoutMs`.
     public func nextFrame(timeoutMs: Int = 5_000) async throws -> WebSocketFrame? {
         while true {
-            var offset = 0
-            let event = parser.next(in: pending, at: &offset)
-            pending.removeFirst(offset)
+            let event = parser.next(in: pending, at: &parsed)
+            if parsed >= 1 << 20 || parsed == pending.count {
+                pending.removeFirst(parsed)
+                parsed = 0
+            }
             switch event {
             case .frame(let frame): return frame
             case .failure(let failure): throw StreamsError.internalError("the server broke the framing: \(failure)")
@@ -134,9 +156,15 @@ public final class RawWebSocket: @unchecked Sendable {
 
     /// Reads until the server closes the connection; returns the close frame's code if one came.
     public func closeCode(timeoutMs: Int = 5_000) async throws -> WebSocketCloseCode? {
-        for _ in 0..<10_000 {
+        try await closeFrame(timeoutMs: timeoutMs)?.closeCode
+    }
+
+    /// Reads (and skips) up to `maxFrames` frames until the server's close frame, which is returned; nil
+    /// when the connection ended without one.
+    public func closeFrame(timeoutMs: Int = 5_000, maxFrames: Int = 10_000) async throws -> WebSocketFrame? {
+        for _ in 0..<maxFrames {
             guard let frame = try await nextFrame(timeoutMs: timeoutMs) else { return nil }
-            if frame.opcode == .close { return frame.closeCode }
+            if frame.opcode == .close { return frame }
         }
         return nil
     }

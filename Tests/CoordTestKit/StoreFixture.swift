@@ -26,6 +26,19 @@ public struct StoreFixture: Sendable {
         directory = try TemporaryDirectory(prefix: "coordd-store")
     }
 
+    /// The same stores (same directory and clock), opened with `limits` from now on: a daemon of another
+    /// build over the files an earlier one wrote.
+    public func reopening(with limits: StoreLimits) -> StoreFixture {
+        StoreFixture(kind: kind, clock: clock, limits: limits, directory: directory)
+    }
+
+    private init(kind: StoreKind, clock: ManualWallClock, limits: StoreLimits, directory: TemporaryDirectory) {
+        self.kind = kind
+        self.clock = clock
+        self.limits = limits
+        self.directory = directory
+    }
+
     /// The store's directory (file stores).
     public var path: String { directory.path }
 

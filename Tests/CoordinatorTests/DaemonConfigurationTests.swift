@@ -93,6 +93,11 @@ struct DaemonConfigurationTests {
         AcceptedConfiguration(arguments: [], environment: ["COORDD_STORES": "00000000-0000-4000-8000-000000000001"]) {
             $0.declaredStores = [.defaultStore]
         },
+        AcceptedConfiguration(arguments: ["--max-outbound-memory", "64MiB"]) { $0.maxOutboundMemoryBytes = 64 << 20 },
+        AcceptedConfiguration(arguments: [], environment: ["COORDD_MAX_OUTBOUND_MEMORY": "1GiB"]) {
+            $0.maxOutboundMemoryBytes = 1 << 30
+        },
+        AcceptedConfiguration(arguments: ["--max-outbound-memory=16777216"]) { $0.maxOutboundMemoryBytes = 16 << 20 },
     ]
 
     @Test(arguments: accepted)
@@ -126,6 +131,10 @@ struct DaemonConfigurationTests {
                              setting: "COORDD_PRESENCE_TTL_FLOOR", message: "invalid duration"),
         RefusedConfiguration(arguments: ["--shutdown-grace", "1h"], setting: "--shutdown-grace", message: "at most 10m"),
         RefusedConfiguration(arguments: ["--storage", "disk"], setting: "--storage", message: "must be file or memory"),
+        RefusedConfiguration(arguments: ["--max-outbound-memory", "256MB"], setting: "--max-outbound-memory", message: "unknown unit \"MB\""),
+        RefusedConfiguration(arguments: ["--max-outbound-memory", "1MiB"], setting: "--max-outbound-memory", message: "at least 16MiB"),
+        RefusedConfiguration(arguments: [], environment: ["COORDD_MAX_OUTBOUND_MEMORY": "lots"], setting: "COORDD_MAX_OUTBOUND_MEMORY",
+                             message: "invalid size"),
         RefusedConfiguration(arguments: ["--log-level", "verbose"], setting: "--log-level", message: "debug, info, warn or error"),
         RefusedConfiguration(arguments: [], environment: ["COORDD_ALLOW_ANONYMOUS": "maybe"], setting: "COORDD_ALLOW_ANONYMOUS",
                              message: "true or false"),
@@ -176,6 +185,7 @@ struct DaemonConfigurationTests {
         #expect(text.contains("default 30s"))
         #expect(text.contains("default 10s"))
         #expect(text.contains("default 1024") && text.contains("default 10m") && text.contains("default true"))
+        #expect(text.contains("--max-outbound-memory SIZE") && text.contains("default 256MiB"))
         #expect(text.contains("00000000-0000-4000-8000-000000000001"))
         #expect(try DaemonConfiguration.parse(arguments: ["-h"], environment: [:]) == .help(text))
     }
@@ -241,6 +251,7 @@ struct DaemonConfigurationTests {
         #expect(fields["listen"] == "127.0.0.1:7070")
         #expect(fields["storage"] == "memory")
         #expect(fields["data_dir"] == "-")
+        #expect(fields["max_outbound_memory"] == "256MiB")
         #expect(fields["anonymous"] == "allowed")
         #expect(fields["presence_ttl_floor"] == "30s")
         #expect(fields["max_open_stores"] == "1024" && fields["store_idle_close"] == "10m")

@@ -52,7 +52,9 @@ struct Harness: Sendable {
         try await self.init(configuration, node: node, fixture: fixture, store: .random())
     }
 
-    private init(_ configuration: Configuration, node: NodeConfiguration, fixture: StoreFixture, store: WireUUID) async throws {
+    /// A daemon over `store` in `fixture`'s stores (what an earlier daemon, or a test, wrote there).
+    init(_ configuration: Configuration, node: NodeConfiguration = NodeConfiguration(), fixture: StoreFixture,
+         store: WireUUID) async throws {
         let clock = fixture.clock
         self.configuration = configuration
         self.node = node

@@ -139,16 +139,59 @@ let allOfSegment = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestam
         defer { fixture.remove() }
         let store = try await fixture.open()
         let big = Record(sequence: 1, payload: [UInt8](repeating: 1, count: (6 << 20) + 1))
-        await #expect(throws: StreamsError.limitExceeded("record 1: payload of 6291457 bytes exceeds the limit of 6291456")) {
+        await #expect(throws: StreamsError.limitExceeded(
+            "record 1: payload of 6291457 bytes exceeds the limit of 4659963 (StoreLimits.maxPayloadBytes)")) {
             try await store.append(AppendRequest(space: "s", segment: "g", records: [big]))
         }
         let longName = String(repeating: "n", count: 1_025)
-        await #expect(throws: StreamsError.limitExceeded("space name of 1025 bytes exceeds the limit of 1024")) {
+        await #expect(throws: StreamsError.limitExceeded("space name of 1025 bytes exceeds the limit of 1024 (StoreLimits.maxNameBytes)")) {
             try await append(store, longName, "g", 1...1)
         }
         await #expect(throws: StreamsError.invalidProduceArgs) { try await append(store, "", "g", 1...1) }
         await #expect(throws: StreamsError.self) { try await append(store, "$coordd.leases", "g", 1...1) }
         #expect(store.spaces().isEmpty, "nothing was written")
+        await store.close()
+    }
+
+    /// One size at its limit, and what one more byte of it is.
+    enum Boundary: String, CaseIterable, Sendable, CustomStringConvertible {
+        case payload, metadata, spaceName, segmentName
+        var description: String { rawValue }
+    }
+
+    // One case at a time: each moves several megabytes.
+    @Test(.serialized, arguments: StoreKind.allCases, Boundary.allCases)
+    func aRecordAtEachLimitIsStoredAndOneByteMoreIsRefusedNamingTheLimit(_ kind: StoreKind, _ boundary: Boundary) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = try await fixture.open()
+        let limits = store.limits
+        func request(extra: Int) -> AppendRequest {
+            switch boundary {
+            case .payload:
+                return AppendRequest(space: "s", segment: "g", records: [LimitFixtures.record(1, payloadBytes: limits.maxPayloadBytes + extra)])
+            case .metadata:
+                let metadata = LimitFixtures.metadata(jsonBytes: limits.maxMetadataBytes + extra)
+                return AppendRequest(space: "s", segment: "g", records: [LimitFixtures.record(1, payloadBytes: 1, metadata: metadata)])
+            case .spaceName:
+                return AppendRequest(space: LimitFixtures.name(bytes: limits.maxNameBytes + extra), segment: "g", records: records(1...1))
+            case .segmentName:
+                return AppendRequest(space: "s", segment: LimitFixtures.name(bytes: limits.maxNameBytes + extra), records: records(1...1))
+            }
+        }
+        let limitName = switch boundary {
+        case .payload: "StoreLimits.maxPayloadBytes"
+        case .metadata: "StoreLimits.maxMetadataBytes"
+        case .spaceName, .segmentName: "StoreLimits.maxNameBytes"
+        }
+        let over = await #expect(throws: StreamsError.self) { try await store.append(request(extra: 1)) }
+        #expect(over?.name == "limit_exceeded" && over?.code == .permanent && over?.message.contains(limitName) == true)
+        #expect(store.spaces().isEmpty, "nothing was written")
+        let atLimit = request(extra: 0)
+        #expect(try await store.append(atLimit).lastSequence == 1)
+        let stored = try #require(try store.readSegment(space: atLimit.space, segment: atLimit.segment, range: allOfSegment, max: 2).first)
+        #expect(stored.payload == atLimit.records[0].payload && stored.metadata == atLimit.records[0].metadata)
+        #expect(stored.encoded().count <= limits.maxEntryBytes, "the entry fits one message")
         await store.close()
     }
 

@@ -82,6 +82,19 @@ let hello = Array(#""hello""#.utf8)
         }
     }
 
+    @Test func aMessageOverWhatAFrameCarriesFailsItsSendAndTheStreamGoesOn() async throws {
+        let (client, server) = InProcessStream.pair()
+        let largest = [UInt8](repeating: 0x22, count: WireLimits.maxMessageBytes)
+        try await client.send(largest)
+        #expect(try await server.receive() == largest)
+        let error = await #expect(throws: StreamsError.self) { try await client.send(largest + [0x22]) }
+        #expect(error?.name == "limit_exceeded" && error?.code == .permanent)
+        #expect(error?.message.hasPrefix("muxer payload too large: 6291352 bytes (limit 6291351") == true)
+        #expect(!client.offer(largest + [0x22]))
+        try await client.send(hello)
+        #expect(try await server.receive() == hello, "the refused message did not end the stream")
+    }
+
     @Test func aFullBufferMakesTheSenderWaitUntilTheReaderReads() async throws {
         var limits = InProcessLimits()
         limits.bufferedMessages = 4

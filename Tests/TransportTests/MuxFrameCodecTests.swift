@@ -89,15 +89,42 @@ import Testing
         for _ in 0..<2_000 {
             let count = Int(generator.next() % 14)
             let text = (0..<count).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
-            let fast = text.withUnsafeBytes { MuxFrameCodec.decodeBase64($0) }
-            #expect(fast == Base64.decode(text), "seed \(seed): \(String(decoding: text, as: UTF8.self))")
+            let fast = text.withUnsafeBytes { Base64.decodeStandard($0) }
+            // A lazy view has no contiguous storage: it takes the general decoder's loop.
+            #expect(fast == Base64.decode(text.lazy.map { $0 }), "seed \(seed): \(String(decoding: text, as: UTF8.self))")
         }
         for count in 0..<40 {
             let bytes = generator.bytes(count)
-            var text: [UInt8] = []
-            MuxFrameCodec.appendBase64(bytes, to: &text)
-            #expect(String(decoding: text, as: UTF8.self) == Base64.encode(bytes))
-            #expect(text.withUnsafeBytes { MuxFrameCodec.decodeBase64($0) } == bytes)
+            let text = Base64.encodedStandard(bytes)
+            var general: [UInt8] = []
+            Base64.encode(bytes.lazy.map { $0 }, into: &general)
+            #expect(text == general)
+            #expect(text.withUnsafeBytes { Base64.decodeStandard($0) } == bytes)
         }
+    }
+
+    /// The payload length an unmasked WebSocket frame's header declares: what the peer's frame cap
+    /// applies to (RFC 6455 §5.2).
+    func declaredPayloadCount(_ frame: [UInt8]) -> Int {
+        switch frame[1] & 0x7F {
+        case 126: return Int(frame[2]) << 8 | Int(frame[3])
+        case 127: return frame[2..<10].reduce(0) { $0 << 8 | Int($1) }
+        case let short: return Int(short)
+        }
+    }
+
+    @Test(.serialized, arguments: [MuxControlType.data, .error])
+    func theLargestOutboundPayloadFillsAnEightMiBFrameWithoutPassingIt(_ type: MuxControlType) {
+        let cap = WebSocketLimits.standard.maxFramePayloadBytes
+        let largest = MuxLimits().maxOutboundPayloadBytes(frameBytes: cap)
+        #expect(largest == WireLimits.maxMessageBytes)
+        let frame = MuxFrame(controlType: type, storeID: store, channelID: channel, payload: [UInt8](repeating: 0x5A, count: largest))
+        let whole = MuxFrameCodec.webSocketFrame(frame, maskKey: nil)
+        let declared = declaredPayloadCount(whole)
+        #expect(declared <= cap && declared > cap - 8 && declared + 10 == whole.count)
+        #expect(MuxFrameCodec.webSocketFrameParts(frame, maskKey: nil).reduce(0) { $0 + $1.count } == whole.count)
+        #expect(frame.encoded().count == declared, "the general encoder writes the same size")
+        let bigger = MuxFrame(controlType: type, storeID: store, channelID: channel, payload: [UInt8](repeating: 0x5A, count: largest + 1))
+        #expect(bigger.encoded().count > cap, "one byte more would make a frame the peer refuses")
     }
 }

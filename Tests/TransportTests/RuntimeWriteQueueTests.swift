@@ -42,4 +42,43 @@ import Testing
         #expect(queue.bufferCount == 0)
         #expect(gathered(queue, maxBuffers: 8).total == 0)
     }
+
+    @Test func droppingUnstartedMessagesKeepsTheRestOfTheOnePartlyWritten() {
+        var queue = WriteQueue()
+        // Message 1 in three buffers (a frame's head, a shared payload, its tail), then messages 2 and 3.
+        queue.append([1, 1], endsMessage: false)
+        queue.append([2, 2, 2], endsMessage: false)
+        queue.append([3])
+        queue.append([4, 4])
+        queue.append([5, 5, 5])
+        queue.consume(3)  // the head buffer and one byte of the payload
+        var released: [[UInt8]] = []
+        queue.dropUnstartedMessages { released.append($0) }
+        #expect(released == [[4, 4], [5, 5, 5]])
+        #expect(queue.byteCount == 3)
+        #expect(gathered(queue, maxBuffers: 64).bytes == [2, 2, 3])
+    }
+
+    @Test func aMessageWhoseFirstBuffersAreWrittenIsKeptWhole() {
+        var queue = WriteQueue()
+        queue.append([1, 1], endsMessage: false)
+        queue.append([2, 2])
+        queue.append([3])
+        var written: [[UInt8]] = []
+        queue.consume(2) { written.append($0) }
+        #expect(written == [[1, 1]])
+        var dropped: [[UInt8]] = []
+        queue.dropUnstartedMessages { dropped.append($0) }
+        #expect(dropped == [[3]], "the rest of the message under way stays, the next one goes")
+        #expect(gathered(queue, maxBuffers: 64).bytes == [2, 2])
+    }
+
+    @Test func withNothingStartedEverythingIsDropped() {
+        var queue = WriteQueue()
+        queue.append([1])
+        queue.append([2, 2])
+        var dropped = 0
+        queue.dropUnstartedMessages { dropped += $0.count }
+        #expect(dropped == 3 && queue.isEmpty && queue.bufferCount == 0)
+    }
 }

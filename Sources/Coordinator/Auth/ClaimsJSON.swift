@@ -1,3 +1,5 @@
+import StreamCore
+
 /// A JSON value from a token's header or claims, read by a small strict parser.
 ///
 /// Only what JWTs need: objects, arrays, strings with escapes, numbers as `Double`, booleans and
@@ -102,7 +104,7 @@ private struct Parser {
             skipWhitespace()
             let value = try parseValue(depth: depth)
             guard members.updateValue(value, forKey: key) == nil else {
-                throw ClaimsJSON.ParseError(reason: "duplicate key \"\(key)\"", offset: keyOffset)
+                throw ClaimsJSON.ParseError(reason: "duplicate key \"\(InputExcerpt.excerpt(key))\"", offset: keyOffset)
             }
             skipWhitespace()
             guard index < bytes.count else { throw error("unterminated object") }

@@ -1,3 +1,5 @@
+import StreamCore
+
 /// Why a bearer token was refused. The HTTP layer answers 401 for every case; the case and its
 /// ``name`` say which rule failed, for logs and for the response text.
 public enum JWTRejection: Error, Sendable, Hashable, CustomStringConvertible {
@@ -50,8 +52,9 @@ public enum JWTRejection: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .malformed(let detail): "malformed token: \(detail)"
         case .algorithmNone: "unsigned tokens (alg \"none\") are not accepted"
-        case .unsupportedAlgorithm(let alg): "unsupported token algorithm \"\(alg)\" (accepted: HS256, RS256, ES256)"
-        case .algorithmMismatch(let alg): "token algorithm \"\(alg)\" does not match any configured key"
+        case .unsupportedAlgorithm(let alg):
+            "unsupported token algorithm \"\(InputExcerpt.excerpt(alg))\" (accepted: HS256, RS256, ES256)"
+        case .algorithmMismatch(let alg): "token algorithm \"\(InputExcerpt.excerpt(alg))\" does not match any configured key"
         case .unsupportedCriticalHeader: "token header lists critical extensions (crit) that are not supported"
         case .badSignature: "token signature does not verify"
         case .expired(let exp, let now): "token expired at \(Self.seconds(exp)) (now \(now))"
@@ -59,7 +62,7 @@ public enum JWTRejection: Error, Sendable, Hashable, CustomStringConvertible {
         case .missingExpiration: "token has no expiry (exp claim)"
         case .invalidClaim(let name, let reason): "invalid \(name) claim: \(reason)"
         case .noStoreScope: "token has no streamkit scope"
-        case .invalidStoreScope(let scope): "token scope \"\(scope)\" does not name a store UUID"
+        case .invalidStoreScope(let scope): "token scope \"\(InputExcerpt.excerpt(scope))\" does not name a store UUID"
         }
     }
 

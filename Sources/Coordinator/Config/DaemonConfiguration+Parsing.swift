@@ -132,6 +132,18 @@ extension DaemonConfiguration {
             let maximum = DaemonConfigurationLimits.maxDeclaredStores
             guard stores.count <= maximum else { throw fail("declares \(stores.count) stores; at most \(maximum)") }
             declaredStores = stores
+        case .maxOutboundMemory:
+            let bytes: Int64
+            do {
+                bytes = try SizeText.bytes(value)
+            } catch {
+                throw fail(error.message)
+            }
+            let minimum = DaemonConfigurationLimits.minOutboundMemoryBytes
+            guard bytes >= minimum, bytes <= Int64(Int.max) else {
+                throw fail("must be at least \(SizeText.format(bytes: minimum)), got \(value)")
+            }
+            maxOutboundMemoryBytes = bytes
         case .help, .version:
             break
         }

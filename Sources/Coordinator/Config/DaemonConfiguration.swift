@@ -1,5 +1,6 @@
 import Inventory
 import StreamCore
+import Transport
 
 /// Bounds on daemon settings, so a typo (`30h` for `30s`) is refused at start rather than obeyed.
 public enum DaemonConfigurationLimits {
@@ -15,6 +16,9 @@ public enum DaemonConfigurationLimits {
     public static let maxStoreIdleCloseMs: Int64 = 604_800_000
     /// Stores `--stores` may declare: they are created at start, one directory each.
     public static let maxDeclaredStores = 10_000
+    /// Smallest outbound memory budget: 16 MiB, two full 8 MiB frames, so one client reading a large
+    /// entry is never taken for a slow one.
+    public static let minOutboundMemoryBytes: Int64 = 16 << 20
 }
 
 /// Everything `coordd` is started with: one value from flags and `COORDD_*` variables, logged once at
@@ -62,6 +66,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var autoCreateStores = true
     /// Stores created at start if missing, so they can be used when stores are not created on first use.
     public var declaredStores: [WireUUID] = []
+    /// Bytes held for all clients in their connections' write queues before the slowest readers are
+    /// closed (``RuntimeLimits/maxOutboundBytes``).
+    public var maxOutboundMemoryBytes = Int64(RuntimeLimits().maxOutboundBytes)
 
     /// The defaults: loopback on 7070, file stores in `./coordd-data`, no TLS, no tokens.
     public init() {}
@@ -112,6 +119,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
             ("store_idle_close", storeIdleCloseMs == 0 ? "never" : DurationText.format(milliseconds: storeIdleCloseMs)),
             ("auto_create_stores", String(autoCreateStores)),
             ("stores", declaredStores.isEmpty ? "-" : declaredStores.map(\.description).joined(separator: ",")),
+            ("max_outbound_memory", SizeText.format(bytes: maxOutboundMemoryBytes)),
         ]
     }
 }

@@ -19,6 +19,7 @@ public enum DaemonOption: String, Sendable, CaseIterable {
     case storeIdleClose = "store-idle-close"
     case autoCreateStores = "auto-create-stores"
     case stores
+    case maxOutboundMemory = "max-outbound-memory"
     case help
     case version
 
@@ -42,6 +43,7 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .maxOpenStores: "N"
         case .autoCreateStores: "true|false"
         case .stores: "UUID,UUID"
+        case .maxOutboundMemory: "SIZE"
         case .allowAnonymous, .help, .version: nil
         }
     }
@@ -63,6 +65,7 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .storeIdleClose: return DurationText.format(milliseconds: defaults.storeIdleCloseMs)
         case .autoCreateStores: return String(defaults.autoCreateStores)
         case .stores: return "none"
+        case .maxOutboundMemory: return SizeText.format(bytes: defaults.maxOutboundMemoryBytes)
         case .help, .version: return ""
         }
     }
@@ -88,6 +91,8 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .autoCreateStores:
             "Create an unknown store on its first stream (streamkit's way); false: only store_create and --stores create."
         case .stores: "Stores to create at start if missing, comma-separated UUIDs (for --auto-create-stores false)."
+        case .maxOutboundMemory:
+            "Bytes queued for all clients together (e.g. 256MiB); past it the slowest readers are disconnected."
         case .help: "Print this help and exit."
         case .version: "Print the version and exit."
         }
@@ -113,7 +118,8 @@ extension DaemonConfiguration {
             store is \(WireUUID.defaultStore).
 
             Every option can also be set in the environment as COORDD_<NAME> (e.g. COORDD_LISTEN,
-            COORDD_ALLOW_ANONYMOUS=1); a flag wins over its variable. Durations take ms, s, m or h.
+            COORDD_ALLOW_ANONYMOUS=1); a flag wins over its variable. Durations take ms, s, m or h;
+            sizes take B, KiB, MiB or GiB.
 
             Options:
 

@@ -58,7 +58,9 @@ public final class Daemon: Sendable {
         }
         let group: EventLoopGroup
         do {
-            group = try EventLoopGroup(loopCount: loopCount)
+            var runtime = RuntimeLimits()
+            runtime.maxOutboundBytes = Int(configuration.maxOutboundMemoryBytes)
+            group = try EventLoopGroup(loopCount: loopCount, limits: runtime)
         } catch {
             await nodes.close()
             throw DaemonStartError(.environment, "cannot start the event loops: \(error)")
@@ -76,6 +78,7 @@ public final class Daemon: Sendable {
             throw DaemonStartError(.environment, "cannot listen on \(configuration.listen): \(error)")
         }
         metrics.collect(from: nodes, connections: { server.connectionCount })
+        Self.watch(group.outboundBudget, metrics: metrics, logger: logger)
         endpoints.markReady()
         logger.info("listening", ["addr": server.localAddress, "tls": tls == nil ? "off" : "on",
                                   "tokens": verifier?.acceptedAlgorithms.joined(separator: ",") ?? "none",
@@ -102,6 +105,24 @@ public final class Daemon: Sendable {
         let took = started.duration(to: clock.now)
         let tookMs = took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000
         logger.info("stopped", ["took_ms": tookMs])
+    }
+
+    /// Counts and logs every connection closed over the outbound memory budget, and exposes the bytes held.
+    private static func watch(_ budget: OutboundBudget, metrics: DaemonMetrics, logger: Logger) {
+        let closes = metrics.registry.counter(
+            "coordd_outbound_budget_closes_total",
+            help: "Connections closed because the bytes held for all clients passed --max-outbound-memory.")
+        let held = metrics.registry.gauge(
+            "coordd_outbound_bytes_held", help: "Bytes queued for clients in all connections' write queues.")
+        metrics.registry.addCollector { held.set(Double(budget.heldBytes)) }
+        budget.onClose { close in
+            // Logged before it is counted, so whoever sees the count can find the line.
+            logger.warn("connection closed over the outbound memory budget", [
+                "peer": close.remoteAddress.map(\.description) ?? "-", "queued_bytes": close.queuedBytes,
+                "stalled_ms": close.stalledMs, "held_bytes": close.heldBytes, "limit_bytes": close.limitBytes,
+            ])
+            closes.increment()
+        }
     }
 
     /// Stops the loops off the concurrency pool: it blocks until their threads exit.

@@ -145,7 +145,8 @@ final class LeaseService: Sendable {
     func fenceCheck(_ fence: Fence) -> @Sendable () -> StreamsError? {
         { [self] in
             let check = engine.withLock { $0.checkFence(key: fence.key, token: fence.token, now: monotonicClock.nowMs()) }
-            return check.isOK ? nil : .fenceMismatch("fence for lease \"\(fence.key)\" refused: \(check.message)")
+            let key = InputExcerpt.excerpt(fence.key)
+            return check.isOK ? nil : .fenceMismatch("fence for lease \"\(key)\" refused: \(check.message)")
         }
     }
 

@@ -4,8 +4,12 @@ import Transport
 extension Node {
     /// Peek: the head entry, or the empty entry of streamkit v1 §6.3 for an empty or missing segment.
     func peek(_ request: Peek, on stream: any BidiStream) async throws(StreamsError) {
-        let head = try store.peek(space: request.space, segment: request.segment)
-        try await stream.send(head ?? Entry.empty(space: request.space, segment: request.segment))
+        guard let head = try store.peek(space: request.space, segment: request.segment) else {
+            return try await stream.send(Entry.empty(space: request.space, segment: request.segment))
+        }
+        try await send(head, on: stream) {
+            "it is the segment's head; consume_segment with max_sequence \(head.sequence - 1) reads the entries before it"
+        }
     }
 
     /// The entries a consume may return: 0 and `UInt64.max` mean unlimited, anything else is capped at
@@ -33,7 +37,9 @@ extension Node {
         while sent < limit {
             let wanted = Int(min(UInt64(store.limits.readPageSize), limit - sent))
             let page = try store.readSegment(space: request.space, segment: request.segment, range: range, max: wanted)
-            for entry in page { try await stream.send(entry) }
+            for entry in page {
+                try await send(entry, on: stream) { "consume_segment from min_sequence \(entry.sequence + 1) reads past it" }
+            }
             sent += UInt64(page.count)
             guard page.count == wanted, let last = page.last else { return }
             range.fromSequence = last.sequence + 1
@@ -49,7 +55,7 @@ extension Node {
         let limit = effectiveLimit(request.limit)
         var sent: UInt64 = 0
         while sent < limit, let entry = try reader.next(from: store) {
-            try await stream.send(entry)
+            try await send(entry, on: stream) { "consume_space with offset \(entry.spaceOffset.hex) reads past it" }
             sent += 1
         }
     }
@@ -73,9 +79,30 @@ extension Node {
                 best = i
             }
             guard let best, let entry = try readers[best].next(from: store) else { return }
-            try await stream.send(entry)
+            try await send(entry, on: stream) {
+                "consume with offsets[\"\(InputExcerpt.excerpt(entry.space))\"] = \(entry.spaceOffset.hex) reads past it"
+            }
             sent += 1
         }
+    }
+
+    /// Sends one entry read from the store.
+    ///
+    /// An entry whose JSON is over ``StoreLimits/maxEntryBytes`` reaches no client (it was stored by a
+    /// build that accepted larger records): the read ends there with a permanent `limit_exceeded` that
+    /// names the entry, the limit and, from `readPast`, the request that reads on after it. Without this
+    /// the transport would refuse it with a bare `muxer payload too large`, and every retry of the read
+    /// would stop at the same entry without saying which.
+    private func send(_ entry: Entry, on stream: any BidiStream, readPast: () -> String) async throws(StreamsError) {
+        let bytes = entry.encoded()
+        let limit = store.limits.maxEntryBytes
+        guard bytes.count <= limit else {
+            throw .limitExceeded(
+                "entry \(InputExcerpt.excerpt(entry.space))/\(InputExcerpt.excerpt(entry.segment)) sequence \(entry.sequence) "
+                    + "is \(bytes.count) bytes as JSON, over the \(limit)-byte limit of one message (StoreLimits.maxEntryBytes): "
+                    + "it was stored under an older, larger record limit; \(readPast())")
+        }
+        try await stream.send(bytes)
     }
 
     /// Sends each name as a bare JSON string.

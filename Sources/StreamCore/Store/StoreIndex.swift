@@ -89,20 +89,24 @@ public final class StoreIndex: Sendable {
         }
         for (what, name) in [("space", request.space), ("segment", request.segment)] {
             if name.utf8.count > limits.maxNameBytes {
-                throw .limitExceeded("\(what) name of \(name.utf8.count) bytes exceeds the limit of \(limits.maxNameBytes)")
+                throw .limitExceeded(
+                    "\(what) name of \(name.utf8.count) bytes exceeds the limit of \(limits.maxNameBytes) (StoreLimits.maxNameBytes)")
             }
             if name.utf8.contains(0) { throw .invalidRequest("\(what) name must not contain a NUL byte") }
         }
+        let maxPayload = limits.maxPayloadBytes
         for record in request.records {
-            if let payload = record.payload, payload.count > limits.maxPayloadBytes {
+            if let payload = record.payload, payload.count > maxPayload {
                 throw .limitExceeded(
-                    "record \(record.sequence): payload of \(payload.count) bytes exceeds the limit of \(limits.maxPayloadBytes)")
+                    "record \(record.sequence): payload of \(payload.count) bytes exceeds the limit of \(maxPayload) "
+                        + "(StoreLimits.maxPayloadBytes)")
             }
             if let metadata = record.metadata {
-                let bytes = metadata.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+                let bytes = JSONWriter.stringMapCount(metadata)
                 if bytes > limits.maxMetadataBytes {
                     throw .limitExceeded(
-                        "record \(record.sequence): metadata of \(bytes) bytes exceeds the limit of \(limits.maxMetadataBytes)")
+                        "record \(record.sequence): metadata of \(bytes) bytes as JSON exceeds the limit of "
+                            + "\(limits.maxMetadataBytes) (StoreLimits.maxMetadataBytes)")
                 }
             }
         }

@@ -37,10 +37,10 @@ public enum Envelope {
         }
         guard !discriminator.isEmpty else { throw .malformed("empty $type discriminator") }
         guard let type = registry[discriminator] else {
-            throw .malformed("type \"\(discriminator)\" is not registered")
+            throw .malformed("type \"\(InputExcerpt.excerpt(discriminator))\" is not registered")
         }
         guard let content = members["content"], content != .null else {
-            throw .malformed("missing content for type: \"\(discriminator)\"")
+            throw .malformed("missing content for type: \"\(InputExcerpt.excerpt(discriminator))\"")
         }
         do {
             return try type.init(fields: JSONFields(content))

@@ -95,7 +95,7 @@ public struct JSONFields: Sendable {
         switch members[key] {
         case nil, .null?: return nil
         case .string(let s)?:
-            guard let id = WireUUID(s) else { throw .malformed("field \"\(key)\": invalid UUID \"\(s)\"") }
+            guard let id = WireUUID(s) else { throw .malformed("field \"\(key)\": invalid UUID \"\(InputExcerpt.excerpt(s))\"") }
             return id.isNil ? nil : id
         case let other?: throw mismatch(key, "a UUID string", other)
         }
@@ -109,7 +109,7 @@ public struct JSONFields: Sendable {
             var map: [String: String] = [:]
             map.reserveCapacity(object.count)
             for (k, v) in object {
-                guard case .string(let s) = v else { throw mismatch("\(key).\(k)", "a string", v) }
+                guard case .string(let s) = v else { throw mismatch("\(key).\(InputExcerpt.excerpt(k))", "a string", v) }
                 map[k] = s
             }
             return map

@@ -158,6 +158,35 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: json)
     }
 
+    /// Bytes ``string(_:)`` writes for `value`: its quotes, and each byte as escaped here (a quote,
+    /// backslash, newline, carriage return or tab takes 2 bytes, any other control character 6
+    /// (`\u00XX`), everything else 1). Sizes are bounded with this before anything is encoded.
+    public static func quotedCount(_ value: String) -> Int {
+        var count = 2
+        for c in value.utf8 {
+            switch c {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): count += 2
+            case ..<0x20: count += 6
+            default: count += 1
+            }
+        }
+        return count
+    }
+
+    /// Bytes ``stringMap(_:)`` writes for `map`: braces, each key and value quoted, a colon per pair and
+    /// a comma between pairs.
+    public static func stringMapCount(_ map: [String: String]) -> Int {
+        var count = 2 + max(0, map.count - 1)
+        for (key, value) in map { count += quotedCount(key) + 1 + quotedCount(value) }
+        return count
+    }
+
+    /// Most bytes ``string(_:)`` writes for a value of `utf8Count` UTF-8 bytes: every byte a control
+    /// character written as `\u00XX`.
+    public static func maxQuotedCount(utf8Count: Int) -> Int {
+        2 + 6 * utf8Count
+    }
+
     // MARK: Internals
 
     private static let trueText = Array("true".utf8)

@@ -39,6 +39,8 @@ final class MuxConnection: @unchecked Sendable {
     let role: WebSocketRole
     let limits: MuxLimits
     let keepalive: MuxKeepalive
+    /// Largest message a stream may send: the frame carrying it must fit the peer's frame cap.
+    let maxOutboundPayloadBytes: Int
     /// Outbound backpressure shared by the connection's streams.
     let gate: MuxOutboundGate
     /// Payload bytes queued in all the connection's streams.
@@ -64,7 +66,7 @@ final class MuxConnection: @unchecked Sendable {
 
     init(
         loop: EventLoop, role: WebSocketRole, server: ServerRole?, transport: any MuxTransport, limits: MuxLimits,
-        keepalive: MuxKeepalive
+        maxFrameBytes: Int, keepalive: MuxKeepalive
     ) {
         precondition((role == .server) == (server != nil), "a server connection needs its authorization and acceptor")
         self.loop = loop
@@ -73,6 +75,7 @@ final class MuxConnection: @unchecked Sendable {
         self.transport = transport
         self.limits = limits
         self.keepalive = keepalive
+        maxOutboundPayloadBytes = limits.maxOutboundPayloadBytes(frameBytes: maxFrameBytes)
         gate = MuxOutboundGate(limit: limits.outboundInFlightBytes)
         tombstones = MuxTombstones(capacity: limits.tombstoneCapacity, ttlMs: limits.tombstoneTTLMs)
     }
@@ -202,8 +205,8 @@ final class MuxConnection: @unchecked Sendable {
         guard let channel = frame.channelID, let stream = channels[channel] else { return }
         let payload = frame.payload ?? []
         let error =
-            MuxControlMessage.decode(payload)?.streamError
-            ?? MuxControlMessage.remoteError(payload.isEmpty ? "remote error" : String(decoding: payload, as: UTF8.self))
+            peerText(MuxControlMessage.decode(payload)?.streamError)
+            ?? MuxControlMessage.remoteError(payload.isEmpty ? "remote error" : InputExcerpt.excerpt(payload))
         // The peer gave up on the stream: after the messages before it, this side ends too.
         _ = stream.deliverEnd(error, peerGaveUp: true)
         remove(stream, tombstone: true)
@@ -225,7 +228,7 @@ final class MuxConnection: @unchecked Sendable {
         let control = MuxControlMessage.decode(payload)
         if let stream = channels[channel] {
             if let control {
-                if stream.deliverEnd(control.streamError) { remove(stream, tombstone: false) }
+                if stream.deliverEnd(peerText(control.streamError)) { remove(stream, tombstone: false) }
             } else {
                 checkBacklog(of: stream, after: stream.deliver(payload))
             }
@@ -262,6 +265,14 @@ final class MuxConnection: @unchecked Sendable {
                 stream.link.execute { $0.refuseAccepted(stream, error) }
             }
         }
+    }
+
+    /// An error a peer sent, as this side keeps it. A server keeps at most ``InputExcerpt/maxBytes`` of
+    /// a client's text: a stream that ends with the client's error may answer with it, and must not echo
+    /// 64 KiB back. A client keeps the server's text whole (it names limits, entries and cursors).
+    private func peerText(_ error: StreamsError?) -> StreamsError? {
+        guard role == .server, let error else { return error }
+        return error.with(message: InputExcerpt.excerpt(error.message))
     }
 
     /// The acceptor could not take a new stream (the store cannot open): tell the peer on its channel.

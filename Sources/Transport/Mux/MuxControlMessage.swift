@@ -81,7 +81,7 @@ public enum MuxControlMessage: Sendable, Hashable {
             return .error(error ?? remoteError(text.isEmpty ? "remote error" : text))
         default:
             // streamkit's Decode: `unknown error type "<type>": <err>`.
-            return .error(remoteError("unknown error type \"\(type)\": \(text)"))
+            return .error(remoteError("unknown error type \"\(InputExcerpt.excerpt(type))\": \(text)"))
         }
     }
 

@@ -127,7 +127,7 @@ extension MuxFrame {
                     return .failure(
                         MuxFrameError(
                             storeID: ids.store, channelID: ids.channel,
-                            message: "invalid mux frame: \(name) \"\(text)\" is not a UUID"))
+                            message: "invalid mux frame: \(name) \"\(InputExcerpt.excerpt(text))\" is not a UUID"))
                 }
                 if slot == 0 { ids.store = id.isNil ? nil : id } else { ids.channel = id.isNil ? nil : id }
             case let other?:
@@ -144,7 +144,7 @@ extension MuxFrame {
             return failure("missing ControlType")
         }
         guard let controlType = MuxControlType(rawValue: typeText) else {
-            return failure("unknown ControlType \"\(typeText)\"")
+            return failure("unknown ControlType \"\(InputExcerpt.excerpt(typeText))\"")
         }
         var payload: [UInt8]?
         switch fields["payload"] {

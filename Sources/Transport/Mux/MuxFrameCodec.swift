@@ -144,30 +144,8 @@ enum MuxFrameCodec {
 
         /// Padded standard base64 of `input`.
         mutating func writeBase64(_ input: UnsafeRawBufferPointer) {
-            let table = MuxFrameCodec.alphabet
-            let out = base + offset
-            var i = 0
-            var o = 0
-            let whole = input.count - input.count % 3
-            while i < whole {
-                let v = UInt32(input[i]) << 16 | UInt32(input[i &+ 1]) << 8 | UInt32(input[i &+ 2])
-                out.storeBytes(of: table[Int(v >> 18)], toByteOffset: o, as: UInt8.self)
-                out.storeBytes(of: table[Int(v >> 12 & 0x3F)], toByteOffset: o &+ 1, as: UInt8.self)
-                out.storeBytes(of: table[Int(v >> 6 & 0x3F)], toByteOffset: o &+ 2, as: UInt8.self)
-                out.storeBytes(of: table[Int(v & 0x3F)], toByteOffset: o &+ 3, as: UInt8.self)
-                i &+= 3
-                o &+= 4
-            }
-            let rest = input.count - whole
-            if rest > 0 {
-                let v = UInt32(input[i]) << 16 | (rest == 2 ? UInt32(input[i &+ 1]) << 8 : 0)
-                out.storeBytes(of: table[Int(v >> 18)], toByteOffset: o, as: UInt8.self)
-                out.storeBytes(of: table[Int(v >> 12 & 0x3F)], toByteOffset: o &+ 1, as: UInt8.self)
-                out.storeBytes(of: rest == 2 ? table[Int(v >> 6 & 0x3F)] : 0x3D, toByteOffset: o &+ 2, as: UInt8.self)
-                out.storeBytes(of: 0x3D, toByteOffset: o &+ 3, as: UInt8.self)
-                o &+= 4
-            }
-            offset += o
+            Base64.encodeStandard(input, to: base + offset)
+            offset += Base64.encodedCount(input.count)
         }
     }
 
@@ -195,24 +173,6 @@ enum MuxFrameCodec {
             }
         }
         return out
-    }
-
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    /// Appends padded standard base64 of `bytes`.
-    static func appendBase64(_ bytes: [UInt8], to out: inout [UInt8]) {
-        out.append(contentsOf: base64(bytes))
-    }
-
-    /// Padded standard base64 of `bytes`.
-    static func base64(_ bytes: [UInt8]) -> [UInt8] {
-        let count = Base64.encodedCount(bytes.count)
-        guard count > 0 else { return [] }
-        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var writer = RawWriter(base: UnsafeMutableRawPointer(buffer.baseAddress!))  // count > 0
-            bytes.withUnsafeBytes { writer.writeBase64($0) }
-            initialized = count
-        }
     }
 
     // MARK: Decoding
@@ -271,7 +231,7 @@ enum MuxFrameCodec {
         var frame = MuxFrame(controlType: controlType, storeID: storeID, channelID: channelID)
         if let payload {
             let encoded = UnsafeRawBufferPointer(rebasing: input[payload])
-            guard encoded.count / 4 * 3 - 2 <= maxPayloadBytes, let decoded = decodeBase64(encoded),
+            guard encoded.count / 4 * 3 - 2 <= maxPayloadBytes, let decoded = Base64.decodeStandard(encoded),
                 decoded.count <= maxPayloadBytes
             else { return nil }
             frame.payload = decoded
@@ -366,56 +326,6 @@ enum MuxFrameCodec {
         }
     }
 
-    private static let reverse: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (value, character) in alphabet.enumerated() { table[Int(character)] = UInt8(value) }
-        return table
-    }()
-
-    /// Padded standard base64 (Go's `StdEncoding`), or nil when `text` is not.
-    static func decodeBase64(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
-        let count = text.count
-        guard count % 4 == 0 else { return nil }
-        if count == 0 { return [] }
-        var padding = 0
-        if text[count - 1] == UInt8(ascii: "=") { padding = text[count - 2] == UInt8(ascii: "=") ? 2 : 1 }
-        let outputCount = count / 4 * 3 - padding
-        var valid = true
-        let output = reverse.withUnsafeBufferPointer { table in
-            [UInt8](unsafeUninitializedCapacity: outputCount) { buffer, initialized in
-                var i = 0
-                var o = 0
-                let whole = padding > 0 ? count - 4 : count
-                while i < whole {
-                    let a = table[Int(text[i])], b = table[Int(text[i &+ 1])]
-                    let c = table[Int(text[i &+ 2])], d = table[Int(text[i &+ 3])]
-                    if (a | b | c | d) & 0xC0 != 0 {
-                        valid = false
-                        break
-                    }
-                    let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                    buffer[o] = UInt8(truncatingIfNeeded: v >> 16)
-                    buffer[o &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
-                    buffer[o &+ 2] = UInt8(truncatingIfNeeded: v)
-                    i &+= 4
-                    o &+= 3
-                }
-                if valid && padding > 0 {
-                    let a = table[Int(text[i])], b = table[Int(text[i &+ 1])]
-                    let c = padding == 1 ? table[Int(text[i &+ 2])] : 0
-                    if (a | b | c) & 0xC0 != 0 {
-                        valid = false
-                    } else {
-                        let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
-                        buffer[o] = UInt8(truncatingIfNeeded: v >> 16)
-                        if padding == 1 { buffer[o &+ 1] = UInt8(truncatingIfNeeded: v >> 8) }
-                    }
-                }
-                initialized = valid ? outputCount : 0
-            }
-        }
-        return valid ? output : nil
-    }
 }
 
 extension MuxControlType {

@@ -1,15 +1,26 @@
+import StreamCore
+
 /// Every size, count and time the streamkit mux bounds, in one value, each with where it comes from.
 ///
 /// Both ends use it: the server for every accepted connection, the client provider for its one
 /// connection. Tests shrink the values to reach the edges quickly.
 public struct MuxLimits: Sendable, Hashable {
     /// streamkit's `defaultMaxMessagePayloadBytes`: 6 MiB of raw payload per mux frame (streamkit v1
-    /// §3.4). Its base64 form (8 MiB) just fits the 8 MiB WebSocket frame cap.
-    public static let defaultMaxMessagePayloadBytes = 6 << 20
+    /// §3.4, ``WireLimits/maxMessagePayloadBytes``).
+    public static let defaultMaxMessagePayloadBytes = WireLimits.maxMessagePayloadBytes
 
-    /// Largest raw `payload` of one frame. Outbound: the send fails with `muxer payload too large`.
-    /// Inbound: coordd answers the frame's channel with an error instead of dropping the connection.
+    /// Largest raw `payload` of one frame received: coordd answers a bigger one on the frame's channel
+    /// with an error instead of dropping the connection.
     public var maxMessagePayloadBytes = MuxLimits.defaultMaxMessagePayloadBytes
+
+    /// Largest raw `payload` of one frame sent when frames may be at most `frameBytes`: the smaller of
+    /// ``maxMessagePayloadBytes`` and what fits the frame once base64'd inside the frame's JSON
+    /// (``WireLimits/largestMessage(frameBytes:messageBytes:)``). With streamkit's 8 MiB frames that is
+    /// 6,291,351 bytes: a 6 MiB payload would make a frame the peer refuses, dropping the connection.
+    /// A bigger send fails that stream with `muxer payload too large`.
+    public func maxOutboundPayloadBytes(frameBytes: Int) -> Int {
+        WireLimits.largestMessage(frameBytes: frameBytes, messageBytes: maxMessagePayloadBytes)
+    }
 
     /// Messages a stream's reader may have waiting before the stream counts as behind: streamkit's
     /// per-stream receive queue depth (`defaultMuxQueueChannelDepth`, 8192, streamkit v1 §3.4). The

@@ -1,3 +1,4 @@
+import StreamCore
 import Synchronization
 
 /// The base64 text of recently sent large payloads, so one payload fanned out to many streams (an
@@ -47,7 +48,7 @@ final class MuxPayloadCache: Sendable {
         if let hit = entries.withLock({ list in list.first { Self.address($0.payload) == key && $0.payload.count == payload.count } }) {
             return hit.base64
         }
-        let encoded = MuxFrameCodec.base64(payload)
+        let encoded = Base64.encodedStandard(payload)
         let entry = Entry(payload: payload, base64: encoded)
         guard entry.bytes <= limits.maxBytes else { return encoded }
         entries.withLock { list in

@@ -77,10 +77,8 @@ final class MuxStream: BidiStream {
 
     /// The WebSocket frame carrying `message` on this channel, refused when over the payload limit.
     private func dataFrame(_ message: [UInt8]) throws(StreamsError) -> DataFrame {
-        let limit = link.limits.maxMessagePayloadBytes
-        guard message.count <= limit else {
-            throw .limitExceeded("muxer payload too large: \(message.count) bytes (limit \(limit), MuxLimits.maxMessagePayloadBytes)")
-        }
+        let limit = link.maxOutboundPayloadBytes
+        guard message.count <= limit else { throw .payloadTooLarge(message.count, limit: limit) }
         let frame = MuxFrame(controlType: .data, storeID: storeID, channelID: channelID, payload: message)
         let key = link.role == .client ? maskKeys.withLock { $0.nextKey() } : nil
         let parts = MuxFrameCodec.webSocketFrameParts(frame, maskKey: key)

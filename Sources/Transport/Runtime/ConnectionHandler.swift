@@ -18,4 +18,14 @@ public protocol ConnectionHandler: AnyObject {
     /// The connection is closed; called exactly once, last. `nil` for an orderly end (either side
     /// closed it, or the peer finished its stream); otherwise what failed.
     func didClose(_ error: IOError?)
+
+    /// The group's outbound memory budget is exceeded and this connection, its slowest reader, is being
+    /// closed. The handler may drop what the peer has not begun to receive and queue a last word (the
+    /// reason) before closing gracefully; a connection it leaves open is closed at once after this call.
+    func outboundBudgetExceeded(_ close: OutboundBudgetClose)
+}
+
+extension ConnectionHandler {
+    /// By default nothing is said: the connection is closed at once.
+    public func outboundBudgetExceeded(_ close: OutboundBudgetClose) {}
 }

@@ -6,6 +6,9 @@ import Synchronization
 public final class EventLoopGroup: Sendable {
     /// The loops, in the order ``next()`` hands them out.
     public let loops: [EventLoop]
+    /// The bytes held for the peers of every connection accepted on the group's loops, bounded by
+    /// ``RuntimeLimits/maxOutboundBytes``.
+    public let outboundBudget: OutboundBudget
     private let cursor = Atomic<Int>(0)
 
     /// The number of online processors: one loop per core (ARCHITECTURE §5).
@@ -27,6 +30,7 @@ public final class EventLoopGroup: Sendable {
             }
         }
         self.loops = loops
+        outboundBudget = OutboundBudget(limits: limits)
     }
 
     /// The limits the group's loops were created with.

@@ -12,6 +12,11 @@ extension IOError {
         IOError(errno: ENOBUFS, call: "write (queue would pass its hard cap of \(capBytes) bytes)")
     }
 
+    /// The group's outbound memory budget was exceeded and this connection was its slowest reader.
+    static func outboundBudgetExceeded(limitBytes: Int) -> IOError {
+        IOError(errno: ENOBUFS, call: "write (outbound memory budget of \(limitBytes) bytes exceeded: slowest reader closed)")
+    }
+
     /// `close()` could not flush the queued bytes within the close timeout.
     static func closeTimedOut(unsentBytes: Int, afterMs: Int) -> IOError {
         IOError(errno: ETIMEDOUT, call: "close (\(unsentBytes) bytes unsent after \(afterMs) ms)")

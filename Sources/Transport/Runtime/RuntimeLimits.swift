@@ -26,6 +26,24 @@ public struct RuntimeLimits: Sendable, Hashable {
     /// (ARCHITECTURE §5). 64 MiB is eight WebSocket frames at streamkit's 8 MiB frame cap (§3.4).
     public var writeQueueHardCapBytes = 64 << 20
 
+    /// Bytes held in the write queues of all accepted connections together (``OutboundBudget``); past
+    /// it the slowest connections are closed until the rest fit. coordd's default, 256 MiB: four
+    /// connections at their ``writeQueueHardCapBytes``, or 32 full 8 MiB frames in flight at once, far
+    /// above what readers that keep up hold (a fan-out's shared snapshot counts once), and small enough
+    /// that clients that never read cannot take a host's memory (eight of them took 740 MB without it).
+    /// The daemon's `--max-outbound-memory`.
+    public var maxOutboundBytes = 256 << 20
+
+    /// What one queued buffer costs the budget beyond its bytes: the array's header (32 bytes), the
+    /// allocator's rounding and the queue's slot, so a flood of small frames is counted near what it
+    /// takes in memory.
+    public var queuedBufferOverheadBytes = 64
+
+    /// Buffers this large are counted once by the budget however many connections queue them: they are
+    /// the payloads fanned out to many connections in one shared allocation (``MuxPayloadCache`` shares
+    /// payloads from 4 KiB up); smaller ones are per-connection frames.
+    public var sharedBufferMinimumBytes = 4 * 1024
+
     /// Buffers gathered into one `sendmsg(2)`. Linux allows `IOV_MAX` (1024); 64 covers a flush of
     /// many small messages without a large iovec array on the stack.
     public var maxBuffersPerWrite = 64
@@ -73,6 +91,8 @@ public struct RuntimeLimits: Sendable, Hashable {
             0 <= writeLowWatermarkBytes && writeLowWatermarkBytes < writeHighWatermarkBytes
                 && writeHighWatermarkBytes <= writeQueueHardCapBytes,
             "write limits must satisfy low < high <= hard cap")
+        precondition(maxOutboundBytes > 0 && queuedBufferOverheadBytes >= 0 && sharedBufferMinimumBytes > 0,
+                     "outbound budget limits must be positive")
         precondition(maxBuffersPerWrite > 0 && maxWritesPerFlush > 0, "write batch limits must be positive")
         precondition(closeTimeoutMs >= 0 && connectTimeoutMs > 0 && shutdownGraceMs >= 0, "timeouts must be positive")
         precondition(listenBacklog > 0 && maxAcceptsPerWakeup > 0 && maxEventsPerWait > 0, "counts must be positive")

@@ -1,5 +1,6 @@
 import Glibc
 import StreamCore
+import Synchronization
 
 /// A non-blocking TCP connection owned by one ``EventLoop``: reads go to its ``ConnectionHandler``,
 /// writes go through a bounded queue flushed with gathered writes when the socket can take them.
@@ -12,9 +13,9 @@ import StreamCore
 /// destroy the bytes just sent), all bounded by ``RuntimeLimits/closeTimeoutMs``. ``closeNow()``
 /// closes the socket at once. The peer's end of stream closes the connection too, after flushing.
 public final class TCPConnection: @unchecked Sendable {
-    // Why `@unchecked Sendable` is sound: `loop` and `remoteAddress` are immutable; every other
-    // stored property is read and written only on `loop`'s thread, which each method other than
-    // `execute(_:)` checks with `preconditionInEventLoop()`.
+    // Why `@unchecked Sendable` is sound: `loop`, `remoteAddress` and `budget` are immutable, and the
+    // budget's two figures are Atomics; every other stored property is read and written only on
+    // `loop`'s thread, which each method other than `execute(_:)` checks with `preconditionInEventLoop()`.
 
     /// The loop that owns this connection.
     public let loop: EventLoop
@@ -41,13 +42,21 @@ public final class TCPConnection: @unchecked Sendable {
     private var awaitingWritable = false
     private var registered = false
     private var closeTimer: TimerID?
+    /// The group's budget, for accepted connections (what the daemon holds for its clients).
+    private let budget: OutboundBudget?
+    /// Bytes queued as the budget counts them (each buffer with its overhead), for choosing the slowest.
+    let budgetQueuedBytes = Atomic<Int>(0)
+    /// Monotonic ms since which the peer has taken no byte while bytes were queued; `Int64.max` while
+    /// the queue is empty.
+    let stalledSinceMs = Atomic<Int64>(.max)
 
     private var limits: RuntimeLimits { loop.limits }
 
-    init(fd: Int32, loop: EventLoop, remoteAddress: SocketAddress?) {
+    init(fd: Int32, loop: EventLoop, remoteAddress: SocketAddress?, budget: OutboundBudget? = nil) {
         self.fd = fd
         self.loop = loop
         self.remoteAddress = remoteAddress
+        self.budget = budget
     }
 
     /// Installs the handler and starts reading. On failure the connection is closed (the handler is
@@ -59,6 +68,7 @@ public final class TCPConnection: @unchecked Sendable {
         do {
             try loop.register(fd, interest: desiredInterest, handler: self)
             registered = true
+            budget?.join(self)
             return nil
         } catch {
             closeNow(error: error)
@@ -99,8 +109,9 @@ public final class TCPConnection: @unchecked Sendable {
         loop.preconditionInEventLoop()
         guard state == .open, !bytes.isEmpty else { return }
         guard admit(bytes.count) else { return }
-        queue.append(bytes)
-        didEnqueue()
+        let wasEmpty = queue.isEmpty
+        enqueue(bytes, endsMessage: true)
+        didEnqueue(wasEmpty: wasEmpty)
     }
 
     /// Queues several buffers to be sent in order, as one gathered write where the socket allows
@@ -111,8 +122,11 @@ public final class TCPConnection: @unchecked Sendable {
         var total = 0
         for buffer in buffers { total += buffer.count }
         guard total > 0, admit(total) else { return }
-        for buffer in buffers { queue.append(buffer) }
-        didEnqueue()
+        let wasEmpty = queue.isEmpty
+        // Queued buffers are never empty, so the message ends with the last non-empty one.
+        let last = buffers.lastIndex { !$0.isEmpty } ?? buffers.endIndex
+        for (index, buffer) in buffers.enumerated() { enqueue(buffer, endsMessage: index == last) }
+        didEnqueue(wasEmpty: wasEmpty)
     }
 
     /// Stops reading from the socket (the kernel's buffer, then the peer, then fill up: backpressure).
@@ -165,12 +179,55 @@ public final class TCPConnection: @unchecked Sendable {
         return true
     }
 
-    private func didEnqueue() {
+    private func didEnqueue(wasEmpty: Bool) {
+        if wasEmpty { noteProgress() }
         if writable && queue.byteCount > limits.writeHighWatermarkBytes {
             writable = false
             handler?.writabilityChanged(false)
         }
         scheduleFlush()
+        budget?.reclaimIfOver()
+    }
+
+    private func enqueue(_ buffer: [UInt8], endsMessage: Bool) {
+        queue.append(buffer, endsMessage: endsMessage)
+        guard let budget, !buffer.isEmpty else { return }
+        budget.charge(buffer)
+        budgetQueuedBytes.add(budget.cost(of: buffer), ordering: .relaxed)
+    }
+
+    /// A buffer left the queue, written or dropped.
+    private func dequeued(_ buffer: [UInt8]) {
+        guard let budget else { return }
+        budget.release(buffer)
+        budgetQueuedBytes.subtract(budget.cost(of: buffer), ordering: .relaxed)
+    }
+
+    /// The peer took bytes, or bytes started waiting: the stall, if any, starts now.
+    private func noteProgress() {
+        guard budget != nil else { return }
+        stalledSinceMs.store(queue.isEmpty ? .max : SystemMonotonicClock().nowMs(), ordering: .relaxed)
+    }
+
+    /// Drops the queued messages the peer has not begun to receive (the rest of one partly sent stays,
+    /// so the stream stays whole messages).
+    func discardUnstartedWrites() {
+        loop.preconditionInEventLoop()
+        queue.dropUnstartedMessages { dequeued($0) }
+    }
+
+    /// Closes the connection because the group's outbound budget is exceeded and this is its slowest
+    /// reader (called on the loop by ``OutboundBudget``). The handler may first drop what the peer has
+    /// not begun to receive and queue a last word (``ConnectionHandler/outboundBudgetExceeded(_:)``);
+    /// whatever it leaves open is closed at once, dropping what is queued.
+    func shedForOutboundBudget(_ close: OutboundBudgetClose) {
+        loop.preconditionInEventLoop()
+        let before = state
+        if before == .open { handler?.outboundBudgetExceeded(close) }
+        // A close already under way before this one is stuck behind a peer that does not read.
+        if state == .open || before == .closing {
+            closeNow(error: .outboundBudgetExceeded(limitBytes: close.limitBytes))
+        }
     }
 
     /// Flushes at the end of this turn, so all writes made during the turn go out in one call.
@@ -201,7 +258,8 @@ public final class TCPConnection: @unchecked Sendable {
                 closeNow(error: error)
                 return
             case .success(let (written, attempted)):
-                queue.consume(written)
+                queue.consume(written) { dequeued($0) }
+                if written > 0 { noteProgress() }
                 // A short write means the socket buffer is full.
                 if written < attempted { break writing }
             }
@@ -307,7 +365,9 @@ public final class TCPConnection: @unchecked Sendable {
             registered = false
         }
         try? Posix.close(fd)
-        queue.removeAll()
+        queue.removeAll { dequeued($0) }
+        budget?.leave(self)
+        stalledSinceMs.store(.max, ordering: .relaxed)
         let handler = self.handler
         self.handler = nil
         handler?.didClose(error)

@@ -175,22 +175,24 @@ public final class TCPListener: @unchecked Sendable {
         try? Socket.setNoDelay(socket.fd)
         let target = group.next()
         let makeHandler = self.makeHandler
+        let budget = group.outboundBudget
         if target === loop {
-            Self.adopt(socket, on: target, makeHandler: makeHandler)
-        } else if !target.execute({ Self.adopt(socket, on: target, makeHandler: makeHandler) }) {
+            Self.adopt(socket, on: target, budget: budget, makeHandler: makeHandler)
+        } else if !target.execute({ Self.adopt(socket, on: target, budget: budget, makeHandler: makeHandler) }) {
             try? Posix.close(socket.fd)
         }
     }
 
     private static func adopt(
-        _ socket: AcceptedSocket, on loop: EventLoop,
+        _ socket: AcceptedSocket, on loop: EventLoop, budget: OutboundBudget,
         makeHandler: @Sendable (TCPConnection) -> any ConnectionHandler
     ) {
         guard loop.confined.phase != .stopping else {
             try? Posix.close(socket.fd)
             return
         }
-        let connection = TCPConnection(fd: socket.fd, loop: loop, remoteAddress: socket.remoteAddress)
+        let connection = TCPConnection(
+            fd: socket.fd, loop: loop, remoteAddress: socket.remoteAddress, budget: budget)
         connection.activate(makeHandler(connection))
     }
 }

@@ -3,13 +3,22 @@ import Glibc
 /// A connection's outgoing bytes: whole buffers in order, with a byte offset into the first.
 ///
 /// Buffers are kept as the caller's arrays (no copy: a payload shared by many connections stays one
-/// allocation) and handed to `sendmsg` as an iovec array. Pure: no descriptors, no loop.
+/// allocation) and handed to `sendmsg` as an iovec array. Each buffer says whether it ends a message (a
+/// message may span several buffers, e.g. a frame's head, a shared payload and its tail), so the
+/// messages not yet begun can be dropped without cutting one in half. Pure: no descriptors, no loop.
 struct WriteQueue {
-    private var buffers: [[UInt8]] = []
+    private struct Slot {
+        var bytes: [UInt8]
+        var endsMessage: Bool
+    }
+
+    private var slots: [Slot] = []
     /// Index of the first buffer not yet fully written; earlier slots are emptied and reclaimed in bulk.
     private var head = 0
-    /// Bytes of `buffers[head]` already written.
+    /// Bytes of `slots[head]` already written.
     private var headOffset = 0
+    /// True when `slots[head]` continues a message whose earlier buffers were written.
+    private var headContinuesMessage = false
     /// Bytes queued and not yet written.
     private(set) var byteCount = 0
 
@@ -17,46 +26,75 @@ struct WriteQueue {
     var isEmpty: Bool { byteCount == 0 }
 
     /// Number of buffers holding unwritten bytes.
-    var bufferCount: Int { buffers.count - head }
+    var bufferCount: Int { slots.count - head }
 
-    /// Appends `bytes`; empty buffers are ignored.
-    mutating func append(_ bytes: [UInt8]) {
+    /// Appends `bytes`, the last buffer of a message unless `endsMessage` is false; empty buffers are
+    /// ignored.
+    mutating func append(_ bytes: [UInt8], endsMessage: Bool = true) {
         guard !bytes.isEmpty else { return }
-        buffers.append(bytes)
+        slots.append(Slot(bytes: bytes, endsMessage: endsMessage))
         byteCount += bytes.count
     }
 
-    /// Marks the first `count` queued bytes as written.
-    mutating func consume(_ count: Int) {
+    /// Marks the first `count` queued bytes as written; `released` gets each buffer written in full.
+    mutating func consume(_ count: Int, released: ([UInt8]) -> Void = { _ in }) {
         precondition(count >= 0 && count <= byteCount, "consumed \(count) of \(byteCount) queued bytes")
         byteCount -= count
         var remaining = count
         while remaining > 0 {
-            let available = buffers[head].count - headOffset
+            let available = slots[head].bytes.count - headOffset
             if remaining < available {
                 headOffset += remaining
                 return
             }
             remaining -= available
-            buffers[head] = []
+            headContinuesMessage = !slots[head].endsMessage
+            released(slots[head].bytes)
+            slots[head].bytes = []
             head += 1
             headOffset = 0
         }
-        if head == buffers.count {
-            buffers.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 32 && head * 2 >= buffers.count {
-            buffers.removeFirst(head)
-            head = 0
-        }
+        compact()
     }
 
-    /// Drops everything queued.
-    mutating func removeAll() {
-        buffers = []
+    /// Drops everything queued; `released` gets each buffer.
+    mutating func removeAll(released: ([UInt8]) -> Void = { _ in }) {
+        for slot in slots[head...] { released(slot.bytes) }
+        slots = []
         head = 0
         headOffset = 0
+        headContinuesMessage = false
         byteCount = 0
+    }
+
+    /// Drops every message none of whose bytes were written, keeping the rest of a message that is partly
+    /// written, so what the peer receives stays whole messages. `released` gets each buffer dropped.
+    mutating func dropUnstartedMessages(released: ([UInt8]) -> Void) {
+        var keep = head
+        if headOffset > 0 || headContinuesMessage {
+            // The message under way runs to its last buffer.
+            while keep < slots.count {
+                keep += 1
+                if slots[keep - 1].endsMessage { break }
+            }
+        }
+        for slot in slots[keep...] {
+            byteCount -= slot.bytes.count
+            released(slot.bytes)
+        }
+        slots.removeSubrange(keep...)
+        compact()
+    }
+
+    /// Reclaims the slots of written buffers: all of them once the queue is empty, else in bulk.
+    private mutating func compact() {
+        if head == slots.count {
+            slots.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 32 && head * 2 >= slots.count {
+            slots.removeFirst(head)
+            head = 0
+        }
     }
 
     /// Calls `body` with iovecs for the first `maxBuffers` queued buffers and their total byte count.
@@ -78,7 +116,7 @@ struct WriteQueue {
             return body(UnsafeMutableBufferPointer(rebasing: vectors[0..<count]), totalBytes)
         }
         let skip = index == 0 ? headOffset : 0
-        return buffers[head + index].withUnsafeBytes { bytes in
+        return slots[head + index].bytes.withUnsafeBytes { bytes in
             // Queued buffers are never empty, so baseAddress is non-nil.
             vectors[index] = iovec(
                 iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + skip), iov_len: bytes.count - skip)

@@ -75,3 +75,13 @@ extension StreamProvider {
         try await callStream(store: store, request: request.enveloped())
     }
 }
+
+extension StreamsError {
+    /// A message over the largest one the transport carries, refused before it is sent (streamkit's
+    /// `muxer payload too large`, with the size and the limit). Permanent, and for that stream only.
+    static func payloadTooLarge(_ bytes: Int, limit: Int) -> StreamsError {
+        .limitExceeded(
+            "muxer payload too large: \(bytes) bytes (limit \(limit): one message must fit one WebSocket frame "
+                + "base64'd, MuxLimits.maxMessagePayloadBytes and WebSocketLimits.maxFramePayloadBytes)")
+    }
+}

@@ -7,6 +7,11 @@ public struct InProcessLimits: Sendable {
     /// channels (streamkit v1 §3.1).
     public var bufferedMessages = 64
 
+    /// Largest message sent: the largest one a WebSocket frame carries (``WireLimits/maxMessageBytes``),
+    /// so a message the network would refuse is refused in process too, with the same error, and what
+    /// works in process works over the network.
+    public var maxMessageBytes = WireLimits.maxMessageBytes
+
     /// The default limits.
     public init() {}
 }
@@ -19,11 +24,13 @@ public final class InProcessStream: BidiStream {
     private let inbound: MessageChannel
     private let outbound: MessageChannel
     private let shared: PairState
+    private let maxMessageBytes: Int
 
-    fileprivate init(inbound: MessageChannel, outbound: MessageChannel, shared: PairState) {
+    fileprivate init(inbound: MessageChannel, outbound: MessageChannel, shared: PairState, maxMessageBytes: Int) {
         self.inbound = inbound
         self.outbound = outbound
         self.shared = shared
+        self.maxMessageBytes = maxMessageBytes
     }
 
     /// Creates two connected ends.
@@ -31,16 +38,18 @@ public final class InProcessStream: BidiStream {
         let toServer = MessageChannel(capacity: limits.bufferedMessages)
         let toClient = MessageChannel(capacity: limits.bufferedMessages)
         let shared = PairState()
-        return (InProcessStream(inbound: toClient, outbound: toServer, shared: shared),
-                InProcessStream(inbound: toServer, outbound: toClient, shared: shared))
+        let maxBytes = limits.maxMessageBytes
+        return (InProcessStream(inbound: toClient, outbound: toServer, shared: shared, maxMessageBytes: maxBytes),
+                InProcessStream(inbound: toServer, outbound: toClient, shared: shared, maxMessageBytes: maxBytes))
     }
 
     public func send(_ message: [UInt8]) async throws(StreamsError) {
+        guard message.count <= maxMessageBytes else { throw .payloadTooLarge(message.count, limit: maxMessageBytes) }
         try await outbound.send(message)
     }
 
     public func offer(_ message: [UInt8]) -> Bool {
-        outbound.offer(message)
+        message.count <= maxMessageBytes && outbound.offer(message)
     }
 
     public func receive() async throws(StreamsError) -> [UInt8]? {

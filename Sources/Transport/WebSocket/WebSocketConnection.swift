@@ -112,7 +112,8 @@ final class WebSocketConnection: ConnectionHandler, MuxTransport, @unchecked Sen
         cancelHandshakeTimer()
         frameParser = WebSocketFrameParser(role: role, limits: webSocketLimits)
         let mux = MuxConnection(
-            loop: loop, role: role, server: serverRole, transport: self, limits: muxLimits, keepalive: keepalive)
+            loop: loop, role: role, server: serverRole, transport: self, limits: muxLimits,
+            maxFrameBytes: webSocketLimits.maxFramePayloadBytes, keepalive: keepalive)
         self.mux = mux
         phase = .open
         if !tcp.isWritable { mux.gate.setWritable(false) }
@@ -253,6 +254,17 @@ final class WebSocketConnection: ConnectionHandler, MuxTransport, @unchecked Sen
         guard let completion = clientCompletion else { return }
         clientCompletion = nil
         completion(.failure(error))
+    }
+
+    /// The daemon holds too many bytes for its clients and this one reads slowest: its streams end, what
+    /// it has not begun to receive is dropped, and a close frame (1013, try again later) with the reason
+    /// follows the rest of the frame under way, so a peer that reads again learns why. Over TLS queued
+    /// records cannot be cut out of the session, so the socket is closed at once instead.
+    func outboundBudgetExceeded(_ close: OutboundBudgetClose) {
+        mux?.transportClosed(.streamClosed("connection closed: \(close.reason)"))
+        guard phase == .open, tls == nil else { return }
+        tcp.discardUnstartedWrites()
+        closeWebSocket(code: .tryAgainLater, reason: close.reason)
     }
 
     // MARK: Shutdown

@@ -1,3 +1,5 @@
+import StreamCore
+
 /// A frame header (2 to 14 bytes) kept inline, so the server can send a large payload as two
 /// buffers (header, then the payload untouched) with one `writev` instead of copying it.
 public struct WebSocketFrameHeader: Sendable, Hashable {
@@ -130,17 +132,7 @@ public struct WebSocketFrameEncoder: Sendable {
         }
         precondition(code.isValidOnWire, "close code \(code.rawValue) may not be sent")
         var body: [UInt8] = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xFF)]
-        body.append(contentsOf: Self.truncated(reason, toBytes: WebSocketLimits.maxControlPayloadBytes - 2))
+        body.append(contentsOf: InputExcerpt.utf8Prefix(reason, maxBytes: WebSocketLimits.maxControlPayloadBytes - 2))
         body.withUnsafeBytes { encode(.close, payload: $0, into: &out) }
-    }
-
-    /// The UTF-8 of `text`, cut to at most `limit` bytes without splitting a character's encoding.
-    static func truncated(_ text: String, toBytes limit: Int) -> ArraySlice<UInt8> {
-        let bytes = Array(text.utf8)
-        guard bytes.count > limit else { return bytes[...] }
-        var end = limit
-        // Back up over continuation bytes (10xxxxxx) so the cut lands before a lead byte.
-        while end > 0 && bytes[end] & 0xC0 == 0x80 { end -= 1 }
-        return bytes[..<end]
     }
 }

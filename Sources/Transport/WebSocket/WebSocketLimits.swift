@@ -1,8 +1,11 @@
+import StreamCore
+
 /// Size limits of coordd's WebSocket framing, in one place.
 public struct WebSocketLimits: Sendable, Hashable {
     /// Largest frame payload accepted: 8 MiB, streamkit's `defaultMaxFramePayloadBytes` (8 << 20,
-    /// streamkit v1 §3.4). A larger frame is refused with 1009 from its header, before any of its
-    /// payload is buffered.
+    /// streamkit v1 §3.4, ``WireLimits/maxFramePayloadBytes``). A larger frame is refused with 1009
+    /// from its header, before any of its payload is buffered. The mux never sends a frame over it
+    /// (``MuxLimits/maxOutboundPayloadBytes(frameBytes:)``).
     public var maxFramePayloadBytes: Int
     /// Largest control frame (close, ping, pong) payload: 125 bytes, fixed by RFC 6455 §5.5.
     public static let maxControlPayloadBytes = 125
@@ -12,7 +15,7 @@ public struct WebSocketLimits: Sendable, Hashable {
     public var initialPayloadReserveBytes: Int
 
     /// Creates limits; every parameter defaults to coordd's production value.
-    public init(maxFramePayloadBytes: Int = 8 << 20, initialPayloadReserveBytes: Int = 64 * 1024) {
+    public init(maxFramePayloadBytes: Int = WireLimits.maxFramePayloadBytes, initialPayloadReserveBytes: Int = 64 * 1024) {
         self.maxFramePayloadBytes = maxFramePayloadBytes
         self.initialPayloadReserveBytes = initialPayloadReserveBytes
     }

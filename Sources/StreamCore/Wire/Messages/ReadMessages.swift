@@ -124,7 +124,7 @@ public struct Consume: RequestMessage, Equatable {
         var offsets: [String: [UInt8]] = [:]
         for (space, text) in try fields.stringMap("offsets") ?? [:] {
             guard let key = LexKey.decodeHex(text) else {
-                throw .malformed("field \"offsets.\(space)\": invalid hex key")
+                throw .malformed("field \"offsets.\(InputExcerpt.excerpt(space))\": invalid hex key")
             }
             offsets[space] = key
         }
