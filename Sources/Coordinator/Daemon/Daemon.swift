@@ -18,6 +18,8 @@ public final class Daemon: Sendable {
     private let server: WebSocketServer
     private let logger: Logger
     private let dataLock: DataDirectoryLock?
+    /// Writes the summaries of rate-limited log lines as their intervals end.
+    private let summaries: Task<Void, Never>?
     private let stopping = Atomic<Bool>(false)
 
     private init(configuration: DaemonConfiguration, nodes: NodeManager, endpoints: DaemonEndpoints, metrics: DaemonMetrics,
@@ -30,6 +32,7 @@ public final class Daemon: Sendable {
         self.server = server
         self.logger = logger
         self.dataLock = dataLock
+        summaries = Self.writeSummaries(of: logger)
     }
 
     /// The address the listener is bound to (with the kernel's port when port 0 was asked for).
@@ -47,25 +50,26 @@ public final class Daemon: Sendable {
         let dataLock = try DaemonResources.lockDataDirectory(configuration)
         try DaemonResources.createDeclaredStores(configuration, in: catalog)
         let metrics = DaemonMetrics()
+        let events = ServerEventLog(logger: logger, metrics: metrics)
         let endpoints = DaemonEndpoints(metrics: metrics.registry)
         let nodes = NodeManager(configuration: configuration.nodeConfiguration(metrics: metrics, logger: logger), catalog: catalog)
         do {
-            let node = try await nodes.node(for: .defaultStore)
-            logger.info("store open", ["store": WireUUID.defaultStore, "storage": node.store.storageKind])
+            _ = try await nodes.node(for: .defaultStore)
         } catch {
             await nodes.close()
             throw DaemonStartError(.environment, "cannot open the default store \(WireUUID.defaultStore): \(error.message)")
         }
         let group: EventLoopGroup
         do {
-            group = try EventLoopGroup(loopCount: loopCount)
+            group = try EventLoopGroup(loopCount: loopCount, events: events.runtimeEvents)
         } catch {
+            events.startFailed(error, during: "event_loop_start")
             await nodes.close()
             throw DaemonStartError(.environment, "cannot start the event loops: \(error)")
         }
         let acceptor = DaemonAcceptor(
             manager: nodes, verifier: verifier, allowAnonymous: configuration.acceptsAnonymous,
-            respond: { endpoints.respond(to: $0) })
+            metricsNeedToken: configuration.metricsNeedToken, events: events, respond: { endpoints.respond(to: $0) })
         let server: WebSocketServer
         do {
             let listener = WebSocketServerConfiguration(host: configuration.listen.host, port: configuration.listen.port, tls: tls)
@@ -75,11 +79,12 @@ public final class Daemon: Sendable {
             await Self.stopLoops(group)
             throw DaemonStartError(.environment, "cannot listen on \(configuration.listen): \(error)")
         }
-        metrics.collect(from: nodes, connections: { server.connectionCount })
+        metrics.collect(from: nodes, connections: { server.webSocketCount })
         endpoints.markReady()
         logger.info("listening", ["addr": server.localAddress, "tls": tls == nil ? "off" : "on",
                                   "tokens": verifier?.acceptedAlgorithms.joined(separator: ",") ?? "none",
-                                  "anonymous": configuration.acceptsAnonymous ? "allowed" : "refused"])
+                                  "anonymous": configuration.acceptsAnonymous ? "allowed" : "refused",
+                                  "metrics": configuration.metricsNeedToken ? "token" : "anonymous"])
         return Daemon(configuration: configuration, nodes: nodes, endpoints: endpoints, metrics: metrics, group: group,
                       server: server, logger: logger, dataLock: dataLock)
     }
@@ -99,9 +104,24 @@ public final class Daemon: Sendable {
         await nodes.close()
         dataLock?.release()
         await Self.stopLoops(group)
+        summaries?.cancel()
+        logger.flushSuppressed(all: true)
         let took = started.duration(to: clock.now)
         let tookMs = took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000
         logger.info("stopped", ["took_ms": tookMs])
+    }
+
+    /// The task that writes the summary of each rate-limit interval that ended with lines left out,
+    /// once per interval, so it comes even when no further line of its kind does; nil when the logger
+    /// writes every line.
+    private static func writeSummaries(of logger: Logger) -> Task<Void, Never>? {
+        guard let intervalMs = logger.rateLimits?.intervalMs else { return nil }
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(intervalMs))
+                logger.flushSuppressed()
+            }
+        }
     }
 
     /// Stops the loops off the concurrency pool: it blocks until their threads exit.
