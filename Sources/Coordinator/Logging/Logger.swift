@@ -55,14 +55,14 @@ public struct Logger: Sendable {
 
     /// Writes one line at `level` with `fields` in order.
     public func log(_ level: LogLevel, _ message: String, _ fields: KeyValuePairs<String, any CustomStringConvertible> = [:]) {
-        guard isEnabled(level) else { return }
-        write(level, message, fields.map { ($0.key, LogValue($0.value)) })
+        guard isEnabled(level), let nowMs = admit(level, message) else { return }
+        sink(format.line(timestampMs: nowMs, level: level, message: message, fields: fields.map { ($0.key, LogValue($0.value)) }))
     }
 
     /// Writes one line at `level` with `fields` computed elsewhere (a configuration's log fields).
     public func log(_ level: LogLevel, _ message: String, fields: [(String, String)]) {
-        guard isEnabled(level) else { return }
-        write(level, message, fields.map { ($0.0, .text($0.1)) })
+        guard isEnabled(level), let nowMs = admit(level, message) else { return }
+        sink(format.line(timestampMs: nowMs, level: level, message: message, fields: fields.map { ($0.0, .text($0.1)) }))
     }
 
     /// A `debug` line.
@@ -94,14 +94,15 @@ public struct Logger: Sendable {
         for ended in limiter.endIntervals(nowMs: nowMs, all: all) { sink(summary(ended, nowMs: nowMs)) }
     }
 
-    private func write(_ level: LogLevel, _ message: String, _ fields: [(String, LogValue)]) {
+    /// The time of a line of `message` that is to be written (first writing the summary of the lines
+    /// its rate limit left out, when this line ends their interval), or nil when it is left out. Asked
+    /// before the line is built, so a left-out line costs no formatting.
+    private func admit(_ level: LogLevel, _ message: String) -> Int64? {
         let nowMs = clock.nowMs()
-        if let limiter {
-            let (write, ended) = limiter.admit(message, level: level, nowMs: nowMs)
-            if let ended { sink(summary(ended, nowMs: nowMs)) }
-            guard write else { return }
-        }
-        sink(format.line(timestampMs: nowMs, level: level, message: message, fields: fields))
+        guard let limiter else { return nowMs }
+        let (write, ended) = limiter.admit(message, level: level, nowMs: nowMs)
+        if let ended { sink(summary(ended, nowMs: nowMs)) }
+        return write ? nowMs : nil
     }
 
     /// The message of the line that reports lines left out.
