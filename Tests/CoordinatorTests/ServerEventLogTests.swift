@@ -43,6 +43,16 @@ import Transport
         #expect(metrics.connectionsOpened.value() == 1 && metrics.connectionsClosed.value() == 1)
     }
 
+    @Test func anEventLoopThatCannotStartItsThreadIsAThreadShortage() {
+        let (events, lines, metrics) = Self.observed()
+        events.startFailed(IOError.threadCreate(EAGAIN), during: "event_loop_start")
+        events.startFailed(IOError(errno: EINVAL, call: "epoll_create1"), during: "event_loop_start")
+        #expect(lines.all.count == 1, "only a resource that ran out is a line of its own; the start's error says the rest")
+        #expect(lines.all.first?.contains("level=warn msg=\"thread start failed\" during=event_loop_start call=pthread_create "
+                                               + "errno=EAGAIN ") == true)
+        #expect(metrics.resourceExhaustion.value(["threads", "event_loop_start"]) == 1)
+    }
+
     @Test func aTLSHandshakeThatFailsOnTheWireIsReportedByTheRuntime() async throws {
         let (events, lines, metrics) = Self.observed()
         let group = try EventLoopGroup(loopCount: 1, events: events.runtimeEvents)

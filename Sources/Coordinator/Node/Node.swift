@@ -12,6 +12,8 @@ public final class Node: Sendable {
     let segmentSubscriptions: SegmentSubscriptionHub
     let inventory: InventoryService
     let leases: LeaseService
+    /// Lines and counters of what happens in this store.
+    let events: StoreEventLog
     private let timers: [Task<Void, Never>]
     private let streams = Mutex<[ObjectIdentifier: any BidiStream]>([:])
     private let closing = Atomic<Bool>(false)
@@ -22,6 +24,7 @@ public final class Node: Sendable {
         self.configuration = configuration
         segmentSubscriptions = SegmentSubscriptionHub(limits: configuration.limits)
         let events = StoreEventLog(store: storeID, logger: configuration.logger, metrics: configuration.metrics)
+        self.events = events
         let inventory = InventoryService(limits: configuration.inventory, wallClock: configuration.wallClock,
                                          monotonicClock: configuration.monotonicClock, events: events)
         self.inventory = inventory
@@ -54,10 +57,7 @@ public final class Node: Sendable {
             stream.close(error: nil)
         } catch {
             metrics.streamFailed(operation: operation, error: error)
-            if error.cause != nil {
-                StoreEventLog(store: storeID, logger: configuration.logger, metrics: metrics)
-                    .storageFailed(error, during: operation)
-            }
+            events.storageFailed(error, during: operation)
             stream.close(error: error)
         }
         if !Self.isSubscription(request) {
