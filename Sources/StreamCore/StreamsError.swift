@@ -20,12 +20,18 @@ public struct StreamsError: Error, Hashable, Sendable, CustomStringConvertible {
     public var name: String
     /// Human-readable text, e.g. `sequence gap: expected 4, got 6`.
     public var message: String
+    /// The failed system call beneath the error, when one caused it (a log write or flush, a file
+    /// open, a thread start): what the daemon classifies failures by (``IOError/shortage``), so that
+    /// counting a full disk never depends on message text. It stays in the process: the wire carries
+    /// code, name and message only, and equality ignores it.
+    public var cause: IOError?
 
-    /// Creates an error from its three parts.
-    public init(_ code: ErrorCode, name: String, message: String) {
+    /// Creates an error from its three parts, and the system call that caused it if one did.
+    public init(_ code: ErrorCode, name: String, message: String, cause: IOError? = nil) {
         self.code = code
         self.name = name
         self.message = message
+        self.cause = cause
     }
 
     /// True when retrying may succeed.
@@ -33,9 +39,20 @@ public struct StreamsError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 
-    /// The same error with another message, keeping its code and name.
+    /// The same error with another message, keeping its code, name and cause.
     public func with(message: String) -> StreamsError {
-        StreamsError(code, name: name, message: message)
+        StreamsError(code, name: name, message: message, cause: cause)
+    }
+
+    /// Equal when code, name and message are: what a client can tell apart.
+    public static func == (a: StreamsError, b: StreamsError) -> Bool {
+        a.code == b.code && a.name == b.name && a.message == b.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(name)
+        hasher.combine(message)
     }
 }
 
@@ -118,9 +135,10 @@ extension StreamsError {
     /// Too many logical streams on one connection (streamkit's text).
     public static let tooManyStreams = StreamsError(.transient, name: "too_many_streams", message: "too many active streams")
 
-    /// Storage failed (disk full, I/O error); the log stays consistent and readable.
-    public static func storage(_ message: String) -> StreamsError {
-        StreamsError(.transient, name: "storage_error", message: message)
+    /// Storage failed (disk full, I/O error); the log stays consistent and readable. `cause` is the
+    /// failed system call, when there is one.
+    public static func storage(_ message: String, cause: IOError? = nil) -> StreamsError {
+        StreamsError(.transient, name: "storage_error", message: message, cause: cause)
     }
 
     /// The daemon is shutting down; retry against it once it is back.

@@ -31,7 +31,7 @@ case .check(let options):
     exit(StoreCheck.run(options) { print($0) }.rawValue)
 }
 
-let logger = Logger(level: configuration.logLevel)
+let logger = Logger(level: configuration.logLevel, format: configuration.logFormat, rateLimits: LogRateLimits())
 logger.log(.info, "starting coordd", fields: [("version", BuildInfo.version)] + configuration.logFields)
 
 // A peer that goes away mid-write must be an EPIPE on that connection, not the end of the process.

@@ -24,7 +24,7 @@ extension LargeMessageSuites {
             @Sendable func closes() -> Int {
                 let metrics = daemon.endpoints.respond(to: HTTPRequestHead(method: "GET", target: "/metrics"))
                 let text = String(decoding: metrics?.body ?? [], as: UTF8.self)
-                let line = text.split(separator: "\n").first { $0.hasPrefix("coordd_outbound_budget_closes_total ") }
+                let line = text.split(separator: "\n").first { $0.hasPrefix("coordd_slow_clients_closed_total{reason=\"outbound_budget\"} ") }
                 return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
             }
             #expect(closes() == 0)
@@ -37,7 +37,8 @@ extension LargeMessageSuites {
             #expect((1...2).contains(closes()))
             #expect(floods.count >= 2, "one client alone stays under the budget")
             #expect(lines.all.contains {
-                $0.contains("level=warn msg=\"connection closed over the outbound memory budget\"") && $0.contains("limit_bytes=16777216")
+                $0.contains("level=warn msg=\"slow client closed\"") && $0.contains("reason=outbound_budget")
+                    && $0.contains("limit_bytes=16777216")
             }, "\(lines.all.suffix(3))")
             #expect(try await client.peek(space: "s", segment: "g").sequence == 1, "the reading client carries on")
             await provider.close()

@@ -108,6 +108,11 @@ extension DaemonConfiguration {
         case .logLevel:
             guard let level = LogLevel(name: value) else { throw fail("must be debug, info, warn or error, got \"\(value)\"") }
             logLevel = level
+        case .logFormat:
+            guard let format = LogLineFormat(rawValue: value.lowercased()) else { throw fail("must be logfmt or json, got \"\(value)\"") }
+            logFormat = format
+        case .metricsAnonymous:
+            metricsAnonymous = try flag()
         case .shutdownGrace:
             shutdownGraceMs = try duration(atMost: DaemonConfigurationLimits.maxShutdownGraceMs)
         case .maxOpenStores:

@@ -55,6 +55,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var presenceTTLFloorMs: Int64 = InventoryLimits.defaultTTLFloorMs
     /// Lines below this level are not logged.
     public var logLevel = LogLevel.info
+    /// logfmt or JSON lines.
+    public var logFormat = LogLineFormat.logfmt
+    /// Serve `/metrics` without a token even when connections need one.
+    public var metricsAnonymous = false
     /// How long a SIGTERM drain may take before the daemon exits anyway.
     public var shutdownGraceMs: Int64 = 10_000
     /// Stores open at once, the default store included; the reason for the default is beside it.
@@ -82,6 +86,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Whether connections without a token are let in: when asked, or when no verifier is configured
     /// (which validation allows only on a loopback listener).
     public var acceptsAnonymous: Bool { allowAnonymous || !requiresTokens }
+
+    /// Whether `/metrics` needs a bearer token: when connections do, unless `--metrics-anonymous`.
+    public var metricsNeedToken: Bool { !acceptsAnonymous && !metricsAnonymous }
 
     /// The node settings this configuration implies, reporting to `metrics` and logging to `logger`.
     public func nodeConfiguration(metrics: any NodeMetrics = NoNodeMetrics(), logger: Logger = Logger(sink: { _ in }))
@@ -114,6 +121,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
             ("anonymous", acceptsAnonymous ? "allowed" : "refused"),
             ("presence_ttl_floor", DurationText.format(milliseconds: presenceTTLFloorMs)),
             ("log_level", logLevel.description),
+            ("log_format", logFormat.rawValue),
+            ("metrics", metricsNeedToken ? "token" : "anonymous"),
             ("shutdown_grace", DurationText.format(milliseconds: shutdownGraceMs)),
             ("max_open_stores", String(maxOpenStores)),
             ("store_idle_close", storeIdleCloseMs == 0 ? "never" : DurationText.format(milliseconds: storeIdleCloseMs)),

@@ -14,6 +14,8 @@ public enum DaemonOption: String, Sendable, CaseIterable {
     case allowAnonymous = "allow-anonymous"
     case presenceTTLFloor = "presence-ttl-floor"
     case logLevel = "log-level"
+    case logFormat = "log-format"
+    case metricsAnonymous = "metrics-anonymous"
     case shutdownGrace = "shutdown-grace"
     case maxOpenStores = "max-open-stores"
     case storeIdleClose = "store-idle-close"
@@ -40,11 +42,12 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .tlsCert, .tlsKey, .tlsClientCA, .jwtHS256SecretFile, .jwtPublicKey: "FILE"
         case .presenceTTLFloor, .shutdownGrace, .storeIdleClose: "DURATION"
         case .logLevel: "debug|info|warn|error"
+        case .logFormat: "logfmt|json"
         case .maxOpenStores: "N"
         case .autoCreateStores: "true|false"
         case .stores: "UUID,UUID"
         case .maxOutboundMemory: "SIZE"
-        case .allowAnonymous, .help, .version: nil
+        case .allowAnonymous, .metricsAnonymous, .help, .version: nil
         }
     }
 
@@ -60,6 +63,8 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .allowAnonymous: return "off (anonymous only on a loopback listener without token keys)"
         case .presenceTTLFloor: return DurationText.format(milliseconds: defaults.presenceTTLFloorMs)
         case .logLevel: return defaults.logLevel.description
+        case .logFormat: return defaults.logFormat.rawValue
+        case .metricsAnonymous: return "off (/metrics needs a token whenever connections do)"
         case .shutdownGrace: return DurationText.format(milliseconds: defaults.shutdownGraceMs)
         case .maxOpenStores: return String(defaults.maxOpenStores)
         case .storeIdleClose: return DurationText.format(milliseconds: defaults.storeIdleCloseMs)
@@ -84,6 +89,8 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .allowAnonymous: "Accept connections without a token (required to listen beyond loopback without token keys)."
         case .presenceTTLFloor: "Shortest presence TTL a worker gets (e.g. 5s, 1500ms); lower detects failures faster."
         case .logLevel: "Least important log lines written to stderr."
+        case .logFormat: "How log lines are written: logfmt key=value pairs, or one JSON object per line with the same keys."
+        case .metricsAnonymous: "Serve /metrics without a token even when connections need one."
         case .shutdownGrace: "How long a SIGTERM/SIGINT drain may take before the daemon exits anyway."
         case .maxOpenStores:
             "Stores open at once (default store included); past it an idle store is closed first, or the stream is refused."

@@ -18,6 +18,8 @@ public final class Daemon: Sendable {
     private let server: WebSocketServer
     private let logger: Logger
     private let dataLock: DataDirectoryLock?
+    /// Writes the summaries of rate-limited log lines as their intervals end.
+    private let summaries: Task<Void, Never>?
     private let stopping = Atomic<Bool>(false)
 
     private init(configuration: DaemonConfiguration, nodes: NodeManager, endpoints: DaemonEndpoints, metrics: DaemonMetrics,
@@ -30,6 +32,7 @@ public final class Daemon: Sendable {
         self.server = server
         self.logger = logger
         self.dataLock = dataLock
+        summaries = Self.writeSummaries(of: logger)
     }
 
     /// The address the listener is bound to (with the kernel's port when port 0 was asked for).
@@ -47,11 +50,11 @@ public final class Daemon: Sendable {
         let dataLock = try DaemonResources.lockDataDirectory(configuration)
         try DaemonResources.createDeclaredStores(configuration, in: catalog)
         let metrics = DaemonMetrics()
+        let events = ServerEventLog(logger: logger, metrics: metrics)
         let endpoints = DaemonEndpoints(metrics: metrics.registry)
         let nodes = NodeManager(configuration: configuration.nodeConfiguration(metrics: metrics, logger: logger), catalog: catalog)
         do {
-            let node = try await nodes.node(for: .defaultStore)
-            logger.info("store open", ["store": WireUUID.defaultStore, "storage": node.store.storageKind])
+            _ = try await nodes.node(for: .defaultStore)
         } catch {
             await nodes.close()
             throw DaemonStartError(.environment, "cannot open the default store \(WireUUID.defaultStore): \(error.message)")
@@ -60,14 +63,15 @@ public final class Daemon: Sendable {
         do {
             var runtime = RuntimeLimits()
             runtime.maxOutboundBytes = Int(configuration.maxOutboundMemoryBytes)
-            group = try EventLoopGroup(loopCount: loopCount, limits: runtime)
+            group = try EventLoopGroup(loopCount: loopCount, limits: runtime, events: events.runtimeEvents)
         } catch {
+            events.startFailed(error, during: "event_loop_start")
             await nodes.close()
             throw DaemonStartError(.environment, "cannot start the event loops: \(error)")
         }
         let acceptor = DaemonAcceptor(
             manager: nodes, verifier: verifier, allowAnonymous: configuration.acceptsAnonymous,
-            respond: { endpoints.respond(to: $0) })
+            metricsNeedToken: configuration.metricsNeedToken, events: events, respond: { endpoints.respond(to: $0) })
         let server: WebSocketServer
         do {
             let listener = WebSocketServerConfiguration(host: configuration.listen.host, port: configuration.listen.port, tls: tls)
@@ -77,12 +81,13 @@ public final class Daemon: Sendable {
             await Self.stopLoops(group)
             throw DaemonStartError(.environment, "cannot listen on \(configuration.listen): \(error)")
         }
-        metrics.collect(from: nodes, connections: { server.connectionCount })
-        Self.watch(group.outboundBudget, metrics: metrics, logger: logger)
+        metrics.collect(from: nodes, connections: { server.webSocketCount })
+        Self.watch(group.outboundBudget, metrics: metrics)
         endpoints.markReady()
         logger.info("listening", ["addr": server.localAddress, "tls": tls == nil ? "off" : "on",
                                   "tokens": verifier?.acceptedAlgorithms.joined(separator: ",") ?? "none",
-                                  "anonymous": configuration.acceptsAnonymous ? "allowed" : "refused"])
+                                  "anonymous": configuration.acceptsAnonymous ? "allowed" : "refused",
+                                  "metrics": configuration.metricsNeedToken ? "token" : "anonymous"])
         return Daemon(configuration: configuration, nodes: nodes, endpoints: endpoints, metrics: metrics, group: group,
                       server: server, logger: logger, dataLock: dataLock)
     }
@@ -102,26 +107,31 @@ public final class Daemon: Sendable {
         await nodes.close()
         dataLock?.release()
         await Self.stopLoops(group)
+        summaries?.cancel()
+        logger.flushSuppressed(all: true)
         let took = started.duration(to: clock.now)
         let tookMs = took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000
         logger.info("stopped", ["took_ms": tookMs])
     }
 
-    /// Counts and logs every connection closed over the outbound memory budget, and exposes the bytes held.
-    private static func watch(_ budget: OutboundBudget, metrics: DaemonMetrics, logger: Logger) {
-        let closes = metrics.registry.counter(
-            "coordd_outbound_budget_closes_total",
-            help: "Connections closed because the bytes held for all clients passed --max-outbound-memory.")
+    /// Exposes the bytes held for clients against the outbound memory budget (its closes are slow-client
+    /// closes, reported through the runtime's events).
+    private static func watch(_ budget: OutboundBudget, metrics: DaemonMetrics) {
         let held = metrics.registry.gauge(
             "coordd_outbound_bytes_held", help: "Bytes queued for clients in all connections' write queues.")
         metrics.registry.addCollector { held.set(Double(budget.heldBytes)) }
-        budget.onClose { close in
-            // Logged before it is counted, so whoever sees the count can find the line.
-            logger.warn("connection closed over the outbound memory budget", [
-                "peer": close.remoteAddress.map(\.description) ?? "-", "queued_bytes": close.queuedBytes,
-                "stalled_ms": close.stalledMs, "held_bytes": close.heldBytes, "limit_bytes": close.limitBytes,
-            ])
-            closes.increment()
+    }
+
+    /// The task that writes the summary of each rate-limit interval that ended with lines left out,
+    /// once per interval, so it comes even when no further line of its kind does; nil when the logger
+    /// writes every line.
+    private static func writeSummaries(of logger: Logger) -> Task<Void, Never>? {
+        guard let intervalMs = logger.rateLimits?.intervalMs else { return nil }
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(intervalMs))
+                logger.flushSuppressed()
+            }
         }
     }
 

@@ -17,7 +17,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   store: DEFAULT_STORE, token: sessionStorage.getItem('coordd.token') || '', mux: null, retryMs: RETRY_MS.first,
   workers: new Map(), joinedAt: new Map(), snapshotSeen: false, revision: null, stopWorkers: null,
-  leases: [], busy: { leases: false, store: false },
+  leases: [], busy: { leases: false, store: false }, metricsRefusedFor: null,
 };
 
 function element(tag, className, text) {
@@ -312,7 +312,17 @@ async function refreshHealth() {
     if (health.ok) $('version').textContent = text.replace(/^ok coordd /, '');
     const ready = await fetch('/readyz', { cache: 'no-store' });
     setBadge('ready', ready.ok ? 'ok' : 'bad', ready.ok ? 'ready' : (await ready.text()).trim());
-    const metrics = await (await fetch('/metrics', { cache: 'no-store' })).text();
+    // /metrics needs a token with coordd::metrics or streamkit::* when connections need one; a refused
+    // token is not offered again every refresh (each refusal is a warn line on the daemon).
+    if (state.metricsRefusedFor === state.token) return;
+    const answer = await fetch('/metrics', {
+      headers: state.token ? { Authorization: `Bearer ${state.token}` } : {}, cache: 'no-store' });
+    if (answer.status === 401 || answer.status === 403) {
+      state.metricsRefusedFor = state.token;
+      figures('metrics', [['metrics', 'refused: they need a token with coordd::metrics or streamkit::*']]);
+      return;
+    }
+    const metrics = await answer.text();
     const values = new Map();
     for (const line of metrics.split('\n')) {
       const match = /^([a-z_]+) (\S+)$/.exec(line);

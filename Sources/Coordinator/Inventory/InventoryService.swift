@@ -67,14 +67,17 @@ final class InventoryService: Sendable {
     private let state: Mutex<State>
     private let wallClock: any WallClock
     private let monotonicClock: any MonotonicClock
+    private let events: StoreEventLog
     private let timerWakeup = Wakeup()
     /// Told about each presence that ended (stream closed, replaced, evicted), outside the lock.
     private let presenceObservers = Mutex<[@Sendable (StreamID) -> Void]>([])
 
-    init(limits: InventoryServiceLimits, wallClock: any WallClock, monotonicClock: any MonotonicClock) {
+    init(limits: InventoryServiceLimits, wallClock: any WallClock, monotonicClock: any MonotonicClock,
+         events: StoreEventLog = .silent) {
         self.limits = limits
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
+        self.events = events
         state = Mutex(State(registry: WorkerRegistry(limits: limits.engine)))
     }
 
@@ -161,6 +164,7 @@ final class InventoryService: Sendable {
             replaced.stream.close(error: .workerReplaced)
             presenceEnded(replaced.id)
         }
+        if let workerID = request.workerID { events.workerJoined(workerID, replaced: replaced != nil) }
         for subscriber in wake { subscriber.wakeup.signal() }
         timerWakeup.signal()
         return subscriber
@@ -189,7 +193,10 @@ final class InventoryService: Sendable {
             return (Self.fanOut(encode(change), revision: change.snapshot.revision, to: &s), true)
         }
         for other in wake { other.wakeup.signal() }
-        if ended { presenceEnded(subscriber.id) }
+        if ended {
+            presenceEnded(subscriber.id)
+            if let workerID = subscriber.workerID { events.workerLeft(workerID) }
+        }
     }
 
     /// Evicts every worker past its TTL in one change, and ends their streams with
@@ -208,6 +215,7 @@ final class InventoryService: Sendable {
         for subscriber in evicted {
             subscriber.stream.close(error: .presenceExpired)
             presenceEnded(subscriber.id)
+            if let workerID = subscriber.workerID { events.workerEvicted(workerID) }
         }
         return next
     }

@@ -20,18 +20,20 @@ final class LeaseService: Sendable {
     let monotonicClock: any MonotonicClock
     /// The `lease_watch` streams of this store (`LeaseService+Watch.swift`).
     let watches: LeaseWatchHub
+    private let events: StoreEventLog
     private let tickerWakeup = Wakeup()
 
     /// Opens the service over the store's lease log: every lease live at the end of the log comes back with
     /// a full TTL from now, and fencing tokens continue from the highest logged. A store whose lease log is
     /// empty but which holds lease events from before the lease log has them carried over first.
     init(store: any StreamStore, inventory: InventoryService, limits: LeaseLimits, wallClock: any WallClock,
-         monotonicClock: any MonotonicClock) async throws(StreamsError) {
+         monotonicClock: any MonotonicClock, events: StoreEventLog = .silent) async throws(StreamsError) {
         log = store.leaseLog
         self.inventory = inventory
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
         watches = LeaseWatchHub(limits: LeaseWatchLimits(), maxKeyBytes: limits.maxKeyBytes)
+        self.events = events
         let contents = try log.recover()
         let now = monotonicClock.nowMs()
         let recovered: LeaseEngine
@@ -84,11 +86,13 @@ final class LeaseService: Sendable {
             guard case .appendToLog(let event, _) = action else { return Logged(action) }
             return Logged(action, commit: append([event], engine))
         }
-        try await waitDurable(decision.commit)
+        try await waitDurable(decision.commit, operation: "acquire")
         switch decision.action {
-        case .appendToLog(_, let grant):
+        case .appendToLog(let event, let grant):
+            events.leaseLogged(event, operation: "acquire", worker: request.workerID)
             return result(for: grant)
         case .reject(let rejection):
+            events.leaseRefused("acquire", rejection)
             return refusal(rejection)
         }
     }
@@ -101,11 +105,16 @@ final class LeaseService: Sendable {
             guard case .appendToLog(let event, _) = action else { return Logged(action) }
             return Logged(action, commit: append([event], engine))
         }
-        try await waitDurable(decision.commit)
+        try await waitDurable(decision.commit, operation: "renew")
         switch decision.action {
-        case .renewed(let grant), .appendToLog(_, let grant):
+        case .renewed(let grant):
+            events.leaseRenewed()
+            return result(for: grant)
+        case .appendToLog(let event, let grant):
+            events.leaseLogged(event, operation: "renew")
             return result(for: grant)
         case .reject(let rejection):
+            events.leaseRefused("renew", rejection)
             return refusal(rejection)
         }
     }
@@ -117,11 +126,13 @@ final class LeaseService: Sendable {
             guard case .appendToLog(let event) = action else { return Logged(action) }
             return Logged(action, commit: append([event], engine))
         }
-        try await waitDurable(decision.commit)
+        try await waitDurable(decision.commit, operation: "release")
         switch decision.action {
-        case .appendToLog:
+        case .appendToLog(let event):
+            events.leaseLogged(event, operation: "release")
             return LeaseResult(ok: true)
         case .reject(let rejection):
+            events.leaseRefused("release", rejection)
             return refusal(rejection)
         }
     }
@@ -145,8 +156,9 @@ final class LeaseService: Sendable {
     func fenceCheck(_ fence: Fence) -> @Sendable () -> StreamsError? {
         { [self] in
             let check = engine.withLock { $0.checkFence(key: fence.key, token: fence.token, now: monotonicClock.nowMs()) }
-            let key = InputExcerpt.excerpt(fence.key)
-            return check.isOK ? nil : .fenceMismatch("fence for lease \"\(key)\" refused: \(check.message)")
+            guard !check.isOK else { return nil }
+            events.fenceMismatch()
+            return .fenceMismatch("fence for lease \"\(InputExcerpt.excerpt(fence.key))\" refused: \(check.message)")
         }
     }
 
@@ -159,7 +171,7 @@ final class LeaseService: Sendable {
                 let result = engine.tick(now: monotonicClock.nowMs())
                 return (result, result.events.isEmpty ? nil : append(result.events, engine))
             }
-            try? await waitDurable(commit)
+            await logDurable(result.events, commit, during: "lease_expiry", operation: "expire")
             if result.more { continue }
             let delay = result.nextDeadline.map { max($0 - monotonicClock.nowMs(), 1) } ?? 60_000
             await withTaskGroup(of: Void.self) { group in
@@ -175,12 +187,26 @@ final class LeaseService: Sendable {
     func wakeTicker() { tickerWakeup.signal() }
 
     private func presenceEnded(_ stream: StreamID) {
-        let commit = engine.withLock { engine -> Result<LogCommit, StreamsError>? in
-            let events = engine.workerEnded(stream.rawValue, now: monotonicClock.nowMs())
-            return events.isEmpty ? nil : append(events, engine)
+        let (ended, commit) = engine.withLock { engine -> ([LeaseEvent], Result<LogCommit, StreamsError>?) in
+            let ended = engine.workerEnded(stream.rawValue, now: monotonicClock.nowMs())
+            return (ended, ended.isEmpty ? nil : append(ended, engine))
         }
         guard let commit else { return }
-        Task { try? await self.waitDurable(commit) }
+        Task { await self.logDurable(ended, commit, during: StoreEventLog.workerEndedOperation, operation: "release") }
+    }
+
+    /// Waits until the lease log's own events (expiries, releases of worker-bound leases) are durable
+    /// and reports them; nobody waits for them, so a failure is reported here (the state in memory has
+    /// moved on either way, as it does for a request whose answer failed).
+    private func logDurable(_ logged: [LeaseEvent], _ commit: Result<LogCommit, StreamsError>?, during: String,
+                            operation: String) async {
+        do throws(StreamsError) {
+            try await waitDurable(commit)
+            for event in logged { events.leaseLogged(event, operation: during) }
+        } catch {
+            events.leaseFailed(operation)
+            events.storageFailed(error, during: during)
+        }
     }
 
     // MARK: Helpers
@@ -219,6 +245,16 @@ final class LeaseService: Sendable {
         guard let commit else { return }
         try await commit.get().durable()
         tickerWakeup.signal()
+    }
+
+    /// ``waitDurable(_:)`` for a request's `operation`, counting a failure (the stream reports the error).
+    private func waitDurable(_ commit: Result<LogCommit, StreamsError>?, operation: String) async throws(StreamsError) {
+        do throws(StreamsError) {
+            try await waitDurable(commit)
+        } catch {
+            events.leaseFailed(operation)
+            throw error
+        }
     }
 
     private static func ttl(_ terms: LeaseTerms) -> LeaseTTL {

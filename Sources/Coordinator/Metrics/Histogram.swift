@@ -36,47 +36,67 @@ public struct HistogramSnapshot: Sendable, Hashable {
     }
 }
 
-/// A distribution in fixed buckets (latencies), written as `_bucket{le=…}`, `_sum` and `_count`.
+/// A distribution in fixed buckets (latencies), written as `_bucket{le=…}`, `_sum` and `_count`, with
+/// optional labels (one distribution per label values).
 public final class Histogram: MetricFamily {
     public let name: String
     /// The `# HELP` text.
     public let help: String
-    private let state: Mutex<HistogramSnapshot>
+    /// The label names, in order; empty for one unlabeled distribution.
+    public let labelNames: [String]
+    private let upperBounds: [Double]
+    private let state: Mutex<[[String]: HistogramSnapshot]>
 
-    init(name: String, help: String, upperBounds: [Double]) {
+    init(name: String, help: String, labelNames: [String], upperBounds: [Double]) {
+        for label in labelNames {
+            precondition(PrometheusText.isValidLabelName(label) && label != "le", "invalid histogram label name \(label.debugDescription)")
+        }
         self.name = name
         self.help = help
-        state = Mutex(HistogramSnapshot(upperBounds: upperBounds))
+        self.labelNames = labelNames
+        self.upperBounds = upperBounds
+        // An unlabeled histogram is always shown, empty until its first observation.
+        state = Mutex(labelNames.isEmpty ? [[]: HistogramSnapshot(upperBounds: upperBounds)] : [:])
     }
 
-    /// Records one observation.
-    public func observe(_ value: Double) {
-        state.withLock { $0.observe(value) }
+    /// Records one observation in the distribution of `labelValues` (one per label name, in order).
+    public func observe(_ value: Double, _ labelValues: [String] = []) {
+        precondition(labelValues.count == labelNames.count, "\(name) has labels \(labelNames), got \(labelValues.count) values")
+        let bounds = upperBounds
+        state.withLock { $0[labelValues, default: HistogramSnapshot(upperBounds: bounds)].observe(value) }
     }
 
-    /// Replaces the state with one kept elsewhere (a histogram another component records, read at
-    /// scrape time). Its bounds must be this histogram's.
+    /// Replaces the state of an unlabeled histogram with one kept elsewhere (a histogram another
+    /// component records, read at scrape time). Its bounds must be this histogram's.
     public func load(_ snapshot: HistogramSnapshot) {
-        state.withLock { current in
-            precondition(snapshot.upperBounds == current.upperBounds, "\(name): loaded histogram has other bounds")
-            current = snapshot
-        }
+        precondition(labelNames.isEmpty, "\(name): only an unlabeled histogram is loaded")
+        precondition(snapshot.upperBounds == upperBounds, "\(name): loaded histogram has other bounds")
+        state.withLock { $0[[]] = snapshot }
     }
 
-    /// The current state.
-    public var snapshot: HistogramSnapshot { state.withLock { $0 } }
+    /// The current state of the distribution of `labelValues` (empty if nothing was observed there).
+    public func snapshot(_ labelValues: [String] = []) -> HistogramSnapshot {
+        state.withLock { $0[labelValues] } ?? HistogramSnapshot(upperBounds: upperBounds)
+    }
+
+    /// The current state of an unlabeled histogram.
+    public var snapshot: HistogramSnapshot { snapshot([]) }
 
     public func render(into out: inout String) {
-        let snapshot = self.snapshot
+        let distributions = state.withLock { $0 }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
         out += PrometheusText.header(name: name, help: help, type: "histogram")
-        var cumulative: UInt64 = 0
-        for (bound, count) in zip(snapshot.upperBounds, snapshot.counts) {
-            cumulative += count
-            out += "\(name)_bucket{le=\"\(PrometheusText.format(bound))\"} \(cumulative)\n"
+        for (labelValues, snapshot) in distributions {
+            let labels = PrometheusText.labels(labelNames, labelValues)
+            var cumulative: UInt64 = 0
+            for (bound, count) in zip(snapshot.upperBounds, snapshot.counts) {
+                cumulative += count
+                out += "\(name)_bucket" + PrometheusText.labels(labelNames + ["le"], labelValues + [PrometheusText.format(bound)])
+                    + " \(cumulative)\n"
+            }
+            cumulative += snapshot.counts[snapshot.upperBounds.count]
+            out += "\(name)_bucket" + PrometheusText.labels(labelNames + ["le"], labelValues + ["+Inf"]) + " \(cumulative)\n"
+            out += "\(name)_sum\(labels) \(PrometheusText.format(snapshot.sum))\n"
+            out += "\(name)_count\(labels) \(cumulative)\n"
         }
-        cumulative += snapshot.counts[snapshot.upperBounds.count]
-        out += "\(name)_bucket{le=\"+Inf\"} \(cumulative)\n"
-        out += "\(name)_sum \(PrometheusText.format(snapshot.sum))\n"
-        out += "\(name)_count \(cumulative)\n"
     }
 }

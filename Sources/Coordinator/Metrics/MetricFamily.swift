@@ -68,6 +68,13 @@ public final class CounterFamily: MetricFamily {
         samples.update(labelValues) { $0 += amount }
     }
 
+    /// Sets the sample to a total kept elsewhere that only grows (the CPU time the kernel counts),
+    /// read at scrape time.
+    public func setTotal(_ total: Double, _ labelValues: [String] = []) {
+        samples.check(labelValues, of: name)
+        samples.update(labelValues) { $0 = total }
+    }
+
     /// The sample's current value (0 if it was never incremented).
     public func value(_ labelValues: [String] = []) -> Double { samples.value(labelValues) }
 

@@ -19,9 +19,10 @@ public final class MetricsRegistry: Sendable {
         register(GaugeFamily(name: name, help: help, labelNames: labelNames))
     }
 
-    /// Registers a histogram with fixed bucket upper bounds (ascending; `+Inf` is implicit).
-    public func histogram(_ name: String, help: String, upperBounds: [Double]) -> Histogram {
-        register(Histogram(name: name, help: help, upperBounds: upperBounds))
+    /// Registers a histogram with fixed bucket upper bounds (ascending; `+Inf` is implicit), with one
+    /// distribution per values of `labelNames` when there are any.
+    public func histogram(_ name: String, help: String, labelNames: [String] = [], upperBounds: [Double]) -> Histogram {
+        register(Histogram(name: name, help: help, labelNames: labelNames, upperBounds: upperBounds))
     }
 
     /// Adds a step run before each rendering, which refreshes gauges and loaded histograms from the

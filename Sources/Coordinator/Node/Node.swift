@@ -12,6 +12,8 @@ public final class Node: Sendable {
     let segmentSubscriptions: SegmentSubscriptionHub
     let inventory: InventoryService
     let leases: LeaseService
+    /// Lines and counters of what happens in this store.
+    let events: StoreEventLog
     private let timers: [Task<Void, Never>]
     private let streams = Mutex<[ObjectIdentifier: any BidiStream]>([:])
     private let closing = Atomic<Bool>(false)
@@ -21,11 +23,14 @@ public final class Node: Sendable {
         self.store = store
         self.configuration = configuration
         segmentSubscriptions = SegmentSubscriptionHub(limits: configuration.limits)
+        let events = StoreEventLog(store: storeID, logger: configuration.logger, metrics: configuration.metrics)
+        self.events = events
         let inventory = InventoryService(limits: configuration.inventory, wallClock: configuration.wallClock,
-                                         monotonicClock: configuration.monotonicClock)
+                                         monotonicClock: configuration.monotonicClock, events: events)
         self.inventory = inventory
         let leases = try await LeaseService(store: store, inventory: inventory, limits: configuration.leases,
-                                      wallClock: configuration.wallClock, monotonicClock: configuration.monotonicClock)
+                                      wallClock: configuration.wallClock, monotonicClock: configuration.monotonicClock,
+                                      events: events)
         self.leases = leases
         timers = [Task { await inventory.runTimers() }, Task { await leases.runTicker() }]
     }
@@ -46,13 +51,27 @@ public final class Node: Sendable {
         let operation = Self.operationName(of: request)
         let metrics = configuration.metrics
         metrics.streamStarted(operation: operation)
+        let started = ContinuousClock.now
         do {
             try await serving(request, createdStore: createdStore)(stream)
             stream.close(error: nil)
         } catch {
             metrics.streamFailed(operation: operation, error: error)
+            events.storageFailed(error, during: operation)
             stream.close(error: error)
         }
+        if !Self.isSubscription(request) {
+            let took = started.duration(to: .now)
+            metrics.operationFinished(
+                operation: operation,
+                seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
+        }
+    }
+
+    /// True for the requests whose streams last as long as their client wants (worker inventory and
+    /// segment status subscriptions): their duration says nothing about the daemon's speed.
+    static func isSubscription(_ request: any EnvelopedMessage) -> Bool {
+        request is SubscribeWorkers || request is SubscribeToSegmentStatus
     }
 
     /// Reads and decodes a stream's first message, the request. A stream that ends first or whose first

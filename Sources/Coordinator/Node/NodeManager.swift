@@ -198,14 +198,15 @@ public final class NodeManager: Sendable {
                     throw error
                 }
             } catch {
-                let failure = error.name == StreamsError.storeUnavailable.name ? error : .storeUnavailable(because: error.message)
+                var failure = error.name == StreamsError.storeUnavailable.name ? error : .storeUnavailable(because: error.message)
+                failure.cause = error.cause
                 let nowMs = configuration.monotonicClock.nowMs()
                 state.withLock { s in
                     s.circuit.failed(store, nowMs: nowMs)
                     s.slots[store] = nil
                     s.reserved -= 1
                 }
-                logger.warn("store open failed", ["store": store, "error": failure.message])
+                reportOpenFailure(store, failure)
                 throw failure
             }
             let managerClosed = state.withLock { s -> Bool in
@@ -218,8 +219,21 @@ public final class NodeManager: Sendable {
                 await node.close()
                 throw StreamsError.shuttingDown
             }
-            logger.debug("store open", ["store": store, "storage": node.store.storageKind])
+            logger.info("store open", ["store": store, "storage": node.store.storageKind])
             return node
+        }
+    }
+
+    /// One warn line and the counters for a store that did not open; the resource that ran out, when
+    /// one did, is named in the line and counted by itself too.
+    private func reportOpenFailure(_ store: WireUUID, _ failure: StreamsError) {
+        let shortage = failure.cause?.shortage
+        configuration.metrics.storeOpenFailed(cause: FailureLine.cause(shortage))
+        if let shortage {
+            configuration.metrics.resourceExhausted(shortage, during: "store_open")
+            logger.warn("store open failed", ["store": store, "resource": shortage.rawValue, "error": failure.message])
+        } else {
+            logger.warn("store open failed", ["store": store, "error": failure.message])
         }
     }
 

@@ -12,6 +12,32 @@ public protocol NodeMetrics: Sendable {
     func produced(entries: Int, payloadBytes: Int)
     /// `count` inventory messages (snapshots or deltas) were handed to subscribers' streams.
     func inventoryDelivered(_ count: Int)
+    /// A stream of `operation` that ends by itself (not a subscription) took `seconds` from its request
+    /// to its end.
+    func operationFinished(operation: String, seconds: Double)
+    /// A lease `operation` (`acquire`, `renew`, `release`, `expire`, `fence_check`) had `outcome`
+    /// (`granted`, `renewed`, `released`, `expired`, `worker_ended`, a refusal's reason, `invalid`,
+    /// `mismatch`, `failed`).
+    func leaseOperation(_ operation: String, outcome: String)
+    /// A worker's presence changed.
+    func workerPresence(_ change: WorkerPresenceChange)
+    /// A system resource ran out `during` an operation (a stream's operation, `lease_expiry`,
+    /// `worker_ended`, `store_open`).
+    func resourceExhausted(_ resource: ResourceShortage, during: String)
+    /// A store could not be opened, for `cause` (a ``ResourceShortage`` name, or `error`).
+    func storeOpenFailed(cause: String)
+}
+
+/// What happened to a worker's presence, as counted.
+public enum WorkerPresenceChange: String, Sendable, Hashable, CaseIterable {
+    /// A worker registered.
+    case joined
+    /// A worker registered again on a new stream, replacing its old one.
+    case replaced
+    /// A worker's stream ended.
+    case left
+    /// A worker stopped renewing and its presence expired.
+    case evicted
 }
 
 /// Reports nothing: the default when no metrics are wanted.
@@ -23,6 +49,11 @@ public struct NoNodeMetrics: NodeMetrics {
     public func streamFailed(operation: String, error: StreamsError) {}
     public func produced(entries: Int, payloadBytes: Int) {}
     public func inventoryDelivered(_ count: Int) {}
+    public func operationFinished(operation: String, seconds: Double) {}
+    public func leaseOperation(_ operation: String, outcome: String) {}
+    public func workerPresence(_ change: WorkerPresenceChange) {}
+    public func resourceExhausted(_ resource: ResourceShortage, during: String) {}
+    public func storeOpenFailed(cause: String) {}
 }
 
 extension Node {

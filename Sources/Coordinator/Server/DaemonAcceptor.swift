@@ -21,10 +21,21 @@ extension StoreScopes: ConnectionAuthorization {
 /// - Without a verifier, or without a token, a connection is anonymous: allowed every store only when
 ///   the acceptor was built with `allowAnonymous` (the daemon sets it for loopback listeners or when
 ///   asked to), refused with 401 otherwise.
+/// - `/metrics` needs a token when the acceptor is built with `metricsNeedToken` (the daemon sets it
+///   when connections need one, unless `--metrics-anonymous`): a bearer token that verifies and
+///   carries ``metricsScope`` or `streamkit::*` (metrics name every store), 401 without one, 403 for
+///   a valid token without either scope.
+///
+/// Every refusal is reported to the ``ServerEventLog`` with its reason, never with the token.
 public struct DaemonAcceptor: StreamAcceptor {
+    /// The scope that grants `/metrics` and nothing else, for a scraper's token.
+    public static let metricsScope = "coordd::metrics"
+
     private let manager: NodeManager
     private let verifier: JWTVerifier?
     private let allowAnonymous: Bool
+    private let metricsNeedToken: Bool
+    private let events: ServerEventLog?
     private let nowSeconds: @Sendable () -> Int64
     private let plainResponder: @Sendable (HTTPRequestHead) -> HTTPResponse?
 
@@ -34,16 +45,21 @@ public struct DaemonAcceptor: StreamAcceptor {
     ///   - manager: routes each new stream to its store's node.
     ///   - verifier: checks bearer tokens; nil when no key is configured.
     ///   - allowAnonymous: connections without a token may use every store.
+    ///   - metricsNeedToken: `/metrics` is answered only to a token with the metrics scope or every store.
+    ///   - events: where refusals are reported.
     ///   - nowSeconds: the clock tokens are checked against (Unix seconds).
     ///   - respond: answers plain HTTP requests; nil → 404.
     public init(
-        manager: NodeManager, verifier: JWTVerifier?, allowAnonymous: Bool,
+        manager: NodeManager, verifier: JWTVerifier?, allowAnonymous: Bool, metricsNeedToken: Bool = false,
+        events: ServerEventLog? = nil,
         nowSeconds: @escaping @Sendable () -> Int64 = { SystemWallClock().nowMs() / 1_000 },
         respond: @escaping @Sendable (HTTPRequestHead) -> HTTPResponse? = { _ in nil }
     ) {
         self.manager = manager
         self.verifier = verifier
         self.allowAnonymous = allowAnonymous
+        self.metricsNeedToken = metricsNeedToken
+        self.events = events
         self.nowSeconds = nowSeconds
         plainResponder = respond
     }
@@ -54,22 +70,58 @@ public struct DaemonAcceptor: StreamAcceptor {
         let token: String
         switch Self.bearerToken(in: request.headers) {
         case .invalid(let reason):
-            return .failure(Self.unauthorized(reason))
+            return .failure(refuse(request, peer, reason: "invalid_authorization", reason))
         case .none:
             if allowAnonymous { return .success(AllStoresAuthorization()) }
-            return .failure(Self.unauthorized("missing bearer token"))
+            return .failure(refuse(request, peer, reason: "missing_token", "missing bearer token"))
         case .token(let found):
             token = found
         }
         guard let verifier else {
             if allowAnonymous { return .success(AllStoresAuthorization()) }
-            return .failure(Self.unauthorized("this server verifies no tokens and refuses anonymous access"))
+            return .failure(refuse(request, peer, reason: "no_token_key",
+                                   "this server verifies no tokens and refuses anonymous access"))
         }
         do throws(JWTRejection) {
             return .success(try verifier.authorize(token: token, now: nowSeconds()))
         } catch {
-            return .failure(Self.unauthorized(error.description))
+            return .failure(refuse(request, peer, reason: error.name, error.description))
         }
+    }
+
+    /// The answer to `/metrics` from a request without the credentials it needs, or nil to serve it.
+    private func metricsRefusal(_ request: HTTPRequestHead) -> HTTPResponse? {
+        guard metricsNeedToken else { return nil }
+        let token: String
+        switch Self.bearerToken(in: request.headers) {
+        case .invalid(let reason):
+            return refuse(request, nil, reason: "invalid_authorization", reason)
+        case .none:
+            return refuse(request, nil, reason: "missing_token", "missing bearer token")
+        case .token(let found):
+            token = found
+        }
+        guard let verifier else {
+            return refuse(request, nil, reason: "no_token_key", "this server verifies no tokens")
+        }
+        let scopes: [String]
+        do throws(JWTRejection) {
+            scopes = try verifier.verify(token, now: nowSeconds()).scopes
+        } catch {
+            return refuse(request, nil, reason: error.name, error.description)
+        }
+        guard scopes.contains(Self.metricsScope) || scopes.contains(StoreScopes.allStoresScope) else {
+            let detail = "the token's scopes grant neither \(Self.metricsScope) nor \(StoreScopes.allStoresScope)"
+            events?.authRejected(reason: "insufficient_scope", detail: detail, peer: nil, path: String(request.path))
+            return HTTPResponse.text(status: 403, detail + "\n", closeConnection: true)
+        }
+        return nil
+    }
+
+    /// Reports a refusal and answers it with 401 and the reason (`detail`) as a one-line body.
+    private func refuse(_ request: HTTPRequestHead, _ peer: SocketAddress?, reason: String, _ detail: String) -> HTTPResponse {
+        events?.authRejected(reason: reason, detail: detail, peer: peer, path: String(request.path))
+        return Self.unauthorized(detail)
     }
 
     /// The request's bearer token: from `Authorization`, or from a `Sec-WebSocket-Protocol` value.
@@ -90,9 +142,11 @@ public struct DaemonAcceptor: StreamAcceptor {
         try await manager.accept(store: store, stream: stream)
     }
 
-    /// The daemon's answer to a plain request (health, readiness, metrics), nil for 404.
+    /// The daemon's answer to a plain request (health, readiness, metrics), nil for 404; `/metrics`
+    /// only with the credentials it needs.
     public func respond(to request: HTTPRequestHead) -> HTTPResponse? {
-        plainResponder(request)
+        if request.path == "/metrics", let refusal = metricsRefusal(request) { return refusal }
+        return plainResponder(request)
     }
 
     /// 401 with the reason as a one-line body.

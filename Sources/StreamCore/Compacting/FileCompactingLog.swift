@@ -35,7 +35,7 @@ public final class FileCompactingLog: CompactingLog {
         } catch let error as StreamsError {
             throw error
         } catch {
-            throw .storage("cannot open the compacting log in \(directory): \(error)")
+            throw .storage("cannot open the compacting log in \(directory): \(error)", cause: error as? IOError)
         }
         if let file = replay.checkpointFile { log.completeCheckpoint(startingIn: file) }
         return FileCompactingLog(log: log, replay: replay, limits: limits)

@@ -35,7 +35,7 @@ extension Posix {
         }, context)
         guard rc == 0 else {
             Unmanaged<Start>.fromOpaque(context).release()
-            throw IOError(errno: rc, call: "pthread_create")
+            throw IOError.threadCreate(rc)
         }
     }
 }

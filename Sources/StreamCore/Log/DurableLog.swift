@@ -152,6 +152,9 @@ public final class DurableLog: Sendable {
         if schedule { pool.schedule(writer) }
     }
 
+    /// Committed bytes in the log's files (headers included): its size on disk, without a system call.
+    public var committedBytes: UInt64 { files.committedBytes }
+
     /// Reads back the record at `position` (as returned by ``append(_:)`` or passed to `replay`).
     ///
     /// Only committed data is read, with `pread`; the writer is never waited for. Throws a storage

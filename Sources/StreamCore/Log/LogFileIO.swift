@@ -70,8 +70,8 @@ enum LogErrors {
         .storage("log file \(path) is damaged at offset \(offset): \(reason)")
     }
 
-    /// A failed system call while doing `what`.
+    /// A failed system call while doing `what`, carried as the error's cause.
     static func io(_ what: String, _ error: IOError) -> StreamsError {
-        .storage("\(what) failed: \(error)")
+        .storage("\(what) failed: \(error)", cause: error)
     }
 }

@@ -28,6 +28,12 @@ final class LogFileTable: Sendable {
         entries.withLock { $0[number]?.committedSize = size }
     }
 
+    /// Committed bytes over every file of the log: what it holds on disk, kept up to date by the writer
+    /// and the checkpoints, so reading it costs no system call.
+    var committedBytes: UInt64 {
+        entries.withLock { $0.values.reduce(0) { $0 + $1.committedSize } }
+    }
+
     /// The entry of file `number`, if the log has that file.
     func entry(_ number: UInt32) -> Entry? {
         entries.withLock { $0[number] }

@@ -138,7 +138,7 @@ final class LogWriter: @unchecked Sendable {
             do throws(IOError) {
                 try Posix.ftruncate(fd, Int64(fileSize))
             } catch {
-                queue.fail(with: .storage("\(failure.message); cutting the file back failed too: \(error)"))
+                queue.fail(with: failure.with(message: "\(failure.message); cutting the file back failed too: \(error)"))
             }
             return fail(groups, failure)
         }
@@ -150,7 +150,7 @@ final class LogWriter: @unchecked Sendable {
             // disk (the error is reported once). What is durable is no longer known here; only a
             // reopen, which reads back what the file really holds, can say. So no further writes.
             let failure = LogErrors.io("flushing \(path)", error)
-            queue.fail(with: .storage("log is read-only after a failed flush: \(failure.message)"))
+            queue.fail(with: failure.with(message: "log is read-only after a failed flush: \(failure.message)"))
             return fail(groups, failure)
         }
 

@@ -59,7 +59,7 @@ final class LogWriterPool: Sendable {
             }
             return running.load(ordering: .acquiring) == 0 ? lastFailure : nil
         }
-        if let failure { throw .storage("no log writer thread could be started: \(failure)") }
+        if let failure { throw .storage("no log writer thread could be started: \(failure)", cause: failure) }
     }
 
     /// Hands `writer` to the pool; called only by whoever marked it scheduled in its queue.

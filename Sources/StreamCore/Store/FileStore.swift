@@ -36,7 +36,7 @@ public final class FileStore: StreamStore {
         do {
             try Posix.makeDirectory(directory)
         } catch {
-            throw .storage("cannot create store directory \(directory): \(error)")
+            throw .storage("cannot create store directory \(directory): \(error)", cause: error)
         }
         let leases = try FileCompactingLog.open(
             directory: directory + "/" + Self.leaseLogDirectory, limits: leaseLogLimits, logLimits: logLimits)
@@ -74,7 +74,7 @@ public final class FileStore: StreamStore {
         } catch let error as StreamsError {
             throw error
         } catch {
-            throw .storage("cannot open store in \(directory): \(error)")
+            throw .storage("cannot open store in \(directory): \(error)", cause: error as? IOError)
         }
         self.index = index
         self.leases = leases
@@ -85,6 +85,10 @@ public final class FileStore: StreamStore {
 
     /// What opening the log found and repaired.
     public var recoveryReport: LogRecoveryReport { log.recoveryReport }
+
+    /// Committed bytes in the files of the store's logs, the lease log included: its size on disk,
+    /// kept up to date as the logs write, roll and drop files (so reading it costs no system call).
+    public var logFileBytes: UInt64 { log.committedBytes + leases.log.committedBytes }
 
     /// Work counters of the store's logs (appends, batches, syncs): the entries' log and the lease log
     /// together.

@@ -13,13 +13,15 @@ import Synchronization
 /// a wake-up is already on its way), so a burst of submissions costs one system call, and the lock
 /// covers nothing but an array append.
 public final class EventLoop: @unchecked Sendable {
-    // Why `@unchecked Sendable` is sound: `limits`, `epollFD` and `wakeFD` are immutable; `inbox`
+    // Why `@unchecked Sendable` is sound: `limits`, `events`, `epollFD` and `wakeFD` are immutable; `inbox`
     // locks itself; `joinHandle` is a Mutex; `wakeUpPending` and `threadIdentity` are Atomics;
     // `confined` (and through it every registration, timer and deferred closure) is touched only on
     // the loop's own thread, which each loop-confined method checks with `preconditionInEventLoop()`.
 
     /// The limits every loop-confined object on this loop obeys.
     public let limits: RuntimeLimits
+    /// Where this loop's listeners and connections report what they do on their own.
+    public let events: RuntimeEvents
 
     let epollFD: Int32
     private let wakeFD: Int32
@@ -35,10 +37,12 @@ public final class EventLoop: @unchecked Sendable {
     /// generation in the upper half, which never reaches all ones).
     static let wakeToken = UInt64.max
 
-    /// Creates the epoll instance and the wake-up `eventfd`, and starts the loop's thread.
-    public init(limits: RuntimeLimits = RuntimeLimits()) throws(IOError) {
+    /// Creates the epoll instance and the wake-up `eventfd`, and starts the loop's thread. What the
+    /// loop's objects do on their own is reported to `events`.
+    public init(limits: RuntimeLimits = RuntimeLimits(), events: RuntimeEvents = .ignored) throws(IOError) {
         limits.validate()
         self.limits = limits
+        self.events = events
         let epollFD = try Posix.call("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
         let wakeFD: Int32
         do {
@@ -175,7 +179,7 @@ public final class EventLoop: @unchecked Sendable {
         }, context)
         guard rc == 0 else {
             Unmanaged<EventLoop>.fromOpaque(context).release()
-            throw IOError(errno: rc, call: "pthread_create")
+            throw IOError.threadCreate(rc)
         }
         joinHandle.withLock { $0 = handle }
     }

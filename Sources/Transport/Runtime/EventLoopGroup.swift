@@ -16,14 +16,17 @@ public final class EventLoopGroup: Sendable {
         max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
 
-    /// Starts `loopCount` loops sharing `limits`. If one cannot start, those already started are
-    /// shut down and the error is thrown.
-    public init(loopCount: Int = EventLoopGroup.defaultLoopCount, limits: RuntimeLimits = RuntimeLimits()) throws(IOError) {
+    /// Starts `loopCount` loops sharing `limits`, reporting to `events`. If one cannot start, those
+    /// already started are shut down and the error is thrown.
+    public init(
+        loopCount: Int = EventLoopGroup.defaultLoopCount, limits: RuntimeLimits = RuntimeLimits(),
+        events: RuntimeEvents = .ignored
+    ) throws(IOError) {
         precondition(loopCount > 0, "an event loop group needs at least one loop")
         var loops: [EventLoop] = []
         for _ in 0..<loopCount {
             do {
-                loops.append(try EventLoop(limits: limits))
+                loops.append(try EventLoop(limits: limits, events: events))
             } catch {
                 for loop in loops { loop.shutdown() }
                 throw error

@@ -1,7 +1,8 @@
 import StreamCore
 import Synchronization
 
-/// One connection closed to bring the held bytes back under the budget: what its owner logs.
+/// One connection closed to bring the held bytes back under the budget: what its peer is told. The
+/// close is reported as a ``RuntimeEvent/slowConnectionClosed(_:)`` too.
 public struct OutboundBudgetClose: Sendable, Hashable {
     /// The peer.
     public var remoteAddress: SocketAddress?
@@ -53,7 +54,6 @@ public final class OutboundBudget: Sendable {
     /// Storage address of a large buffer → how many queued copies of it are charged.
     private let sharedBuffers = Mutex<[UInt: Int]>([:])
     private let members = Mutex<[ObjectIdentifier: TCPConnection]>([:])
-    private let observer = Mutex<(@Sendable (OutboundBudgetClose) -> Void)?>(nil)
 
     init(limits: RuntimeLimits) {
         limitBytes = limits.maxOutboundBytes
@@ -67,11 +67,6 @@ public final class OutboundBudget: Sendable {
     /// Connections closed so far because the budget was exceeded.
     public var closeCount: Int { closes.load(ordering: .relaxed) }
 
-    /// Calls `observer` (on the closed connection's loop) for every connection closed over the budget,
-    /// e.g. to log it. Replaces an earlier observer.
-    public func onClose(_ observer: @escaping @Sendable (OutboundBudgetClose) -> Void) {
-        self.observer.withLock { $0 = observer }
-    }
 
     // MARK: Connections
 
@@ -131,8 +126,9 @@ public final class OutboundBudget: Sendable {
         let accepted = victim.connection.execute { [self] connection in
             connection.shedForOutboundBudget(close)
             closes.add(1, ordering: .relaxed)
-            let observer = observer.withLock { $0 }
-            observer?(close)
+            connection.loop.events.report(.slowConnectionClosed(SlowConnectionClose(
+                peer: close.remoteAddress, reason: .outboundBudget, queuedBytes: close.queuedBytes,
+                limitBytes: close.limitBytes, stalledMs: close.stalledMs)))
             finishReclaim()
         }
         if !accepted { finishReclaim() }

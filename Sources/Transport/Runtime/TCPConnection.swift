@@ -169,10 +169,12 @@ public final class TCPConnection: @unchecked Sendable {
 
     // MARK: Writing
 
-    /// False (and the connection closed) when `count` more bytes would pass the hard cap.
+    /// False (and the connection closed, reported as slow) when `count` more bytes would pass the hard cap.
     private func admit(_ count: Int) -> Bool {
         let cap = limits.writeQueueHardCapBytes
         guard queue.byteCount + count <= cap else {
+            loop.events.report(.slowConnectionClosed(SlowConnectionClose(
+                peer: remoteAddress, reason: .writeQueueHardCap, queuedBytes: queue.byteCount, limitBytes: cap)))
             closeNow(error: .writeQueueOverflow(capBytes: cap))
             return false
         }

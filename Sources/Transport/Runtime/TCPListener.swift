@@ -8,8 +8,8 @@ import Synchronization
 /// When `accept` fails for lack of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`)
 /// the listener stops watching the socket and tries again after a backoff
 /// (``RuntimeLimits/acceptBackoffInitialMs`` doubling to ``RuntimeLimits/acceptBackoffMaxMs``),
-/// counting each pause in ``acceptBackoffCount``; the kernel keeps queueing connections in the
-/// backlog meanwhile.
+/// counting each pause in ``acceptBackoffCount`` and reporting it to the loop's ``RuntimeEvents``; the
+/// kernel keeps queueing connections in the backlog meanwhile.
 public final class TCPListener: @unchecked Sendable {
     // Why `@unchecked Sendable` is sound: `loop`, `group`, `localAddress`, `makeHandler`, `accept`
     // and `fd` are immutable; the counters are Atomics; `backoff`, `backoffTimer`, `isRegistered`
@@ -133,7 +133,7 @@ public final class TCPListener: @unchecked Sendable {
             } catch where Self.isAbortedConnection(error.errno) {
                 continue
             } catch {
-                pauseAccepting()
+                pauseAccepting(after: error)
                 return
             }
         }
@@ -148,9 +148,10 @@ public final class TCPListener: @unchecked Sendable {
 
     /// Out of descriptors or memory (or an error that is not understood): stop watching the socket
     /// and try again later, instead of retrying on every turn of a level-triggered loop.
-    private func pauseAccepting() {
+    private func pauseAccepting(after error: IOError) {
         backoffs.add(1, ordering: .relaxed)
         let delay = backoff.nextDelayMs()
+        loop.events.report(.acceptFailed(error, retryInMs: delay))
         do {
             try loop.setInterest([], for: fd)
         } catch {

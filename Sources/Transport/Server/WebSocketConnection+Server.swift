@@ -26,6 +26,7 @@ extension WebSocketConnection {
         connection.server = context
         connection.requestParser = HTTPRequestParser(limits: configuration.httpLimits)
         connection.startHandshakeTimer(ms: configuration.httpLimits.headerTimeoutMs)
+        if let engineError { tcp.loop.events.report(.tlsHandshakeFailed(peer: tcp.remoteAddress, engineError)) }
         if !context.connections.add(connection) || engineError != nil {
             // The server is shutting down, or TLS cannot serve this connection: it ends at once.
             connection.loop.execute { connection.closeSocket() }
@@ -70,6 +71,8 @@ extension WebSocketConnection {
         case .success(let response):
             writePlain(response.encoded())
             _ = openWebSocket(server: MuxConnection.ServerRole(authorization: authorization, acceptor: server.acceptor))
+            server.connections.upgraded(self)
+            loop.events.report(.webSocketOpened(peer: tcp.remoteAddress))
             // Frames the client sent right behind its request.
             readFrames(bytes, from: consumed)
         }

@@ -21,6 +21,10 @@ public final class WebSocketServer: Sendable {
     /// Connections open now (before and after their upgrade).
     public var connectionCount: Int { connections.count }
 
+    /// Connections open now that were upgraded to a WebSocket (not plain requests such as a scrape of
+    /// `/metrics`, nor connections still in their handshake).
+    public var webSocketCount: Int { connections.webSocketCount }
+
     private init(listener: TCPListener, connections: ServerConnections) {
         self.listener = listener
         self.connections = connections
@@ -67,12 +71,16 @@ public final class WebSocketServer: Sendable {
 final class ServerConnections: Sendable {
     private struct State {
         var connections: [ObjectIdentifier: WebSocketConnection] = [:]
+        /// The connections among them that were upgraded.
+        var webSockets: Set<ObjectIdentifier> = []
         var shuttingDown = false
     }
 
     private let state = Mutex(State())
 
     var count: Int { state.withLock { $0.connections.count } }
+
+    var webSocketCount: Int { state.withLock { $0.webSockets.count } }
 
     /// Records a new connection; false once the server is shutting down.
     func add(_ connection: WebSocketConnection) -> Bool {
@@ -83,8 +91,22 @@ final class ServerConnections: Sendable {
         }
     }
 
-    func remove(_ connection: WebSocketConnection) {
-        _ = state.withLock { $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
+    /// Records that a connection was upgraded to a WebSocket.
+    func upgraded(_ connection: WebSocketConnection) {
+        let id = ObjectIdentifier(connection)
+        state.withLock { s in
+            if s.connections[id] != nil { s.webSockets.insert(id) }
+        }
+    }
+
+    /// Forgets a closed connection; true when it was an upgraded one.
+    @discardableResult
+    func remove(_ connection: WebSocketConnection) -> Bool {
+        let id = ObjectIdentifier(connection)
+        return state.withLock { s in
+            s.connections[id] = nil
+            return s.webSockets.remove(id) != nil
+        }
     }
 
     /// Refuses later connections and returns the open ones.

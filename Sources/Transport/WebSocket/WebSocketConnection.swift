@@ -76,6 +76,9 @@ final class WebSocketConnection: ConnectionHandler, MuxTransport, @unchecked Sen
             if result.peerClosed { lost(.streamClosed("the peer ended the TLS session")) }
         } catch {
             // OpenSSL's alert (if any) tells the peer why; then the connection goes.
+            if role == .server && !tls.isHandshakeComplete {
+                loop.events.report(.tlsHandshakeFailed(peer: tcp.remoteAddress, error))
+            }
             flushCiphertext()
             lost(.streamClosed("TLS failed: \(error.message)"))
         }
@@ -91,7 +94,10 @@ final class WebSocketConnection: ConnectionHandler, MuxTransport, @unchecked Sen
         let reason = error.map { "connection lost: \($0)" } ?? "connection closed"
         mux?.transportClosed(.streamClosed(reason))
         failHandshake(.streamClosed(reason + " during the WebSocket handshake"))
-        server?.connections.remove(self)
+        if let server, server.connections.remove(self), let mux {
+            // What ended the connection first: the peer's close, a shutdown, a timeout, or the socket.
+            loop.events.report(.webSocketClosed(peer: tcp.remoteAddress, reason: mux.ending?.message ?? reason))
+        }
     }
 
     // MARK: Input
