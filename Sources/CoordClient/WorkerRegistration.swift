@@ -41,7 +41,14 @@ public final class WorkerRegistration: Sendable {
             connectionChanges: connectionChanges)
         self.inventories = inventories
         renewer = Task {
+            // What the transport has received, read or not: on a busy machine the reader may not have
+            // run for a while, and its backlog is no silence.
+            var seen: (stream: ObjectIdentifier, arrivals: UInt64)?
             while !Task.isCancelled {
+                let stream = inventories.stream
+                let now = (stream: ObjectIdentifier(stream), arrivals: stream.arrivals)
+                if let seen, seen != now { arrived() }
+                seen = now
                 let silence = clock.nowMs() - liveness.lastArrivalMs.load(ordering: .acquiring)
                 if silence > 3 * intervalMs && !inventories.isReconnecting {
                     let error = StreamsError.streamClosed("worker heartbeat lost after \(silence) ms")
