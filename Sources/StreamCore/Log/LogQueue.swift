@@ -170,8 +170,14 @@ final class LogQueue: Sendable {
 /// The outcome of one queued group: completed once by the writer (or at once on rejection), awaited by
 /// the appender. Queueing and waiting are separate steps so a caller can take its place in the log
 /// order while holding a lock, and wait after releasing it.
+///
+/// `whenDone`, if given, runs on the writer's thread as the group completes, before the appender is
+/// woken: the writer completes groups in log order, so whatever these hooks do (the file store makes a
+/// chunk visible) happens in log order too, however the waiting tasks are then scheduled.
 final class LogTicket: Sendable {
     typealias Outcome = Result<LogQueue.Placement, StreamsError>
+    /// Runs once with the group's record positions, or the reason it is not in the log.
+    typealias Hook = @Sendable (Result<[LogPosition], StreamsError>) -> Void
 
     private struct State {
         var outcome: Outcome?
@@ -179,11 +185,21 @@ final class LogTicket: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Offset of each record's frame from the group's first frame.
+    private let recordOffsets: [UInt64]
+    private let whenDone: Hook?
 
-    /// Completes the ticket; only the first completion counts.
+    init(recordOffsets: [UInt64] = [], whenDone: Hook? = nil) {
+        self.recordOffsets = recordOffsets
+        self.whenDone = whenDone
+    }
+
+    /// Completes the ticket (once: the writer completes every group it took exactly once). The hook runs
+    /// first, so nobody sees the outcome before it has run.
     func resume(returning outcome: Outcome) {
+        whenDone?(positions(outcome))
         let waiter = state.withLock { s -> CheckedContinuation<Outcome, Never>? in
-            guard s.outcome == nil else { return nil }
+            precondition(s.outcome == nil, "a log ticket was completed twice")
             s.outcome = outcome
             defer { s.waiter = nil }
             return s.waiter
@@ -193,6 +209,13 @@ final class LogTicket: Sendable {
 
     /// The outcome if the writer has given it.
     var outcome: Outcome? { state.withLock { $0.outcome } }
+
+    /// The positions of the group's records once placed.
+    func positions(_ outcome: Outcome) -> Result<[LogPosition], StreamsError> {
+        outcome.map { placement in
+            recordOffsets.map { LogPosition(file: placement.file, offset: placement.offset + $0) }
+        }
+    }
 
     /// Waits for the outcome.
     func value() async -> Outcome {

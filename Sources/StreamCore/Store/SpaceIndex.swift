@@ -18,9 +18,12 @@ final class SegmentIndex {
     let name: String
     private(set) var entries: [StoredEntry] = []
     private(set) var payloadBytes = 0
-    /// Entries and chunks prepared but not yet applied.
+    /// Entries and chunks prepared but not yet applied (chunks in flight to the log, pipelined).
     var pendingCount: UInt64 = 0
     var pendingChunks: UInt64 = 0
+    /// Timestamp of the segment's first chunk, set when that chunk is prepared, so the status of a chunk
+    /// that follows it in flight already has it.
+    var firstTimestamp: Int64?
 
     let spaceName: String
 

@@ -35,8 +35,9 @@ public final class StoreIndex: Sendable {
 
     // MARK: Writing
 
-    /// Validates `request` and assigns sequences, the timestamp and the TRX; the chunk is in flight
-    /// (holding back space reads at its timestamp) until ``apply(_:)`` or ``abort(_:)``.
+    /// Validates `request` and assigns sequences, the timestamp and the TRX after those of the segment's
+    /// chunks still in flight; the chunk is in flight (holding back space reads at its timestamp) until
+    /// ``apply(_:positions:)`` or ``abort(_:)``, which must come in the order the chunks were prepared.
     ///
     /// `submit` runs under the index lock right after the chunk is prepared, so whatever it queues (the
     /// log append) takes the same order as the chunk; if it throws, the chunk is withdrawn.
@@ -154,12 +155,6 @@ public final class StoreIndex: Sendable {
         state.withLock { s in s.spaces[space]?.visibleBound(nowMs: nowMs) ?? nowMs }
     }
 
-    /// Raises a space's last timestamp to at least `timestamp` (used when reopening a log, so timestamps
-    /// keep increasing across restarts even if the wall clock went back).
-    public func raiseLastTimestamp(space: String, to timestamp: Int64) {
-        state.withLock { s in s.space(space).lastAssigned = Swift.max(s.space(space).lastAssigned, timestamp) }
-    }
-
     /// User space names, ascending by bytes.
     public func spaces() -> [String] {
         state.withLock { s in
@@ -232,7 +227,8 @@ struct IndexState {
         segment.pendingCount += UInt64(entries.count)
         segment.pendingChunks += 1
         space.inflight[timestamp, default: 0] += 1
-        let first = segment.entries.first.map { $0.timestamp } ?? timestamp
+        if segment.firstTimestamp == nil { segment.firstTimestamp = timestamp }
+        let first = segment.firstTimestamp ?? timestamp
         let status = SegmentStatus(space: request.space, segment: request.segment, firstSequence: 1, firstTimestamp: first,
                                    lastSequence: sequence, lastTimestamp: timestamp)
         return PreparedChunk(entries: entries, status: status)
@@ -267,6 +263,7 @@ struct IndexState {
                            + "\(chunk.firstSequence) after \(segment.lastSequence)")
         }
         space.segments[chunk.segment] = segment
+        if segment.firstTimestamp == nil { segment.firstTimestamp = chunk.timestamp }
         for position in chunk.positions {
             segment.append(StoredEntry(timestamp: chunk.timestamp, trx: chunk.trx, body: .logged(position)), payloadSize: 0)
         }
@@ -281,6 +278,7 @@ struct IndexState {
         space.release(inflight: first.timestamp)
         segment.pendingCount -= UInt64(chunk.entries.count)
         segment.pendingChunks -= 1
+        if segment.entries.isEmpty && segment.pendingChunks == 0 { segment.firstTimestamp = nil }
     }
 }
 
