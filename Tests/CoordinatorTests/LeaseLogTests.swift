@@ -31,6 +31,37 @@ import Testing
         }
         await restarted.shutdown()
     }
+
+    /// Part of the store contract: a lease service opened again over a store's lease log (a durable store
+    /// reopened, or the same memory store) has the live leases, and fences continue above every one
+    /// granted before, across checkpoints too.
+    @Test(arguments: StoreKind.allCases)
+    func fencesNeverGoBackAcrossAReopen(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        var store = try await fixture.open()
+        var service = try await Self.service(store)
+        var highest: UInt64 = 0
+        for round in 0..<3 {
+            for n in 0..<3 {
+                let grant = try await Self.acquire(service, "k", "h\(round)-\(n)")
+                #expect(grant.ok && (grant.fence ?? 0) > highest, "fence \(String(describing: grant.fence)) after \(highest)")
+                highest = grant.fence ?? 0
+                #expect(try await service.release(LeaseRelease(key: "k", holder: "h\(round)-\(n)")).ok)
+            }
+            #expect(try await Self.acquire(service, "live\(round)", "h").ok)
+            // Every other round leaves the log with a checkpoint as its start.
+            if round % 2 == 1 {
+                try await store.leaseLog.appendCheckpoint(service.engine.withLock { $0.checkpointRecords() }).durable()
+            }
+            store = try await fixture.reopen(store)
+            service = try await Self.service(store)
+            #expect(service.list(prefix: "live", limit: 10).map(\.key) == (0...round).map { "live\($0)" })
+        }
+        let after = try await Self.acquire(service, "k", "last")
+        #expect(after.ok && (after.fence ?? 0) > highest)
+        await store.close()
+    }
 }
 
 extension LeaseLogTests {

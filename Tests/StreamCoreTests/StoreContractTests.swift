@@ -5,7 +5,7 @@ import Testing
 
 /// The store contract (``StreamStore``): what every backend promises, run against each kind in
 /// ``StoreKind``. A new backend joins by becoming one more case of it, with its fixture's `open`,
-/// `reopen` and `failWrites` (below). `StoreTests` holds the rest of the contract (sequence and TRX
+/// `reopen` (`CoordTestKit`) and `failWrites` (below). `StoreTests` holds the rest of the contract (sequence and TRX
 /// rules, exact names, space order and visible bounds, record limits).
 @Suite struct StoreContractTests {
     /// Concurrent chunks claiming the same sequences: exactly one wins, the others fail with
@@ -150,25 +150,7 @@ import Testing
     }
 }
 
-extension StoreKind {
-    /// True for the kinds whose contents outlive a close.
-    var isDurable: Bool {
-        switch self {
-        case .memory: false
-        case .file: true
-        }
-    }
-}
-
 extension StoreFixture {
-    /// The store as the next owner sees it: a durable store closed and opened again, a memory store the
-    /// same one (its contents live only as long as it does).
-    func reopen(_ store: any StreamStore) async throws -> any StreamStore {
-        guard kind.isDurable else { return store }
-        await store.close()
-        return try await open()
-    }
-
     /// Makes the store's next write fail the way its storage fails (a full disk for a file store).
     func failWrites(of store: any StreamStore) {
         switch kind {
