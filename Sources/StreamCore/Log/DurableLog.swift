@@ -92,19 +92,11 @@ public final class DurableLog: Sendable {
     /// Queues `records` as one atomic group without waiting: the group's place in the log order is fixed
     /// when this returns, so a caller holding a lock can order its appends by that lock. Await
     /// ``PendingAppend/durable()`` for the positions. Fails at once for the reasons ``append(_:)`` does,
-    /// and when no writer thread can be started (transient); `whenDone` then never runs.
-    ///
-    /// `whenDone` runs on the writer's thread once the group is durable (with its positions) or has failed,
-    /// before ``PendingAppend/durable()`` returns. The writer completes groups in log order, so the hooks
-    /// of successive groups run in that order: keep them short, they hold the log's writer.
-    public func submit(
-        _ records: [LogRecord], whenDone: (@Sendable (Result<[LogPosition], StreamsError>) -> Void)? = nil
-    ) throws(StreamsError) -> PendingAppend {
-        if records.isEmpty {
-            whenDone?(.success([]))
-            return PendingAppend(ticket: nil)
-        }
-        let group = try frame(records, whenDone: whenDone)
+    /// and when no writer thread can be started (transient). The writer settles groups in log order: when
+    /// one has its outcome, every group queued before it has one too.
+    public func submit(_ records: [LogRecord]) throws(StreamsError) -> PendingAppend {
+        if records.isEmpty { return PendingAppend(ticket: nil) }
+        let group = try frame(records)
         try enqueue([.group(group)])
         return PendingAppend(ticket: group.waiter)
     }
@@ -139,9 +131,7 @@ public final class DurableLog: Sendable {
     }
 
     /// `records` framed as one group, checked against the size limits.
-    private func frame(
-        _ records: [LogRecord], whenDone: LogTicket.Hook? = nil
-    ) throws(StreamsError) -> LogQueue.Group {
+    private func frame(_ records: [LogRecord]) throws(StreamsError) -> LogQueue.Group {
         var frames: [UInt8] = []
         frames.reserveCapacity(records.reduce(0) { $0 + LogFormat.frameHeaderSize + $1.payload.count })
         var offsets: [UInt64] = []
@@ -159,7 +149,7 @@ public final class DurableLog: Sendable {
                 "log append of \(frames.count) bytes (\(records.count) records) exceeds maxBatchBytes (\(limits.maxBatchBytes))")
         }
         return LogQueue.Group(
-            frames: frames, recordCount: records.count, waiter: LogTicket(recordOffsets: offsets, whenDone: whenDone))
+            frames: frames, recordCount: records.count, waiter: LogTicket(recordOffsets: offsets))
     }
 
     private func enqueue(_ items: [LogQueue.Item]) throws(StreamsError) {
@@ -267,13 +257,24 @@ public final class DurableLog: Sendable {
     public var metrics: DurableLogMetrics { counters.snapshot }
 }
 
-/// A group queued by ``DurableLog/submit(_:whenDone:)``, not yet known to be durable.
+/// A group queued by ``DurableLog/submit(_:)``, not yet known to be durable.
 public struct PendingAppend: Sendable {
     let ticket: LogTicket?
 
     /// Waits until the group is durable and returns its records' positions, or throws why it is not.
     public func durable() async throws(StreamsError) -> [LogPosition] {
-        guard let ticket else { return [] }
-        return try ticket.positions(await ticket.value()).get()
+        try await settled().get()
+    }
+
+    /// Waits until the group has its outcome: its records' positions, or why it is not in the log.
+    public func settled() async -> Result<[LogPosition], StreamsError> {
+        guard let ticket else { return .success([]) }
+        return ticket.positions(await ticket.value())
+    }
+
+    /// The outcome if the writer has given it, without waiting.
+    public var outcome: Result<[LogPosition], StreamsError>? {
+        guard let ticket else { return .success([]) }
+        return ticket.outcome.map(ticket.positions)
     }
 }

@@ -169,15 +169,9 @@ final class LogQueue: Sendable {
 
 /// The outcome of one queued group: completed once by the writer (or at once on rejection), awaited by
 /// the appender. Queueing and waiting are separate steps so a caller can take its place in the log
-/// order while holding a lock, and wait after releasing it.
-///
-/// `whenDone`, if given, runs on the writer's thread as the group completes, before the appender is
-/// woken: the writer completes groups in log order, so whatever these hooks do (the file store makes a
-/// chunk visible) happens in log order too, however the waiting tasks are then scheduled.
+/// order while holding a lock, and wait after releasing it. The writer completes groups in log order.
 final class LogTicket: Sendable {
     typealias Outcome = Result<LogQueue.Placement, StreamsError>
-    /// Runs once with the group's record positions, or the reason it is not in the log.
-    typealias Hook = @Sendable (Result<[LogPosition], StreamsError>) -> Void
 
     private struct State {
         var outcome: Outcome?
@@ -187,17 +181,13 @@ final class LogTicket: Sendable {
     private let state = Mutex(State())
     /// Offset of each record's frame from the group's first frame.
     private let recordOffsets: [UInt64]
-    private let whenDone: Hook?
 
-    init(recordOffsets: [UInt64] = [], whenDone: Hook? = nil) {
+    init(recordOffsets: [UInt64] = []) {
         self.recordOffsets = recordOffsets
-        self.whenDone = whenDone
     }
 
-    /// Completes the ticket (once: the writer completes every group it took exactly once). The hook runs
-    /// first, so nobody sees the outcome before it has run.
+    /// Completes the ticket (once: the writer completes every group it took exactly once).
     func resume(returning outcome: Outcome) {
-        whenDone?(positions(outcome))
         let waiter = state.withLock { s -> CheckedContinuation<Outcome, Never>? in
             precondition(s.outcome == nil, "a log ticket was completed twice")
             s.outcome = outcome

@@ -91,23 +91,25 @@ public final class FileStore: StreamStore {
     }
 
     /// Chunks of one segment may be in flight together (pipelined): each takes its sequences and its place
-    /// in the log under the index lock, and the log's writer makes each visible (or withdraws it) as it
-    /// completes, in log order. A write that fails stops the log, failing every chunk queued after it, so
-    /// a chunk can never be durable after an earlier one of its segment failed.
+    /// in the log under the index lock, and is made visible (or withdrawn) in that order once the log has
+    /// its outcome, before it is answered. A write that fails stops the log, failing every chunk queued
+    /// after it, so a chunk can never be durable after an earlier one of its segment failed.
     public func append(_ request: AppendRequest) async throws(StreamsError) -> SegmentStatus {
         guard !closed.load(ordering: .acquiring) else { throw .shuttingDown.with(message: "store is closed") }
-        let (chunk, pendingAppend) = try index.prepare(request, nowMs: clock.nowMs()) { chunk throws(StreamsError) in
+        var submitted: PendingAppend?
+        let chunk = try index.prepare(request, nowMs: clock.nowMs()) { chunk throws(StreamsError) in
             var records = [EntryRecords.chunkHeader(chunk)]
             records.reserveCapacity(chunk.entries.count + 1)
             for entry in chunk.entries { records.append(EntryRecords.entry(entry)) }
-            return try log.submit(records) { [index] outcome in
-                switch outcome {
-                case .success(let positions): index.apply(chunk, positions: Array(positions.dropFirst()))
-                case .failure: index.abort(chunk)
-                }
-            }
+            let pending = try log.submit(records)
+            submitted = pending
+            // The first record is the chunk's header; the entries' positions follow.
+            return { pending.outcome.map { $0.map { Array($0.dropFirst()) } } }
         }
-        _ = try await pendingAppend.durable()
+        // `prepare` returned, so `submit` ran and queued the chunk.
+        let outcome = await submitted!.settled()
+        index.settle(chunk)
+        _ = try outcome.get()
         return chunk.status
     }
 

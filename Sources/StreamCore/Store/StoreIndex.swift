@@ -9,6 +9,16 @@ public struct IndexedEntry: Sendable {
     public var position: LogPosition?
 }
 
+/// Where a chunk in flight stands: nil until its write has an outcome, then its entries' log positions
+/// or why it failed. Read under the index lock, so it must not wait.
+public typealias ChunkOutcome = @Sendable () -> Result<[LogPosition], StreamsError>?
+
+/// A chunk in flight with what tells when it is settled.
+struct InflightChunk {
+    let chunk: PreparedChunk
+    let outcome: ChunkOutcome
+}
+
 /// A chunk that passed validation and holds its place in the log order, not yet visible to readers.
 public struct PreparedChunk: Sendable {
     /// The committed entries, with sequences, timestamp and TRX assigned.
@@ -37,18 +47,22 @@ public final class StoreIndex: Sendable {
 
     /// Validates `request` and assigns sequences, the timestamp and the TRX after those of the segment's
     /// chunks still in flight; the chunk is in flight (holding back space reads at its timestamp) until
-    /// ``apply(_:positions:)`` or ``abort(_:)``, which must come in the order the chunks were prepared.
+    /// ``settle(_:)`` finds its outcome.
     ///
     /// `submit` runs under the index lock right after the chunk is prepared, so whatever it queues (the
-    /// log append) takes the same order as the chunk; if it throws, the chunk is withdrawn.
-    public func prepare<T>(
-        _ request: AppendRequest, nowMs: Int64, submit: (PreparedChunk) throws(StreamsError) -> T
-    ) throws(StreamsError) -> (PreparedChunk, T) {
+    /// log append) takes the same order as the chunk; it returns how to tell the chunk's outcome. If it
+    /// throws, the chunk is withdrawn.
+    public func prepare(
+        _ request: AppendRequest, nowMs: Int64, submit: (PreparedChunk) throws(StreamsError) -> ChunkOutcome
+    ) throws(StreamsError) -> PreparedChunk {
         try validate(request)
         return try state.withLock { s throws(StreamsError) in
             let chunk = try s.prepare(request, nowMs: nowMs)
             do throws(StreamsError) {
-                return (chunk, try submit(chunk))
+                let outcome = try submit(chunk)
+                // `prepare` made the segment: it is there.
+                s.spaces[request.space]?.segments[request.segment]?.inflight.append(InflightChunk(chunk: chunk, outcome: outcome))
+                return chunk
             } catch {
                 s.abort(chunk)
                 throw error
@@ -56,15 +70,22 @@ public final class StoreIndex: Sendable {
         }
     }
 
-    /// Makes a prepared chunk visible; with `positions`, entries keep only their log positions and their
-    /// payloads are read back from the log when needed.
-    public func apply(_ chunk: PreparedChunk, positions: [LogPosition]? = nil) {
-        state.withLock { $0.apply(chunk, positions: positions) }
-    }
-
-    /// Forgets a prepared chunk that could not be made durable.
-    public func abort(_ chunk: PreparedChunk) {
-        state.withLock { $0.abort(chunk) }
+    /// Makes visible (or withdraws, if its write failed) every chunk in flight of `chunk`'s segment, from
+    /// the first, whose outcome is known, in order. Called once `chunk`'s outcome is known: the log gives
+    /// outcomes in log order, so every chunk before it is settled too, and `chunk` is visible (or gone)
+    /// when this returns, whichever of the tasks waiting for them runs first.
+    public func settle(_ chunk: PreparedChunk) {
+        guard let first = chunk.entries.first else { return }
+        state.withLock { s in
+            guard let segment = s.spaces[first.space]?.segments[first.segment] else { return }
+            while let head = segment.inflight.first, let outcome = head.outcome() {
+                segment.inflight.removeFirst()
+                switch outcome {
+                case .success(let positions): s.apply(head.chunk, positions: positions)
+                case .failure: s.abort(head.chunk)
+                }
+            }
+        }
     }
 
     /// Validates, prepares and applies in one step (the memory store, and log replay).
@@ -215,7 +236,7 @@ struct IndexState {
         let segment = existing ?? SegmentIndex(name: request.segment, space: request.space)
         var sequence = base
         let timestamp = space.assignTimestamp(nowMs: nowMs)
-        let trx = TRX(id: .random(), number: segment.lastTrxNumber + segment.pendingChunks + 1)
+        let trx = TRX(id: .random(), number: segment.lastTrxNumber + UInt64(segment.inflight.count) + 1)
         var entries: [Entry] = []
         entries.reserveCapacity(request.records.count)
         for record in request.records {
@@ -224,8 +245,6 @@ struct IndexState {
                                  metadata: record.metadata, space: request.space, segment: request.segment))
         }
         if space.segments[request.segment] == nil { space.segments[request.segment] = segment }
-        segment.pendingCount += UInt64(entries.count)
-        segment.pendingChunks += 1
         space.inflight[timestamp, default: 0] += 1
         if segment.firstTimestamp == nil { segment.firstTimestamp = timestamp }
         let first = segment.firstTimestamp ?? timestamp
@@ -241,8 +260,6 @@ struct IndexState {
         let segment = space.segments[first.segment] ?? SegmentIndex(name: first.segment, space: first.space)
         space.segments[first.segment] = segment
         space.release(inflight: first.timestamp)
-        segment.pendingCount -= UInt64(chunk.entries.count)
-        segment.pendingChunks -= 1
         precondition(first.sequence == segment.lastSequence + 1,
                      "chunk \(first.sequence) applied out of order after \(segment.lastSequence) in \(first.segment)")
         for (i, entry) in chunk.entries.enumerated() {
@@ -276,9 +293,7 @@ struct IndexState {
         guard let first = chunk.entries.first, let space = spaces[first.space],
               let segment = space.segments[first.segment] else { return }
         space.release(inflight: first.timestamp)
-        segment.pendingCount -= UInt64(chunk.entries.count)
-        segment.pendingChunks -= 1
-        if segment.entries.isEmpty && segment.pendingChunks == 0 { segment.firstTimestamp = nil }
+        if segment.entries.isEmpty && segment.inflight.isEmpty { segment.firstTimestamp = nil }
     }
 }
 
