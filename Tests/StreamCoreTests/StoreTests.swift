@@ -274,8 +274,53 @@ let allOfSegment = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestam
     }
 }
 
-/// Faults in the file store: reads of what is committed never wait for a write.
+/// Faults in the file store: reads of what is committed never wait for a write, and chunks of one
+/// segment in flight together never leave a gap.
 @Suite struct FileStoreFaultTests {
+    /// Two chunks of one segment queued behind each other (the second's sequences follow the first's
+    /// while it is in flight) are both acknowledged, in order, with one cumulative status each.
+    @Test func chunksOfOneSegmentArePipelined() async throws {
+        let fixture = try StoreFixture(.file)
+        defer { fixture.remove() }
+        let store = try #require(try await fixture.open() as? FileStore)
+        store.log.holdWriter()
+        let first = Task { try await append(store, "s", "g", 1...3) }
+        #expect(await eventually { store.log.queue.pendingCount == 1 })
+        let second = Task { try await append(store, "s", "g", 4...6) }
+        #expect(await eventually { store.log.queue.pendingCount == 2 })
+        #expect(try await store.status(space: "s", segment: "g") == nil, "nothing is visible before it is durable")
+        store.log.releaseWriter()
+        let statuses = (try await second.value, try await first.value)
+        #expect(statuses.0.lastSequence == 6 && statuses.1.lastSequence == 3)
+        #expect(statuses.0.firstTimestamp == statuses.1.firstTimestamp)
+        #expect(try await store.readSegment(space: "s", segment: "g", range: allOfSegment, max: 10).map(\.sequence) == Array(1...6))
+        await store.close()
+    }
+
+    /// The first of two pipelined chunks fails to write: the second, queued behind it, fails too, and
+    /// neither is visible nor in the log after a reopen (the log-level test shows that a group in a later
+    /// batch fails as well).
+    @Test func aFailedChunkFailsTheChunksPipelinedBehindIt() async throws {
+        let fixture = try StoreFixture(.file)
+        defer { fixture.remove() }
+        let store = try #require(try await fixture.open() as? FileStore)
+        _ = try await append(store, "s", "g", 1...2)
+        store.log.holdWriter()
+        let first = Task { try await append(store, "s", "g", 3...4) }
+        #expect(await eventually { store.log.queue.pendingCount == 1 })
+        let second = Task { try await append(store, "s", "g", 5...6) }
+        #expect(await eventually { store.log.queue.pendingCount == 2 })
+        store.log.faults.arm(.write, errno: EIO)
+        store.log.releaseWriter()
+        await #expect(throws: StreamsError.self) { try await second.value }
+        await #expect(throws: StreamsError.self) { try await first.value }
+        #expect(try await store.status(space: "s", segment: "g")?.lastSequence == 2)
+        await store.close()
+        let reopened = try await fixture.open()
+        #expect(try await reopened.readSegment(space: "s", segment: "g", range: allOfSegment, max: 10).map(\.sequence) == [1, 2])
+        await reopened.close()
+    }
+
     @Test func readsOfCommittedEntriesDoNotWaitForAPendingWrite() async throws {
         let fixture = try StoreFixture(.file)
         defer { fixture.remove() }
