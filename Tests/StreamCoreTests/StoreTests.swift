@@ -277,17 +277,25 @@ let allOfSegment = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestam
 /// Faults in the file store: reads of what is committed never wait for a write, and chunks of one
 /// segment in flight together never leave a gap.
 @Suite struct FileStoreFaultTests {
+    /// Holds the log's writer and queues two chunks of segment `s`/`g`, the second after the first.
+    static func queueBehindAHeldWriter(_ store: FileStore, _ first: ClosedRange<UInt64>, _ second: ClosedRange<UInt64>)
+        async -> (Task<SegmentStatus, any Error>, Task<SegmentStatus, any Error>)
+    {
+        store.log.holdWriter()
+        let one = Task { try await append(store, "s", "g", first) }
+        #expect(await eventually { store.log.queue.pendingCount == 1 })
+        let two = Task { try await append(store, "s", "g", second) }
+        #expect(await eventually { store.log.queue.pendingCount == 2 })
+        return (one, two)
+    }
+
     /// Two chunks of one segment queued behind each other (the second's sequences follow the first's
     /// while it is in flight) are both acknowledged, in order, with one cumulative status each.
     @Test func chunksOfOneSegmentArePipelined() async throws {
         let fixture = try StoreFixture(.file)
         defer { fixture.remove() }
         let store = try #require(try await fixture.open() as? FileStore)
-        store.log.holdWriter()
-        let first = Task { try await append(store, "s", "g", 1...3) }
-        #expect(await eventually { store.log.queue.pendingCount == 1 })
-        let second = Task { try await append(store, "s", "g", 4...6) }
-        #expect(await eventually { store.log.queue.pendingCount == 2 })
+        let (first, second) = await Self.queueBehindAHeldWriter(store, 1...3, 4...6)
         #expect(try await store.status(space: "s", segment: "g") == nil, "nothing is visible before it is durable")
         store.log.releaseWriter()
         let statuses = (try await second.value, try await first.value)
@@ -305,11 +313,7 @@ let allOfSegment = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestam
         defer { fixture.remove() }
         let store = try #require(try await fixture.open() as? FileStore)
         _ = try await append(store, "s", "g", 1...2)
-        store.log.holdWriter()
-        let first = Task { try await append(store, "s", "g", 3...4) }
-        #expect(await eventually { store.log.queue.pendingCount == 1 })
-        let second = Task { try await append(store, "s", "g", 5...6) }
-        #expect(await eventually { store.log.queue.pendingCount == 2 })
+        let (first, second) = await Self.queueBehindAHeldWriter(store, 3...4, 5...6)
         store.log.faults.arm(.write, errno: EIO)
         store.log.releaseWriter()
         await #expect(throws: StreamsError.self) { try await second.value }

@@ -94,7 +94,7 @@ public struct SegmentRange: Sendable, Equatable {
 ///   a bound a read was given, and reads never wait for a write (no stall).
 /// - **Names match exactly**: space `a` never shows `ab`'s segments, nor segment `x` `xy`'s entries.
 /// - **The lease log** (``leaseLog``) hands back the last complete checkpoint and the events after it, in
-///   the order they were appended; fences (inside the lease engine's records) so never go back.
+///   the order they were appended, so the lease engine rebuilt from it continues every fence it granted.
 public protocol StreamStore: AnyObject, Sendable {
     /// The backend's name (`memory`, `file`), as GetStatus reports it.
     var storageKind: String { get }
