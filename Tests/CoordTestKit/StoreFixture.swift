@@ -6,6 +6,14 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case file
 
     public var description: String { rawValue }
+
+    /// True for the kinds whose contents outlive a close.
+    public var isDurable: Bool {
+        switch self {
+        case .memory: false
+        case .file: true
+        }
+    }
 }
 
 /// A store of one kind with a manual clock and, for file stores, its own temporary directory.
@@ -49,6 +57,14 @@ public struct StoreFixture: Sendable {
         case .memory: return MemoryStore(limits: limits, clock: clock)
         case .file: return try FileStore(directory: "\(path)/\(name)", limits: limits, clock: clock)
         }
+    }
+
+    /// The store as its next owner sees it: a durable store closed and opened again, a memory store the
+    /// same one (its contents live only as long as it does).
+    public func reopen(_ store: any StreamStore, name: String = "store") async throws -> any StreamStore {
+        guard kind.isDurable else { return store }
+        await store.close()
+        return try await open(name: name)
     }
 
     /// Removes the directory.

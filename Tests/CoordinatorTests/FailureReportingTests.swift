@@ -80,8 +80,9 @@ struct FailureHarness: Sendable {
         harness.logger.flushSuppressed()
         let summary = try #require(harness.lines(Logger.suppressedMessage).first)
         #expect(summary.contains("level=warn ") && summary.contains(" similar=\"disk full\" ") && summary.contains(" suppressed=5 "))
-        // The disk has room again: the log goes on.
-        _ = try await client.produce(space: "s", segment: "g", records: makeRecords(1))
+        // The log stopped at the first failure: it stays read-only, with the same cause, until reopened.
+        let later = await StreamsError.of { _ = try await client.produce(space: "s", segment: "g", records: makeRecords(1)) }
+        #expect(later?.message.contains("read-only") == true && later?.cause?.errno == ENOSPC)
         await harness.stop()
     }
 

@@ -31,6 +31,37 @@ import Testing
         }
         await restarted.shutdown()
     }
+
+    /// Part of the store contract: a lease service opened again over a store's lease log (a durable store
+    /// reopened, or the same memory store) has the live leases, and fences continue above every one
+    /// granted before, across checkpoints too.
+    @Test(arguments: StoreKind.allCases)
+    func fencesNeverGoBackAcrossAReopen(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        var store = try await fixture.open()
+        var service = try await Self.service(store)
+        var highest: UInt64 = 0
+        for round in 0..<3 {
+            for n in 0..<3 {
+                let grant = try await Self.acquire(service, "k", "h\(round)-\(n)")
+                #expect(grant.ok && (grant.fence ?? 0) > highest, "fence \(String(describing: grant.fence)) after \(highest)")
+                highest = grant.fence ?? 0
+                #expect(try await service.release(LeaseRelease(key: "k", holder: "h\(round)-\(n)")).ok)
+            }
+            #expect(try await Self.acquire(service, "live\(round)", "h").ok)
+            // Every other round leaves the log with a checkpoint as its start.
+            if round % 2 == 1 {
+                try await store.leaseLog.appendCheckpoint(service.engine.withLock { $0.checkpointRecords() }).durable()
+            }
+            store = try await fixture.reopen(store)
+            service = try await Self.service(store)
+            #expect(service.list(prefix: "live", limit: 10).map(\.key) == (0...round).map { "live\($0)" })
+        }
+        let after = try await Self.acquire(service, "k", "last")
+        #expect(after.ok && (after.fence ?? 0) > highest)
+        await store.close()
+    }
 }
 
 extension LeaseLogTests {
@@ -70,27 +101,32 @@ extension LeaseLogTests {
         await store.close()
     }
 
-    /// A write that fails fails every request whose event was in it, with a transient storage error; the
-    /// failure is reported to those requests only, and nothing of it is kept afterwards.
-    @Test func aFailedWriteFailsEveryRequestInItsBatchAndKeepsNothing() async throws {
+    /// A write that fails fails every request whose event was in it with a transient storage error, and
+    /// the lease log stops: every later request that must log fails too (no grant can become durable
+    /// after an earlier one failed). A reopen reads back what is durable: none of the failed grants.
+    @Test func aFailedWriteFailsEveryRequestInItsBatchAndStopsTheLogUntilReopened() async throws {
         let scratch = try TemporaryDirectory(prefix: "coordd-lease-log")
         defer { scratch.remove() }
         let store = try FileStore(directory: scratch.path)
         let service = try await Self.service(store)
+        #expect(try await Self.acquire(service, "before", "h").ok)
         let log = try Self.leaseDurableLog(store)
-        for round in 0..<20 {
-            log.holdWriter()
-            let requests = (0..<4).map { n in Task { try await Self.acquire(service, "r\(round)-\(n)", "h") } }
-            #expect(await eventually { log.queue.pendingCount == 4 })
-            log.faults.arm(.write, errno: ENOSPC)
-            log.releaseWriter()
-            for request in requests {
-                let error = await #expect(throws: StreamsError.self) { try await request.value }
-                #expect(error?.name == "storage_error" && error?.isTransient == true, "\(String(describing: error))")
-            }
+        log.holdWriter()
+        let requests = (0..<4).map { n in Task { try await Self.acquire(service, "r\(n)", "h") } }
+        #expect(await eventually { log.queue.pendingCount == 4 })
+        log.faults.arm(.write, errno: ENOSPC)
+        log.releaseWriter()
+        for request in requests {
+            let error = await #expect(throws: StreamsError.self) { try await request.value }
+            #expect(error?.name == "storage_error" && error?.isTransient == true, "\(String(describing: error))")
         }
-        #expect(log.queue.pendingCount == 0 && log.queue.failure == nil, "no failure outlives its requests")
-        #expect(try await Self.acquire(service, "after", "h").ok)
+        let later = await #expect(throws: StreamsError.self) { try await Self.acquire(service, "after", "h") }
+        #expect(later?.message.contains("read-only") == true, "\(String(describing: later))")
         await store.close()
+        let reopened = try FileStore(directory: scratch.path)
+        let again = try await Self.service(reopened)
+        #expect(again.list(prefix: "", limit: 10).map(\.key) == ["before"])
+        #expect(try await Self.acquire(again, "r0", "other").ok)
+        await reopened.close()
     }
 }

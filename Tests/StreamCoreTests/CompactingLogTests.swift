@@ -49,8 +49,8 @@ struct CompactingLogTests {
         }
     }
 
-    /// The first group of a checkpoint fails to write while its later groups succeed: the checkpoint is
-    /// incomplete, so recovery ignores it and nothing is removed.
+    /// A checkpoint's write fails partway: the log stops, the incomplete checkpoint is ignored on
+    /// recovery and nothing before it is removed.
     @Test func aCheckpointThatDidNotWhollyReachTheLogIsIgnored() async throws {
         try await LogTests.withScratchDirectory { dir in
             let limits = DurableLogLimits(maxRecordPayloadBytes: 512, maxBatchBytes: 1_024)
@@ -63,11 +63,10 @@ struct CompactingLogTests {
             log.log.faults.arm(.write, errno: ENOSPC)
             log.log.releaseWriter()
             await #expect(throws: StreamsError.self) { try await commit.durable() }
-            try await log.append([Self.event(2)]).durable()
+            await #expect(throws: StreamsError.self) { try await log.append([Self.event(2)]).durable() }
             await log.close()
             let reopened = try FileCompactingLog.open(directory: dir, logLimits: limits)
-            #expect(try reopened.recover()
-                    == CompactingLogContents(checkpoint: Self.state("old", 2), events: [Self.event(1), Self.event(2)]))
+            #expect(try reopened.recover() == CompactingLogContents(checkpoint: Self.state("old", 2), events: [Self.event(1)]))
             #expect(reopened.log.metrics.checkpoints == 0)
             await reopened.close()
         }

@@ -4,7 +4,7 @@ import Testing
 @testable import StreamCore
 
 struct LogFaultTests {
-    @Test func failedWriteFailsOnlyThatAppendAndLeavesTheLogConsistent() async throws {
+    @Test func failedWriteFailsThatAppendAndStopsTheLogUntilReopened() async throws {
         try await LogTests.withScratchDirectory { dir in
             let (log, _) = try LogTests.open(dir)
             let first = try await log.append([LogTests.record(1)])
@@ -18,13 +18,20 @@ struct LogFaultTests {
             #expect(error?.name == "storage_error")
             #expect(error?.message.contains("No space left on device") == true, "\(error?.message ?? "")")
 
-            let later = try await log.append([LogTests.record(5)])
+            // No fault is armed any more, yet writing stays off: a later group must never be durable
+            // after an earlier one failed.
+            let later = await #expect(throws: StreamsError.self) { try await log.append([LogTests.record(5)]) }
+            #expect(later?.isTransient == true && later?.message.contains("read-only") == true, "\(later?.message ?? "")")
             #expect(try log.read(at: first[0]) == LogTests.record(1))
-            #expect(try log.read(at: later[0]) == LogTests.record(5))
             await log.close()
 
-            let replayed = try LogTests.replayAll(dir)
-            #expect(replayed.map(\.record) == [LogTests.record(1), LogTests.record(2), LogTests.record(5)])
+            // The half-written batch has no commit frame: the reopen cuts it off and writes again.
+            let (reopened, replayed) = try LogTests.open(dir)
+            #expect(replayed.map(\.record) == [LogTests.record(1), LogTests.record(2)])
+            #expect(reopened.recoveryReport.truncation != nil)
+            _ = try await reopened.append([LogTests.record(6)])
+            await reopened.close()
+            #expect(try LogTests.replayAll(dir).map(\.record) == [LogTests.record(1), LogTests.record(2), LogTests.record(6)])
         }
     }
 
@@ -55,7 +62,7 @@ struct LogFaultTests {
         }
     }
 
-    @Test func failedWriteOfANewFileHeaderFailsThatAppendOnly() async throws {
+    @Test func failedWriteOfANewFileHeaderStopsTheLog() async throws {
         try await LogTests.withScratchDirectory { dir in
             let limits = DurableLogLimits(fileRollBytes: 128)
             let (log, _) = try LogTests.open(dir, limits: limits)
@@ -65,22 +72,27 @@ struct LogFaultTests {
             let error = await #expect(throws: StreamsError.self) { try await log.append([LogTests.record(2, size: 60)]) }
             #expect(error?.message.contains("00000002.log") == true, "\(error?.message ?? "")")
             #expect(!FileManager.default.fileExists(atPath: LogTests.filePath(dir, 2)))
-            let later = try await log.append([LogTests.record(3, size: 60)])
-            #expect(later[0].file == 2)
+            await #expect(throws: StreamsError.self) { try await log.append([LogTests.record(3, size: 60)]) }
             await log.close()
-            #expect(try LogTests.replayAll(dir, limits: limits).map(\.record)
-                    == [LogTests.record(1, size: 60), LogTests.record(3, size: 60)])
+            let (reopened, replayed) = try LogTests.open(dir, limits: limits)
+            #expect(replayed.map(\.record) == [LogTests.record(1, size: 60)])
+            let later = try await reopened.append([LogTests.record(4, size: 60)])
+            #expect(later[0].file == 2)
+            await reopened.close()
         }
     }
 
-    @Test func failedWriteFailsEveryAppendInItsBatchAndNoOtherBatch() async throws {
+    /// Groups queued behind a batch whose write fails are never written, even in a later batch: the
+    /// file store pipelines chunks of one segment, and none may become durable after a gap.
+    @Test func failedWriteFailsItsBatchAndEveryGroupQueuedAfterIt() async throws {
         try await LogTests.withScratchDirectory { dir in
-            let (log, _) = try LogTests.open(dir)
-            defer { log.close() }
+            // Two 400-byte groups fit in a batch: the four queued go out as two batches.
+            let limits = DurableLogLimits(maxRecordPayloadBytes: 512, maxBatchBytes: 1_024)
+            let (log, _) = try LogTests.open(dir, limits: limits)
             log.holdWriter()
             let results = Task {
                 await withTaskGroup(of: Bool.self) { tasks in
-                    for i in 0..<4 { tasks.addTask { (try? await log.append([LogTests.record(i)])) != nil } }
+                    for i in 0..<4 { tasks.addTask { (try? await log.append([LogTests.record(i, size: 400)])) != nil } }
                     return await tasks.reduce(into: [Bool]()) { $0.append($1) }
                 }
             }
@@ -90,11 +102,12 @@ struct LogFaultTests {
             #expect(log.queue.pendingCount == 4)
             log.faults.arm(.write, errno: EIO)
             log.releaseWriter()
-            // All four were waiting, so they went out in one batch, and that batch's write failed.
+            // Only the first batch's write failed (the fault fires once), yet the second batch is failed too.
             #expect(await results.value == [false, false, false, false])
             #expect(log.metrics.batches == 0)
-            _ = try await log.append([LogTests.record(9)])
-            #expect(log.metrics.batches == 1)
+            await #expect(throws: StreamsError.self) { try await log.append([LogTests.record(9)]) }
+            await log.close()
+            #expect(try LogTests.replayAll(dir, limits: limits).isEmpty)
         }
     }
 }

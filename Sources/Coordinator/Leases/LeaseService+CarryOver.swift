@@ -20,7 +20,7 @@ extension LeaseService {
         var events: [LeaseEvent] = []
         var range = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestamp: .min, throughTimestamp: .max)
         while true {
-            let page = try store.readSegment(space: SystemSpace.leases, segment: oldEventSegment, range: range,
+            let page = try await store.readSegment(space: SystemSpace.leases, segment: oldEventSegment, range: range,
                                              max: store.limits.readPageSize)
             for entry in page {
                 do {

@@ -34,7 +34,7 @@ final class LeaseService: Sendable {
         self.monotonicClock = monotonicClock
         watches = LeaseWatchHub(limits: LeaseWatchLimits(), maxKeyBytes: limits.maxKeyBytes)
         self.events = events
-        let contents = try log.recover()
+        let contents = try await log.recover()
         let now = monotonicClock.nowMs()
         let recovered: LeaseEngine
         if contents.isEmpty, let carried = try await Self.carryOverOldEvents(of: store, limits: limits, now: now) {

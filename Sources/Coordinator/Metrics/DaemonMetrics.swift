@@ -134,10 +134,9 @@ public final class DaemonMetrics: Sendable {
                 workers += presence.workers
                 observers += presence.observers
                 leases += node.leases.count
-                if let file = node.store as? FileStore {
-                    fsync.add(file.logMetrics.syncLatency)
-                    diskBytes[[node.storeID.description]] = Double(file.logFileBytes)
-                }
+                let storage = node.store.storageMetrics
+                if let latency = storage.syncLatency { fsync.add(latency) }
+                if let bytes = storage.bytes { diskBytes[[node.storeID.description]] = Double(bytes) }
             }
             connections.set(Double(connectionCount()))
             openStreams.set(Double(streams))

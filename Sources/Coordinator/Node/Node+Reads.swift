@@ -4,7 +4,7 @@ import Transport
 extension Node {
     /// Peek: the head entry, or the empty entry of streamkit v1 §6.3 for an empty or missing segment.
     func peek(_ request: Peek, on stream: any BidiStream) async throws(StreamsError) {
-        guard let head = try store.peek(space: request.space, segment: request.segment) else {
+        guard let head = try await store.peek(space: request.space, segment: request.segment) else {
             return try await stream.send(Entry.empty(space: request.space, segment: request.segment))
         }
         try await send(head, on: stream) {
@@ -36,7 +36,7 @@ extension Node {
         var sent: UInt64 = 0
         while sent < limit {
             let wanted = Int(min(UInt64(store.limits.readPageSize), limit - sent))
-            let page = try store.readSegment(space: request.space, segment: request.segment, range: range, max: wanted)
+            let page = try await store.readSegment(space: request.space, segment: request.segment, range: range, max: wanted)
             for entry in page {
                 try await send(entry, on: stream) { "consume_segment from min_sequence \(entry.sequence + 1) reads past it" }
             }
@@ -48,13 +48,13 @@ extension Node {
 
     /// ConsumeSpace: entries in space order strictly after the cursor, up to what is safely visible.
     func consumeSpace(_ request: ConsumeSpace, on stream: any BidiStream) async throws(StreamsError) {
+        let bound = try await store.visibleBound(space: request.space)
         var reader = SpaceReader(
             space: request.space, cursor: request.offset, afterTimestamp: lowerTimestamp(request.minTimestamp),
-            throughTimestamp: min(request.maxTimestamp == 0 ? .max : request.maxTimestamp,
-                                  store.visibleBound(space: request.space)))
+            throughTimestamp: min(request.maxTimestamp == 0 ? .max : request.maxTimestamp, bound))
         let limit = effectiveLimit(request.limit)
         var sent: UInt64 = 0
-        while sent < limit, let entry = try reader.next(from: store) {
+        while sent < limit, let entry = try await reader.next(from: store) {
             try await send(entry, on: stream) { "consume_space with offset \(entry.spaceOffset.hex) reads past it" }
             sent += 1
         }
@@ -64,21 +64,22 @@ extension Node {
     /// order is deterministic), with one limit across all spaces.
     func consume(_ request: Consume, on stream: any BidiStream) async throws(StreamsError) {
         let after = lowerTimestamp(request.minTimestamp)
-        var readers = request.offsets.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).map { space in
-            SpaceReader(space: space, cursor: request.offsets[space] ?? [], afterTimestamp: after,
-                        throughTimestamp: min(request.maxTimestamp == 0 ? .max : request.maxTimestamp,
-                                              store.visibleBound(space: space)))
+        var readers: [SpaceReader] = []
+        for space in request.offsets.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            let bound = try await store.visibleBound(space: space)
+            readers.append(SpaceReader(space: space, cursor: request.offsets[space] ?? [], afterTimestamp: after,
+                                       throughTimestamp: min(request.maxTimestamp == 0 ? .max : request.maxTimestamp, bound)))
         }
         let limit = effectiveLimit(request.limit)
         var sent: UInt64 = 0
         while sent < limit {
             var best: Int?
             for i in readers.indices {
-                guard let head = try readers[i].peek(from: store) else { continue }
-                if let b = best, let current = try readers[b].peek(from: store), current.timestamp <= head.timestamp { continue }
+                guard let head = try await readers[i].peek(from: store) else { continue }
+                if let b = best, let current = try await readers[b].peek(from: store), current.timestamp <= head.timestamp { continue }
                 best = i
             }
-            guard let best, let entry = try readers[best].next(from: store) else { return }
+            guard let best, let entry = try await readers[best].next(from: store) else { return }
             try await send(entry, on: stream) {
                 "consume with offsets[\"\(InputExcerpt.excerpt(entry.space))\"] = \(entry.spaceOffset.hex) reads past it"
             }
@@ -132,11 +133,11 @@ struct SpaceReader {
         self.throughTimestamp = throughTimestamp
     }
 
-    mutating func peek(from store: any StreamStore) throws(StreamsError) -> Entry? {
+    mutating func peek(from store: any StreamStore) async throws(StreamsError) -> Entry? {
         if position == page.count {
             guard !exhausted else { return nil }
             let pageSize = store.limits.readPageSize
-            page = try store.readSpace(space: space, after: cursor, afterTimestamp: afterTimestamp,
+            page = try await store.readSpace(space: space, after: cursor, afterTimestamp: afterTimestamp,
                                        throughTimestamp: throughTimestamp, max: pageSize)
             position = 0
             exhausted = page.count < pageSize
@@ -146,8 +147,8 @@ struct SpaceReader {
         return page[position]
     }
 
-    mutating func next(from store: any StreamStore) throws(StreamsError) -> Entry? {
-        guard let entry = try peek(from: store) else { return nil }
+    mutating func next(from store: any StreamStore) async throws(StreamsError) -> Entry? {
+        guard let entry = try await peek(from: store) else { return nil }
         position += 1
         return entry
     }

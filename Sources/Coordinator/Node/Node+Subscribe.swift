@@ -17,8 +17,8 @@ extension Node {
         segmentSubscriptions.add(subscriber)
         defer { segmentSubscriptions.remove(subscriber) }
         let snapshot = request.segment == "*"
-            ? store.statuses(space: request.space)
-            : [store.status(space: request.space, segment: request.segment)].compactMap { $0 }
+            ? try await store.statuses(space: request.space)
+            : [try await store.status(space: request.space, segment: request.segment)].compactMap { $0 }
         for status in snapshot {
             subscriber.markDelivered(status)
             try await stream.send(status)

@@ -143,8 +143,8 @@ public final class Node: Sendable {
     }
 
     /// What GetStatus answers.
-    func status() -> StoreStatus {
-        let stats = store.stats()
+    func status() async throws(StreamsError) -> StoreStatus {
+        let stats = try await store.stats()
         let presence = inventory.counts
         return StoreStatus(
             storeID: storeID, storage: store.storageKind, spaces: UInt64(stats.spaces), segments: UInt64(stats.segments),

@@ -12,8 +12,8 @@
 public protocol CompactingLog: AnyObject, Sendable {
     /// What the log holds: the last complete checkpoint and every event after it, in order. The
     /// owner rebuilds its state from them before its first append. The file log hands over what its
-    /// open read, once; the memory log answers with what it holds now.
-    func recover() throws(StreamsError) -> CompactingLogContents
+    /// open read, once; the memory log answers with what it holds now; a networked one reads it.
+    func recover() async throws(StreamsError) -> CompactingLogContents
 
     /// Queues `events` as one atomic group, after everything queued before; their place in the log is
     /// fixed when this returns. Fails at once (nothing queued) when the log cannot take them.
@@ -117,17 +117,19 @@ struct CheckpointSchedule: Sendable {
 
 /// The durability of one append to a ``CompactingLog``.
 public struct LogCommit: Sendable {
-    private let appends: [PendingAppend]
+    private let append: PendingAppend?
 
-    init(_ appends: [PendingAppend]) {
-        self.appends = appends
+    /// The commit of `append`; for a checkpoint, of its last group: a log that fails stops, so no group
+    /// becomes durable after one before it failed, and the last one's durability is the whole's.
+    init(_ append: PendingAppend?) {
+        self.append = append
     }
 
     /// A commit that is durable already (a log that keeps its records in memory).
-    public static let immediate = LogCommit([])
+    public static let immediate = LogCommit(nil)
 
     /// Returns once everything the append queued is durable, or throws why it is not.
     public func durable() async throws(StreamsError) {
-        for append in appends { _ = try await append.durable() }
+        _ = try await append?.durable()
     }
 }

@@ -65,7 +65,7 @@ public final class FileCompactingLog: CompactingLog {
         let pending = try log.submit(events.map { LogRecord(kind: CompactingLogRecords.eventKind, payload: $0) })
         let size = CheckpointSchedule.size(of: events)
         state.withLock { $0.schedule.appended(size) }
-        return LogCommit([pending])
+        return LogCommit(pending)
     }
 
     public var wantsCheckpoint: Bool { state.withLock { $0.schedule.isDue } }
@@ -75,7 +75,7 @@ public final class FileCompactingLog: CompactingLog {
         let pending = try log.submitCheckpoint(groups)
         let size = CheckpointSchedule.size(of: records)
         state.withLock { $0.schedule.checkpointed(size) }
-        return LogCommit(pending)
+        return LogCommit(pending.last)
     }
 
     public var stats: CompactingLogStats { state.withLock { $0.schedule.stats } }

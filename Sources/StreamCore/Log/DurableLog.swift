@@ -71,18 +71,20 @@ public final class DurableLog: Sendable {
             recovered: recovered)
     }
 
-    /// Waits for the writer like ``close()``: a log is meant to be closed before it goes.
+    /// Lets the writer finish what is queued and stop, without waiting for it: a log is meant to be closed
+    /// before it goes, and the last reference may be dropped on a thread that must not block.
     deinit {
-        close()
+        _ = beginClosing()
     }
 
     /// Appends `records` as one atomic group and returns their positions once they are durable.
     ///
     /// Fails at once, without writing, if a payload exceeds `maxRecordPayloadBytes` or the group
     /// `maxBatchBytes` (permanent `limit_exceeded`), if `maxPendingAppends` calls are already waiting,
-    /// or if the log is closed or read-only after a failed flush (transient). A failed write fails the
-    /// whole group (transient `storage_error`); none of its records is then in the log. Cancelling the
-    /// calling task does not withdraw a group already queued.
+    /// or if the log is closed or read-only after a failed write (transient). A failed write fails the
+    /// whole group (transient `storage_error`) and every group queued after it, and makes the log
+    /// read-only, so a group can never be durable after one before it failed. Cancelling the calling
+    /// task does not withdraw a group already queued.
     public func append(_ records: [LogRecord]) async throws(StreamsError) -> [LogPosition] {
         try await submit(records).durable()
     }
@@ -90,12 +92,13 @@ public final class DurableLog: Sendable {
     /// Queues `records` as one atomic group without waiting: the group's place in the log order is fixed
     /// when this returns, so a caller holding a lock can order its appends by that lock. Await
     /// ``PendingAppend/durable()`` for the positions. Fails at once for the reasons ``append(_:)`` does,
-    /// and when no writer thread can be started (transient).
+    /// and when no writer thread can be started (transient). The writer settles groups in log order: when
+    /// one has its outcome, every group queued before it has one too.
     public func submit(_ records: [LogRecord]) throws(StreamsError) -> PendingAppend {
-        if records.isEmpty { return PendingAppend(ticket: nil, frames: []) }
+        if records.isEmpty { return PendingAppend(ticket: nil) }
         let group = try frame(records)
         try enqueue([.group(group)])
-        return PendingAppend(ticket: group.waiter, frames: group.frames)
+        return PendingAppend(ticket: group.waiter)
     }
 
     /// Queues a checkpoint without waiting: `groups` (each one atomic, like an ``append(_:)``) go at the
@@ -111,7 +114,7 @@ public final class DurableLog: Sendable {
             var group = try frame(records)
             group.startsFile = items.isEmpty
             items.append(.group(group))
-            pending.append(PendingAppend(ticket: group.waiter, frames: group.frames))
+            pending.append(PendingAppend(ticket: group.waiter))
         }
         guard !items.isEmpty else { return [] }
         items.append(.completeCheckpoint(pending.compactMap(\.ticket)))
@@ -131,7 +134,10 @@ public final class DurableLog: Sendable {
     private func frame(_ records: [LogRecord]) throws(StreamsError) -> LogQueue.Group {
         var frames: [UInt8] = []
         frames.reserveCapacity(records.reduce(0) { $0 + LogFormat.frameHeaderSize + $1.payload.count })
+        var offsets: [UInt64] = []
+        offsets.reserveCapacity(records.count)
         for record in records {
+            offsets.append(UInt64(frames.count))
             guard record.payload.count <= limits.maxRecordPayloadBytes else {
                 throw .limitExceeded(
                     "log record payload of \(record.payload.count) bytes exceeds maxRecordPayloadBytes (\(limits.maxRecordPayloadBytes))")
@@ -142,7 +148,8 @@ public final class DurableLog: Sendable {
             throw .limitExceeded(
                 "log append of \(frames.count) bytes (\(records.count) records) exceeds maxBatchBytes (\(limits.maxBatchBytes))")
         }
-        return LogQueue.Group(frames: frames, recordCount: records.count, waiter: LogTicket())
+        return LogQueue.Group(
+            frames: frames, recordCount: records.count, waiter: LogTicket(recordOffsets: offsets))
     }
 
     private func enqueue(_ items: [LogQueue.Item]) throws(StreamsError) {
@@ -253,22 +260,21 @@ public final class DurableLog: Sendable {
 /// A group queued by ``DurableLog/submit(_:)``, not yet known to be durable.
 public struct PendingAppend: Sendable {
     let ticket: LogTicket?
-    let frames: [UInt8]
 
     /// Waits until the group is durable and returns its records' positions, or throws why it is not.
     public func durable() async throws(StreamsError) -> [LogPosition] {
-        guard let ticket else { return [] }
-        let placement = try await ticket.value().get()
-        // The group's frames lie back to back from its placement: walk their lengths for the positions.
-        var positions: [LogPosition] = []
-        var offset = 0
-        frames.withUnsafeBytes { raw in
-            // `frames` holds at least one frame (the group is not empty), so it has an address.
-            while offset < raw.count {
-                positions.append(LogPosition(file: placement.file, offset: placement.offset + UInt64(offset)))
-                offset += LogFormat.frameHeaderSize + LogFormat.payloadLength(raw.baseAddress! + offset)
-            }
-        }
-        return positions
+        try await settled().get()
+    }
+
+    /// Waits until the group has its outcome: its records' positions, or why it is not in the log.
+    public func settled() async -> Result<[LogPosition], StreamsError> {
+        guard let ticket else { return .success([]) }
+        return ticket.positions(await ticket.value())
+    }
+
+    /// The outcome if the writer has given it, without waiting.
+    public var outcome: Result<[LogPosition], StreamsError>? {
+        guard let ticket else { return .success([]) }
+        return ticket.outcome.map(ticket.positions)
     }
 }

@@ -169,7 +169,7 @@ final class LogQueue: Sendable {
 
 /// The outcome of one queued group: completed once by the writer (or at once on rejection), awaited by
 /// the appender. Queueing and waiting are separate steps so a caller can take its place in the log
-/// order while holding a lock, and wait after releasing it.
+/// order while holding a lock, and wait after releasing it. The writer completes groups in log order.
 final class LogTicket: Sendable {
     typealias Outcome = Result<LogQueue.Placement, StreamsError>
 
@@ -179,11 +179,17 @@ final class LogTicket: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Offset of each record's frame from the group's first frame.
+    private let recordOffsets: [UInt64]
 
-    /// Completes the ticket; only the first completion counts.
+    init(recordOffsets: [UInt64] = []) {
+        self.recordOffsets = recordOffsets
+    }
+
+    /// Completes the ticket (once: the writer completes every group it took exactly once).
     func resume(returning outcome: Outcome) {
         let waiter = state.withLock { s -> CheckedContinuation<Outcome, Never>? in
-            guard s.outcome == nil else { return nil }
+            precondition(s.outcome == nil, "a log ticket was completed twice")
             s.outcome = outcome
             defer { s.waiter = nil }
             return s.waiter
@@ -193,6 +199,13 @@ final class LogTicket: Sendable {
 
     /// The outcome if the writer has given it.
     var outcome: Outcome? { state.withLock { $0.outcome } }
+
+    /// The positions of the group's records once placed.
+    func positions(_ outcome: Outcome) -> Result<[LogPosition], StreamsError> {
+        outcome.map { placement in
+            recordOffsets.map { LogPosition(file: placement.file, offset: placement.offset + $0) }
+        }
+    }
 
     /// Waits for the outcome.
     func value() async -> Outcome {

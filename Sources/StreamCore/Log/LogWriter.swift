@@ -115,7 +115,7 @@ final class LogWriter: @unchecked Sendable {
             do throws(StreamsError) {
                 try roll()
             } catch {
-                return fail(groups, error)
+                return stop(groups, error)
             }
         }
 
@@ -132,15 +132,10 @@ final class LogWriter: @unchecked Sendable {
         do throws(IOError) {
             try writeBuffer()
         } catch {
-            // Nothing of this batch was acknowledged: cut the file back to its committed end so the
-            // next batch lands there and no half batch sits between committed ones.
-            let failure = LogErrors.io("log write to \(path)", error)
-            do throws(IOError) {
-                try Posix.ftruncate(fd, Int64(fileSize))
-            } catch {
-                queue.fail(with: failure.with(message: "\(failure.message); cutting the file back failed too: \(error)"))
-            }
-            return fail(groups, failure)
+            // Nothing of this batch is committed (no intact commit frame): a reopen cuts it off as a torn
+            // tail. Groups queued behind it may follow chunks of this batch (pipelined chunks of one
+            // segment), so none of them may be written: the log stops.
+            return stop(groups, LogErrors.io("log write to \(path)", error))
         }
         do throws(IOError) {
             try sync(fd)
@@ -149,9 +144,7 @@ final class LogWriter: @unchecked Sendable {
             // write and marked them clean, so a retry can "succeed" without the data ever reaching the
             // disk (the error is reported once). What is durable is no longer known here; only a
             // reopen, which reads back what the file really holds, can say. So no further writes.
-            let failure = LogErrors.io("flushing \(path)", error)
-            queue.fail(with: failure.with(message: "log is read-only after a failed flush: \(failure.message)"))
-            return fail(groups, failure)
+            return stop(groups, LogErrors.io("flushing \(path)", error))
         }
 
         fileSize += UInt64(buffer.count)
@@ -171,6 +164,14 @@ final class LogWriter: @unchecked Sendable {
 
     private func fail(_ groups: [Group], _ error: StreamsError) {
         for group in groups { group.waiter.resume(returning: .failure(error)) }
+    }
+
+    /// A write, flush or new file failed: the log becomes read-only (every group queued after these, and
+    /// every later append, fails with the same error), so no group can become durable after one queued
+    /// before it failed. Only a reopen, which reads back what the files hold, writes again.
+    private func stop(_ groups: [Group], _ failure: StreamsError) {
+        queue.fail(with: failure.with(message: "log is read-only after a failed write: \(failure.message)"))
+        fail(groups, failure.with(message: "log is read-only after a failed write: \(failure.message)"))
     }
 
     /// One `pwrite` of the whole batch at the committed end. An injected fault writes half first.

@@ -15,15 +15,7 @@ public final class FileStore: StreamStore {
     let log: DurableLog
     private let leases: FileCompactingLog
     private let clock: any WallClock
-    /// One chunk in flight per segment: a chunk that fails to become durable must not leave a later
-    /// chunk of the same segment durable after a gap.
-    private let segmentLocks = AsyncKeyedLock<SegmentKey>()
     private let closed = Atomic<Bool>(false)
-
-    private struct SegmentKey: Hashable, Sendable {
-        var space: String
-        var segment: String
-    }
 
     /// Opens (creating if needed) the store in `directory` and rebuilds its index from the log.
     ///
@@ -94,26 +86,31 @@ public final class FileStore: StreamStore {
     /// together.
     public var logMetrics: DurableLogMetrics { log.metrics.adding(leases.log.metrics) }
 
+    public var storageMetrics: StoreStorageMetrics {
+        StoreStorageMetrics(bytes: logFileBytes, syncLatency: logMetrics.syncLatency)
+    }
+
+    /// Chunks of one segment may be in flight together (pipelined): each takes its sequences and its place
+    /// in the log under the index lock, and is made visible (or withdrawn) in that order once the log has
+    /// its outcome, before it is answered. A write that fails stops the log, failing every chunk queued
+    /// after it, so a chunk can never be durable after an earlier one of its segment failed.
     public func append(_ request: AppendRequest) async throws(StreamsError) -> SegmentStatus {
         guard !closed.load(ordering: .acquiring) else { throw .shuttingDown.with(message: "store is closed") }
-        let key = SegmentKey(space: request.space, segment: request.segment)
-        return try await segmentLocks.withLock(key) { () throws(StreamsError) in
-            let (chunk, pendingAppend) = try index.prepare(request, nowMs: clock.nowMs()) { chunk throws(StreamsError) in
-                var records = [EntryRecords.chunkHeader(chunk)]
-                records.reserveCapacity(chunk.entries.count + 1)
-                for entry in chunk.entries { records.append(EntryRecords.entry(entry)) }
-                return try log.submit(records)
-            }
-            let positions: [LogPosition]
-            do throws(StreamsError) {
-                positions = try await pendingAppend.durable()
-            } catch {
-                index.abort(chunk)
-                throw error
-            }
-            index.apply(chunk, positions: Array(positions.dropFirst()))
-            return chunk.status
+        var submitted: PendingAppend?
+        let chunk = try index.prepare(request, nowMs: clock.nowMs()) { chunk throws(StreamsError) in
+            var records = [EntryRecords.chunkHeader(chunk)]
+            records.reserveCapacity(chunk.entries.count + 1)
+            for entry in chunk.entries { records.append(EntryRecords.entry(entry)) }
+            let pending = try log.submit(records)
+            submitted = pending
+            // The first record is the chunk's header; the entries' positions follow.
+            return { pending.outcome.map { $0.map { Array($0.dropFirst()) } } }
         }
+        // `prepare` returned, so `submit` ran and queued the chunk.
+        let outcome = await submitted!.settled()
+        index.settle(chunk)
+        _ = try outcome.get()
+        return chunk.status
     }
 
     public func peek(space: String, segment: String) throws(StreamsError) -> Entry? {

@@ -9,6 +9,8 @@ public final class MemoryStore: StreamStore {
     private let index: StoreIndex
     private let clock: any WallClock
     private let closed = Atomic<Bool>(false)
+    /// Set by a test to fail every later append, as a backend whose write failed does.
+    private let writeFailure = Mutex<StreamsError?>(nil)
 
     public let leaseLog: any CompactingLog
 
@@ -24,6 +26,7 @@ public final class MemoryStore: StreamStore {
 
     public func append(_ request: AppendRequest) async throws(StreamsError) -> SegmentStatus {
         guard !closed.load(ordering: .acquiring) else { throw .shuttingDown.with(message: "store is closed") }
+        if let failure = writeFailure.withLock({ $0 }) { throw failure }
         return try index.commit(request, nowMs: clock.nowMs()).status
     }
 
@@ -59,6 +62,12 @@ public final class MemoryStore: StreamStore {
     public func segments(space: String) -> [String] { index.segments(space: space) }
 
     public func stats() -> StoreStats { index.stats() }
+
+    /// Fails every later append with `error` (a transient `storage_error`), as a durable backend does
+    /// after a failed write: the store contract tests use it to check what a failure leaves.
+    func failWrites(with error: StreamsError) {
+        writeFailure.withLock { $0 = $0 ?? error }
+    }
 
     public func close() async {
         closed.store(true, ordering: .releasing)

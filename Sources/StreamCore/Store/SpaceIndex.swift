@@ -18,9 +18,13 @@ final class SegmentIndex {
     let name: String
     private(set) var entries: [StoredEntry] = []
     private(set) var payloadBytes = 0
-    /// Entries and chunks prepared but not yet applied.
-    var pendingCount: UInt64 = 0
-    var pendingChunks: UInt64 = 0
+    /// Chunks prepared but not yet applied, in sequence order (in flight to the log, pipelined).
+    var inflight: [InflightChunk] = []
+    /// Entries of the chunks in flight: the next chunk's sequences follow them.
+    var pendingCount: UInt64 { inflight.reduce(0) { $0 + UInt64($1.chunk.entries.count) } }
+    /// Timestamp of the segment's first chunk, set when that chunk is prepared, so the status of a chunk
+    /// that follows it in flight already has it.
+    var firstTimestamp: Int64?
 
     let spaceName: String
 

@@ -9,6 +9,16 @@ public struct IndexedEntry: Sendable {
     public var position: LogPosition?
 }
 
+/// Where a chunk in flight stands: nil until its write has an outcome, then its entries' log positions
+/// or why it failed. Read under the index lock, so it must not wait.
+public typealias ChunkOutcome = @Sendable () -> Result<[LogPosition], StreamsError>?
+
+/// A chunk in flight with what tells when it is settled.
+struct InflightChunk {
+    let chunk: PreparedChunk
+    let outcome: ChunkOutcome
+}
+
 /// A chunk that passed validation and holds its place in the log order, not yet visible to readers.
 public struct PreparedChunk: Sendable {
     /// The committed entries, with sequences, timestamp and TRX assigned.
@@ -35,19 +45,24 @@ public final class StoreIndex: Sendable {
 
     // MARK: Writing
 
-    /// Validates `request` and assigns sequences, the timestamp and the TRX; the chunk is in flight
-    /// (holding back space reads at its timestamp) until ``apply(_:)`` or ``abort(_:)``.
+    /// Validates `request` and assigns sequences, the timestamp and the TRX after those of the segment's
+    /// chunks still in flight; the chunk is in flight (holding back space reads at its timestamp) until
+    /// ``settle(_:)`` finds its outcome.
     ///
     /// `submit` runs under the index lock right after the chunk is prepared, so whatever it queues (the
-    /// log append) takes the same order as the chunk; if it throws, the chunk is withdrawn.
-    public func prepare<T>(
-        _ request: AppendRequest, nowMs: Int64, submit: (PreparedChunk) throws(StreamsError) -> T
-    ) throws(StreamsError) -> (PreparedChunk, T) {
+    /// log append) takes the same order as the chunk; it returns how to tell the chunk's outcome. If it
+    /// throws, the chunk is withdrawn.
+    public func prepare(
+        _ request: AppendRequest, nowMs: Int64, submit: (PreparedChunk) throws(StreamsError) -> ChunkOutcome
+    ) throws(StreamsError) -> PreparedChunk {
         try validate(request)
         return try state.withLock { s throws(StreamsError) in
             let chunk = try s.prepare(request, nowMs: nowMs)
             do throws(StreamsError) {
-                return (chunk, try submit(chunk))
+                let outcome = try submit(chunk)
+                // `prepare` made the segment: it is there.
+                s.spaces[request.space]?.segments[request.segment]?.inflight.append(InflightChunk(chunk: chunk, outcome: outcome))
+                return chunk
             } catch {
                 s.abort(chunk)
                 throw error
@@ -55,15 +70,22 @@ public final class StoreIndex: Sendable {
         }
     }
 
-    /// Makes a prepared chunk visible; with `positions`, entries keep only their log positions and their
-    /// payloads are read back from the log when needed.
-    public func apply(_ chunk: PreparedChunk, positions: [LogPosition]? = nil) {
-        state.withLock { $0.apply(chunk, positions: positions) }
-    }
-
-    /// Forgets a prepared chunk that could not be made durable.
-    public func abort(_ chunk: PreparedChunk) {
-        state.withLock { $0.abort(chunk) }
+    /// Makes visible (or withdraws, if its write failed) every chunk in flight of `chunk`'s segment, from
+    /// the first, whose outcome is known, in order. Called once `chunk`'s outcome is known: the log gives
+    /// outcomes in log order, so every chunk before it is settled too, and `chunk` is visible (or gone)
+    /// when this returns, whichever of the tasks waiting for them runs first.
+    public func settle(_ chunk: PreparedChunk) {
+        guard let first = chunk.entries.first else { return }
+        state.withLock { s in
+            guard let segment = s.spaces[first.space]?.segments[first.segment] else { return }
+            while let head = segment.inflight.first, let outcome = head.outcome() {
+                segment.inflight.removeFirst()
+                switch outcome {
+                case .success(let positions): s.apply(head.chunk, positions: positions)
+                case .failure: s.abort(head.chunk)
+                }
+            }
+        }
     }
 
     /// Validates, prepares and applies in one step (the memory store, and log replay).
@@ -154,12 +176,6 @@ public final class StoreIndex: Sendable {
         state.withLock { s in s.spaces[space]?.visibleBound(nowMs: nowMs) ?? nowMs }
     }
 
-    /// Raises a space's last timestamp to at least `timestamp` (used when reopening a log, so timestamps
-    /// keep increasing across restarts even if the wall clock went back).
-    public func raiseLastTimestamp(space: String, to timestamp: Int64) {
-        state.withLock { s in s.space(space).lastAssigned = Swift.max(s.space(space).lastAssigned, timestamp) }
-    }
-
     /// User space names, ascending by bytes.
     public func spaces() -> [String] {
         state.withLock { s in
@@ -220,7 +236,7 @@ struct IndexState {
         let segment = existing ?? SegmentIndex(name: request.segment, space: request.space)
         var sequence = base
         let timestamp = space.assignTimestamp(nowMs: nowMs)
-        let trx = TRX(id: .random(), number: segment.lastTrxNumber + segment.pendingChunks + 1)
+        let trx = TRX(id: .random(), number: segment.lastTrxNumber + UInt64(segment.inflight.count) + 1)
         var entries: [Entry] = []
         entries.reserveCapacity(request.records.count)
         for record in request.records {
@@ -229,10 +245,9 @@ struct IndexState {
                                  metadata: record.metadata, space: request.space, segment: request.segment))
         }
         if space.segments[request.segment] == nil { space.segments[request.segment] = segment }
-        segment.pendingCount += UInt64(entries.count)
-        segment.pendingChunks += 1
         space.inflight[timestamp, default: 0] += 1
-        let first = segment.entries.first.map { $0.timestamp } ?? timestamp
+        if segment.firstTimestamp == nil { segment.firstTimestamp = timestamp }
+        let first = segment.firstTimestamp ?? timestamp
         let status = SegmentStatus(space: request.space, segment: request.segment, firstSequence: 1, firstTimestamp: first,
                                    lastSequence: sequence, lastTimestamp: timestamp)
         return PreparedChunk(entries: entries, status: status)
@@ -245,8 +260,6 @@ struct IndexState {
         let segment = space.segments[first.segment] ?? SegmentIndex(name: first.segment, space: first.space)
         space.segments[first.segment] = segment
         space.release(inflight: first.timestamp)
-        segment.pendingCount -= UInt64(chunk.entries.count)
-        segment.pendingChunks -= 1
         precondition(first.sequence == segment.lastSequence + 1,
                      "chunk \(first.sequence) applied out of order after \(segment.lastSequence) in \(first.segment)")
         for (i, entry) in chunk.entries.enumerated() {
@@ -267,6 +280,7 @@ struct IndexState {
                            + "\(chunk.firstSequence) after \(segment.lastSequence)")
         }
         space.segments[chunk.segment] = segment
+        if segment.firstTimestamp == nil { segment.firstTimestamp = chunk.timestamp }
         for position in chunk.positions {
             segment.append(StoredEntry(timestamp: chunk.timestamp, trx: chunk.trx, body: .logged(position)), payloadSize: 0)
         }
@@ -279,8 +293,7 @@ struct IndexState {
         guard let first = chunk.entries.first, let space = spaces[first.space],
               let segment = space.segments[first.segment] else { return }
         space.release(inflight: first.timestamp)
-        segment.pendingCount -= UInt64(chunk.entries.count)
-        segment.pendingChunks -= 1
+        if segment.entries.isEmpty && segment.inflight.isEmpty { segment.firstTimestamp = nil }
     }
 }
 

@@ -74,12 +74,29 @@ public struct SegmentRange: Sendable, Equatable {
     }
 }
 
-/// The streaming store: stores → spaces → segments → entries (streamkit v1 §6), in memory or in files.
+/// The streaming store: stores → spaces → segments → entries (streamkit v1 §6), and the store's lease log.
 ///
-/// Writes are atomic per chunk and serialized per segment; reads take short page-sized looks at the
-/// index and never wait for a write to become durable.
+/// The one interface every backend implements — in memory (``MemoryStore``), in files (``FileStore``), and
+/// any other (a database reached over the network) — and the only one the daemon uses: what a backend
+/// may have to wait for (appends, reads, status, the lease log) is `async` and can fail with a
+/// ``StreamsError``. What every backend must do is written down as the store contract tests
+/// (`Tests/StreamCoreTests/StoreContractTests.swift`), run against each one:
+///
+/// - **Sequences.** A chunk's records carry exactly the segment's next sequences (``Sequencing/expected``),
+///   or get them (``Sequencing/assigned``); of two chunks claiming one sequence, exactly one wins and the
+///   other fails with `sequence_gap`. A chunk is atomic, gets one TRX (number = the previous + 1) and one
+///   timestamp, never below the space's last (the wall clock may go back).
+/// - **Acknowledged = durable = visible.** `append` returns the segment's cumulative status only once the
+///   chunk survives a crash, and every read after it sees the chunk. Chunks of one segment may be in
+///   flight together; a failed write stops the backend's writes (read-only, transient `storage_error`),
+///   so no chunk is durable after an earlier one of its segment failed. Reads go on.
+/// - **Visibility of space reads** (``visibleBound(space:)``): no entry committed later can sort before
+///   a bound a read was given, and reads never wait for a write (no stall).
+/// - **Names match exactly**: space `a` never shows `ab`'s segments, nor segment `x` `xy`'s entries.
+/// - **The lease log** (``leaseLog``) hands back the last complete checkpoint and the events after it, in
+///   the order they were appended, so the lease engine rebuilt from it continues every fence it granted.
 public protocol StreamStore: AnyObject, Sendable {
-    /// `memory` or `file`.
+    /// The backend's name (`memory`, `file`), as GetStatus reports it.
     var storageKind: String { get }
     /// The limits this store enforces.
     var limits: StoreLimits { get }
@@ -88,41 +105,65 @@ public protocol StreamStore: AnyObject, Sendable {
     func append(_ request: AppendRequest) async throws(StreamsError) -> SegmentStatus
 
     /// The segment's head entry, or nil when the segment is empty or missing.
-    func peek(space: String, segment: String) throws(StreamsError) -> Entry?
+    func peek(space: String, segment: String) async throws(StreamsError) -> Entry?
 
     /// The segment's status, or nil when it has no entries.
-    func status(space: String, segment: String) -> SegmentStatus?
+    func status(space: String, segment: String) async throws(StreamsError) -> SegmentStatus?
 
     /// Statuses of every segment of `space` that has entries, sorted by segment name bytes.
-    func statuses(space: String) -> [SegmentStatus]
+    func statuses(space: String) async throws(StreamsError) -> [SegmentStatus]
 
     /// Up to `max` entries of the segment within `range`, ascending by sequence.
-    func readSegment(space: String, segment: String, range: SegmentRange, max: Int) throws(StreamsError) -> [Entry]
+    func readSegment(space: String, segment: String, range: SegmentRange, max: Int) async throws(StreamsError) -> [Entry]
 
     /// Up to `max` entries of the space ordered by (timestamp, segment bytes, sequence), strictly after
     /// the cursor `after` (empty = from the start), with `afterTimestamp < timestamp <= throughTimestamp`.
     func readSpace(space: String, after: [UInt8], afterTimestamp: Int64, throughTimestamp: Int64, max: Int)
-        throws(StreamsError) -> [Entry]
+        async throws(StreamsError) -> [Entry]
 
     /// The newest timestamp a space read may return now such that no entry committed later can sort
     /// before it, so a cursor taken from a read never skips a later commit.
-    func visibleBound(space: String) -> Int64
+    func visibleBound(space: String) async throws(StreamsError) -> Int64
 
     /// Space names in ascending byte order (coordd's system spaces are not listed).
-    func spaces() -> [String]
+    func spaces() async throws(StreamsError) -> [String]
 
     /// Segment names of `space` in ascending byte order (exact match: space `a` never lists `ab`'s).
-    func segments(space: String) -> [String]
+    func segments(space: String) async throws(StreamsError) -> [String]
 
-    /// Counts of what the store holds.
-    func stats() -> StoreStats
+    /// Counts of what the store holds (GetStatus).
+    func stats() async throws(StreamsError) -> StoreStats
 
     /// The store's lease log: events and checkpoints of the lease engine, kept apart from the entries
     /// and compacted so that it stays as small as the leases it describes (see ``CompactingLog``).
     var leaseLog: any CompactingLog { get }
 
-    /// Finishes pending writes and releases files. Later appends fail with a transient error.
+    /// What the store's storage costs and how fast it flushes, for metrics: read at every scrape, so it
+    /// must not wait (a figure the backend cannot tell at once is nil).
+    var storageMetrics: StoreStorageMetrics { get }
+
+    /// Finishes pending writes and releases what the store holds (files, connections), suspending
+    /// without blocking a thread. Later appends fail with a transient error.
     func close() async
+}
+
+extension StreamStore {
+    /// No figures: a backend without storage of its own (the memory store) has none to report.
+    public var storageMetrics: StoreStorageMetrics { StoreStorageMetrics() }
+}
+
+/// A store backend's own figures for metrics; nil where a backend has none.
+public struct StoreStorageMetrics: Sendable {
+    /// Bytes the store takes in its storage (a file store: its logs' committed bytes).
+    public var bytes: UInt64?
+    /// How long its flushes took (a file store: every `fdatasync` of its logs).
+    public var syncLatency: SyncLatencyHistogram?
+
+    /// Creates the figures.
+    public init(bytes: UInt64? = nil, syncLatency: SyncLatencyHistogram? = nil) {
+        self.bytes = bytes
+        self.syncLatency = syncLatency
+    }
 }
 
 /// Names reserved for coordd's own spaces. Users cannot produce into them and they are not listed by
