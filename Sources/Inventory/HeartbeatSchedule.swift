@@ -46,7 +46,7 @@ public struct HeartbeatSchedule: Sendable {
     /// (not after its missed due time, so a late tick sends one heartbeat, not a burst).
     public mutating func takeDue(nowMs: Int64) -> [StreamID] {
         var due: [StreamID] = []
-        while let top = heap.popMinLive(where: isCurrent, ifDue: { $0.deadlineMs <= nowMs }),
+        while let top = heap.popMinLive(where: { [entries] in Self.isCurrent($0, in: entries) }, ifDue: { $0.deadlineMs <= nowMs }),
               let entry = entries[top.id] {
             due.append(top.id)
             heap.push(Deadline(deadlineMs: nowMs + entry.periodMs, ticket: entry.ticket, id: top.id))
@@ -56,15 +56,17 @@ public struct HeartbeatSchedule: Sendable {
 
     /// The earliest due time of a scheduled stream, nil when none is.
     public mutating func nextDueMs() -> Int64? {
-        heap.minLive(where: isCurrent)?.deadlineMs
+        heap.minLive { [entries] in Self.isCurrent($0, in: entries) }?.deadlineMs
     }
 
     /// Whether a heap item carries its stream's current schedule.
-    private func isCurrent(_ item: Deadline<StreamID>) -> Bool {
+    /// (Static and handed the table: a method reference would copy the schedule, heap included, and the
+    /// heap would then be copied on its next write.)
+    private static func isCurrent(_ item: Deadline<StreamID>, in entries: [StreamID: Entry]) -> Bool {
         entries[item.id]?.ticket == item.ticket
     }
 
     private mutating func compactIfNeeded(nowMs: Int64) {
-        heap.compact(liveCount: entries.count, slack: Self.heapCompactionSlack, keeping: isCurrent)
+        heap.compact(liveCount: entries.count, slack: Self.heapCompactionSlack, keeping: { [entries] in Self.isCurrent($0, in: entries) })
     }
 }

@@ -155,7 +155,7 @@ public struct WorkerRegistry: Sendable {
     public mutating func sweep(now: InventoryInstant) -> SweepResult {
         var evicted: [(id: WorkerID, stream: StreamID)] = []
         let nowMs = now.monotonicMs
-        while let top = deadlines.popMinLive(where: isCurrent, ifDue: { $0.deadlineMs <= nowMs }),
+        while let top = deadlines.popMinLive(where: { [presence] in Self.isCurrent($0, in: presence) }, ifDue: { $0.deadlineMs <= nowMs }),
               let record = presence[top.id] {
             presence[top.id] = nil
             owned[record.stream] = nil
@@ -233,12 +233,16 @@ public struct WorkerRegistry: Sendable {
     /// Drops stale items from the top of the heap so `nextDeadlineMs` is a live deadline, and rebuilds
     /// the heap from live deadlines when stale items dominate it.
     private mutating func tidyDeadlines() {
-        deadlines.compact(liveCount: presence.count, slack: Self.heapCompactionSlack, keeping: isCurrent)
-        _ = deadlines.minLive(where: isCurrent)
+        deadlines.compact(liveCount: presence.count, slack: Self.heapCompactionSlack) { [presence] in
+            Self.isCurrent($0, in: presence)
+        }
+        _ = deadlines.minLive { [presence] in Self.isCurrent($0, in: presence) }
     }
 
-    /// Whether a heap item carries its worker's current deadline.
-    private func isCurrent(_ item: Deadline<WorkerID>) -> Bool {
+    /// Whether a heap item carries its worker's current deadline. Static and handed the table (captured
+    /// by value for the call) rather than a method: a method reference would copy the whole registry,
+    /// and the heap mutated beside that copy would be copied on every write.
+    private static func isCurrent(_ item: Deadline<WorkerID>, in presence: [WorkerID: Presence]) -> Bool {
         presence[item.id]?.ticket == item.ticket
     }
 }

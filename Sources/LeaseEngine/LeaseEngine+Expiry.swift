@@ -10,7 +10,7 @@ extension LeaseEngine {
     public mutating func tick(now: Int64) -> TickResult {
         var events: [LeaseEvent] = []
         var stoppedAtBound = false
-        while let entry = expiryHeap.minLive(where: isCurrent), entry.deadline <= now {
+        while let entry = expiryHeap.minLive(where: { [leases] in Self.isCurrent($0, in: leases) }), entry.deadline <= now {
             guard events.count < limits.maxExpiriesPerTick else {
                 stoppedAtBound = true
                 break
@@ -30,12 +30,15 @@ extension LeaseEngine {
 
     /// Drops superseded entries from the top of the heap and returns the first real deadline.
     private mutating func nextCurrentDeadline() -> Int64? {
-        expiryHeap.minLive(where: isCurrent)?.deadline
+        expiryHeap.minLive { [leases] in Self.isCurrent($0, in: leases) }?.deadline
     }
 
     /// Whether a heap entry still describes its lease. A superseded entry never becomes current again: any
     /// change that brings a lease back to an old deadline pushes a fresh entry.
-    private func isCurrent(_ entry: LeaseExpiry) -> Bool {
+    ///
+    /// Static and handed the table (captured by value for one call) rather than a method: a method
+    /// reference would copy the engine, heap included, and the heap would be copied on its next write.
+    private static func isCurrent(_ entry: LeaseExpiry, in leases: [LeaseKey: LeaseRecord]) -> Bool {
         guard let record = leases[entry.key] else { return false }
         return record.token == entry.token && record.deadline == entry.deadline
     }
@@ -73,7 +76,7 @@ extension LeaseEngine {
     /// stays O(leases) however often clients renew. A rebuild leaves at most one entry per lease, so the
     /// next one is at least `leases.count + slack` pushes away: amortized O(1) per push.
     private mutating func compactExpiryHeapIfNeeded() {
-        expiryHeap.compact(liveCount: leases.count, slack: limits.expiryHeapSlack, keeping: isCurrent)
+        expiryHeap.compact(liveCount: leases.count, slack: limits.expiryHeapSlack, keeping: { [leases] in Self.isCurrent($0, in: leases) })
     }
 
     /// Replaces the heap with exactly one entry per unbound lease.

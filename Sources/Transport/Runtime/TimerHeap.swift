@@ -51,7 +51,7 @@ struct TimerHeap<Callback> {
     @discardableResult
     mutating func cancel(_ id: TimerID) -> Bool {
         guard callbacks.removeValue(forKey: id.raw) != nil else { return false }
-        heap.compact(liveCount: callbacks.count, slack: Self.compactionSlack, keeping: isLive)
+        heap.compact(liveCount: callbacks.count, slack: Self.compactionSlack, keeping: { [callbacks] in Self.isLive($0, in: callbacks) })
         return true
     }
 
@@ -60,14 +60,14 @@ struct TimerHeap<Callback> {
     /// One at a time on purpose: a callback that cancels another timer due in the same pass must
     /// keep it from firing.
     mutating func popDue(now: ContinuousClock.Instant) -> Callback? {
-        guard let entry = heap.popMinLive(where: isLive, ifDue: { $0.deadline <= now }) else { return nil }
+        guard let entry = heap.popMinLive(where: { [callbacks] in Self.isLive($0, in: callbacks) }, ifDue: { $0.deadline <= now }) else { return nil }
         return callbacks.removeValue(forKey: entry.id)
     }
 
     /// Milliseconds until the earliest live deadline, rounded up so a wait never ends before it;
     /// 0 when one is due; nil when no timer is scheduled (wait indefinitely).
     mutating func millisecondsUntilNext(now: ContinuousClock.Instant) -> Int? {
-        guard let first = heap.minLive(where: isLive) else { return nil }
+        guard let first = heap.minLive { [callbacks] in Self.isLive($0, in: callbacks) } else { return nil }
         if first.deadline <= now { return 0 }
         let (seconds, attoseconds) = (first.deadline - now).components
         let perMillisecond: Int64 = 1_000_000_000_000_000
@@ -84,7 +84,9 @@ struct TimerHeap<Callback> {
     }
 
     /// A heap entry whose timer is still scheduled (not fired, not cancelled).
-    private func isLive(_ entry: Entry) -> Bool {
+    /// (Static and handed the table: a method reference would copy the timers, heap included, and the
+    /// heap would then be copied on its next write.)
+    private static func isLive(_ entry: Entry, in callbacks: [UInt64: Callback]) -> Bool {
         callbacks[entry.id] != nil
     }
 }
