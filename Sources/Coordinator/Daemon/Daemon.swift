@@ -82,7 +82,7 @@ public final class Daemon: Sendable {
         if let summaries = Self.summaryWriter(of: logger) { services.append(summaries) }
         services.append(contentsOf: extraServices)
         services.append(readiness)
-        let group = ServiceGroup(services, logger: logger)
+        let group = ServiceGroup(services)
         do {
             try await group.start(rollbackGrace: .milliseconds(configuration.shutdownGraceMs))
         } catch {

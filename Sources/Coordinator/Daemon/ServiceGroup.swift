@@ -16,15 +16,13 @@ public final class ServiceGroup: Sendable {
     }
 
     private let services: [any Service]
-    private let logger: Logger?
     private let state = Mutex(State())
     /// Opened once every started service has stopped.
     public let stopped = Latch()
 
     /// A group of `services`, started in this order.
-    public init(_ services: [any Service], logger: Logger? = nil) {
+    public init(_ services: [any Service]) {
         self.services = services
-        self.logger = logger
     }
 
     /// The names of the services started and not stopped, in start order.
@@ -40,7 +38,7 @@ public final class ServiceGroup: Sendable {
             do throws(DaemonStartError) {
                 try await service.start()
             } catch {
-                logger?.warn("start failed", ["service": service.name, "error": error.message])
+                // Not logged here: the error is thrown, and whoever started the group reports it once.
                 await stop(within: rollbackGrace)
                 throw error
             }

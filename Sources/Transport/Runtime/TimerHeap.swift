@@ -67,7 +67,7 @@ struct TimerHeap<Callback> {
     /// Milliseconds until the earliest live deadline, rounded up so a wait never ends before it;
     /// 0 when one is due; nil when no timer is scheduled (wait indefinitely).
     mutating func millisecondsUntilNext(now: ContinuousClock.Instant) -> Int? {
-        guard let first = heap.minLive { [callbacks] in Self.isLive($0, in: callbacks) } else { return nil }
+        guard let first = heap.minLive(where: { [callbacks] in Self.isLive($0, in: callbacks) }) else { return nil }
         if first.deadline <= now { return 0 }
         let (seconds, attoseconds) = (first.deadline - now).components
         let perMillisecond: Int64 = 1_000_000_000_000_000
