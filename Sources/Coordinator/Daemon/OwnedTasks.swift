@@ -1,3 +1,4 @@
+import CorePrimitives
 import Synchronization
 
 /// Long-lived tasks owned by one part of the daemon, so stopping it cancels and awaits all of them and
@@ -10,6 +11,8 @@ public final class OwnedTasks: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Opened once no new task is taken and the last one has ended.
+    private let ended = Latch()
 
     /// No tasks yet.
     public init() {}
@@ -27,7 +30,11 @@ public final class OwnedTasks: Sendable {
             // Registered under the lock before it can finish, so its removal always finds it.
             s.tasks[id] = Task { [self] in
                 await body()
-                _ = state.withLock { $0.tasks.removeValue(forKey: id) }
+                let last = state.withLock { s -> Bool in
+                    s.tasks.removeValue(forKey: id)
+                    return s.closed && s.tasks.isEmpty
+                }
+                if last { ended.open() }
             }
             return true
         }
@@ -40,11 +47,25 @@ public final class OwnedTasks: Sendable {
 
     /// Refuses new tasks, cancels those running and waits for them to end.
     public func cancelAndWait() async {
+        for task in cancelAll() { await task.value }
+    }
+
+    /// Refuses new tasks, cancels those running and waits for them to end, or for `limit` to pass;
+    /// returns how many tasks were still running then (a task that ignores cancellation).
+    public func cancelAndWait(upTo limit: Duration) async -> Int {
+        _ = cancelAll()
+        let clock = ContinuousClock()
+        guard await !ended.wait(until: clock.now + limit, clock: clock) else { return 0 }
+        return count
+    }
+
+    private func cancelAll() -> [Task<Void, Never>] {
         let tasks = state.withLock { s -> [Task<Void, Never>] in
             s.closed = true
             return Array(s.tasks.values)
         }
+        if tasks.isEmpty { ended.open() }
         for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
+        return tasks
     }
 }

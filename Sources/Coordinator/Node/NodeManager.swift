@@ -394,6 +394,8 @@ public final class NodeManager: Sendable {
             case .closing(let task): await task.value
             }
         }
-        await tasks.cancelAndWait()
+        // Bounded: a serving task that ignores cancellation must not hold up the daemon's shutdown.
+        let stuck = await tasks.cancelAndWait(upTo: .seconds(2))
+        if stuck > 0 { logger.warn("stream tasks still running after the stores closed", ["count": stuck]) }
     }
 }
