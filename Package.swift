@@ -19,17 +19,20 @@ let package = Package(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
 
+        // Small shared data structures (min-heap, ring buffer, latch): standard library only.
+        .target(name: "CorePrimitives"),
         // Data model, wire messages, error model and the log engine.
-        .target(name: "StreamCore"),
-        // Pure engines: standard library only.
-        .target(name: "Inventory"),
-        .target(name: "LeaseEngine"),
+        .target(name: "StreamCore", dependencies: ["CorePrimitives"]),
+        // Pure engines: standard library only (and the primitives leaf).
+        .target(name: "Inventory", dependencies: ["CorePrimitives"]),
+        .target(name: "LeaseEngine", dependencies: ["CorePrimitives"]),
         // Partition assignment for groups of members: the planner and the hand-off state machine.
         .target(name: "Assignment"),
         // I/O runtime shared by daemon and client.
-        .target(name: "Transport", dependencies: ["StreamCore", "CLinux", "COpenSSL"]),
+        .target(name: "Transport", dependencies: ["CorePrimitives", "StreamCore", "CLinux", "COpenSSL"]),
         // The daemon's core: nodes, shells around the engines, dispatch.
-        .target(name: "Coordinator", dependencies: ["StreamCore", "Inventory", "LeaseEngine", "Transport"]),
+        .target(
+            name: "Coordinator", dependencies: ["CorePrimitives", "StreamCore", "Inventory", "LeaseEngine", "Transport"]),
         // The Swift client SDK.
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
@@ -52,10 +55,11 @@ let package = Package(
         .executableTarget(name: "LeaderElectionExample", dependencies: ["CoordClient"], path: "Examples/LeaderElection"),
 
         // Test support: manual clock, temp directories, fixtures.
-        .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport"], path: "Tests/CoordTestKit"),
+        .target(name: "CoordTestKit", dependencies: ["CorePrimitives", "StreamCore", "Transport"], path: "Tests/CoordTestKit"),
         .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "CoordTestKit", "LogCrashChild"]),
         // Child process the log crash test kills with SIGKILL mid-append.
         .executableTarget(name: "LogCrashChild", dependencies: ["StreamCore"], path: "Tests/LogCrashChild"),
+        .testTarget(name: "CorePrimitivesTests", dependencies: ["CorePrimitives"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "LeaseEngineTests", dependencies: ["LeaseEngine"]),
         // The churn simulation carries the engine's actions out on a real LeaseEngine.

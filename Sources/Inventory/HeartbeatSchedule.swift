@@ -1,3 +1,5 @@
+import CorePrimitives
+
 /// When each worker stream's next server heartbeat (a `Presence` with `heartbeat: true`) is due.
 ///
 /// One schedule serves every stream of a store, so a worker costs a heap entry instead of a task
@@ -8,7 +10,7 @@ public struct HeartbeatSchedule: Sendable {
         var ticket: UInt64
     }
 
-    private var heap = DeadlineHeap<StreamID>()
+    private var heap = MinHeap<Deadline<StreamID>>()
     private var entries: [StreamID: Entry] = [:]
     private var nextTicket: UInt64 = 0
 
@@ -44,9 +46,8 @@ public struct HeartbeatSchedule: Sendable {
     /// (not after its missed due time, so a late tick sends one heartbeat, not a burst).
     public mutating func takeDue(nowMs: Int64) -> [StreamID] {
         var due: [StreamID] = []
-        while let top = heap.top, top.deadlineMs <= nowMs {
-            _ = heap.popTop()
-            guard let entry = entries[top.id], entry.ticket == top.ticket else { continue }
+        while let top = heap.popMinLive(where: { [entries] in Self.isCurrent($0, in: entries) }, ifDue: { $0.deadlineMs <= nowMs }),
+              let entry = entries[top.id] {
             due.append(top.id)
             heap.push(Deadline(deadlineMs: nowMs + entry.periodMs, ticket: entry.ticket, id: top.id))
         }
@@ -55,16 +56,17 @@ public struct HeartbeatSchedule: Sendable {
 
     /// The earliest due time of a scheduled stream, nil when none is.
     public mutating func nextDueMs() -> Int64? {
-        while let top = heap.top {
-            if let entry = entries[top.id], entry.ticket == top.ticket { return top.deadlineMs }
-            _ = heap.popTop()
-        }
-        return nil
+        heap.minLive { [entries] in Self.isCurrent($0, in: entries) }?.deadlineMs
+    }
+
+    /// Whether a heap item carries its stream's current schedule.
+    /// (Static and handed the table: a method reference would copy the schedule, heap included, and the
+    /// heap would then be copied on its next write.)
+    private static func isCurrent(_ item: Deadline<StreamID>, in entries: [StreamID: Entry]) -> Bool {
+        entries[item.id]?.ticket == item.ticket
     }
 
     private mutating func compactIfNeeded(nowMs: Int64) {
-        guard heap.count > 2 * entries.count + Self.heapCompactionSlack else { return }
-        let live = heap.items.filter { item in entries[item.id]?.ticket == item.ticket }
-        heap.rebuild(from: live)
+        heap.compact(liveCount: entries.count, slack: Self.heapCompactionSlack, keeping: { [entries] in Self.isCurrent($0, in: entries) })
     }
 }

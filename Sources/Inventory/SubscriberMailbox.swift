@@ -1,3 +1,5 @@
+import CorePrimitives
+
 /// One message a subscriber is due, as handed out by `SubscriberMailbox.next()`.
 public enum MailboxItem<Payload> {
     /// The whole inventory at `revision`; replaces whatever the subscriber had.
@@ -50,7 +52,7 @@ public struct SubscriberMailbox<Payload> {
     public private(set) var resyncCount = 0
 
     private var heldSnapshot: (revision: UInt64, payload: Payload)?
-    private var queuedDeltas = FIFOQueue<(revision: UInt64, payload: Payload)>()
+    private var queuedDeltas = RingBuffer<(revision: UInt64, payload: Payload)>()
 
     /// Creates an empty mailbox.
     public init(mode: Mode) {

@@ -1,3 +1,5 @@
+import CorePrimitives
+
 /// The worker-presence engine: who is registered, by which stream, until when, at which revision.
 ///
 /// A pure value. The shell feeds it inputs with the current `InventoryInstant` and carries out what
@@ -29,9 +31,9 @@ public struct WorkerRegistry: Sendable {
     private var workers: [WorkerEntry] = []
     private var presence: [WorkerID: Presence] = [:]
     private var owned: [StreamID: WorkerID] = [:]
-    private var deadlines = DeadlineHeap<WorkerID>()
+    private var deadlines = MinHeap<Deadline<WorkerID>>()
     private var nextTicket: UInt64 = 0
-    private var history = FIFOQueue<InventoryDelta>()
+    private var history = RingBuffer<InventoryDelta>()
 
     /// Creates an empty registry at revision 0.
     public init(limits: InventoryLimits = InventoryLimits()) {
@@ -58,7 +60,7 @@ public struct WorkerRegistry: Sendable {
     /// The earliest pending deadline (monotonic ms), or nil when no worker is registered.
     ///
     /// Exact, not a lower bound: every mutation drops stale heap items from the top.
-    public var nextDeadlineMs: Int64? { deadlines.top?.deadlineMs }
+    public var nextDeadlineMs: Int64? { deadlines.min?.deadlineMs }
 
     /// Heap items held, live and stale; exposed so tests can check that renewals do not grow it without bound.
     var pendingDeadlineCount: Int { deadlines.count }
@@ -152,9 +154,9 @@ public struct WorkerRegistry: Sendable {
     /// nothing due is O(1), so the shell may call it whenever its timer fires, early or late.
     public mutating func sweep(now: InventoryInstant) -> SweepResult {
         var evicted: [(id: WorkerID, stream: StreamID)] = []
-        while let top = deadlines.top, top.deadlineMs <= now.monotonicMs {
-            _ = deadlines.popTop()
-            guard let record = presence[top.id], record.ticket == top.ticket else { continue }
+        let nowMs = now.monotonicMs
+        while let top = deadlines.popMinLive(where: { [presence] in Self.isCurrent($0, in: presence) }, ifDue: { $0.deadlineMs <= nowMs }),
+              let record = presence[top.id] {
             presence[top.id] = nil
             owned[record.stream] = nil
             evicted.append((id: top.id, stream: record.stream))
@@ -231,13 +233,16 @@ public struct WorkerRegistry: Sendable {
     /// Drops stale items from the top of the heap so `nextDeadlineMs` is a live deadline, and rebuilds
     /// the heap from live deadlines when stale items dominate it.
     private mutating func tidyDeadlines() {
-        if deadlines.count > 2 * presence.count + Self.heapCompactionSlack {
-            deadlines.rebuild(from: presence.map { id, record in
-                Deadline(deadlineMs: record.deadlineMs, ticket: record.ticket, id: id)
-            })
+        deadlines.compact(liveCount: presence.count, slack: Self.heapCompactionSlack) { [presence] in
+            Self.isCurrent($0, in: presence)
         }
-        while let top = deadlines.top, presence[top.id]?.ticket != top.ticket {
-            _ = deadlines.popTop()
-        }
+        _ = deadlines.minLive { [presence] in Self.isCurrent($0, in: presence) }
+    }
+
+    /// Whether a heap item carries its worker's current deadline. Static and handed the table (captured
+    /// by value for the call) rather than a method: a method reference would copy the whole registry,
+    /// and the heap mutated beside that copy would be copied on every write.
+    private static func isCurrent(_ item: Deadline<WorkerID>, in presence: [WorkerID: Presence]) -> Bool {
+        presence[item.id]?.ticket == item.ticket
     }
 }

@@ -1,3 +1,5 @@
+import CorePrimitives
+
 extension LeaseEngine {
     /// Expires leases whose deadline is at or before `now`, at most `limits.maxExpiriesPerTick` of them,
     /// earliest deadline first.
@@ -8,11 +10,7 @@ extension LeaseEngine {
     public mutating func tick(now: Int64) -> TickResult {
         var events: [LeaseEvent] = []
         var stoppedAtBound = false
-        while let entry = expiryHeap.min, entry.deadline <= now {
-            guard isCurrent(entry) else {
-                expiryHeap.popMin()
-                continue
-            }
+        while let entry = expiryHeap.minLive(where: { [leases] in Self.isCurrent($0, in: leases) }), entry.deadline <= now {
             guard events.count < limits.maxExpiriesPerTick else {
                 stoppedAtBound = true
                 break
@@ -32,16 +30,15 @@ extension LeaseEngine {
 
     /// Drops superseded entries from the top of the heap and returns the first real deadline.
     private mutating func nextCurrentDeadline() -> Int64? {
-        while let entry = expiryHeap.min {
-            if isCurrent(entry) { return entry.deadline }
-            expiryHeap.popMin()
-        }
-        return nil
+        expiryHeap.minLive { [leases] in Self.isCurrent($0, in: leases) }?.deadline
     }
 
     /// Whether a heap entry still describes its lease. A superseded entry never becomes current again: any
     /// change that brings a lease back to an old deadline pushes a fresh entry.
-    private func isCurrent(_ entry: ExpiryHeap.Entry) -> Bool {
+    ///
+    /// Static and handed the table (captured by value for one call) rather than a method: a method
+    /// reference would copy the engine, heap included, and the heap would be copied on its next write.
+    private static func isCurrent(_ entry: LeaseExpiry, in leases: [LeaseKey: LeaseRecord]) -> Bool {
         guard let record = leases[entry.key] else { return false }
         return record.token == entry.token && record.deadline == entry.deadline
     }
@@ -59,7 +56,7 @@ extension LeaseEngine {
             if let newWorker = record.boundTo { keysByWorker[newWorker, default: []].insert(leaseKey) }
         }
         if let newDeadline = record.deadline, previous?.token != record.token || previous?.deadline != newDeadline {
-            expiryHeap.push(ExpiryHeap.Entry(deadline: newDeadline, token: record.token, key: leaseKey))
+            expiryHeap.push(LeaseExpiry(deadline: newDeadline, token: record.token, key: leaseKey))
             compactExpiryHeapIfNeeded()
         }
     }
@@ -79,19 +76,18 @@ extension LeaseEngine {
     /// stays O(leases) however often clients renew. A rebuild leaves at most one entry per lease, so the
     /// next one is at least `leases.count + slack` pushes away: amortized O(1) per push.
     private mutating func compactExpiryHeapIfNeeded() {
-        guard expiryHeap.count > 2 * leases.count + limits.expiryHeapSlack else { return }
-        rebuildExpiryHeap()
+        expiryHeap.compact(liveCount: leases.count, slack: limits.expiryHeapSlack, keeping: { [leases] in Self.isCurrent($0, in: leases) })
     }
 
     /// Replaces the heap with exactly one entry per unbound lease.
     mutating func rebuildExpiryHeap() {
-        var entries: [ExpiryHeap.Entry] = []
+        var entries: [LeaseExpiry] = []
         entries.reserveCapacity(leases.count)
         for (leaseKey, record) in leases {
             if let deadline = record.deadline {
-                entries.append(ExpiryHeap.Entry(deadline: deadline, token: record.token, key: leaseKey))
+                entries.append(LeaseExpiry(deadline: deadline, token: record.token, key: leaseKey))
             }
         }
-        expiryHeap = ExpiryHeap(entries)
+        expiryHeap = MinHeap(entries)
     }
 }

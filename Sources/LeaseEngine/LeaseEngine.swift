@@ -1,3 +1,5 @@
+import CorePrimitives
+
 /// The lease state machine: acquire, renew, release and expire leases on keys, issuing fencing tokens.
 ///
 /// Pure: it reads no clock and does no I/O. Every input carries `now`, milliseconds on the server's
@@ -17,8 +19,8 @@ public struct LeaseEngine: Sendable {
 
     /// Every lease, including expired ones that no tick has removed yet.
     var leases: [LeaseKey: LeaseRecord] = [:]
-    /// Deadlines of unbound leases, with superseded entries left in place (see `ExpiryHeap`).
-    var expiryHeap = ExpiryHeap()
+    /// Deadlines of unbound leases, with superseded entries left in place (see `LeaseExpiry`).
+    var expiryHeap = MinHeap<LeaseExpiry>()
     /// The keys of the leases bound to each worker reference.
     var keysByWorker: [UInt64: Set<LeaseKey>] = [:]
 

@@ -1,10 +1,11 @@
-import Dispatch
+import CorePrimitives
 import StreamCore
 import Synchronization
 import Transport
 
-/// A running coordd: stores, event loops, the listener and its endpoints, started in that order and
-/// stopped in reverse (ARCHITECTURE §7).
+/// A running coordd: a ``ServiceGroup`` of the data directory lock, the event loops, the stores, the
+/// listener, the log summaries and readiness, started in that order and stopped in reverse
+/// (ARCHITECTURE §7).
 public final class Daemon: Sendable {
     /// What the daemon was started with.
     public let configuration: DaemonConfiguration
@@ -14,100 +15,93 @@ public final class Daemon: Sendable {
     public let endpoints: DaemonEndpoints
     /// The metric series.
     public let metrics: DaemonMetrics
-    private let group: EventLoopGroup
+    private let services: ServiceGroup
     private let server: WebSocketServer
     private let logger: Logger
-    private let dataLock: DataDirectoryLock?
-    /// Writes the summaries of rate-limited log lines as their intervals end.
-    private let summaries: Task<Void, Never>?
-    private let stopping = Atomic<Bool>(false)
 
     private init(configuration: DaemonConfiguration, nodes: NodeManager, endpoints: DaemonEndpoints, metrics: DaemonMetrics,
-                 group: EventLoopGroup, server: WebSocketServer, logger: Logger, dataLock: DataDirectoryLock?) {
+                 services: ServiceGroup, server: WebSocketServer, logger: Logger) {
         self.configuration = configuration
         self.nodes = nodes
         self.endpoints = endpoints
         self.metrics = metrics
-        self.group = group
+        self.services = services
         self.server = server
         self.logger = logger
-        self.dataLock = dataLock
-        summaries = Self.writeSummaries(of: logger)
     }
 
     /// The address the listener is bound to (with the kernel's port when port 0 was asked for).
     public var localAddress: SocketAddress { server.localAddress }
 
+    /// Opened once the daemon has stopped (after ``shutdown()`` or a failed start's rollback).
+    public var stopped: Latch { services.stopped }
+
     /// Builds everything and starts listening: TLS and token keys are loaded, the data directory is
-    /// locked (one daemon per directory), the default store is opened (so a damaged log stops the
-    /// start, not the first client), then the listener binds.
-    /// `/readyz` answers 200 from the moment this returns.
+    /// locked (one daemon per directory), the event loops start, the default store is opened (so a
+    /// damaged log stops the start, not the first client), then the listener binds. When a step fails,
+    /// every one before it is stopped again. `/readyz` answers 200 from the moment this returns.
+    ///
+    /// `extraServices` start after the built-in ones and stop before them (tests inject failures here).
     public static func start(_ configuration: DaemonConfiguration, logger: Logger,
-                             loopCount: Int = EventLoopGroup.defaultLoopCount) async throws(DaemonStartError) -> Daemon {
+                             loopCount: Int = EventLoopGroup.defaultLoopCount,
+                             extraServices: [any Service] = []) async throws(DaemonStartError) -> Daemon {
         let tls = try DaemonResources.tlsContext(configuration)
         let verifier = try DaemonResources.verifier(configuration)
         let catalog = try DaemonResources.storeCatalog(configuration)
-        let dataLock = try DaemonResources.lockDataDirectory(configuration)
-        try DaemonResources.createDeclaredStores(configuration, in: catalog)
         let metrics = DaemonMetrics()
         let events = ServerEventLog(logger: logger, metrics: metrics)
         let endpoints = DaemonEndpoints(metrics: metrics.registry)
         let nodes = NodeManager(configuration: configuration.nodeConfiguration(metrics: metrics, logger: logger), catalog: catalog)
-        do {
-            _ = try await nodes.node(for: .defaultStore)
-        } catch {
-            await nodes.close()
-            throw DaemonStartError(.environment, "cannot open the default store \(WireUUID.defaultStore): \(error.message)")
-        }
-        let group: EventLoopGroup
-        do {
-            var runtime = RuntimeLimits()
-            runtime.maxOutboundBytes = Int(configuration.maxOutboundMemoryBytes)
-            group = try EventLoopGroup(loopCount: loopCount, limits: runtime, events: events.runtimeEvents)
-        } catch {
-            events.startFailed(error, during: "event_loop_start")
-            await nodes.close()
-            throw DaemonStartError(.environment, "cannot start the event loops: \(error)")
-        }
+        var runtime = RuntimeLimits()
+        runtime.maxOutboundBytes = Int(configuration.maxOutboundMemoryBytes)
+        let loops = EventLoopService(loopCount: loopCount, limits: runtime, events: events)
         let acceptor = DaemonAcceptor(
             manager: nodes, verifier: verifier, allowAnonymous: configuration.acceptsAnonymous,
             metricsNeedToken: configuration.metricsNeedToken, events: events, respond: { endpoints.respond(to: $0) })
-        let server: WebSocketServer
+        let listener = ListenerService(
+            configuration: WebSocketServerConfiguration(host: configuration.listen.host, port: configuration.listen.port, tls: tls),
+            address: "\(configuration.listen)", loops: loops, acceptor: acceptor)
+        let readiness = ClosureService("readiness", start: {
+            // Non-nil: the listener started before this service.
+            guard let server = listener.server else { return }
+            metrics.collect(from: nodes, connections: { server.webSocketCount })
+            Self.watch(loops.group?.outboundBudget, metrics: metrics)
+            endpoints.markReady()
+            logger.info("listening", ["addr": server.localAddress, "tls": tls == nil ? "off" : "on",
+                                      "tokens": verifier?.acceptedAlgorithms.joined(separator: ",") ?? "none",
+                                      "anonymous": configuration.acceptsAnonymous ? "allowed" : "refused",
+                                      "metrics": configuration.metricsNeedToken ? "token" : "anonymous"])
+        }, stop: { _ in
+            logger.info("shutting down", ["grace": DurationText.format(milliseconds: configuration.shutdownGraceMs),
+                                          "connections": listener.server?.connectionCount ?? 0])
+            endpoints.markShuttingDown()
+        })
+        var services: [any Service] = [
+            DataDirectoryService(configuration: configuration, catalog: catalog), loops, StoreService(nodes: nodes), listener,
+        ]
+        if let summaries = Self.summaryWriter(of: logger) { services.append(summaries) }
+        services.append(contentsOf: extraServices)
+        services.append(readiness)
+        let group = ServiceGroup(services)
         do {
-            let listener = WebSocketServerConfiguration(host: configuration.listen.host, port: configuration.listen.port, tls: tls)
-            server = try await WebSocketServer.start(configuration: listener, group: group, acceptor: acceptor)
+            try await group.start(rollbackGrace: .milliseconds(configuration.shutdownGraceMs))
         } catch {
+            // Stores refused by the group before the stores service ran are closed too.
             await nodes.close()
-            await Self.stopLoops(group)
-            throw DaemonStartError(.environment, "cannot listen on \(configuration.listen): \(error)")
+            throw error
         }
-        metrics.collect(from: nodes, connections: { server.webSocketCount })
-        Self.watch(group.outboundBudget, metrics: metrics)
-        endpoints.markReady()
-        logger.info("listening", ["addr": server.localAddress, "tls": tls == nil ? "off" : "on",
-                                  "tokens": verifier?.acceptedAlgorithms.joined(separator: ",") ?? "none",
-                                  "anonymous": configuration.acceptsAnonymous ? "allowed" : "refused",
-                                  "metrics": configuration.metricsNeedToken ? "token" : "anonymous"])
-        return Daemon(configuration: configuration, nodes: nodes, endpoints: endpoints, metrics: metrics, group: group,
-                      server: server, logger: logger, dataLock: dataLock)
+        // Non-nil: the listener service started.
+        return Daemon(configuration: configuration, nodes: nodes, endpoints: endpoints, metrics: metrics, services: group,
+                      server: listener.server!, logger: logger)
     }
 
     /// Drains within the configured grace: `/readyz` turns 503, the listener stops accepting, every
     /// stream ends with a `server shutting down` close frame and every connection with a WebSocket
     /// close, the stores flush and close their logs, and the loops stop. Idempotent.
     public func shutdown() async {
-        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let clock = ContinuousClock()
         let started = clock.now
-        let graceMs = configuration.shutdownGraceMs
-        logger.info("shutting down",
-                    ["grace": DurationText.format(milliseconds: graceMs), "connections": server.connectionCount])
-        endpoints.markShuttingDown()
-        await server.shutdown(graceMs: Int(graceMs * DaemonLimits.listenerShareOfGracePercent / 100))
-        await nodes.close()
-        dataLock?.release()
-        await Self.stopLoops(group)
-        summaries?.cancel()
+        await services.stop(within: .milliseconds(configuration.shutdownGraceMs))
         logger.flushSuppressed(all: true)
         let took = started.duration(to: clock.now)
         let tookMs = took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000
@@ -116,31 +110,22 @@ public final class Daemon: Sendable {
 
     /// Exposes the bytes held for clients against the outbound memory budget (its closes are slow-client
     /// closes, reported through the runtime's events).
-    private static func watch(_ budget: OutboundBudget, metrics: DaemonMetrics) {
+    private static func watch(_ budget: OutboundBudget?, metrics: DaemonMetrics) {
+        guard let budget else { return }
         let held = metrics.registry.gauge(
             "coordd_outbound_bytes_held", help: "Bytes queued for clients in all connections' write queues.")
         metrics.registry.addCollector { held.set(Double(budget.heldBytes)) }
     }
 
-    /// The task that writes the summary of each rate-limit interval that ended with lines left out,
+    /// The service that writes the summary of each rate-limit interval that ended with lines left out,
     /// once per interval, so it comes even when no further line of its kind does; nil when the logger
     /// writes every line.
-    private static func writeSummaries(of logger: Logger) -> Task<Void, Never>? {
+    private static func summaryWriter(of logger: Logger) -> BackgroundService? {
         guard let intervalMs = logger.rateLimits?.intervalMs else { return nil }
-        return Task {
+        return BackgroundService("log summaries") {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(intervalMs))
                 logger.flushSuppressed()
-            }
-        }
-    }
-
-    /// Stops the loops off the concurrency pool: it blocks until their threads exit.
-    private static func stopLoops(_ group: EventLoopGroup) async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                group.shutdownGracefully(graceMs: 0)
-                done.resume()
             }
         }
     }

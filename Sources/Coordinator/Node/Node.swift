@@ -171,6 +171,8 @@ public final class Node: Sendable {
         segmentSubscriptions.closeAll()
         inventory.closeAll()
         for timer in timers { timer.cancel() }
+        // Awaited, so no timer task outlives its node.
+        for timer in timers { await timer.value }
         await store.close()
     }
 }

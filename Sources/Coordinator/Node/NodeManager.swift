@@ -66,7 +66,9 @@ public final class NodeManager: Sendable {
     private let catalog: any StoreCatalog
     private let configuration: NodeConfiguration
     private let state: Mutex<State>
-    private let sweeper = Mutex<Task<Void, Never>?>(nil)
+    /// The idle-store sweeper and every stream's serving task: a close cancels and awaits them, so
+    /// none outlives the manager.
+    private let tasks = OwnedTasks()
 
     /// Creates a manager over the stores of `catalog`.
     public convenience init(configuration: NodeConfiguration = NodeConfiguration(), catalog: any StoreCatalog) {
@@ -84,7 +86,7 @@ public final class NodeManager: Sendable {
         self.catalog = catalog
         self.configuration = configuration
         state = Mutex(State(circuit: StoreOpenCircuit(limits: limits)))
-        sweeper.withLock { $0 = startSweeper() }
+        startSweeper()
     }
 
     private var limits: CoordinatorLimits { configuration.limits }
@@ -100,15 +102,19 @@ public final class NodeManager: Sendable {
         let known = state.withLock { $0.slots[store] != nil }
         let absent = known ? false : try !catalog.contains(store)
         if absent && !configuration.autoCreateStores {
-            Task { await serveAbsent(store, stream) }
+            guard tasks.spawn({ await self.serveAbsent(store, stream) }) else { throw .shuttingDown }
             return
         }
         let (node, openedNow) = try await node(for: store, holding: true)
         // Told to a `store_create` on this stream: one stream's opening created the store.
         let created = absent && openedNow
-        Task {
+        let serving = tasks.spawn {
             await node.handle(stream, createdStore: created)
+            self.release(store, node)
+        }
+        if !serving {
             release(store, node)
+            throw .shuttingDown
         }
     }
 
@@ -332,10 +338,10 @@ public final class NodeManager: Sendable {
 
     /// The task that closes idle stores every `storeIdleCheckMs`, when they are ever closed. It holds
     /// the manager only while it checks, and ends with it.
-    private func startSweeper() -> Task<Void, Never>? {
-        guard limits.storeIdleCloseMs > 0, catalog.keepsContentsWhenClosed else { return nil }
+    private func startSweeper() {
+        guard limits.storeIdleCloseMs > 0, catalog.keepsContentsWhenClosed else { return }
         let interval = limits.storeIdleCheckMs
-        return Task { [weak self] in
+        tasks.spawn { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(interval))
                 guard let self else { return }
@@ -371,9 +377,9 @@ public final class NodeManager: Sendable {
         }
     }
 
-    /// Closes every node (ending its streams) and its store. Idempotent; later streams are refused.
+    /// Closes every node (ending its streams) and its store, then cancels and awaits every task the
+    /// manager started (the sweeper, streams' serving tasks). Idempotent; later streams are refused.
     public func close() async {
-        sweeper.withLock { $0 }?.cancel()
         let pending = state.withLock { s -> [Slot.Phase] in
             guard !s.closed else { return [] }
             s.closed = true
@@ -388,5 +394,8 @@ public final class NodeManager: Sendable {
             case .closing(let task): await task.value
             }
         }
+        // Bounded: a serving task that ignores cancellation must not hold up the daemon's shutdown.
+        let stuck = await tasks.cancelAndWait(upTo: .seconds(2))
+        if stuck > 0 { logger.warn("stream tasks still running after the stores closed", ["count": stuck]) }
     }
 }

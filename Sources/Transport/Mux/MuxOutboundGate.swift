@@ -1,3 +1,4 @@
+import CorePrimitives
 import StreamCore
 import Synchronization
 

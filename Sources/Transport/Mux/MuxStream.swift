@@ -1,3 +1,4 @@
+import CorePrimitives
 import StreamCore
 import Synchronization
 
@@ -24,27 +25,21 @@ final class MuxStream: BidiStream {
     private struct State {
         var inbound = RingBuffer<[UInt8]>()
         var inboundBytes = 0
-        /// The peer finished sending: nil error = clean end.
-        var remoteEnd: StreamsError??
-        /// This side was torn down; receives fail with this.
-        var localEnd: StreamsError?
-        /// Sends fail with this.
-        var sendEnd: StreamsError?
-        /// This side's `mux::close` (or the equivalent error frame) went out or will not be sent.
-        var sentClose = false
+        /// How this side ends; its announcements are this side's `mux::close` (or error frame).
+        var end = StreamEndState()
         var receiver = ParkedContinuation<Result<[UInt8]?, StreamsError>>()
         /// Messages taken by the reader, for the loop's stall detection.
         var taken: UInt64 = 0
         /// Messages delivered by the connection, read or not.
         var arrived: UInt64 = 0
-        var closed = false
-        var closeWaiters: [CheckedContinuation<Void, Never>] = []
         var nextID: UInt64 = 0
         /// Sends and receives done without suspending since the last yield.
         var unyielded = 0
     }
 
     private let state = Mutex(State())
+    /// Opened when the stream has ended for this side.
+    private let closed = Latch()
     /// Masking keys for the frames a client sends; unused on the server side.
     private let maskKeys = Mutex(MaskKeyPool())
 
@@ -57,7 +52,7 @@ final class MuxStream: BidiStream {
     // MARK: BidiStream
 
     func send(_ message: [UInt8]) async throws(StreamsError) {
-        if let error = state.withLock({ $0.sendEnd }) { throw error }
+        if let error = state.withLock({ $0.end.sendFailure }) { throw error }
         await yieldIfDue()
         let frame = try dataFrame(message)
         try await link.gate.acquire(frame.count)
@@ -71,7 +66,7 @@ final class MuxStream: BidiStream {
     }
 
     func offer(_ message: [UInt8]) -> Bool {
-        guard state.withLock({ $0.sendEnd }) == nil, let frame = try? dataFrame(message),
+        guard state.withLock({ $0.end.sendFailure }) == nil, let frame = try? dataFrame(message),
               link.gate.tryAcquire(frame.count)
         else { return false }
         return submitCredited(frame) == nil
@@ -92,7 +87,7 @@ final class MuxStream: BidiStream {
     private func submitCredited(_ frame: DataFrame) -> StreamsError? {
         // Handed over under the lock, so a concurrent close is queued entirely before or after it.
         let error = state.withLock { s -> StreamsError? in
-            if let error = s.sendEnd { return error }
+            if let error = s.end.sendFailure { return error }
             link.submit(parts: frame.parts, credit: frame.count, from: self)
             return nil
         }
@@ -105,7 +100,7 @@ final class MuxStream: BidiStream {
         // here even then, since a peer that sends fast could otherwise keep it reading forever.
         let cancelled = Task.isCancelled
         let ready = state.withLock { s -> Result<[UInt8]?, StreamsError>? in
-            if let error = s.localEnd { return .failure(error) }
+            if let error = s.end.tornError { return .failure(error) }
             if cancelled { return .failure(.cancelled) }
             return take(from: &s).map { .success($0) }
         }
@@ -120,9 +115,9 @@ final class MuxStream: BidiStream {
         }
         let result = await suspendCancellably(park: { continuation in
             state.withLock { s -> Result<[UInt8]?, StreamsError>? in
-                if let error = s.localEnd { return .failure(error) }
+                if let error = s.end.tornError { return .failure(error) }
                 if let message = take(from: &s) { return .success(message) }
-                if let end = s.remoteEnd { return end.map { .failure($0) } ?? .success(nil) }
+                if let end = s.end.endOfMessages { return end }
                 if Task.isCancelled { return .failure(.cancelled) }
                 s.receiver.park(continuation, id: id)
                 return nil
@@ -144,57 +139,23 @@ final class MuxStream: BidiStream {
     }
 
     func closeSend(error: StreamsError?) {
-        let bothEnded = state.withLock { s -> Bool in
-            guard !s.sentClose else { return false }
-            s.sentClose = true
-            if s.sendEnd == nil { s.sendEnd = .streamClosed("send after the stream was closed") }
-            link.submit(encodeControl(.data, .close(error)), credit: 0)
-            guard s.remoteEnd != nil else { return false }
-            s.closed = true
-            return true
-        }
-        if bothEnded {
-            resumeCloseWaiters()
-            link.release(self, tombstone: false)
-        }
+        let effects = apply { s in s.end.closeSend(error) }
+        if effects.closedNow { link.release(self, tombstone: false) }
     }
 
     func close(error: StreamsError?) {
-        let outcome = state.withLock { s -> (receiver: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?, tombstone: Bool)? in
-            guard s.localEnd == nil else { return nil }
-            if !s.sentClose {
-                s.sentClose = true
-                link.submit(encodeControl(.data, .close(error)), credit: 0)
-            }
-            let local = StreamsError.streamClosed("stream closed")
-            s.localEnd = local
-            if s.sendEnd == nil { s.sendEnd = .streamClosed("send after the stream was closed") }
-            dropInbound(&s)
-            s.closed = true
-            let receiver = s.receiver.take()
-            // The peer may still be sending: its late frames must not open a new stream.
-            return (receiver, s.remoteEnd == nil)
-        }
-        guard let outcome else { return }
-        outcome.receiver?.resume(returning: .failure(.streamClosed("stream closed")))
-        resumeCloseWaiters()
-        link.release(self, tombstone: outcome.tombstone)
+        let effects = apply { s in s.end.close(error) }
+        // The peer may still be sending: its late frames must not open a new stream.
+        if effects.dropBuffered { link.release(self, tombstone: effects.peerMayStillSend) }
     }
 
     func waitClosed() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { s -> Bool in
-                if s.closed { return true }
-                s.closeWaiters.append(continuation)
-                return false
-            }
-            if ready { continuation.resume() }
-        }
+        await closed.wait()
     }
 
     /// True once this side closed, both sides finished, or the stream failed (connection lost,
     /// overloaded, refused).
-    var isClosed: Bool { state.withLock { $0.closed } }
+    var isClosed: Bool { closed.isOpen }
 
     var arrivals: UInt64 { state.withLock { $0.arrived } }
 
@@ -213,7 +174,7 @@ final class MuxStream: BidiStream {
     /// Queues one inbound message (called on the loop).
     func deliver(_ message: [UInt8]) -> Delivery {
         let outcome = state.withLock { s -> (Delivery, CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
-            guard s.localEnd == nil, s.remoteEnd == nil else { return (.dropped, nil) }
+            guard s.end.acceptsMessages else { return (.dropped, nil) }
             s.arrived &+= 1
             if s.inbound.isEmpty, let receiver = s.receiver.take() {
                 s.taken &+= 1
@@ -232,26 +193,7 @@ final class MuxStream: BidiStream {
     /// `peerGaveUp`, after which this side's sends fail too). Returns true when both sides are done, so
     /// the channel can be released.
     func deliverEnd(_ error: StreamsError?, peerGaveUp: Bool = false) -> Bool {
-        typealias Receiver = CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>
-        let outcome = state.withLock { s -> (bothEnded: Bool, receiver: Receiver?, closedNow: Bool) in
-            let wasClosed = s.closed
-            if peerGaveUp {
-                if s.sendEnd == nil { s.sendEnd = error ?? .streamClosed("the peer closed the stream") }
-                s.sentClose = true
-                s.closed = true
-            }
-            guard s.remoteEnd == nil, s.localEnd == nil else { return (false, nil, !wasClosed && s.closed) }
-            s.remoteEnd = .some(error)
-            var receiver: Receiver?
-            if s.inbound.isEmpty {
-                receiver = s.receiver.take()
-            }
-            if s.sentClose { s.closed = true }
-            return (s.sentClose, receiver, !wasClosed && s.closed)
-        }
-        outcome.receiver?.resume(returning: error.map { .failure($0) } ?? .success(nil))
-        if outcome.closedNow { resumeCloseWaiters() }
-        return outcome.bothEnded
+        apply { s in s.end.peerEnded(error, gaveUp: peerGaveUp, bufferEmpty: s.inbound.isEmpty) }.closedNow
     }
 
     /// How this stream ends when the connection or the muxer ends it.
@@ -266,28 +208,9 @@ final class MuxStream: BidiStream {
     /// once), sends fail with it. When `notifyPeer` and this side has not closed yet, the peer is told
     /// with a `mux::close` carrying `error` (`asErrorFrame`: an `error` frame with `mux::error`).
     func fail(_ error: StreamsError, _ failure: Failure, notifyPeer: Bool, asErrorFrame: Bool = false) {
-        let receiver = state.withLock { s -> CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>? in
-            if notifyPeer && !s.sentClose {
-                let frame = asErrorFrame ? encodeControl(.error, .error(error)) : encodeControl(.data, .close(error))
-                link.submit(frame, credit: 0)
-            }
-            s.sentClose = true
-            if s.sendEnd == nil { s.sendEnd = error }
-            s.closed = true
-            switch failure {
-            case .afterBuffered:
-                guard s.localEnd == nil, s.remoteEnd == nil else { return nil }
-                s.remoteEnd = .some(error)
-                guard s.inbound.isEmpty else { return nil }
-            case .immediately:
-                guard s.localEnd == nil else { return nil }
-                s.localEnd = error
-                dropInbound(&s)
-            }
-            return s.receiver.take()
+        apply(announceAsErrorFrame: asErrorFrame) { s in
+            s.end.fail(error, immediately: failure == .immediately, notifyPeer: notifyPeer, bufferEmpty: s.inbound.isEmpty)
         }
-        receiver?.resume(returning: .failure(error))
-        resumeCloseWaiters()
     }
 
     /// Queue length, queued bytes and messages taken so far (for overload decisions on the loop).
@@ -320,12 +243,25 @@ final class MuxStream: BidiStream {
         s.inboundBytes = 0
     }
 
-    private func resumeCloseWaiters() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            defer { s.closeWaiters = [] }
-            return s.closeWaiters
+    /// Runs one ``StreamEndState`` transition and carries out its effects: the announcement goes out
+    /// as this side's `mux::close` (or `error` frame) under the lock, so it is queued after every data
+    /// frame already handed over; the parked receive is answered and the closed signal opened after it.
+    @discardableResult
+    private func apply(announceAsErrorFrame: Bool = false,
+                       _ transition: (inout State) -> StreamEndState.Effects) -> StreamEndState.Effects {
+        let (effects, receiver) = state.withLock { s -> (StreamEndState.Effects, CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
+            let effects = transition(&s)
+            if let announce = effects.announce {
+                let frame = announceAsErrorFrame && announce != nil
+                    ? encodeControl(.error, .error(announce!)) : encodeControl(.data, .close(announce))
+                link.submit(frame, credit: 0)
+            }
+            if effects.dropBuffered { dropInbound(&s) }
+            return (effects, effects.endReceiver == nil ? nil : s.receiver.take())
         }
-        for waiter in waiters { waiter.resume() }
+        if let end = effects.endReceiver { receiver?.resume(returning: end.map { .failure($0) } ?? .success(nil)) }
+        if effects.closedNow { closed.open() }
+        return effects
     }
 
     /// A complete WebSocket frame carrying `frame` (masked on the client side).

@@ -1,3 +1,4 @@
+import CorePrimitives
 import StreamCore
 
 /// Channels a connection closed while their peer may still be sending: frames for them are ignored

@@ -1,29 +1,34 @@
+import CorePrimitives
+
 /// Identifies a timer scheduled on one ``EventLoop``; pass it to ``EventLoop/cancelTimer(_:)``.
 public struct TimerID: Hashable, Sendable {
     let raw: UInt64
 }
 
-/// The loop's timers: a binary min-heap of deadlines, whose earliest entry becomes the `epoll_wait`
+/// The loop's timers: a ``MinHeap`` of deadlines, whose earliest entry becomes the `epoll_wait`
 /// timeout.
 ///
 /// A heap rather than a `timerfd`: scheduling and cancelling cost no system call (a `timerfd` must be
 /// re-armed with `timerfd_settime` whenever the earliest deadline changes, which is on nearly every
 /// schedule of a short timer), and `epoll_wait`'s millisecond timeout is as fine as coordd's timers
 /// (close timeouts, backoffs, keepalives) need. Cancelling removes only the callback; the heap entry is
-/// skipped when it surfaces, and the heap is rebuilt when such dead entries outnumber live ones.
+/// skipped when it surfaces, and dropped once such dead entries outnumber live ones.
 ///
 /// Entries with equal deadlines fire in the order they were scheduled. Pure: `now` is a parameter.
 struct TimerHeap<Callback> {
-    private struct Entry {
+    private struct Entry: Comparable {
         var deadline: ContinuousClock.Instant
         var id: UInt64
 
-        func fires(before other: Entry) -> Bool {
-            deadline < other.deadline || (deadline == other.deadline && id < other.id)
+        static func < (lhs: Entry, rhs: Entry) -> Bool {
+            (lhs.deadline, lhs.id) < (rhs.deadline, rhs.id)
         }
     }
 
-    private var heap: [Entry] = []
+    /// Heap entries allowed beyond twice the live timers before cancelled ones are dropped.
+    private static var compactionSlack: Int { 64 }
+
+    private var heap = MinHeap<Entry>()
     private var callbacks: [UInt64: Callback] = [:]
     private var nextID: UInt64 = 0
 
@@ -38,7 +43,7 @@ struct TimerHeap<Callback> {
     mutating func schedule(at deadline: ContinuousClock.Instant, _ callback: Callback) -> TimerID {
         nextID += 1
         callbacks[nextID] = callback
-        push(Entry(deadline: deadline, id: nextID))
+        heap.push(Entry(deadline: deadline, id: nextID))
         return TimerID(raw: nextID)
     }
 
@@ -46,7 +51,7 @@ struct TimerHeap<Callback> {
     @discardableResult
     mutating func cancel(_ id: TimerID) -> Bool {
         guard callbacks.removeValue(forKey: id.raw) != nil else { return false }
-        if heap.count > 64 && heap.count > 2 * callbacks.count { compact() }
+        heap.compact(liveCount: callbacks.count, slack: Self.compactionSlack, keeping: { [callbacks] in Self.isLive($0, in: callbacks) })
         return true
     }
 
@@ -55,18 +60,14 @@ struct TimerHeap<Callback> {
     /// One at a time on purpose: a callback that cancels another timer due in the same pass must
     /// keep it from firing.
     mutating func popDue(now: ContinuousClock.Instant) -> Callback? {
-        while let first = heap.first, first.deadline <= now {
-            popFirst()
-            if let callback = callbacks.removeValue(forKey: first.id) { return callback }
-        }
-        return nil
+        guard let entry = heap.popMinLive(where: { [callbacks] in Self.isLive($0, in: callbacks) }, ifDue: { $0.deadline <= now }) else { return nil }
+        return callbacks.removeValue(forKey: entry.id)
     }
 
     /// Milliseconds until the earliest live deadline, rounded up so a wait never ends before it;
     /// 0 when one is due; nil when no timer is scheduled (wait indefinitely).
     mutating func millisecondsUntilNext(now: ContinuousClock.Instant) -> Int? {
-        while let first = heap.first, callbacks[first.id] == nil { popFirst() }
-        guard let first = heap.first else { return nil }
+        guard let first = heap.minLive(where: { [callbacks] in Self.isLive($0, in: callbacks) }) else { return nil }
         if first.deadline <= now { return 0 }
         let (seconds, attoseconds) = (first.deadline - now).components
         let perMillisecond: Int64 = 1_000_000_000_000_000
@@ -82,47 +83,10 @@ struct TimerHeap<Callback> {
         callbacks.removeAll()
     }
 
-    // MARK: Heap
-
-    private mutating func push(_ entry: Entry) {
-        heap.append(entry)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].fires(before: heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func popFirst() {
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return }
-        heap[0] = last
-        siftDown(from: 0)
-    }
-
-    private mutating func siftDown(from start: Int) {
-        var parent = start
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var first = parent
-            if left < heap.count && heap[left].fires(before: heap[first]) { first = left }
-            if right < heap.count && heap[right].fires(before: heap[first]) { first = right }
-            if first == parent { return }
-            heap.swapAt(parent, first)
-            parent = first
-        }
-    }
-
-    /// Rebuilds the heap from the live entries only.
-    private mutating func compact() {
-        heap.removeAll { callbacks[$0.id] == nil }
-        var index = heap.count / 2
-        while index > 0 {
-            index -= 1
-            siftDown(from: index)
-        }
+    /// A heap entry whose timer is still scheduled (not fired, not cancelled).
+    /// (Static and handed the table: a method reference would copy the timers, heap included, and the
+    /// heap would then be copied on its next write.)
+    private static func isLive(_ entry: Entry, in callbacks: [UInt64: Callback]) -> Bool {
+        callbacks[entry.id] != nil
     }
 }

@@ -1,3 +1,4 @@
+import CorePrimitives
 import Glibc
 
 /// A connection's outgoing bytes: whole buffers in order, with a byte offset into the first.
@@ -12,12 +13,11 @@ struct WriteQueue {
         var endsMessage: Bool
     }
 
-    private var slots: [Slot] = []
-    /// Index of the first buffer not yet fully written; earlier slots are emptied and reclaimed in bulk.
-    private var head = 0
-    /// Bytes of `slots[head]` already written.
+    /// Buffers not yet fully written, the first one first.
+    private var slots = RingBuffer<Slot>()
+    /// Bytes of the first slot already written.
     private var headOffset = 0
-    /// True when `slots[head]` continues a message whose earlier buffers were written.
+    /// True when the first slot continues a message whose earlier buffers were written.
     private var headContinuesMessage = false
     /// Bytes queued and not yet written.
     private(set) var byteCount = 0
@@ -26,7 +26,7 @@ struct WriteQueue {
     var isEmpty: Bool { byteCount == 0 }
 
     /// Number of buffers holding unwritten bytes.
-    var bufferCount: Int { slots.count - head }
+    var bufferCount: Int { slots.count }
 
     /// Appends `bytes`, the last buffer of a message unless `endsMessage` is false; empty buffers are
     /// ignored.
@@ -42,26 +42,23 @@ struct WriteQueue {
         byteCount -= count
         var remaining = count
         while remaining > 0 {
-            let available = slots[head].bytes.count - headOffset
+            let available = slots[0].bytes.count - headOffset
             if remaining < available {
                 headOffset += remaining
                 return
             }
             remaining -= available
-            headContinuesMessage = !slots[head].endsMessage
-            released(slots[head].bytes)
-            slots[head].bytes = []
-            head += 1
+            // Non-nil: the bytes counted as queued are in the slots.
+            let written = slots.popFirst()!
+            headContinuesMessage = !written.endsMessage
+            released(written.bytes)
             headOffset = 0
         }
-        compact()
     }
 
     /// Drops everything queued; `released` gets each buffer.
     mutating func removeAll(released: ([UInt8]) -> Void = { _ in }) {
-        for slot in slots[head...] { released(slot.bytes) }
-        slots = []
-        head = 0
+        while let slot = slots.popFirst() { released(slot.bytes) }
         headOffset = 0
         headContinuesMessage = false
         byteCount = 0
@@ -70,7 +67,7 @@ struct WriteQueue {
     /// Drops every message none of whose bytes were written, keeping the rest of a message that is partly
     /// written, so what the peer receives stays whole messages. `released` gets each buffer dropped.
     mutating func dropUnstartedMessages(released: ([UInt8]) -> Void) {
-        var keep = head
+        var keep = 0
         if headOffset > 0 || headContinuesMessage {
             // The message under way runs to its last buffer.
             while keep < slots.count {
@@ -78,23 +75,12 @@ struct WriteQueue {
                 if slots[keep - 1].endsMessage { break }
             }
         }
-        for slot in slots[keep...] {
+        var dropped: [[UInt8]] = []
+        while slots.count > keep, let slot = slots.popLast() {
             byteCount -= slot.bytes.count
-            released(slot.bytes)
+            dropped.append(slot.bytes)
         }
-        slots.removeSubrange(keep...)
-        compact()
-    }
-
-    /// Reclaims the slots of written buffers: all of them once the queue is empty, else in bulk.
-    private mutating func compact() {
-        if head == slots.count {
-            slots.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 32 && head * 2 >= slots.count {
-            slots.removeFirst(head)
-            head = 0
-        }
+        for bytes in dropped.reversed() { released(bytes) }
     }
 
     /// Calls `body` with iovecs for the first `maxBuffers` queued buffers and their total byte count.
@@ -116,7 +102,7 @@ struct WriteQueue {
             return body(UnsafeMutableBufferPointer(rebasing: vectors[0..<count]), totalBytes)
         }
         let skip = index == 0 ? headOffset : 0
-        return slots[head + index].bytes.withUnsafeBytes { bytes in
+        return slots[index].bytes.withUnsafeBytes { bytes in
             // Queued buffers are never empty, so baseAddress is non-nil.
             vectors[index] = iovec(
                 iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + skip), iov_len: bytes.count - skip)

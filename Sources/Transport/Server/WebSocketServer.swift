@@ -1,3 +1,4 @@
+import CorePrimitives
 import StreamCore
 import Synchronization
 
@@ -52,19 +53,19 @@ public final class WebSocketServer: Sendable {
         for connection in open {
             connection.tcp.execute { _ in connection.shutDown(.shuttingDown) }
         }
-        let deadline = ContinuousClock.now + .milliseconds(max(0, graceMs))
-        while connections.count > 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        for connection in connections.snapshot() {
-            connection.tcp.execute { _ in connection.closeNow() }
-        }
-        // Closing at once takes one turn of each loop; bounded so a stopped loop cannot hang this.
-        let hardDeadline = ContinuousClock.now + .seconds(1)
-        while connections.count > 0 && ContinuousClock.now < hardDeadline {
-            try? await Task.sleep(for: .milliseconds(5))
+        let clock = ContinuousClock()
+        let drained = connections.drained
+        if await !drained.wait(until: clock.now + .milliseconds(max(0, graceMs)), clock: clock) {
+            for connection in connections.snapshot() {
+                connection.tcp.execute { _ in connection.closeNow() }
+            }
+            // Closing at once takes one turn of each loop; bounded so a stopped loop cannot hang this.
+            _ = await drained.wait(until: clock.now + .seconds(1), clock: clock)
         }
     }
+
+    /// Opened once the server is shutting down and its last connection has closed.
+    public var drained: Latch { connections.drained }
 }
 
 /// The server's open connections, so a shutdown can reach each one.
@@ -77,6 +78,8 @@ final class ServerConnections: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Opened once shutting down with no connection left: what a drain waits for.
+    let drained = Latch()
 
     var count: Int { state.withLock { $0.connections.count } }
 
@@ -103,18 +106,22 @@ final class ServerConnections: Sendable {
     @discardableResult
     func remove(_ connection: WebSocketConnection) -> Bool {
         let id = ObjectIdentifier(connection)
-        return state.withLock { s in
+        let (wasWebSocket, nowDrained) = state.withLock { s in
             s.connections[id] = nil
-            return s.webSockets.remove(id) != nil
+            return (s.webSockets.remove(id) != nil, s.shuttingDown && s.connections.isEmpty)
         }
+        if nowDrained { drained.open() }
+        return wasWebSocket
     }
 
     /// Refuses later connections and returns the open ones.
     func beginShutdown() -> [WebSocketConnection] {
-        state.withLock { s in
+        let open = state.withLock { s in
             s.shuttingDown = true
             return Array(s.connections.values)
         }
+        if open.isEmpty { drained.open() }
+        return open
     }
 
     func snapshot() -> [WebSocketConnection] {

@@ -1,3 +1,4 @@
+import CorePrimitives
 import StreamCore
 import Synchronization
 
@@ -19,17 +20,18 @@ public struct InProcessLimits: Sendable {
 /// One end of an in-process stream pair.
 ///
 /// Unlike streamkit's in-process transport, a close carries its error to the peer exactly as the
-/// WebSocket transport does: typed, with code and name.
+/// WebSocket transport does: typed, with code and name. Both ends follow ``StreamEndState``, the state
+/// machine of the mux stream too.
 public final class InProcessStream: BidiStream {
+    /// What this end receives, and how it ends.
     private let inbound: MessageChannel
-    private let outbound: MessageChannel
-    private let shared: PairState
+    /// The peer's end, which this end's sends are delivered to.
+    private let peer: MessageChannel
     private let maxMessageBytes: Int
 
-    fileprivate init(inbound: MessageChannel, outbound: MessageChannel, shared: PairState, maxMessageBytes: Int) {
+    fileprivate init(inbound: MessageChannel, peer: MessageChannel, maxMessageBytes: Int) {
         self.inbound = inbound
-        self.outbound = outbound
-        self.shared = shared
+        self.peer = peer
         self.maxMessageBytes = maxMessageBytes
     }
 
@@ -37,19 +39,19 @@ public final class InProcessStream: BidiStream {
     public static func pair(limits: InProcessLimits = InProcessLimits()) -> (client: InProcessStream, server: InProcessStream) {
         let toServer = MessageChannel(capacity: limits.bufferedMessages)
         let toClient = MessageChannel(capacity: limits.bufferedMessages)
-        let shared = PairState()
         let maxBytes = limits.maxMessageBytes
-        return (InProcessStream(inbound: toClient, outbound: toServer, shared: shared, maxMessageBytes: maxBytes),
-                InProcessStream(inbound: toServer, outbound: toClient, shared: shared, maxMessageBytes: maxBytes))
+        return (InProcessStream(inbound: toClient, peer: toServer, maxMessageBytes: maxBytes),
+                InProcessStream(inbound: toServer, peer: toClient, maxMessageBytes: maxBytes))
     }
 
     public func send(_ message: [UInt8]) async throws(StreamsError) {
+        if let failure = inbound.sendFailure { throw failure }
         guard message.count <= maxMessageBytes else { throw .payloadTooLarge(message.count, limit: maxMessageBytes) }
-        try await outbound.send(message)
+        try await peer.deliver(message)
     }
 
     public func offer(_ message: [UInt8]) -> Bool {
-        message.count <= maxMessageBytes && outbound.offer(message)
+        inbound.sendFailure == nil && message.count <= maxMessageBytes && peer.offer(message)
     }
 
     public func receive() async throws(StreamsError) -> [UInt8]? {
@@ -57,55 +59,27 @@ public final class InProcessStream: BidiStream {
     }
 
     public func closeSend(error: StreamsError?) {
-        outbound.finish(error)
+        if let announce = inbound.closeSend(error) { peer.peerEnded(announce, gaveUp: false) }
     }
 
     public func close(error: StreamsError?) {
-        outbound.finish(error)
-        inbound.abandon(.streamClosed("stream closed"))
-        shared.markClosed()
+        let effects = inbound.close(error)
+        // In process the peer learns of the teardown itself, not only of the end of messages: its
+        // sends fail at once (over the network, once this side has answered a frame sent after it).
+        if let announce = effects.announce {
+            peer.peerEnded(announce, gaveUp: true)
+        } else if effects.dropBuffered {
+            peer.peerEnded(nil, gaveUp: true)
+        }
     }
 
     public func waitClosed() async {
-        await shared.waitClosed()
+        await inbound.closed.wait()
     }
 
-    public var isClosed: Bool { shared.isClosed }
+    public var isClosed: Bool { inbound.closed.isOpen }
 
     public var arrivals: UInt64 { inbound.arrivals }
-}
-
-/// The closed signal shared by both ends of a pair.
-final class PairState: Sendable {
-    private struct State {
-        var closed = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-
-    var isClosed: Bool { state.withLock { $0.closed } }
-
-    func markClosed() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            guard !s.closed else { return [] }
-            s.closed = true
-            defer { s.waiters = [] }
-            return s.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func waitClosed() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { s -> Bool in
-                if s.closed { return true }
-                s.waiters.append(continuation)
-                return false
-            }
-            if ready { continuation.resume() }
-        }
-    }
 }
 
 /// Opens in-process streams: each call makes a connected pair, hands the server end to `accept`

@@ -1,12 +1,13 @@
+import CorePrimitives
 import StreamCore
 import Synchronization
 
-/// One direction of a stream: a bounded FIFO of messages between one writer side and one reader side.
+/// One end of an in-process stream as its reader sees it: a bounded FIFO of the messages the peer sent,
+/// and the end's ``StreamEndState``.
 ///
-/// The writer suspends while the buffer is full (backpressure, never unbounded memory); the reader
-/// suspends while it is empty. The writer ends the direction with ``finish(_:)`` (a clean end or an
-/// error the reader sees after draining); the reader abandons it with ``abandon(_:)`` (buffered
-/// messages are dropped and writers fail).
+/// The peer's sends suspend while the buffer is full (backpressure, never unbounded memory); the
+/// reader suspends while it is empty. How the end ends is the state machine's call, exactly as for a
+/// mux stream; this class only carries out its effects.
 final class MessageChannel: Sendable {
     private struct Waiter {
         var id: UInt64
@@ -14,21 +15,25 @@ final class MessageChannel: Sendable {
         var continuation: CheckedContinuation<Result<Void, StreamsError>, Never>
     }
 
+    private typealias Receiver = CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>
+
     private struct State {
+        var end = StreamEndState()
         var buffer = RingBuffer<[UInt8]>()
         var receiver = ParkedContinuation<Result<[UInt8]?, StreamsError>>()
+        /// The peer's sends waiting for room, oldest first.
         var senders = RingBuffer<Waiter>()
-        /// Set by the writer: nil error = clean end.
-        var finished: StreamsError??
-        /// Set by the reader: why writes now fail.
-        var abandoned: StreamsError?
         var nextID: UInt64 = 0
         /// Messages the writer handed over, buffered or parked with it: see ``arrivals``.
         var arrivals: UInt64 = 0
+
+        var bufferEmpty: Bool { buffer.isEmpty && senders.isEmpty }
     }
 
     private let state = Mutex(State())
-    /// How many messages may wait in the buffer.
+    /// Opened when this end has ended.
+    let closed = Latch()
+    /// How many messages may wait in the buffer (``InProcessLimits/bufferedMessages``).
     let capacity: Int
 
     init(capacity: Int) {
@@ -36,12 +41,14 @@ final class MessageChannel: Sendable {
         self.capacity = capacity
     }
 
-    func send(_ message: [UInt8]) async throws(StreamsError) {
+    // MARK: The peer's side
+
+    /// Hands `message` to this end's reader, waiting while the buffer is full.
+    func deliver(_ message: [UInt8]) async throws(StreamsError) {
         let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
         let result = await suspendCancellably(park: { continuation in
             state.withLock { s -> Result<Void, StreamsError>? in
-                if let abandoned = s.abandoned { return .failure(abandoned) }
-                if s.finished != nil { return .failure(.streamClosed("send after the stream was closed")) }
+                if let refusal = s.end.deliveryRefusal { return .failure(refusal) }
                 if Task.isCancelled { return .failure(.cancelled) }
                 s.arrivals &+= 1
                 if let receiver = s.receiver.take() {
@@ -68,10 +75,10 @@ final class MessageChannel: Sendable {
         try result.get()
     }
 
-    /// Queues `message` (or hands it to a waiting receiver) when that needs no wait; false otherwise.
+    /// Queues `message` (or hands it to a waiting receive) when that needs no wait; false otherwise.
     func offer(_ message: [UInt8]) -> Bool {
-        let outcome = state.withLock { s -> (accepted: Bool, receiver: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
-            guard s.abandoned == nil, s.finished == nil else { return (false, nil) }
+        let outcome = state.withLock { s -> (accepted: Bool, receiver: Receiver?) in
+            guard s.end.acceptsMessages else { return (false, nil) }
             if let receiver = s.receiver.take() {
                 s.arrivals &+= 1
                 return (true, receiver)
@@ -85,11 +92,22 @@ final class MessageChannel: Sendable {
         return outcome.accepted
     }
 
+    /// The peer ended its side (see ``StreamEndState/peerEnded(_:gaveUp:bufferEmpty:)``).
+    func peerEnded(_ error: StreamsError?, gaveUp: Bool) {
+        apply { s in s.end.peerEnded(error, gaveUp: gaveUp, bufferEmpty: s.bufferEmpty) }
+    }
+
+    // MARK: This end's side
+
+    /// Why this end's sends fail, nil while it may send.
+    var sendFailure: StreamsError? { state.withLock { $0.end.sendFailure } }
+
+    /// The next message, or the end once the buffer is drained.
     func receive() async throws(StreamsError) -> [UInt8]? {
         let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
         let result = await suspendCancellably(park: { continuation in
             state.withLock { s -> Result<[UInt8]?, StreamsError>? in
-                if let abandoned = s.abandoned { return .failure(abandoned) }
+                if let error = s.end.tornError { return .failure(error) }
                 // A cancelled reader stops even when messages are waiting, as over the network: a
                 // sender that keeps the buffer full would otherwise keep it reading forever.
                 if Task.isCancelled { return .failure(.cancelled) }
@@ -105,10 +123,7 @@ final class MessageChannel: Sendable {
                     waiter.continuation.resume(returning: .success(()))
                     return .success(waiter.message)
                 }
-                if let finished = s.finished {
-                    if let error = finished { return .failure(error) }
-                    return .success(nil)
-                }
+                if let end = s.end.endOfMessages { return end }
                 s.receiver.park(continuation, id: id)
                 return nil
             }
@@ -122,34 +137,35 @@ final class MessageChannel: Sendable {
     /// alive, the reader is slow).
     var arrivals: UInt64 { state.withLock { $0.arrivals } }
 
-    /// The writer is done: the reader drains the buffer, then sees nil (clean) or `error`.
-    /// The first call wins; later ones change nothing.
-    func finish(_ error: StreamsError?) {
-        let receiver = state.withLock { s -> CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>? in
-            guard s.finished == nil, s.abandoned == nil else { return nil }
-            s.finished = .some(error)
-            guard s.buffer.isEmpty, s.senders.isEmpty else { return nil }
-            return s.receiver.take()
-        }
-        receiver?.resume(returning: error.map { .failure($0) } ?? .success(nil))
+    /// This end half-closes; returns what the peer must be told (nil: nothing, it was told already).
+    func closeSend(_ error: StreamsError?) -> StreamsError?? {
+        apply { s in s.end.closeSend(error) }.announce
     }
 
-    /// The reader is gone: drop what is buffered, fail waiting and later writers and any pending receive.
-    func abandon(_ error: StreamsError) {
-        let (senders, receiver) = state.withLock { s in
-            guard s.abandoned == nil else {
-                return ([Waiter](), CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?.none)
-            }
-            s.abandoned = error
-            s.buffer.removeAll()
-            var waiting: [Waiter] = []
-            while let w = s.senders.popFirst() { waiting.append(w) }
-            return (waiting, s.receiver.take())
-        }
-        for waiter in senders { waiter.continuation.resume(returning: .failure(error)) }
-        receiver?.resume(returning: .failure(error))
+    /// This end tears down; returns the transition's effects (for what the peer must be told).
+    @discardableResult
+    func close(_ error: StreamsError?) -> StreamEndState.Effects {
+        apply { s in s.end.close(error) }
     }
 
     /// Messages waiting in the buffer (for tests and metrics).
     var bufferedCount: Int { state.withLock { $0.buffer.count + $0.senders.count } }
+
+    /// Runs one transition under the lock and carries out its local effects after it.
+    @discardableResult
+    private func apply(_ transition: (inout State) -> StreamEndState.Effects) -> StreamEndState.Effects {
+        let (effects, receiver, dropped) = state.withLock { s -> (StreamEndState.Effects, Receiver?, [Waiter]) in
+            let effects = transition(&s)
+            var dropped: [Waiter] = []
+            if effects.dropBuffered {
+                s.buffer.removeAll()
+                while let waiter = s.senders.popFirst() { dropped.append(waiter) }
+            }
+            return (effects, effects.endReceiver == nil ? nil : s.receiver.take(), dropped)
+        }
+        for waiter in dropped { waiter.continuation.resume(returning: .failure(StreamEndState.closedLocally)) }
+        if let end = effects.endReceiver { receiver?.resume(returning: end.map { .failure($0) } ?? .success(nil)) }
+        if effects.closedNow { closed.open() }
+        return effects
+    }
 }
