@@ -322,3 +322,20 @@ extension MuxControlType {
         self = candidate
     }
 }
+
+extension MuxFrame {
+    /// The parsing entry point for a received frame's JSON text, as a connection runs it on every frame:
+    /// the in-place scanner for canonical frames, the general ``decode(_:maxPayloadBytes:)`` for the rest.
+    /// Both give the same answer for every input.
+    public static func decodeReceived(
+        _ text: [UInt8], maxPayloadBytes: Int = MuxLimits.defaultMaxMessagePayloadBytes
+    ) -> Result<MuxFrame, MuxFrameError> {
+        MuxFrameCodec.decode(text, maxPayloadBytes: maxPayloadBytes)
+    }
+
+    /// The WebSocket text frame that carries this frame, exactly as a connection sends it (masked with
+    /// `maskKey` when given, as a client must).
+    public func webSocketFrame(maskKey: UInt32? = nil) -> [UInt8] {
+        MuxFrameCodec.webSocketFrame(self, maskKey: maskKey)
+    }
+}
