@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "CoordClient", targets: ["CoordClient"]),
         .executable(name: "coordd", targets: ["coordd"]),
         .executable(name: "coordctl", targets: ["coordctl"]),
+        // The parsers of untrusted bytes, for the libFuzzer package under fuzz/ (built on its own).
+        .library(name: "CoorddParsers", targets: ["StreamCore", "LeaseEngine", "Transport"]),
     ],
     targets: [
         // System libraries (module maps and shim headers only).

@@ -176,7 +176,7 @@ extension CoordClient {
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {
-        max(Int64(duration.components.seconds) * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000, 1)
+        max(duration.wholeMilliseconds, 1)
     }
 
     static func terms(_ key: String, _ holder: String, _ ttl: Duration) -> LeaseTerms {

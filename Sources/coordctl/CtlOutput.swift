@@ -1,4 +1,4 @@
-import Glibc
+import StreamCore
 
 /// Where coordctl writes: results to standard output, errors to standard error.
 protocol CtlOutput: Sendable {
@@ -16,18 +16,8 @@ struct StandardStreams: CtlOutput {
     func writeError(_ text: String) { Self.write(text, to: 2) }
 
     private static func write(_ text: String, to fd: Int32) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { raw in
-                // Inside the loop the buffer holds at least one byte, so it has an address.
-                Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return  // The reader went away (EPIPE); there is nowhere left to write.
-            }
-            offset += written
-        }
+        var text = text
+        // A failure means the reader went away (EPIPE): there is nowhere left to write.
+        text.withUTF8 { try? Posix.writeAll(fd, UnsafeRawBufferPointer($0)) }
     }
 }

@@ -95,7 +95,7 @@ public final class RawSocket: Sendable {
         var all: [UInt8] = []
         while true {
             let left = deadline - ContinuousClock.now
-            let leftMs = Int(left.components.seconds * 1_000 + left.components.attoseconds / 1_000_000_000_000_000)
+            let leftMs = Int(left.wholeMilliseconds)
             guard leftMs > 0 else { throw IOError(errno: ETIMEDOUT, call: "receive until closed") }
             let chunk = try await receive(timeoutMs: leftMs)
             if chunk.isEmpty { return all }

@@ -208,6 +208,8 @@ enum JWTFixture {
             ("header without alg", TestJWT.hs256(claims: JWTFixture.claims(), secret: secret, header: #"{"typ":"JWT"}"#)),
             ("alg not a string", TestJWT.hs256(claims: JWTFixture.claims(), secret: secret, header: #"{"alg":256}"#)),
             ("duplicate alg", TestJWT.hs256(claims: JWTFixture.claims(), secret: secret, header: #"{"alg":"HS256","alg":"none"}"#)),
+            ("duplicate exp claim", TestJWT.hs256(claims: #"{"exp":1,"scopes":[],"exp":99999999999}"#, secret: secret)),
+            ("duplicate nested key", TestJWT.hs256(claims: #"{"exp":99999999999,"x":{"a":1,"a":2}}"#, secret: secret)),
             ("empty signature", parts[0] + "." + parts[1] + "."),
             ("signature not base64url", parts[0] + "." + parts[1] + "." + parts[2] + "+/"),
             ("claims not JSON", TestJWT.hs256(claims: "exp=1", secret: secret)),

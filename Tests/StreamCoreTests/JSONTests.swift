@@ -29,6 +29,40 @@ import Testing
         #expect(throws: JSONError.self) { try JSONValue.parse(text) }
     }
 
+    @Test func duplicateKeysKeepTheLastValueByDefaultAsGoDoes() throws {
+        #expect(try JSONValue.parse(#"{"a":1,"a":2}"#) == .object(["a": .int(2)]))
+        #expect(try JSONValue.parse(#"{"a":{"b":1,"b":[]}}"#) == .object(["a": .object(["b": .array([])])]))
+    }
+
+    @Test(arguments: [#"{"a":1,"a":2}"#, #"{"a":{"b":1,"b":1}}"#, #"[{"a":1},{"b":1,"c":2,"b":3}]"#, #"{"a":1,"a":2}"#])
+    func duplicateKeysAreRefusedUnderStrictLimits(_ text: String) {
+        let strict = JSONLimits.strict(maxDepth: JSONLimits.defaultMaxDepth, maxBytes: JSONLimits.defaultMaxBytes)
+        #expect(throws: JSONError.self) { try JSONValue.parse(text, limits: strict) }
+        #expect(throws: Never.self) { try JSONValue.parse(text) }
+    }
+
+    @Test func strictLimitsRefuseInvalidUnicodeThatDefaultsReplace() throws {
+        let strict = JSONLimits.strict(maxDepth: JSONLimits.defaultMaxDepth, maxBytes: JSONLimits.defaultMaxBytes)
+        let invalidUTF8: [UInt8] = [0x22, 0xFF, 0x22]
+        #expect(try JSONValue.parse(invalidUTF8) == .string("\u{FFFD}"))
+        #expect(throws: JSONError.self) { try JSONValue.parse(invalidUTF8, limits: strict) }
+        #expect(throws: JSONError.self) { try JSONValue.parse(#""\udc00""#, limits: strict) }
+        #expect(try JSONValue.parse(#""\ud83d\ude00""#, limits: strict) == .string("😀"))
+    }
+
+    @Test func numbersBeyondDoubleAreRefused() throws {
+        #expect(throws: JSONError.self) { try JSONValue.parse("1e400") }
+        #expect(throws: JSONError.self) { try JSONValue.parse("-1e400") }
+        #expect(try JSONValue.parse("1e-400") == .double(0))
+    }
+
+    @Test func documentSizeIsBounded() throws {
+        var limits = JSONLimits()
+        limits.maxBytes = 4
+        #expect(throws: JSONError.self) { try JSONValue.parse("12345", limits: limits) }
+        #expect(try JSONValue.parse("1234", limits: limits) == .int(1234))
+    }
+
     @Test func nestingIsBounded() {
         let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
         #expect(throws: JSONError.self) { try JSONValue.parse(deep) }
@@ -70,6 +104,34 @@ import Testing
         #expect(Base64.decode(text) == nil)
     }
 
+    @Test(arguments: ["Z", "Zm9vY", "Zg=", "Zm+v", "Zm/v", "Zg==", "Zm\u{00}v", "Zm v", "Z g"])
+    func invalidURLTextIsRejected(_ text: String) {
+        #expect(Base64.decode(text, alphabet: .url) == nil)
+    }
+
+    @Test(arguments: ["====", "Zm9v====", "=Zg=", "Zm9v\n", "Zm9\u{80}", "Zm+v", "Zm/v"])
+    func edgesOfTheStandardAlphabet(_ text: String) {
+        let accepted = text == "Zm+v" || text == "Zm/v"
+        #expect((Base64.decode(text) != nil) == accepted, "\(text)")
+    }
+
+    @Test func everyLengthRoundTripsThroughBothAlphabetsAndEveryEntryPoint() {
+        var generator = SystemRandomNumberGenerator()
+        for count in 0..<40 {
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let standard = Base64.encode(bytes)
+            #expect(standard.utf8.count == Base64.encodedCount(count))
+            #expect(Base64.decode(standard) == bytes)
+            #expect(Base64.decode(standard.utf8.reversed().reversed()) == bytes, "a non-contiguous collection")
+            #expect(Base64.encodedStandard(bytes) == Array(standard.utf8))
+            let url = Base64.encode(bytes[...], alphabet: .url)
+            #expect(url.utf8.count == Base64.encodedCount(count, alphabet: .url))
+            #expect(!url.contains("="))
+            #expect(Base64.decode(url, alphabet: .url) == bytes)
+            #expect(url == String(standard.filter { $0 != "=" }.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 }))
+        }
+    }
+
     @Test func allByteValuesRoundTrip() {
         let bytes = (0...255).map { UInt8($0) }
         #expect(Base64.decode(Base64.encode(bytes)) == bytes)
@@ -84,6 +146,36 @@ import Testing
         #expect(WireUUID("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaa") == nil)
         #expect(WireUUID("aaaaaaaaaaaaa-4aaa-8aaa-aaaaaaaaaaaa") == nil)
         #expect(WireUUID("gaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa") == nil)
+    }
+
+    @Test(arguments: ["", "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaaa", "aaaaaaaa+aaaa-4aaa-8aaa-aaaaaaaaaaaa",
+                      "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaa\u{00}", "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaa-", "é aaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaa"])
+    func invalidTextIsRejected(_ text: String) {
+        #expect(WireUUID(text) == nil)
+        #expect(WireUUID(anyForm: text.utf8) == nil)
+    }
+
+    @Test func everyFormGoAcceptsParsesToTheSameID() {
+        let id = WireUUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
+        for text in ["6BA7B810-9DAD-11D1-80B4-00C04FD430C8", "{6ba7b810-9dad-11d1-80b4-00c04fd430c8}",
+                     "URN:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8", "6ba7b8109dad11d180b400c04fd430c8"] {
+            #expect(WireUUID(anyForm: text.utf8) == id, "\(text)")
+        }
+        #expect(WireUUID(anyForm: "[6ba7b810-9dad-11d1-80b4-00c04fd430c8]".utf8) == nil)
+        #expect(WireUUID(anyForm: "6ba7b8109dad11d180b400c04fd430cg".utf8) == nil)
+        #expect(WireUUID("6ba7b8109dad11d180b400c04fd430c8") == nil, "the wire takes only the canonical form")
+    }
+
+    @Test func textRoundTripsThroughEveryWriter() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let id = WireUUID.random(using: &generator)
+            var appended: [UInt8] = [0x41]
+            id.appendText(to: &appended)
+            #expect(Array(appended.dropFirst()) == Array(id.description.utf8))
+            #expect(appended.dropFirst().withUnsafeBytes { WireUUID(ascii: $0) } == id)
+            #expect(WireUUID(id.description.uppercased()) == id)
+        }
     }
 
     @Test func ordersByBytesAndRoundTripsBytes() {

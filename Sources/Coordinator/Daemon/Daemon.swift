@@ -104,7 +104,7 @@ public final class Daemon: Sendable {
         await services.stop(within: .milliseconds(configuration.shutdownGraceMs))
         logger.flushSuppressed(all: true)
         let took = started.duration(to: clock.now)
-        let tookMs = took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000
+        let tookMs = took.wholeMilliseconds
         logger.info("stopped", ["took_ms": tookMs])
     }
 

@@ -32,19 +32,9 @@ public struct Logger: Sendable {
     /// Writes `line` to standard error with one `write(2)`, so lines from several threads never
     /// interleave (a pipe writes up to `PIPE_BUF` bytes atomically).
     public static let standardError: @Sendable (String) -> Void = { line in
-        let bytes = Array(line.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { raw in
-                // Inside the loop the buffer holds at least one byte, so it has an address.
-                Glibc.write(2, raw.baseAddress! + offset, raw.count - offset)
-            }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return  // Nowhere left to report a failing stderr.
-            }
-            offset += written
-        }
+        var line = line
+        // Nowhere is left to report a failing standard error, so a failure drops the line.
+        line.withUTF8 { try? Posix.writeAll(2, UnsafeRawBufferPointer($0)) }
     }
 
     /// The rate limits lines are written under; nil when every line is written.

@@ -103,6 +103,24 @@ public enum Posix {
         }
     }
 
+    /// `write(2)` of all of `buffer` to `fd`, looping over short writes and retrying `EINTR`: the one
+    /// write loop for streams (standard output and error, pipes). A standard stream (0–2) that whoever
+    /// started the process closed is an operating condition, so its `EBADF` is thrown rather than trapped.
+    public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(IOError) {
+        var done = 0
+        while done < buffer.count {
+            let written = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)  // count > 0 here
+            if written > 0 {
+                done += written
+                continue
+            }
+            let err = written == 0 ? EIO : errno  // write(2) returns 0 only for an empty buffer
+            if err == EINTR { continue }
+            if !(err == EBADF && fd <= 2) { preconditionFailureOnProgrammingError(err, "write") }
+            throw IOError(errno: err, call: "write")
+        }
+    }
+
     /// `fdatasync(2)`: the data (and the size, if it changed) of `fd` reaches stable storage.
     public static func fdatasync(_ fd: Int32) throws(IOError) {
         _ = try call("fdatasync") { Glibc.fdatasync(fd) }

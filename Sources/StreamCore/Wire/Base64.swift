@@ -1,5 +1,9 @@
 /// RFC 4648 base64: the padded standard alphabet that streamkit uses for `[]byte` fields and mux
 /// payloads, and the unpadded URL-safe alphabet of JWTs.
+///
+/// Payloads are base64'd once into every entry and again into every mux frame, so there is one
+/// implementation and it works on raw memory, four characters (three bytes) per step; every other entry
+/// point copies into contiguous memory once and calls it.
 public enum Base64 {
     /// Which alphabet, and whether `=` padding is written.
     public enum Alphabet: Sendable {
@@ -9,20 +13,7 @@ public enum Base64 {
         case url
     }
 
-    private static let standardTable = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    private static let urlTable = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    /// Decoding table: byte → 6-bit value, 0xFF for bytes outside both alphabets. Accepts both
-    /// alphabets' characters; `decode` checks which ones are allowed.
-    private static let reverse: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (i, c) in standardTable.enumerated() { table[Int(c)] = UInt8(i) }
-        table[Int(UInt8(ascii: "-"))] = 62
-        table[Int(UInt8(ascii: "_"))] = 63
-        return table
-    }()
-
-    /// The number of bytes `encode` appends for `count` input bytes.
+    /// The number of bytes `encode` writes for `count` input bytes.
     public static func encodedCount(_ count: Int, alphabet: Alphabet = .standard) -> Int {
         switch alphabet {
         case .standard: return (count + 2) / 3 * 4
@@ -32,30 +23,10 @@ public enum Base64 {
 
     /// Appends the base64 text of `bytes` to `out` (as ASCII bytes).
     public static func encode(_ bytes: some Collection<UInt8>, alphabet: Alphabet = .standard, into out: inout [UInt8]) {
-        if alphabet == .standard,
-           bytes.withContiguousStorageIfAvailable({ appendStandard(UnsafeRawBufferPointer($0), to: &out) }) != nil
-        {
-            return
-        }
-        let table = alphabet == .standard ? standardTable : urlTable
-        out.reserveCapacity(out.count + encodedCount(bytes.count, alphabet: alphabet))
-        var iterator = bytes.makeIterator()
-        while let b0 = iterator.next() {
-            let b1 = iterator.next()
-            let b2 = b1 == nil ? nil : iterator.next()
-            out.append(table[Int(b0 >> 2)])
-            out.append(table[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-            if let b1 {
-                out.append(table[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
-            } else if alphabet == .standard {
-                out.append(UInt8(ascii: "="))
-            }
-            if let b2 {
-                out.append(table[Int(b2 & 0x3F)])
-            } else if alphabet == .standard {
-                out.append(UInt8(ascii: "="))
-            }
-        }
+        let text =
+            bytes.withContiguousStorageIfAvailable { encoded(UnsafeRawBufferPointer($0), alphabet: alphabet) }
+            ?? Array(bytes).withUnsafeBytes { encoded($0, alphabet: alphabet) }
+        if out.isEmpty { out = text } else { out.append(contentsOf: text) }
     }
 
     /// The base64 text of `bytes`.
@@ -65,68 +36,62 @@ public enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The padded standard base64 of `bytes`, as bytes.
+    public static func encodedStandard(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.withUnsafeBytes { encoded($0, alphabet: .standard) }
+    }
+
     /// Decodes base64 text, or returns nil when it is not valid for `alphabet`.
     ///
     /// `.standard` requires correct `=` padding (as Go's `StdEncoding` does); `.url` rejects padding.
     public static func decode(_ text: some Collection<UInt8>, alphabet: Alphabet = .standard) -> [UInt8]? {
-        if alphabet == .standard,
-           let decoded = text.withContiguousStorageIfAvailable({ decodeStandard(UnsafeRawBufferPointer($0)) })
-        {
+        if let decoded = text.withContiguousStorageIfAvailable({ decode(UnsafeRawBufferPointer($0), alphabet: alphabet) }) {
             return decoded
         }
-        let count = text.count
-        if alphabet == .standard && count % 4 != 0 { return nil }
-        if alphabet == .url && count % 4 == 1 { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(count / 4 * 3 + 2)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        var padding = 0
-        for c in text {
-            if c == UInt8(ascii: "=") {
-                guard alphabet == .standard else { return nil }
-                padding += 1
-                continue
-            }
-            // Nothing may follow padding.
-            if padding > 0 { return nil }
-            let value = reverse[Int(c)]
-            if value == 0xFF { return nil }
-            let allowed: Bool
-            switch alphabet {
-            case .standard: allowed = c != UInt8(ascii: "-") && c != UInt8(ascii: "_")
-            case .url: allowed = c != UInt8(ascii: "+") && c != UInt8(ascii: "/")
-            }
-            if !allowed { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-            }
-        }
-        if padding > 2 { return nil }
-        if alphabet == .standard && padding > 0 && (count - padding) % 4 + padding != 4 { return nil }
-        return out
+        return Array(text).withUnsafeBytes { decode($0, alphabet: alphabet) }
     }
 
     /// Decodes base64 text given as a string.
     public static func decode(_ text: String, alphabet: Alphabet = .standard) -> [UInt8]? {
         var text = text
-        return text.withUTF8 { decode($0, alphabet: alphabet) }
+        return text.withUTF8 { decode(UnsafeRawBufferPointer($0), alphabet: alphabet) }
     }
-}
 
-// MARK: - The padded standard alphabet over raw memory
-
-/// Payloads are base64'd once into every entry and again into every mux frame: these run over
-/// megabytes per message, so they work on raw memory, four characters (three bytes) per step.
-extension Base64 {
     /// Writes the padded standard base64 of `input` to `output`, which must have room for
     /// ``encodedCount(_:alphabet:)`` bytes.
     public static func encodeStandard(_ input: UnsafeRawBufferPointer, to output: UnsafeMutableRawPointer) {
+        encode(input, alphabet: .standard, to: output)
+    }
+
+    /// Decodes padded standard base64 (Go's `StdEncoding`) from raw memory, or nil when `text` is not.
+    public static func decodeStandard(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
+        decode(text, alphabet: .standard)
+    }
+}
+
+// MARK: - The one implementation, over raw memory
+
+extension Base64 {
+    private static let standardTable = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let urlTable = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Byte → 6-bit value for the standard alphabet only, 0xFF for anything else (`=` included).
+    private static let standardReverse = reverse(of: standardTable)
+    /// Byte → 6-bit value for the URL-safe alphabet only, 0xFF for anything else.
+    private static let urlReverse = reverse(of: urlTable)
+
+    private static func reverse(of table: [UInt8]) -> [UInt8] {
+        var reverse = [UInt8](repeating: 0xFF, count: 256)
+        for (value, character) in table.enumerated() { reverse[Int(character)] = UInt8(value) }
+        return reverse
+    }
+
+    /// Writes the base64 of `input` in `alphabet` to `output`, which must have room for
+    /// ``encodedCount(_:alphabet:)`` bytes.
+    public static func encode(_ input: UnsafeRawBufferPointer, alphabet: Alphabet, to output: UnsafeMutableRawPointer) {
         guard let source = input.baseAddress else { return }
-        standardTable.withUnsafeBufferPointer { tableBuffer in
+        let padded = alphabet == .standard
+        (padded ? standardTable : urlTable).withUnsafeBufferPointer { tableBuffer in
             // The table has 64 entries and every index below is masked to 6 bits.
             let table = tableBuffer.baseAddress!
             var i = 0
@@ -147,55 +112,57 @@ extension Base64 {
                     | (rest > 2 ? UInt32(input[i &+ 2]) : 0)
                 output.storeBytes(of: table[Int(v >> 18)], toByteOffset: o, as: UInt8.self)
                 output.storeBytes(of: table[Int(v >> 12 & 0x3F)], toByteOffset: o &+ 1, as: UInt8.self)
-                output.storeBytes(of: rest > 1 ? table[Int(v >> 6 & 0x3F)] : 0x3D, toByteOffset: o &+ 2, as: UInt8.self)
-                output.storeBytes(of: rest > 2 ? table[Int(v & 0x3F)] : 0x3D, toByteOffset: o &+ 3, as: UInt8.self)
+                o &+= 2
+                if rest > 1 || padded {
+                    output.storeBytes(of: rest > 1 ? table[Int(v >> 6 & 0x3F)] : 0x3D, toByteOffset: o, as: UInt8.self)
+                    o &+= 1
+                }
+                if rest > 2 || padded {
+                    output.storeBytes(of: rest > 2 ? table[Int(v & 0x3F)] : 0x3D, toByteOffset: o, as: UInt8.self)
+                    o &+= 1
+                }
                 i &+= 3
-                o &+= 4
             }
         }
     }
 
-    /// The padded standard base64 of `bytes`, as bytes.
-    public static func encodedStandard(_ bytes: [UInt8]) -> [UInt8] {
-        bytes.withUnsafeBytes { encodedStandard($0) }
-    }
-
-    private static func encodedStandard(_ input: UnsafeRawBufferPointer) -> [UInt8] {
-        let count = encodedCount(input.count)
+    private static func encoded(_ input: UnsafeRawBufferPointer, alphabet: Alphabet) -> [UInt8] {
+        let count = encodedCount(input.count, alphabet: alphabet)
         guard count > 0 else { return [] }
         return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             // count > 0, so the buffer has a base address.
-            encodeStandard(input, to: UnsafeMutableRawPointer(buffer.baseAddress!))
+            encode(input, alphabet: alphabet, to: UnsafeMutableRawPointer(buffer.baseAddress!))
             initialized = count
         }
     }
 
-    private static func appendStandard(_ input: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        if out.isEmpty {
-            out = encodedStandard(input)
-        } else {
-            out.append(contentsOf: encodedStandard(input))
-        }
-    }
-
-    /// Decodes padded standard base64 (Go's `StdEncoding`), or nil when `text` is not: the same answers
-    /// as ``decode(_:alphabet:)`` with `.standard`.
-    public static func decodeStandard(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
+    /// Decodes base64 in `alphabet` from raw memory, or nil when `text` is not valid for it: `.standard`
+    /// needs whole groups of four with correct `=` padding, `.url` takes no padding and a last group of
+    /// two or three characters.
+    public static func decode(_ text: UnsafeRawBufferPointer, alphabet: Alphabet) -> [UInt8]? {
         let count = text.count
-        guard count % 4 == 0 else { return nil }
         guard count > 0, let source = text.baseAddress else { return [] }
-        var padding = 0
-        if text[count - 1] == UInt8(ascii: "=") { padding = text[count - 2] == UInt8(ascii: "=") ? 2 : 1 }
-        let outputCount = count / 4 * 3 - padding
+        // Characters in the last, partial group, and the bytes they carry.
+        var tail = 0
+        switch alphabet {
+        case .standard:
+            guard count % 4 == 0 else { return nil }
+            if text[count - 1] == UInt8(ascii: "=") { tail = text[count - 2] == UInt8(ascii: "=") ? 2 : 3 }
+        case .url:
+            tail = count % 4
+            guard tail != 1 else { return nil }
+        }
+        let whole = count - (tail == 0 ? 0 : alphabet == .standard ? 4 : tail)
+        let outputCount = whole / 4 * 3 + (tail == 0 ? 0 : tail - 1)
+        guard outputCount > 0 else { return nil }  // never for count > 0; the buffer below needs an address
         var valid = true
-        let output = standardReverse.withUnsafeBufferPointer { tableBuffer in
+        let output = (alphabet == .standard ? standardReverse : urlReverse).withUnsafeBufferPointer { tableBuffer in
             // 256 entries: every byte indexes it.
             let table = tableBuffer.baseAddress!
             return [UInt8](unsafeUninitializedCapacity: outputCount) { buffer, initialized in
-                let out = UnsafeMutableRawPointer(buffer.baseAddress!)  // outputCount > 0: count >= 4 here
+                let out = UnsafeMutableRawPointer(buffer.baseAddress!)  // outputCount > 0
                 var i = 0
                 var o = 0
-                let whole = padding > 0 ? count - 4 : count
                 // Four characters in, three bytes out per step, with one load.
                 while i < whole {
                     let w = source.loadUnaligned(fromByteOffset: i, as: UInt32.self).littleEndian
@@ -212,15 +179,16 @@ extension Base64 {
                     i &+= 4
                     o &+= 3
                 }
-                if valid && padding > 0 {
+                // The last group: two or three characters carrying one or two bytes.
+                if valid && tail > 0 {
                     let a = table[Int(text[i])], b = table[Int(text[i &+ 1])]
-                    let c = padding == 1 ? table[Int(text[i &+ 2])] : 0
+                    let c = tail == 3 ? table[Int(text[i &+ 2])] : 0
                     if (a | b | c) & 0xC0 != 0 {
                         valid = false
                     } else {
                         let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
                         out.storeBytes(of: UInt8(truncatingIfNeeded: v >> 16), toByteOffset: o, as: UInt8.self)
-                        if padding == 1 {
+                        if tail == 3 {
                             out.storeBytes(of: UInt8(truncatingIfNeeded: v >> 8), toByteOffset: o &+ 1, as: UInt8.self)
                         }
                     }
@@ -230,11 +198,4 @@ extension Base64 {
         }
         return valid ? output : nil
     }
-
-    /// Byte → 6-bit value for the standard alphabet only, 0xFF for anything else (`=` included).
-    private static let standardReverse: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (i, c) in standardTable.enumerated() { table[Int(c)] = UInt8(i) }
-        return table
-    }()
 }

@@ -52,47 +52,111 @@ public struct WireUUID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// Parses the canonical 8-4-4-4-12 hex form, upper or lower case (as Go's parser does).
     public init?(_ text: some StringProtocol) {
-        var high: UInt64 = 0
-        var low: UInt64 = 0
+        var text = String(text)
+        guard let id = text.withUTF8({ WireUUID(ascii: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = id
+    }
+
+    /// Parses the canonical 36-character form from ASCII bytes (either case): the one UUID text
+    /// decoder, which every received frame and message runs.
+    public init?(ascii bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 36, let id = Self.parseHex(bytes, hyphenated: true) else { return nil }
+        self = id
+    }
+
+    /// Parses every form Go's `uuid.Parse` accepts, so that text streamkit takes is taken here too: the
+    /// canonical form, the same wrapped in `{}` or prefixed with `urn:uuid:` (either case), or 32 hex
+    /// digits without hyphens.
+    public init?(anyForm text: some Collection<UInt8>) {
+        let bytes = Array(text)
+        let parsed = bytes.withUnsafeBytes { raw -> WireUUID? in
+            switch raw.count {
+            case 32:
+                return Self.parseHex(raw, hyphenated: false)
+            case 36:
+                return WireUUID(ascii: raw)
+            case 38:
+                guard raw[0] == UInt8(ascii: "{"), raw[37] == UInt8(ascii: "}") else { return nil }
+                return WireUUID(ascii: UnsafeRawBufferPointer(rebasing: raw[1..<37]))
+            case 45:
+                guard raw[..<9].map(Self.asciiLowercased).elementsEqual("urn:uuid:".utf8) else { return nil }
+                return WireUUID(ascii: UnsafeRawBufferPointer(rebasing: raw[9...]))
+            default:
+                return nil
+            }
+        }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+    }
+
+    /// 32 hex digits, with hyphens after the 8th, 12th, 16th and 20th when `hyphenated`.
+    private static func parseHex(_ bytes: UnsafeRawBufferPointer, hyphenated: Bool) -> WireUUID? {
+        let values = hexValues
+        var words: (UInt64, UInt64) = (0, 0)
         var nibbles = 0
-        var position = 0
-        for c in text.utf8 {
-            defer { position += 1 }
-            if position == 8 || position == 13 || position == 18 || position == 23 {
-                guard c == UInt8(ascii: "-") else { return nil }
+        for index in 0..<bytes.count {
+            let c = bytes[index]
+            if hyphenated && (index == 8 || index == 13 || index == 18 || index == 23) {
+                guard c == 0x2D else { return nil }  // "-"
                 continue
             }
-            let value: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            if nibbles < 16 { high = high << 4 | UInt64(value) } else { low = low << 4 | UInt64(value) }
+            let value = values[Int(c)]
+            guard value < 16 else { return nil }
+            if nibbles < 16 { words.0 = words.0 << 4 | UInt64(value) } else { words.1 = words.1 << 4 | UInt64(value) }
             nibbles += 1
         }
-        guard position == 36, nibbles == 32 else { return nil }
-        self.init(high: high, low: low)
+        guard nibbles == 32 else { return nil }
+        return WireUUID(high: words.0, low: words.1)
     }
+
+    /// Byte → hex digit value (either case), 0xFF for anything else.
+    private static let hexValues: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, character) in "0123456789abcdef".utf8.enumerated() { table[Int(character)] = UInt8(value) }
+        for (value, character) in "ABCDEF".utf8.enumerated() { table[Int(character)] = UInt8(value + 10) }
+        return table
+    }()
+
+    /// Length of the canonical text.
+    public static let textCount = 36
 
     /// Canonical lowercase hyphenated text.
     public var description: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(36)
-        appendText(to: &out)
-        return String(decoding: out, as: UTF8.self)
+        String(unsafeUninitializedCapacity: Self.textCount) { buffer in
+            write(to: UnsafeMutableRawPointer(buffer.baseAddress!))  // capacity 36: never nil
+            return Self.textCount
+        }
+    }
+
+    /// Appends the canonical text (36 ASCII bytes) to `out`.
+    public func appendText(to out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: Self.textCount))
+        out.withUnsafeMutableBytes { write(to: $0.baseAddress! + start) }  // non-empty: just grown
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    /// Appends the canonical text (36 ASCII bytes) to `out`.
-    public func appendText(to out: inout [UInt8]) {
-        for i in 0..<32 {
-            if i == 8 || i == 12 || i == 16 || i == 20 { out.append(UInt8(ascii: "-")) }
-            let word = i < 16 ? high : low
-            let shift = UInt64(60 - 4 * (i % 16))
-            out.append(Self.hexDigits[Int((word >> shift) & 0xF)])
+    /// Writes the canonical lowercase hyphenated text (``textCount`` bytes) to `out`, a byte (two
+    /// digits) at a time: the one UUID text encoder, which every frame sent runs.
+    public func write(to out: UnsafeMutableRawPointer) {
+        Self.hexDigits.withUnsafeBufferPointer { hex in
+            var position = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    out.storeBytes(of: 0x2D, toByteOffset: position, as: UInt8.self)  // "-"
+                    position += 1
+                }
+                let word = index < 8 ? high : low
+                let byte = Int(truncatingIfNeeded: word >> UInt64(56 - 8 * (index & 7)))
+                out.storeBytes(of: hex[(byte >> 4) & 0xF], toByteOffset: position, as: UInt8.self)
+                out.storeBytes(of: hex[byte & 0xF], toByteOffset: position + 1, as: UInt8.self)
+                position += 2
+            }
         }
     }
 

@@ -68,7 +68,7 @@ extension MuxConnection {
         livenessTimer = loop.scheduleTimer(afterMs: max(1, delay)) { [weak self] in
             guard let self, ending == nil else { return }
             let silence = ContinuousClock.now - lastInbound
-            let silenceMs = Int(silence.components.seconds * 1_000 + silence.components.attoseconds / 1_000_000_000_000_000)
+            let silenceMs = Int(silence.wholeMilliseconds)
             if silenceMs >= keepalive.timeoutMs {
                 end(.streamClosed("heartbeat timeout"), code: .goingAway, notifyPeer: true)
             } else {

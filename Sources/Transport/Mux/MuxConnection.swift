@@ -371,6 +371,6 @@ final class MuxConnection: @unchecked Sendable {
 
     private var nowMs: Int64 {
         let elapsed = ContinuousClock.now - origin
-        return elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        return elapsed.wholeMilliseconds
     }
 }

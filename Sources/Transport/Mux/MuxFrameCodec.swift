@@ -86,7 +86,8 @@ enum MuxFrameCodec {
 
     /// Bytes of a frame's JSON before its payload value, for a control type of `type`.
     private static func headCount(_ type: [UInt8]) -> Int {
-        controlTypeKey.count + type.count + storeKey.count + 36 + channelKey.count + 36 + payloadKey.count
+        controlTypeKey.count + type.count + storeKey.count + WireUUID.textCount + channelKey.count + WireUUID.textCount
+            + payloadKey.count
     }
 
     /// What follows a payload's base64 at the end of a frame: its closing quote and the object's brace.
@@ -123,23 +124,10 @@ enum MuxFrameCodec {
             offset += 1
         }
 
-        /// The canonical lowercase hyphenated text (36 bytes), a byte (two digits) at a time.
+        /// The canonical lowercase hyphenated text (36 bytes).
         mutating func writeUUID(_ id: WireUUID) {
-            let hex = MuxFrameCodec.hexDigits
-            let out = base + offset
-            var position = 0
-            for index in 0..<16 {
-                if index == 4 || index == 6 || index == 8 || index == 10 {
-                    out.storeBytes(of: 0x2D, toByteOffset: position, as: UInt8.self)  // "-"
-                    position += 1
-                }
-                let word = index < 8 ? id.high : id.low
-                let byte = Int(truncatingIfNeeded: word >> UInt64(56 - 8 * (index & 7)))
-                out.storeBytes(of: hex[(byte >> 4) & 0xF], toByteOffset: position, as: UInt8.self)
-                out.storeBytes(of: hex[byte & 0xF], toByteOffset: position + 1, as: UInt8.self)
-                position += 2
-            }
-            offset += 36
+            id.write(to: base + offset)
+            offset += WireUUID.textCount
         }
 
         /// Padded standard base64 of `input`.
@@ -148,16 +136,6 @@ enum MuxFrameCodec {
             offset += Base64.encodedCount(input.count)
         }
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// Byte → hex digit value (either case), 0xFF for anything else.
-    static let hexValues: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (value, character) in "0123456789abcdef".utf8.enumerated() { table[Int(character)] = UInt8(value) }
-        for (value, character) in "ABCDEF".utf8.enumerated() { table[Int(character)] = UInt8(value + 10) }
-        return table
-    }()
 
     /// `json` behind a text frame header, masked when `maskKey` is given.
     private static func framed(_ json: [UInt8], maskKey: UInt32?) -> [UInt8] {
@@ -345,24 +323,19 @@ extension MuxControlType {
     }
 }
 
-extension WireUUID {
-    /// Parses the canonical 36-character form from ASCII bytes (either case), as `init?(_:)` does.
-    fileprivate init?(ascii bytes: UnsafeRawBufferPointer) {
-        guard bytes.count == 36 else { return nil }
-        let values = MuxFrameCodec.hexValues
-        var words: (UInt64, UInt64) = (0, 0)
-        var nibbles = 0
-        for index in 0..<36 {
-            let c = bytes[index]
-            if index == 8 || index == 13 || index == 18 || index == 23 {
-                guard c == 0x2D else { return nil }  // "-"
-                continue
-            }
-            let value = values[Int(c)]
-            guard value < 16 else { return nil }
-            if nibbles < 16 { words.0 = words.0 << 4 | UInt64(value) } else { words.1 = words.1 << 4 | UInt64(value) }
-            nibbles += 1
-        }
-        self.init(high: words.0, low: words.1)
+extension MuxFrame {
+    /// The parsing entry point for a received frame's JSON text, as a connection runs it on every frame:
+    /// the in-place scanner for canonical frames, the general ``decode(_:maxPayloadBytes:)`` for the rest.
+    /// Both give the same answer for every input.
+    public static func decodeReceived(
+        _ text: [UInt8], maxPayloadBytes: Int = MuxLimits.defaultMaxMessagePayloadBytes
+    ) -> Result<MuxFrame, MuxFrameError> {
+        MuxFrameCodec.decode(text, maxPayloadBytes: maxPayloadBytes)
+    }
+
+    /// The WebSocket text frame that carries this frame, exactly as a connection sends it (masked with
+    /// `maskKey` when given, as a client must).
+    public func webSocketFrame(maskKey: UInt32? = nil) -> [UInt8] {
+        MuxFrameCodec.webSocketFrame(self, maskKey: maskKey)
     }
 }

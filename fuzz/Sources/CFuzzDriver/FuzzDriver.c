@@ -1,0 +1,2 @@
+// The header only declares libFuzzer's driver; this file makes the directory a C target.
+#include "CFuzzDriver.h"

@@ -1,0 +1,15 @@
+import FuzzDriver
+import StreamCore
+
+// The JSON parser under both its limits, and envelope decoding on top of it. The strict grammar only
+// refuses more: what it accepts, the default accepts as the same value.
+let strict = JSONLimits.strict(maxDepth: JSONLimits.defaultMaxDepth, maxBytes: JSONLimits.defaultMaxBytes)
+
+runFuzzer { input in
+    let bytes = Array(input)
+    let lenient = try? JSONValue.parse(bytes)
+    if let value = try? JSONValue.parse(bytes, limits: strict) {
+        precondition(lenient == value, "strict and default parses differ")
+    }
+    if lenient != nil { _ = try? Envelope.decode(bytes) }
+}
