@@ -36,25 +36,6 @@ extension RealTimeTests {
             await harness.shutdown()
         }
 
-        /// Presence timing does not depend on the store: one configuration per transport.
-        @Test(arguments: TransportKind.allCases.map { Configuration(store: .memory, transport: $0) })
-        func aRenewingWorkerWithFastHeartbeatsIsNotEvicted(_ configuration: Configuration) async throws {
-            var node = NodeConfiguration()
-            node.inventory.engine = InventoryLimits(ttlFloorMs: 1_000, sweepIntervalMs: 50)
-            let harness = try await Harness(configuration, node: node)
-            let id = WireUUID.random()
-            // TTL = max(3 × 2 s, 1 s) = 6 s: a dead worker would be gone within 7 s; this one renews. (Intervals
-            // of seconds keep the test meaningful while other suites load the machine.)
-            let registration = try await harness.client.registerWorker(id: id, heartbeatIntervalMs: 2_000)
-            try await Task.sleep(for: .milliseconds(7_000))
-            let status = try await harness.client.status()
-            #expect(status.workers == 1 && status.inventoryRevision == 1)
-            registration.close()
-            let ending = await registration.waitUntilEnded()
-            #expect(ending == nil, "\(String(describing: ending))")
-            await harness.shutdown()
-        }
-
         @Test func aRegistrationFailsWhenNothingArrivesForThreeIntervals() async throws {
             // A server that accepts the stream and then says nothing at all.
             let silentServer = InProcessProvider { _, stream throws(StreamsError) in

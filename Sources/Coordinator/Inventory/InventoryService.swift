@@ -280,6 +280,9 @@ final class InventoryService: Sendable {
     /// The current snapshot.
     var current: InventorySnapshot { state.withLock { $0.registry.current } }
 
+    /// The earliest presence deadline (monotonic ms), nil with no worker registered: where a renewal shows.
+    var nextPresenceDeadlineMs: Int64? { state.withLock { $0.registry.nextDeadlineMs } }
+
     /// The longest mailbox queue of any subscriber (bounded by `maxSubscriberBacklog` + 1).
     var largestBacklog: Int {
         state.withLock { s in s.subscribers.values.map { $0.mailbox.withLock { $0?.queuedCount ?? 0 } }.max() ?? 0 }
