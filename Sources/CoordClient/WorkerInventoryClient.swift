@@ -126,6 +126,8 @@ public final class InventoryUpdates: AsyncSequence, Sendable {
     let latest = LatestInventory()
     private let slot: StreamSlot
     private let reader: Task<Void, Never>
+    /// Whether a lost stream is replaced (the provider reconnects on its own) rather than ending it.
+    let reopens: Bool
 
     init(
         stream: any BidiStream, reopener: StreamReopener? = nil,
@@ -136,6 +138,7 @@ public final class InventoryUpdates: AsyncSequence, Sendable {
     ) {
         let slot = StreamSlot(stream)
         self.slot = slot
+        reopens = reopener != nil && reopen != nil
         let latest = self.latest
         reader = Task {
             var stream = stream
@@ -157,6 +160,9 @@ public final class InventoryUpdates: AsyncSequence, Sendable {
                 } catch {
                     ending = error
                 }
+                // A stream its owner gave up on as silent ends however the transport ends it; the
+                // silence is the reason, and it is one a new stream can cure.
+                if let silence = slot.takeAbandonment(), ending?.isTransient ?? true { ending = silence }
                 guard let error = ending, error.isTransient, let reopener, let reopen, !slot.isClosed, !Task.isCancelled
                 else {
                     latest.end(ending)
@@ -197,6 +203,13 @@ public final class InventoryUpdates: AsyncSequence, Sendable {
     /// True while a lost stream is being replaced.
     var isReconnecting: Bool { slot.isReconnecting }
 
+    /// Drops the current stream as silent, with `error` (transient): a new one replaces it as after a
+    /// lost connection. A connection can stay up while nothing arrives on it (a peer that stopped
+    /// reading, a stalled process on either side); a new stream, perhaps on a new connection, is the cure.
+    func abandonSilentStream(_ error: StreamsError) {
+        slot.abandon(error)?.close(error: error)
+    }
+
     /// Ends the subscription.
     public func close() {
         slot.close()?.close(error: nil)
@@ -221,6 +234,8 @@ final class StreamSlot: Sendable {
         var stream: any BidiStream
         var closed = false
         var reconnecting = false
+        /// Why the owner abandoned the current stream, until the reader takes it.
+        var abandonment: StreamsError?
     }
 
     private let state: Mutex<State>
@@ -235,6 +250,24 @@ final class StreamSlot: Sendable {
 
     func setReconnecting(_ reconnecting: Bool) {
         state.withLock { $0.reconnecting = reconnecting }
+    }
+
+    /// Records why the current stream is abandoned and returns it to close (nil when the slot is closed
+    /// or already being replaced).
+    func abandon(_ error: StreamsError) -> (any BidiStream)? {
+        state.withLock { s in
+            guard !s.closed, !s.reconnecting, s.abandonment == nil else { return nil }
+            s.abandonment = error
+            return s.stream
+        }
+    }
+
+    /// The reason the current stream was abandoned, once.
+    func takeAbandonment() -> StreamsError? {
+        state.withLock { s in
+            defer { s.abandonment = nil }
+            return s.abandonment
+        }
     }
 
     /// Installs the replacement; false when the owner closed meanwhile.

@@ -5,8 +5,9 @@ import Transport
 /// A registered worker: renews its presence in the background until `close()`, and fails when the
 /// server ends the stream (replaced, evicted) or nothing arrives for 3 × the heartbeat interval.
 ///
-/// Over a provider that reconnects on its own, a lost connection or a server shutting down does not
-/// end it: the worker registers again on a new stream as soon as the server can be reached.
+/// Over a provider that reconnects on its own, a lost connection, a server shutting down or 3 × the
+/// heartbeat interval of silence does not end it: the worker registers again on a new stream as soon
+/// as the server can be reached.
 public final class WorkerRegistration: Sendable {
     /// The worker's id.
     public let workerID: WireUUID
@@ -40,13 +41,26 @@ public final class WorkerRegistration: Sendable {
             connectionChanges: connectionChanges)
         self.inventories = inventories
         renewer = Task {
+            // What the transport has received, read or not: on a busy machine the reader may not have
+            // run for a while, and its backlog is no silence.
+            var seen: (stream: ObjectIdentifier, arrivals: UInt64)?
             while !Task.isCancelled {
+                let stream = inventories.stream
+                let now = (stream: ObjectIdentifier(stream), arrivals: stream.arrivals)
+                if let seen, seen != now { arrived() }
+                seen = now
                 let silence = clock.nowMs() - liveness.lastArrivalMs.load(ordering: .acquiring)
                 if silence > 3 * intervalMs && !inventories.isReconnecting {
                     let error = StreamsError.streamClosed("worker heartbeat lost after \(silence) ms")
-                    liveness.settle(error)
-                    inventories.close()
-                    return
+                    guard inventories.reopens else {
+                        liveness.settle(error)
+                        inventories.close()
+                        return
+                    }
+                    // Register again on a new stream rather than give up: the silence may be a stalled
+                    // connection or process, not a server that dropped the worker.
+                    liveness.lastArrivalMs.store(clock.nowMs(), ordering: .releasing)
+                    inventories.abandonSilentStream(error)
                 }
                 do {
                     try await inventories.stream.sendEnveloped(

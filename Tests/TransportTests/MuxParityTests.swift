@@ -53,6 +53,17 @@ struct StreamPair: Sendable {
     }
 
     @Test(arguments: StreamPair.Kind.allCases)
+    func arrivalsCountMessagesThatReachedThisSideReadOrNot(_ kind: StreamPair.Kind) async throws {
+        let pair = try await StreamPair.make(kind)
+        #expect(pair.client.arrivals == 0)
+        for i in 0..<3 { try await pair.server.send(MuxTest.message("\(i)")) }
+        #expect(await eventually(seconds: 10) { pair.client.arrivals == 3 }, "counted before anything is read")
+        for i in 0..<3 { #expect(try await MuxTest.receive(pair.client) == MuxTest.message("\(i)")) }
+        #expect(pair.client.arrivals == 3, "reading does not count again")
+        await pair.tearDown()
+    }
+
+    @Test(arguments: StreamPair.Kind.allCases)
     func aCleanHalfCloseEndsTheStreamAfterBufferedMessages(_ kind: StreamPair.Kind) async throws {
         let pair = try await StreamPair.make(kind)
         try await pair.client.send(hello)

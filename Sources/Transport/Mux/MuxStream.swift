@@ -35,6 +35,8 @@ final class MuxStream: BidiStream {
         var receiver = ParkedContinuation<Result<[UInt8]?, StreamsError>>()
         /// Messages taken by the reader, for the loop's stall detection.
         var taken: UInt64 = 0
+        /// Messages delivered by the connection, read or not.
+        var arrived: UInt64 = 0
         var closed = false
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
         var nextID: UInt64 = 0
@@ -194,6 +196,8 @@ final class MuxStream: BidiStream {
     /// overloaded, refused).
     var isClosed: Bool { state.withLock { $0.closed } }
 
+    var arrivals: UInt64 { state.withLock { $0.arrived } }
+
     // MARK: Loop side
 
     /// What the loop learns from handing a stream a message.
@@ -210,6 +214,7 @@ final class MuxStream: BidiStream {
     func deliver(_ message: [UInt8]) -> Delivery {
         let outcome = state.withLock { s -> (Delivery, CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
             guard s.localEnd == nil, s.remoteEnd == nil else { return (.dropped, nil) }
+            s.arrived &+= 1
             if s.inbound.isEmpty, let receiver = s.receiver.take() {
                 s.taken &+= 1
                 return (.handedOver, receiver)

@@ -30,6 +30,10 @@ public protocol BidiStream: AnyObject, Sendable {
 
     /// True once either side has closed the stream.
     var isClosed: Bool { get }
+
+    /// How many messages the peer has sent that reached this side, read or not: a sign of the peer's
+    /// life that does not depend on when this side's reader gets to run.
+    var arrivals: UInt64 { get }
 }
 
 extension BidiStream {

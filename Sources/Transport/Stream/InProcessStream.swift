@@ -71,6 +71,8 @@ public final class InProcessStream: BidiStream {
     }
 
     public var isClosed: Bool { shared.isClosed }
+
+    public var arrivals: UInt64 { inbound.arrivals }
 }
 
 /// The closed signal shared by both ends of a pair.

@@ -23,6 +23,8 @@ final class MessageChannel: Sendable {
         /// Set by the reader: why writes now fail.
         var abandoned: StreamsError?
         var nextID: UInt64 = 0
+        /// Messages the writer handed over, buffered or parked with it: see ``arrivals``.
+        var arrivals: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -41,6 +43,7 @@ final class MessageChannel: Sendable {
                 if let abandoned = s.abandoned { return .failure(abandoned) }
                 if s.finished != nil { return .failure(.streamClosed("send after the stream was closed")) }
                 if Task.isCancelled { return .failure(.cancelled) }
+                s.arrivals &+= 1
                 if let receiver = s.receiver.take() {
                     receiver.resume(returning: .success(message))
                     return .success(())
@@ -69,8 +72,12 @@ final class MessageChannel: Sendable {
     func offer(_ message: [UInt8]) -> Bool {
         let outcome = state.withLock { s -> (accepted: Bool, receiver: CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
             guard s.abandoned == nil, s.finished == nil else { return (false, nil) }
-            if let receiver = s.receiver.take() { return (true, receiver) }
+            if let receiver = s.receiver.take() {
+                s.arrivals &+= 1
+                return (true, receiver)
+            }
             guard s.buffer.count < capacity && s.senders.isEmpty else { return (false, nil) }
+            s.arrivals &+= 1
             s.buffer.append(message)
             return (true, nil)
         }
@@ -110,6 +117,10 @@ final class MessageChannel: Sendable {
         }, cancelled: .failure(.cancelled))
         return try result.get()
     }
+
+    /// How many messages the writer has sent into the channel (a sender waiting for room counts: it is
+    /// alive, the reader is slow).
+    var arrivals: UInt64 { state.withLock { $0.arrivals } }
 
     /// The writer is done: the reader drains the buffer, then sees nil (clean) or `error`.
     /// The first call wins; later ones change nothing.
