@@ -25,6 +25,9 @@ final class SimulatedStream: BidiStream {
 
     var isClosed: Bool { ending.withLock { $0 != nil } }
 
+    /// The simulation's clients send nothing on their streams: they call the node's services directly.
+    var arrivals: UInt64 { 0 }
+
     /// How the stream ended: nil while open, `.some(nil)` for a clean end.
     var endedWith: StreamsError?? { ending.withLock { $0 } }
 }
