@@ -10,10 +10,7 @@ import Transport
 @Suite struct PresenceClockTests {
     /// A harness whose node's deadlines run on `clock`, with a 1 s TTL floor, and its node.
     static func harness(_ transport: TransportKind, clock: ManualMonotonicClock) async throws -> (Harness, Node) {
-        var node = NodeConfiguration()
-        node.monotonicClock = clock
-        node.inventory.engine = InventoryLimits(ttlFloorMs: 1_000, sweepIntervalMs: 50)
-        let harness = try await Harness(Configuration(store: .memory, transport: transport), node: node)
+        let harness = try await Harness(Configuration(store: .memory, transport: transport), node: onClock(clock, ttlFloorMs: 1_000))
         return (harness, try await harness.manager.node(for: harness.store))
     }
 
@@ -57,9 +54,11 @@ import Transport
         await harness.shutdown()
     }
 
-    @Test func aStaleWorkerStaysUntilItsTTLHasPassedAndNotAMillisecondLonger() async throws {
+    @Test(arguments: Configuration.all)
+    func aStaleWorkerIsEvictedWhenItsTTLHasPassedAndItsStreamIsToldWhy(_ configuration: Configuration) async throws {
         let clock = ManualMonotonicClock(startMs: 0)
-        let (harness, node) = try await Self.harness(.inProcess, clock: clock)
+        let harness = try await Harness(configuration, node: onClock(clock, ttlFloorMs: 1_000))
+        let node = try await harness.manager.node(for: harness.store)
         let observer = try await WorkerStream.open(harness, SubscribeWorkers(workerID: nil))
         _ = try await observer.inventory()
         let id = WireUUID.random()
@@ -68,12 +67,29 @@ import Transport
         #expect(ids(try await observer.inventory()) == [id])
         clock.advance(byMs: 999)
         try await Self.timersParked(clock)
-        #expect(node.inventory.counts.workers == 1)
+        #expect(node.inventory.counts.workers == 1, "a millisecond short of its TTL it stays")
         clock.advance(byMs: 1)
         let evicted = try await observer.inventory()
         #expect(evicted.workers.isEmpty && evicted.revision == 2)
-        silent.stream.close(error: nil)
+        var ending: StreamsError?
+        for _ in 0..<100 {
+            do {
+                guard try await silent.next() != nil else { break }
+            } catch let error as StreamsError {
+                ending = error
+                break
+            }
+        }
+        #expect(ending == .presenceExpired && ending?.code == .permanent)
         observer.stream.close(error: nil)
         await harness.shutdown()
     }
+}
+
+/// A node configuration whose deadlines run on `clock`, with a presence TTL floor of `ttlFloorMs`.
+func onClock(_ clock: ManualMonotonicClock, ttlFloorMs: Int64 = 30_000) -> NodeConfiguration {
+    var node = NodeConfiguration()
+    node.monotonicClock = clock
+    node.inventory.engine = InventoryLimits(ttlFloorMs: ttlFloorMs, sweepIntervalMs: 50)
+    return node
 }
