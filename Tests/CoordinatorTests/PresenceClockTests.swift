@@ -40,16 +40,7 @@ import Transport
         }
         // Silent for one TTL: the sweep evicts it and its stream is told why.
         clock.advance(byMs: 6_000)
-        var ending: StreamsError?
-        for _ in 0..<100 {
-            do {
-                guard try await worker.next() != nil else { break }
-            } catch let error as StreamsError {
-                ending = error
-                break
-            }
-        }
-        #expect(ending == .presenceExpired)
+        #expect(try await worker.ending() == .presenceExpired)
         #expect(node.inventory.counts.workers == 0 && node.inventory.current.revision == 2)
         await harness.shutdown()
     }
@@ -71,15 +62,7 @@ import Transport
         clock.advance(byMs: 1)
         let evicted = try await observer.inventory()
         #expect(evicted.workers.isEmpty && evicted.revision == 2)
-        var ending: StreamsError?
-        for _ in 0..<100 {
-            do {
-                guard try await silent.next() != nil else { break }
-            } catch let error as StreamsError {
-                ending = error
-                break
-            }
-        }
+        let ending = try await silent.ending()
         #expect(ending == .presenceExpired && ending?.code == .permanent)
         observer.stream.close(error: nil)
         await harness.shutdown()
@@ -92,4 +75,18 @@ func onClock(_ clock: ManualMonotonicClock, ttlFloorMs: Int64 = 30_000) -> NodeC
     node.monotonicClock = clock
     node.inventory.engine = InventoryLimits(ttlFloorMs: ttlFloorMs, sweepIntervalMs: 50)
     return node
+}
+
+extension WorkerStream {
+    /// The error the server ended the stream with, reading past up to 100 messages (nil for a clean end).
+    func ending() async throws -> StreamsError? {
+        for _ in 0..<100 {
+            do {
+                guard try await next() != nil else { return nil }
+            } catch let error as StreamsError {
+                return error
+            }
+        }
+        throw StreamsError.internalError("the stream did not end within 100 messages")
+    }
 }
