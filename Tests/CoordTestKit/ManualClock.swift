@@ -71,16 +71,8 @@ public final class ManualMonotonicClock: MonotonicClock {
         for continuation in due { continuation.resume() }
     }
 
-    /// Moves the clock forward to `ms` (no move when it already reads that or later).
-    public func advance(toMs ms: Int64) {
-        advance(byMs: max(ms - nowMs(), 0))
-    }
-
     /// Tasks asleep on this clock now.
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
-
-    /// The earliest deadline any sleeper waits for.
-    public var nextDeadlineMs: Int64? { state.withLock { $0.sleepers.values.map(\.deadlineMs).min() } }
 
     /// Returns once at least `count` tasks are asleep on this clock (or the calling task is cancelled):
     /// after an ``advance(byMs:)``, the tasks it woke have done their work when they are parked again.
