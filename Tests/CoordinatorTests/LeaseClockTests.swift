@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct LeaseClockTests {
     /// Both of the store's timers (presence, lease expiry) asleep again: what the last move set off is done.
     static func timersParked(_ clock: ManualMonotonicClock) async throws {
-        try await withDeadline { await clock.waitForSleepers(2) }
+        try await withDeadline(seconds: 30) { await clock.waitForSleepers(2) }
     }
 
     @Test(arguments: Configuration.all)

@@ -107,7 +107,7 @@ import Testing
         #expect(bound.ok && bound.expiresAt == nil, "bound leases have no deadline while the worker lives")
         // Four TTLs later, once the store's two timers (lease expiry, presence) have run and are parked again.
         clock.advance(byMs: 200)
-        try await withDeadline { await clock.waitForSleepers(2) }
+        try await withDeadline(seconds: 30) { await clock.waitForSleepers(2) }
         #expect(try await client.leases().map(\.holder) == ["w"], "no renewals needed while the worker lives")
         registration.close()
         #expect(await eventually { (try? await client.leases())?.isEmpty == true })

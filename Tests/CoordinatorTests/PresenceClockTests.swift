@@ -16,7 +16,7 @@ import Transport
 
     /// The store's two timers (presence sweep, lease expiry) both asleep again.
     static func timersParked(_ clock: ManualMonotonicClock) async throws {
-        try await withDeadline { await clock.waitForSleepers(2) }
+        try await withDeadline(seconds: 30) { await clock.waitForSleepers(2) }
     }
 
     /// Presence timing does not depend on the store: one configuration per transport.

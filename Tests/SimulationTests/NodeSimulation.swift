@@ -98,7 +98,7 @@ final class NodeSimulation {
     /// has run.
     func settle() async throws {
         let clock = clock
-        try await withDeadline(seconds: 10) { await clock.waitForSleepers(2) }
+        try await withDeadline(seconds: 30) { await clock.waitForSleepers(2) }
     }
 
     var nowMs: Int64 { clock.nowMs() }
