@@ -80,6 +80,9 @@ let package = Package(
                 "coordd", "coordctl", "coordbench", "CoordClient", "Transport", "StreamCore", "CoordTestKit", "WorkerExample",
                 "ObserverExample", "PartitionServiceExample", "LeaderElectionExample",
             ]),
+        // A seeded simulation of a node on the memory store and manual clocks, invariants after every step.
+        .testTarget(
+            name: "SimulationTests", dependencies: ["Coordinator", "StreamCore", "Transport", "Inventory", "CoordTestKit"]),
         .testTarget(
             name: "CoordctlTests",
             dependencies: ["coordctl", "Coordinator", "CoordClient", "Transport", "StreamCore", "CoordTestKit"]),

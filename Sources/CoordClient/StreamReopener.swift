@@ -12,12 +12,16 @@ import Transport
 struct StreamReopener: Sendable {
     let provider: any ReconnectingStreamProvider
     let limits: ReopenLimits
+    /// The clock the backoff waits on.
+    let clock: any MonotonicClock
 
     /// A reopener when `provider` reconnects on its own, else nil.
-    init?(provider: any StreamProvider, limits: ReopenLimits = ReopenLimits()) {
+    init?(provider: any StreamProvider, limits: ReopenLimits = ReopenLimits(),
+          clock: any MonotonicClock = SystemMonotonicClock()) {
         guard let reconnecting = provider as? any ReconnectingStreamProvider else { return nil }
         self.provider = reconnecting
         self.limits = limits
+        self.clock = clock
     }
 
     /// A new stream from `open`, or the error that ends the attempts. `isAbandoned` is checked before
@@ -25,30 +29,34 @@ struct StreamReopener: Sendable {
     func reopen(
         isAbandoned: @Sendable () -> Bool, _ open: @Sendable () async throws(StreamsError) -> any BidiStream
     ) async -> Result<any BidiStream, StreamsError> {
+        let backoff = DeadlineWaiter(clock: clock)
+        // Listened to before the first attempt, so a reconnect that happens while an attempt fails is not
+        // missed: its wake is kept and cuts the next backoff short.
+        let reconnections = provider.reconnections()
+        return await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in reconnections { backoff.wake() }
+            }
+            defer { group.cancelAll() }
+            return await attempts(isAbandoned: isAbandoned, open, backoff: backoff)
+        }
+    }
+
+    private func attempts(
+        isAbandoned: @Sendable () -> Bool, _ open: @Sendable () async throws(StreamsError) -> any BidiStream,
+        backoff: DeadlineWaiter
+    ) async -> Result<any BidiStream, StreamsError> {
         var attempt = 0
         while true {
             if isAbandoned() { return .failure(.streamClosed("the stream was closed while reconnecting")) }
             if Task.isCancelled { return .failure(.cancelled) }
-            // Made before the attempt, so a reconnect that happens while it fails is not missed.
-            let reconnections = provider.reconnections()
             do {
                 return .success(try await open())
             } catch {
                 if error.code == .permanent || error == .cancelled { return .failure(error) }
             }
             attempt += 1
-            await waitForReconnect(reconnections, atMostMs: limits.delayMs(attempt: attempt))
-        }
-    }
-
-    private func waitForReconnect(_ reconnections: AsyncStream<UInt64>, atMostMs delay: Int) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: .milliseconds(delay)) }
-            group.addTask {
-                for await _ in reconnections { return }
-            }
-            await group.next()
-            group.cancelAll()
+            await backoff.wait(forMs: Int64(limits.delayMs(attempt: attempt)))
         }
     }
 }

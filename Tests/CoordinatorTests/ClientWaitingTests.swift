@@ -77,10 +77,12 @@ final class CountingProvider: ReconnectingStreamProvider {
 
     @Test func aCancelledWaitThrowsCancellationError() async throws {
         let daemon = try await NetworkDaemon.start()
-        let client = CoordClient(provider: try daemon.provider())
+        let counting = CountingProvider(try daemon.provider())
+        let client = CoordClient(provider: counting)
         _ = try await client.acquire(key: "job", holder: "a", ttl: .seconds(60))
         let waiting = Task { try await client.withLease(key: "job", ttl: .seconds(5), wait: .seconds(60)) { _ in 0 } }
-        try await Task.sleep(for: .milliseconds(100))
+        // Cancelled while it waits: it has been refused once and watches the key.
+        #expect(await eventually { counting.count(LeaseAcquire.self) == 2 && counting.count(LeaseWatch.self) == 1 })
         waiting.cancel()
         await #expect(throws: CancellationError.self) { _ = try await withDeadline(seconds: 10) { try await waiting.value } }
         await daemon.stop()

@@ -1,6 +1,6 @@
 import CoordClient
 import CoordTestKit
-import Coordinator
+@testable import Coordinator
 import StreamCore
 import Testing
 
@@ -37,16 +37,28 @@ import Testing
         #expect(try await Self.answer(harness, LeaseRelease(key: "none", holder: "h0")) == notHeld)
         #expect(try await Self.answer(harness, LeaseAcquire(terms: Self.terms("w", "h0"), workerID: .random()))
                 == #"{"ok":false,"reason":"worker_not_registered"}"#)
-        // Past its deadline (the lease ticker sleeps on the real clock meanwhile, so the lease is not yet
-        // removed): the holder's renewal finds it expired.
+        // Past its deadline the ticker (asleep on the manual clock) wakes and expires it; once the store's
+        // two timers are parked again, the holder's renewal finds nothing held.
         clock.advance(byMs: 60_000)
-        #expect(try await Self.answer(harness, LeaseRenew(terms: Self.terms("k", "h0"))) == #"{"ok":false,"reason":"expired"}"#)
+        try await withDeadline(seconds: 30) { await clock.waitForSleepers(2) }
+        #expect(try await Self.answer(harness, LeaseRenew(terms: Self.terms("k", "h0"))) == notHeld)
         // Validation failures keep streamkit's texts and carry no reason.
         #expect(try await Self.answer(harness, LeaseAcquire(terms: Self.terms("k", "h0", seconds: 0)))
                 == #"{"ok":false,"message":"ttl_seconds must be positive"}"#)
         #expect(try await Self.answer(harness, LeaseRelease(key: "", holder: "h0"))
                 == #"{"ok":false,"message":"lease key must not be empty"}"#)
         await harness.shutdown()
+    }
+
+    /// Between a lease's deadline and the ticker's turn (no ticker runs here), its holder's renewal is
+    /// refused as expired.
+    @Test func aRenewalAfterTheDeadlineBeforeTheTickerIsRefusedAsExpired() async throws {
+        let clock = ManualMonotonicClock(startMs: 1_000)
+        let leases = try await LeaseLogTests.service(MemoryStore(), clock: clock)
+        #expect(try await LeaseLogTests.acquire(leases, "k", "h0", ttlMs: 5_000).ok)
+        clock.advance(byMs: 5_000)
+        let answer = try await leases.renew(LeaseRenew(terms: Self.terms("k", "h0")))
+        #expect(String(decoding: answer.encoded(), as: UTF8.self) == #"{"ok":false,"reason":"expired"}"#)
     }
 
     @Test(arguments: [TransportKind.inProcess, .webSocket])

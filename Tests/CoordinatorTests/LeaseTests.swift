@@ -92,7 +92,11 @@ import Testing
 
     @Test(arguments: Configuration.all)
     func aPresenceBoundLeaseEndsWhenItsWorkerStreamCloses(_ configuration: Configuration) async throws {
-        let harness = try await Harness(configuration)
+        // The node's deadlines run on a manual clock: the lease's TTL passes when the test says so.
+        let clock = ManualMonotonicClock(startMs: 0)
+        var node = NodeConfiguration()
+        node.monotonicClock = clock
+        let harness = try await Harness(configuration, node: node)
         let client = harness.client
         let worker = WireUUID.random()
         #expect(try await client.acquire(key: "k", holder: "w", ttl: .seconds(1), workerID: worker)
@@ -101,7 +105,9 @@ import Testing
         #expect(await eventually { (try? await client.status().workers) == 1 })
         let bound = try await client.acquire(key: "k", holder: "w", ttl: .milliseconds(50), workerID: worker)
         #expect(bound.ok && bound.expiresAt == nil, "bound leases have no deadline while the worker lives")
-        try await Task.sleep(for: .milliseconds(200))
+        // Four TTLs later, once the store's two timers (lease expiry, presence) have run and are parked again.
+        clock.advance(byMs: 200)
+        try await withDeadline(seconds: 30) { await clock.waitForSleepers(2) }
         #expect(try await client.leases().map(\.holder) == ["w"], "no renewals needed while the worker lives")
         registration.close()
         #expect(await eventually { (try? await client.leases())?.isEmpty == true })

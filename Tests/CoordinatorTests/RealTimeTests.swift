@@ -13,48 +13,6 @@ import Transport
 
 extension RealTimeTests {
     @Suite struct PresenceTimingTests {
-        @Test(arguments: Configuration.all)
-        func aStaleWorkerIsEvictedAndItsStreamIsToldWhy(_ configuration: Configuration) async throws {
-            let harness = try await Harness(configuration, node: fastPresence())
-            let observer = try await WorkerStream.open(harness, SubscribeWorkers(workerID: nil))
-            _ = try await observer.inventory()
-            let id = WireUUID.random()
-            let silent = try await WorkerStream.open(harness, SubscribeWorkers(workerID: id, heartbeatIntervalMs: 100))
-            #expect(ids(try await observer.inventory()) == [id])
-            let evicted = try await observer.inventory(seconds: 3)
-            #expect(evicted.workers.isEmpty)
-            var ending: StreamsError?
-            for _ in 0..<100 {
-                do {
-                    guard try await silent.next() != nil else { break }
-                } catch let error as StreamsError {
-                    ending = error
-                    break
-                }
-            }
-            #expect(ending == .presenceExpired && ending?.code == .permanent)
-            await harness.shutdown()
-        }
-
-        /// Presence timing does not depend on the store: one configuration per transport.
-        @Test(arguments: TransportKind.allCases.map { Configuration(store: .memory, transport: $0) })
-        func aRenewingWorkerWithFastHeartbeatsIsNotEvicted(_ configuration: Configuration) async throws {
-            var node = NodeConfiguration()
-            node.inventory.engine = InventoryLimits(ttlFloorMs: 1_000, sweepIntervalMs: 50)
-            let harness = try await Harness(configuration, node: node)
-            let id = WireUUID.random()
-            // TTL = max(3 × 2 s, 1 s) = 6 s: a dead worker would be gone within 7 s; this one renews. (Intervals
-            // of seconds keep the test meaningful while other suites load the machine.)
-            let registration = try await harness.client.registerWorker(id: id, heartbeatIntervalMs: 2_000)
-            try await Task.sleep(for: .milliseconds(7_000))
-            let status = try await harness.client.status()
-            #expect(status.workers == 1 && status.inventoryRevision == 1)
-            registration.close()
-            let ending = await registration.waitUntilEnded()
-            #expect(ending == nil, "\(String(describing: ending))")
-            await harness.shutdown()
-        }
-
         @Test func aRegistrationFailsWhenNothingArrivesForThreeIntervals() async throws {
             // A server that accepts the stream and then says nothing at all.
             let silentServer = InProcessProvider { _, stream throws(StreamsError) in
@@ -107,58 +65,6 @@ extension RealTimeTests {
     }
 
     @Suite struct LeaseTimingTests {
-        @Test(arguments: Configuration.all)
-        func aLeaseExpiresOnTheServersClockAndANewHolderGetsAHigherToken(_ configuration: Configuration) async throws {
-            let harness = try await Harness(configuration)
-            let client = harness.client
-            let first = try await client.acquire(key: "k", holder: "a", ttl: .milliseconds(100))
-            #expect(await eventually { (try? await client.acquire(key: "k", holder: "b", ttl: .seconds(5)))?.ok == true })
-            let listed = try await client.leases(prefix: "k")
-            #expect(listed.map(\.holder) == ["b"] && listed[0].fence > first.fence!)
-            #expect(!(try await client.renew(key: "k", holder: "a", ttl: .seconds(1)).ok))
-            await harness.shutdown()
-        }
-
-        @Test(arguments: Configuration.all)
-        func aPresenceBoundLeaseEndsWhenItsWorkerIsEvicted(_ configuration: Configuration) async throws {
-            let harness = try await Harness(configuration, node: fastPresence())
-            let id = WireUUID.random()
-            // A worker that registers and then never renews: evicted after its 1.5 s TTL.
-            let silent = try await WorkerStream.open(harness, SubscribeWorkers(workerID: id, heartbeatIntervalMs: 500))
-            _ = try await silent.inventory()
-            let bound = try await harness.client.acquire(key: "k", holder: "w", ttl: .seconds(60), workerID: id)
-            #expect(bound.ok)
-            #expect(await eventually(seconds: 6) { (try? await harness.client.leases())?.isEmpty == true })
-            #expect(try await harness.client.status().workers == 0)
-            await harness.shutdown()
-        }
-
-        @Test(arguments: Configuration.all)
-        func aFencedProduceIsRefusedAfterATakeoverAndAcceptedWithTheNewToken(_ configuration: Configuration) async throws {
-            let harness = try await Harness(configuration)
-            let client = harness.client
-            await #expect(throws: StreamsError.self) {
-                try await client.produce(space: "s", segment: "g", records: makeRecords(1), fence: Fence(key: "k", token: 1))
-            }
-            let old = try await client.acquire(key: "k", holder: "old", ttl: .seconds(1))
-            let oldFence = Fence(key: "k", token: old.fence!)
-            try await client.produce(space: "s", segment: "g", records: makeRecords(1), fence: oldFence)
-            // The old holder pauses and its lease expires; a new holder takes over.
-            #expect(await eventually(seconds: 6) { (try? await client.acquire(key: "k", holder: "new", ttl: .seconds(30)))?.ok == true })
-            let new = try #require(try await client.leases(prefix: "k").first)
-            do throws(StreamsError) {
-                try await client.produce(space: "s", segment: "g", records: makeRecords(1, from: 2), fence: oldFence)
-                Issue.record("the paused old holder must not write")
-            } catch {
-                #expect(error.name == "fence_mismatch" && error.code == .permanent)
-                #expect(error.message.contains("stale") || error.message.contains("current"), "\(error.message)")
-            }
-            try await client.produce(space: "s", segment: "g", records: makeRecords(1, from: 2),
-                                     fence: Fence(key: "k", token: new.fence))
-            #expect(try await client.peek(space: "s", segment: "g").sequence == 2, "the refused write left nothing")
-            await harness.shutdown()
-        }
-
         @Test(arguments: Configuration.all)
         func withLeaseCancelsTheBodyWhenTheLeaseIsLost(_ configuration: Configuration) async throws {
             let harness = try await Harness(configuration)

@@ -68,7 +68,8 @@ final class InventoryService: Sendable {
     private let wallClock: any WallClock
     private let monotonicClock: any MonotonicClock
     private let events: StoreEventLog
-    private let timerWakeup = Wakeup()
+    /// The sweep-and-heartbeat timer: woken when a new stream may bring an earlier deadline.
+    private let timer: DeadlineWaiter
     /// Told about each presence that ended (stream closed, replaced, evicted), outside the lock.
     private let presenceObservers = Mutex<[@Sendable (StreamID) -> Void]>([])
 
@@ -78,6 +79,7 @@ final class InventoryService: Sendable {
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
         self.events = events
+        timer = DeadlineWaiter(clock: monotonicClock)
         state = Mutex(State(registry: WorkerRegistry(limits: limits.engine)))
     }
 
@@ -166,7 +168,7 @@ final class InventoryService: Sendable {
         }
         if let workerID = request.workerID { events.workerJoined(workerID, replaced: replaced != nil) }
         for subscriber in wake { subscriber.wakeup.signal() }
-        timerWakeup.signal()
+        timer.wake()
         return subscriber
     }
 
@@ -253,16 +255,8 @@ final class InventoryService: Sendable {
         while !Task.isCancelled {
             let nextDeadline = sweep()
             let nextBeat = beat()
-            let nowMs = monotonicClock.nowMs()
-            let interval = limits.engine.sweepIntervalMs
-            let next = [nextDeadline, nextBeat].compactMap { $0 }.min()
-            let delay = next.map { min(max($0 - nowMs, 1), interval) } ?? interval
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: .milliseconds(delay)) }
-                group.addTask { await self.timerWakeup.wait() }
-                await group.next()
-                group.cancelAll()
-            }
+            let latest = monotonicClock.nowMs() + limits.engine.sweepIntervalMs
+            await timer.wait(untilMs: [nextDeadline, nextBeat, latest].compactMap { $0 }.min() ?? latest)
         }
     }
 
@@ -273,7 +267,7 @@ final class InventoryService: Sendable {
             return Array(s.subscribers.values)
         }
         for subscriber in all { subscriber.stream.close(error: .shuttingDown) }
-        timerWakeup.signal()
+        timer.wake()
     }
 
     /// Counts for GetStatus and metrics: workers, observers, revision.
@@ -285,6 +279,9 @@ final class InventoryService: Sendable {
 
     /// The current snapshot.
     var current: InventorySnapshot { state.withLock { $0.registry.current } }
+
+    /// The earliest presence deadline (monotonic ms), nil with no worker registered: where a renewal shows.
+    var nextPresenceDeadlineMs: Int64? { state.withLock { $0.registry.nextDeadlineMs } }
 
     /// The longest mailbox queue of any subscriber (bounded by `maxSubscriberBacklog` + 1).
     var largestBacklog: Int {

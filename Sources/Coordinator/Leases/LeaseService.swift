@@ -21,7 +21,8 @@ final class LeaseService: Sendable {
     /// The `lease_watch` streams of this store (`LeaseService+Watch.swift`).
     let watches: LeaseWatchHub
     private let events: StoreEventLog
-    private let tickerWakeup = Wakeup()
+    /// The expiry ticker's timer: woken when a new lease may expire before the deadline it waits for.
+    private let ticker: DeadlineWaiter
 
     /// Opens the service over the store's lease log: every lease live at the end of the log comes back with
     /// a full TTL from now, and fencing tokens continue from the highest logged. A store whose lease log is
@@ -32,6 +33,7 @@ final class LeaseService: Sendable {
         self.inventory = inventory
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
+        ticker = DeadlineWaiter(clock: monotonicClock)
         watches = LeaseWatchHub(limits: LeaseWatchLimits(), maxKeyBytes: limits.maxKeyBytes)
         self.events = events
         let contents = try await log.recover()
@@ -173,18 +175,12 @@ final class LeaseService: Sendable {
             }
             await logDurable(result.events, commit, during: "lease_expiry", operation: "expire")
             if result.more { continue }
-            let delay = result.nextDeadline.map { max($0 - monotonicClock.nowMs(), 1) } ?? 60_000
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: .milliseconds(delay)) }
-                group.addTask { await self.tickerWakeup.wait() }
-                await group.next()
-                group.cancelAll()
-            }
+            await ticker.wait(untilMs: result.nextDeadline ?? monotonicClock.nowMs() + Self.idleTickMs)
         }
     }
 
-    /// Wakes the ticker (a new lease may expire before the one it waits for).
-    func wakeTicker() { tickerWakeup.signal() }
+    /// How long the ticker sleeps with no lease live: a new grant wakes it anyway. coordd's choice.
+    private static let idleTickMs: Int64 = 60_000
 
     private func presenceEnded(_ stream: StreamID) {
         let (ended, commit) = engine.withLock { engine -> ([LeaseEvent], Result<LogCommit, StreamsError>?) in
@@ -244,7 +240,7 @@ final class LeaseService: Sendable {
     private func waitDurable(_ commit: Result<LogCommit, StreamsError>?) async throws(StreamsError) {
         guard let commit else { return }
         try await commit.get().durable()
-        tickerWakeup.signal()
+        ticker.wake()
     }
 
     /// ``waitDurable(_:)`` for a request's `operation`, counting a failure (the stream reports the error).
