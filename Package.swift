@@ -29,7 +29,7 @@ let package = Package(
         // I/O runtime shared by daemon and client.
         .target(name: "Transport", dependencies: ["StreamCore", "CLinux", "COpenSSL"]),
         // The daemon's core: nodes, shells around the engines, dispatch.
-        .target(name: "Coordinator", dependencies: ["StreamCore", "Inventory", "LeaseEngine", "Transport"]),
+        .target(name: "Coordinator", dependencies: ["StreamCore", "Inventory", "LeaseEngine", "Assignment", "Transport"]),
         // The Swift client SDK.
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [
-                "Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "LeaseEngine", "CoordTestKit",
+                "Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "LeaseEngine", "Assignment", "CoordTestKit",
                 "CoordBenchKit",
             ]),
         // Starts the real coordd and coordctl binaries, which it depends on so both are built for it.
