@@ -50,6 +50,7 @@ let package = Package(
         .executableTarget(name: "ObserverExample", dependencies: ["CoordClient"], path: "Examples/Observer"),
         .executableTarget(name: "PartitionServiceExample", dependencies: ["CoordClient"], path: "Examples/PartitionService"),
         .executableTarget(name: "LeaderElectionExample", dependencies: ["CoordClient"], path: "Examples/LeaderElection"),
+        .executableTarget(name: "AssignedPartitionsExample", dependencies: ["CoordClient"], path: "Examples/AssignedPartitions"),
 
         // Test support: manual clock, temp directories, fixtures.
         .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport"], path: "Tests/CoordTestKit"),
@@ -72,7 +73,7 @@ let package = Package(
             name: "CoorddTests",
             dependencies: [
                 "coordd", "coordctl", "coordbench", "CoordClient", "Transport", "StreamCore", "CoordTestKit", "WorkerExample",
-                "ObserverExample", "PartitionServiceExample", "LeaderElectionExample",
+                "ObserverExample", "PartitionServiceExample", "LeaderElectionExample", "AssignedPartitionsExample",
             ]),
         .testTarget(
             name: "CoordctlTests",
