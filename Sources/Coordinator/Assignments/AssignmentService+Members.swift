@@ -73,7 +73,6 @@ extension AssignmentService {
         let subscription = try validate(request)
         let (member, outcome) = try state.withLock { s throws(StreamsError) -> (AssignmentMember, Outcome) in
             let now = monotonicClock.nowMs()
-            var group = try existingOrNew(subscription, in: &s)
             let reference: UInt64
             switch subscription.presence {
             case .stream:
@@ -86,6 +85,8 @@ extension AssignmentService {
                 }
                 reference = current.rawValue
             }
+            // Taken out of the map while it changes, so its arrays are not copied; every path puts it back.
+            var group = try existingOrNew(subscription, in: &s)
             let member = AssignmentMember(group: subscription.group, id: subscription.member,
                                           presence: subscription.presence, reference: reference, stream: stream, now: now)
             var first: [AssignmentLeaseStep] = []
@@ -99,12 +100,11 @@ extension AssignmentService {
             }
             switch group.engine.join(subscription.member, weight: subscription.weight, now: now) {
             case .failure(let problem):
-                if group.engine.isEmpty { s.groups[subscription.group] = nil } else if !first.isEmpty || !earlier.isEmpty {
+                if !first.isEmpty || !earlier.isEmpty {
                     // The replaced stream's end must still happen; the newcomer is refused.
-                    let outcome = carryOut(earlier, first: first, in: &group, named: subscription.group)
-                    s.groups[subscription.group] = group
-                    deliverDetached(outcome)
+                    deliverDetached(carryOut(earlier, first: first, in: &group, named: subscription.group))
                 }
+                s.groups[subscription.group] = group.engine.isEmpty ? nil : group
                 throw Self.error(problem)
             case .success(let actions):
                 group.members[subscription.member] = member
@@ -123,6 +123,7 @@ extension AssignmentService {
     private func existingOrNew(_ subscription: Subscription, in s: inout State) throws(StreamsError) -> Group {
         if let group = s.groups[subscription.group] {
             try checkDeclaration(subscription, against: group.engine)
+            s.groups[subscription.group] = nil
             return group
         }
         guard let partitions = subscription.partitions else {
@@ -173,10 +174,12 @@ extension AssignmentService {
         _ body: (inout AssignmentGroup, Int64) -> Result<[AssignmentAction], AssignmentRejection>
     ) async throws(StreamsError) {
         let outcome = try state.withLock { s throws(StreamsError) -> Outcome? in
-            guard var group = s.groups[member.group], group.members[member.id] === member else { return nil }
+            guard s.groups[member.group]?.members[member.id] === member,
+                  var group = s.groups.removeValue(forKey: member.group) else { return nil }
             let steps = first(group)
             switch body(&group.engine, monotonicClock.nowMs()) {
             case .failure(let problem):
+                s.groups[member.group] = group
                 throw Self.error(problem)
             case .success(let actions):
                 after(&group)
@@ -224,7 +227,8 @@ extension AssignmentService {
     /// The member's stream ended without `leave`: a disconnect, which starts its grace period.
     func streamEnded(_ member: AssignmentMember, reason: String) {
         let outcome = state.withLock { s -> Outcome? in
-            guard var group = s.groups[member.group], group.members[member.id] === member else { return nil }
+            guard s.groups[member.group]?.members[member.id] === member,
+                  var group = s.groups.removeValue(forKey: member.group) else { return nil }
             let steps = endingSteps(of: member, in: group, named: member.group)
             group.members[member.id] = nil
             guard case .success(let actions) = group.engine.disconnect(member.id, now: monotonicClock.nowMs()) else {

@@ -11,8 +11,7 @@ extension AssignmentService {
                 var outcomes: [Outcome] = []
                 var next: Int64?
                 for name in s.groups.keys.sorted() {
-                    guard var group = s.groups[name] else { continue }
-                    if let due = group.wakeAt, due <= now {
+                    if let due = s.groups[name]?.wakeAt, due <= now, var group = s.groups.removeValue(forKey: name) {
                         let actions = group.engine.tick(now: now)
                         for case .memberExpired(let member) in actions {
                             events.assignmentMemberLeft(group: name, member: member.name, how: "grace_ended")
