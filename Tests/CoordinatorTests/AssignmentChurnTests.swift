@@ -18,7 +18,7 @@ import Transport
     @Test func churnNeverGivesAPartitionTwoLiveOwners() async throws {
         let seed = SplitMix64.seedFromEnvironment()
         var node = NodeConfiguration()
-        node.inventory.engine.ttlFloorMs = 300
+        node.inventory.engine.ttlFloorMs = 600
         let harness = try await Harness(Configuration(store: .memory, transport: .webSocket), node: node)
         let client = harness.client
         let history = ChurnHistory()
@@ -37,9 +37,10 @@ import Transport
                     }
                     try await Task.sleep(for: .milliseconds(50 + Int(random.next() % 200)))
                 }
-                for member in members { try await member.start(acknowledging: true) }
-                // Settled: every partition owned, every member at its target.
+                // Settled: every partition owned, every member at its target. A member whose presence a
+                // loaded machine let expire is started again.
                 let settled = await eventually(seconds: 30) {
+                    for member in members { try? await member.start(acknowledging: true) }
                     guard let group = try? await client.assignmentGroup("churn") else { return false }
                     return group.members.count == Self.slots && group.members.allSatisfy { $0.present && $0.holding == $0.target }
                         && group.partitions.allSatisfy { $0.state == .owned }
@@ -125,6 +126,8 @@ final class ChurnMember: Sendable {
         var stream: any BidiStream
         var tasks: [Task<Void, Never>]
         var paused: Bool
+        /// The stream ended (the server ended the presence, or replaced it).
+        var ended = false
     }
 
     let id: String
@@ -144,7 +147,7 @@ final class ChurnMember: Sendable {
 
     /// Starts a life unless one is running (a paused one is ended first).
     func start(acknowledging: Bool) async throws {
-        if life.withLock({ $0?.paused ?? false }) { await kill() }
+        if life.withLock({ ($0?.paused ?? false) || ($0?.ended ?? false) }) { await kill() }
         guard life.withLock({ $0 == nil }) else { return }
         let stream = try await client.open(SubscribeAssignments(
             group: "churn", memberID: id, partitions: .count(Int64(AssignmentChurnTests.partitions)), graceMs: 200,
@@ -192,6 +195,7 @@ final class ChurnMember: Sendable {
             }
         }
         owned.withLock { $0 = [:] }
+        life.withLock { $0?.ended = true }
         guard !Task.isCancelled, isPaused else { return }
         for (partition, fence) in stale.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
             let payload = Array("\(id):\(fence)".utf8)
