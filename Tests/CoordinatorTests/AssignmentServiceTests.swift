@@ -263,6 +263,52 @@ import Testing
         await harness.shutdown()
     }
 
+    @Test func updateGroupAddsAndRemovesPartitions() async throws {
+        let harness = try await Harness(Configuration(store: .memory, transport: .inProcess))
+        let client = harness.client
+        let a = try await TestMember.join("a", partitions: .count(4), client: client)
+        _ = try #require(try await a.next())
+        try await a.send(.updateGroup(partitions: .count(6), graceMs: nil, revokeAfterMs: nil))
+        let grown = try await a.until { $0.owned.count == 6 }
+        #expect(grown.partitionCount == 6)
+        // Shrinking asks for the removed partitions back; once released they are gone from the group.
+        try await a.send(.updateGroup(partitions: .names(["0", "1"]), graceMs: 5_000, revokeAfterMs: nil))
+        let shrinking = try await a.until { !$0.releasing.isEmpty }
+        #expect(shrinking.ownedNames == ["0", "1"] && shrinking.releasingNames == ["2", "3", "4", "5"])
+        #expect(try await client.assignmentGroup("g")?.partitions.filter(\.removed).count == 4)
+        try await a.send(.released(shrinking.releasingNames))
+        _ = try await a.until { $0.releasing.isEmpty }
+        let listed = try #require(try await client.assignmentGroup("g"))
+        #expect(listed.partitions.map(\.partition) == ["0", "1"] && listed.graceMs == 5_000)
+        #expect(try await client.leases(prefix: "$assign/g/").map(\.key) == ["$assign/g/0", "$assign/g/1"])
+        // A bad update is refused on the member's stream.
+        try await a.send(.updateGroup(partitions: .count(0), graceMs: nil, revokeAfterMs: nil))
+        await #expect(throws: StreamsError.self) { _ = try await a.until { _ in false } }
+        await harness.shutdown()
+    }
+
+    @Test func aMemberIdMemberLivesByItsRenewals() async throws {
+        var node = NodeConfiguration()
+        node.inventory.engine.ttlFloorMs = 300
+        let harness = try await Harness(Configuration(store: .memory, transport: .inProcess), node: node)
+        let client = harness.client
+        let renewing = try await TestMember.join("r", partitions: .count(2), heartbeatIntervalMs: 100, client: client)
+        _ = try #require(try await renewing.next())
+        let silent = try await TestMember.join("s", partitions: nil, heartbeatIntervalMs: 100, client: client)
+        _ = try #require(try await silent.next())
+        let renewals = Task {
+            for _ in 0..<40 {
+                try await renewing.send(.renew)
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        await #expect(throws: StreamsError.presenceExpired) { _ = try await silent.until(seconds: 5) { _ in false } }
+        #expect(try await client.assignmentGroup("g")?.members.first { $0.memberID == "r" }?.present == true)
+        renewals.cancel()
+        renewing.drop()
+        await harness.shutdown()
+    }
+
     @Test func assignmentLeasesLeftByARestartAreReleased() async throws {
         var harness = try await Harness(Configuration(store: .file, transport: .inProcess))
         let a = try await TestMember.join("a", partitions: .count(2), client: harness.client)
