@@ -34,7 +34,8 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CorePrimitives", "StreamCore", "CLinux", "COpenSSL"]),
         // The daemon's core: nodes, shells around the engines, dispatch.
         .target(
-            name: "Coordinator", dependencies: ["CorePrimitives", "StreamCore", "Inventory", "LeaseEngine", "Transport"]),
+            name: "Coordinator",
+            dependencies: ["CorePrimitives", "StreamCore", "Inventory", "LeaseEngine", "Assignment", "Transport"]),
         // The Swift client SDK.
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
@@ -55,6 +56,7 @@ let package = Package(
         .executableTarget(name: "ObserverExample", dependencies: ["CoordClient"], path: "Examples/Observer"),
         .executableTarget(name: "PartitionServiceExample", dependencies: ["CoordClient"], path: "Examples/PartitionService"),
         .executableTarget(name: "LeaderElectionExample", dependencies: ["CoordClient"], path: "Examples/LeaderElection"),
+        .executableTarget(name: "AssignedPartitionsExample", dependencies: ["CoordClient"], path: "Examples/AssignedPartitions"),
 
         // Test support: manual clock, temp directories, fixtures.
         .target(name: "CoordTestKit", dependencies: ["CorePrimitives", "StreamCore", "Transport"], path: "Tests/CoordTestKit"),
@@ -70,7 +72,7 @@ let package = Package(
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [
-                "Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "LeaseEngine", "CoordTestKit",
+                "Coordinator", "CoordClient", "Transport", "StreamCore", "Inventory", "LeaseEngine", "Assignment", "CoordTestKit",
                 "CoordBenchKit",
             ]),
         // Starts the real coordd and coordctl binaries, which it depends on so both are built for it.
@@ -78,7 +80,7 @@ let package = Package(
             name: "CoorddTests",
             dependencies: [
                 "coordd", "coordctl", "coordbench", "CoordClient", "Transport", "StreamCore", "CoordTestKit", "WorkerExample",
-                "ObserverExample", "PartitionServiceExample", "LeaderElectionExample",
+                "ObserverExample", "PartitionServiceExample", "LeaderElectionExample", "AssignedPartitionsExample",
             ]),
         // A seeded simulation of a node on the memory store and manual clocks, invariants after every step.
         .testTarget(

@@ -122,4 +122,7 @@ extension AssignmentGroup {
     /// True when the group has no member, present or absent: the service may forget it. (Nothing can be
     /// held then: every lease and reservation belongs to a member.)
     public var isEmpty: Bool { members.isEmpty }
+
+    /// Members, present or absent within their grace period.
+    public var memberCount: Int { members.count }
 }

@@ -26,6 +26,9 @@ let usage = """
                              live leases stay held; then the lease log's size and the store's open time and
                              memory in a fresh process --pairs N (100000) --live L (100) --clients C (50)
                              [--dir DIR --keep]
+      assignments            M members of one group over P partitions on coordd: time from a member's death
+                             or join to a settled assignment, and partitions moved per change
+                             --members M (100) --partitions P (1024) --cycles N (20)
       report --from FILE     print the tables of a run saved with --json / --json-out (--markdown)
 
     systems:
@@ -81,6 +84,9 @@ do {
             exit(2)
         }
         print(try await LeaseChurn.reopen(directory: directory))
+    case "assignments":
+        let results = try await AssignmentsWorkload.run(options: options)
+        print(json ? Report.json(results) : options.flag("markdown") ? Report.markdown(results) : Report.table(results))
     case "report":
         // Prints the tables of a run saved with --json or --json-out.
         guard let path = options.value("from") else {

@@ -240,6 +240,8 @@ enum CtlArguments {
         case "status":
             _ = try arguments([])
             return .status
+        case "assignments":
+            return .assignments(group: try arguments(["GROUP"], optional: 1).first)
         case "store create":
             let text = try arguments(["UUID"])[0]
             guard let store = WireUUID(text), !store.isNil else {

@@ -42,6 +42,8 @@ enum CtlCommand: Sendable, Equatable {
     case segments(space: String)
     /// The store's counts.
     case status
+    /// Assignment groups: one in full (members, partitions, owners, fences), or every group in brief.
+    case assignments(group: String?)
     /// Creates a store (for daemons that do not create stores on first use).
     case storeCreate(WireUUID)
 }

@@ -29,6 +29,7 @@ enum CtlHelp {
         ("spaces", "spaces", "Space names"),
         ("segments", "segments SPACE", "Segment names of a space"),
         ("status", "status", "What the store holds and who is connected"),
+        ("assignments", "assignments [GROUP]", "Partition assignment groups, or one group's members, owners and fences"),
         ("health", "health [--ready]", "The daemon's /healthz (or /readyz) answer; exit 0 for 200"),
         ("store create", "store create UUID", "Create a store (when the daemon does not create them itself)"),
         ("token mint", "token mint --hs256-secret-file F [--ttl D]", "A development token for a daemon using that secret"),
@@ -142,6 +143,15 @@ enum CtlHelp {
                 Prints the entries of SPACE in space order (timestamp, segment, sequence), or of one SEGMENT
                 in sequence order. Payloads are shown as text when they are printable UTF-8, otherwise as
                 base64:…. With --follow, keeps printing new entries as they are committed until interrupted.
+                """
+        case "assignments":
+            body = """
+                Usage: coordctl assignments [GROUP]
+
+                Without GROUP, lists the store's partition assignment groups: members present and absent, and
+                partitions owned. With GROUP, shows its members (weight, present or absent until when,
+                partitions held and planned) and each partition's state (owned, releasing, reserved for an
+                absent member, unowned), owner, fence and deadline. --json prints the daemon's answer.
                 """
         case "spaces":
             body = """

@@ -52,6 +52,11 @@ struct CtlRunner: Sendable {
         case .status:
             let status = try await client.status()
             output.write(json ? CtlFormat.jsonLine(status) : CtlFormat.status(status))
+        case .assignments(let group):
+            let groups = try await client.assignmentGroups(named: group ?? "")
+            if let group, groups.isEmpty { throw .invalidRequest("no assignment group named \(group)") }
+            output.write(json ? groups.map(CtlFormat.jsonLine).joined()
+                              : group == nil ? CtlFormat.assignmentGroups(groups) : CtlFormat.assignmentGroup(groups[0]))
         case .storeCreate(let store):
             let created = try await CoordClient(provider: client.provider, store: store).createStore()
             output.write(json ? CtlFormat.jsonLine(StoreCreateResult(storeID: store, created: created))

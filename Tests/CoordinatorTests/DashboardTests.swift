@@ -6,7 +6,7 @@ import Transport
 /// The dashboard's files as the daemon serves them: headers, and the rules that let the strict
 /// Content-Security-Policy hold (only its own files, nothing inline, no other origin).
 struct DashboardTests {
-    static let files = ["/ui", "/ui/", "/ui/dashboard.css", "/ui/mux.js", "/ui/dashboard.js"]
+    static let files = ["/ui", "/ui/", "/ui/dashboard.css", "/ui/mux.js", "/ui/dashboard.js", "/ui/assignments.js"]
 
     func get(_ target: String, method: String = "GET") -> HTTPResponse? {
         DaemonEndpoints(metrics: MetricsRegistry()).respond(to: HTTPRequestHead(method: method, target: target))
@@ -43,7 +43,7 @@ struct DashboardTests {
         let page = body("/ui")
         let references = try Regex(#"(?:src|href)="([^"]*)""#)
         let targets = page.matches(of: references).map { String($0.output[1].substring ?? "") }
-        #expect(Set(targets) == ["/ui/dashboard.css", "/ui/mux.js", "/ui/dashboard.js"])
+        #expect(Set(targets) == ["/ui/dashboard.css", "/ui/mux.js", "/ui/dashboard.js", "/ui/assignments.js"])
         #expect(!page.contains("style="), "inline styles break style-src 'self'")
         #expect(page.matches(of: try Regex(#"<script[^>]*>[^<]"#)).isEmpty, "inline scripts break script-src 'self'")
         #expect(page.matches(of: try Regex(#"\son[a-z]+="#)).isEmpty, "inline handlers break script-src 'self'")

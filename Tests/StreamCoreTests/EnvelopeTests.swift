@@ -38,6 +38,8 @@ enum Samples {
         LeaseList(prefix: "part-", limit: 10),
         StoreCreate(),
         LeaseWatch(key: "partition-7"),
+        SubscribeAssignments(group: "indexers", memberID: "indexer-7", weight: 2, partitions: .count(64)),
+        AssignmentList(group: "indexers"),
     ]
 }
 

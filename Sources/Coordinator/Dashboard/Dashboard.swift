@@ -28,6 +28,7 @@ public enum Dashboard {
             "/ui/dashboard.css": Asset(contentType: "text/css; charset=utf-8", body: Array(style.utf8)),
             "/ui/mux.js": Asset(contentType: "text/javascript; charset=utf-8", body: Array(muxScript.utf8)),
             "/ui/dashboard.js": Asset(contentType: "text/javascript; charset=utf-8", body: Array(script.utf8)),
+            "/ui/assignments.js": Asset(contentType: "text/javascript; charset=utf-8", body: Array(assignmentsScript.utf8)),
         ]
     }()
 

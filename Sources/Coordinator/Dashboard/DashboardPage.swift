@@ -12,6 +12,7 @@ extension Dashboard {
 <link rel="stylesheet" href="/ui/dashboard.css">
 <script src="/ui/mux.js" defer></script>
 <script src="/ui/dashboard.js" defer></script>
+<script src="/ui/assignments.js" defer></script>
 </head>
 <body>
 <header>
@@ -59,6 +60,7 @@ extension Dashboard {
     <p class="empty" id="leases-empty">No live leases.</p>
   </section>
 
+\#(assignmentsCard)
   <section class="card">
     <h2>Joins and leaves</h2>
     <ol id="activity"></ol>

@@ -211,7 +211,7 @@ final class LeaseService: Sendable {
     /// checkpoint, a checkpoint of `engine`. Called under the engine's lock: both take their place in the
     /// log in exactly the engine's order. A checkpoint that cannot be queued is simply tried again after
     /// more events; nothing waits for it.
-    private func append(_ events: [LeaseEvent], _ engine: LeaseEngine) -> Result<LogCommit, StreamsError> {
+    func append(_ events: [LeaseEvent], _ engine: LeaseEngine) -> Result<LogCommit, StreamsError> {
         // The engine has applied the events whatever becomes of the append: watchers see its state.
         publishToWatchers(events, engine)
         let commit: LogCommit
@@ -237,7 +237,7 @@ final class LeaseService: Sendable {
 
     /// Waits until an append is durable (at once for nil), then wakes the ticker: a new lease may expire
     /// before the one it waits for. A failed append throws its error (a transient `storage_error`).
-    private func waitDurable(_ commit: Result<LogCommit, StreamsError>?) async throws(StreamsError) {
+    func waitDurable(_ commit: Result<LogCommit, StreamsError>?) async throws(StreamsError) {
         guard let commit else { return }
         try await commit.get().durable()
         ticker.wake()

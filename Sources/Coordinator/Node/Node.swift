@@ -12,6 +12,8 @@ public final class Node: Sendable {
     let segmentSubscriptions: SegmentSubscriptionHub
     let inventory: InventoryService
     let leases: LeaseService
+    /// Partition assignment groups of this store (`Assignments/`).
+    let assignments: AssignmentService
     /// Lines and counters of what happens in this store.
     let events: StoreEventLog
     private let timers: [Task<Void, Never>]
@@ -32,7 +34,11 @@ public final class Node: Sendable {
                                       wallClock: configuration.wallClock, monotonicClock: configuration.monotonicClock,
                                       events: events)
         self.leases = leases
-        timers = [Task { await inventory.runTimers() }, Task { await leases.runTicker() }]
+        let assignments = try await AssignmentService(
+            limits: configuration.assignments, leases: leases, inventory: inventory, wallClock: configuration.wallClock,
+            monotonicClock: configuration.monotonicClock, events: events)
+        self.assignments = assignments
+        timers = [Task { await inventory.runTimers() }, Task { await leases.runTicker() }, Task { await assignments.runTimer() }]
     }
 
     /// Serves one stream to its end: reads the enveloped request, runs the operation, and ends the
@@ -71,7 +77,7 @@ public final class Node: Sendable {
     /// True for the requests whose streams last as long as their client wants (worker inventory and
     /// segment status subscriptions): their duration says nothing about the daemon's speed.
     static func isSubscription(_ request: any EnvelopedMessage) -> Bool {
-        request is SubscribeWorkers || request is SubscribeToSegmentStatus
+        request is SubscribeWorkers || request is SubscribeToSegmentStatus || request is SubscribeAssignments
     }
 
     /// Reads and decodes a stream's first message, the request. A stream that ends first or whose first
@@ -110,6 +116,16 @@ public final class Node: Sendable {
         case is GetStatus: return { stream throws(StreamsError) in try await stream.send(self.status()) }
         case let r as SubscribeToSegmentStatus: return { stream throws(StreamsError) in try await self.subscribe(r, on: stream) }
         case let r as SubscribeWorkers: return { stream throws(StreamsError) in try await self.subscribeWorkers(r, on: stream) }
+        case let r as LeaseAcquire where AssignmentKeys.refusal(r.terms.key) != nil:
+            return AssignmentKeys.refusing(r.terms.key)
+        case let r as LeaseRenew where AssignmentKeys.refusal(r.terms.key) != nil:
+            return AssignmentKeys.refusing(r.terms.key)
+        case let r as LeaseRelease where AssignmentKeys.refusal(r.key) != nil:
+            return AssignmentKeys.refusing(r.key)
+        case let r as SubscribeAssignments:
+            return { stream throws(StreamsError) in try await self.subscribeAssignments(r, on: stream) }
+        case let r as AssignmentList:
+            return { stream throws(StreamsError) in for info in self.assignments.list(r) { try await stream.send(info) } }
         case let r as LeaseAcquire: return { stream throws(StreamsError) in try await stream.send(self.leases.acquire(r)) }
         case let r as LeaseRenew: return { stream throws(StreamsError) in try await stream.send(self.leases.renew(r)) }
         case let r as LeaseRelease: return { stream throws(StreamsError) in try await stream.send(self.leases.release(r)) }

@@ -42,6 +42,8 @@ public struct NodeConfiguration: Sendable {
     public var inventory = InventoryServiceLimits()
     /// Lease limits (maximum TTL, key and holder sizes, expiries per tick).
     public var leases = LeaseLimits()
+    /// Partition assignment limits (groups, members, partitions, renewal intervals).
+    public var assignments = AssignmentServiceLimits()
     /// Server timestamps (inventory, statuses).
     public var wallClock: any WallClock = SystemWallClock()
     /// Deadlines (presence TTL, leases).
