@@ -18,6 +18,9 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CPostgreSQL", path: "Sources/CPostgreSQL", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
 
         // Data model, wire messages, error model and the log engine.
         .target(name: "StreamCore"),
@@ -28,8 +31,10 @@ let package = Package(
         .target(name: "Assignment"),
         // I/O runtime shared by daemon and client.
         .target(name: "Transport", dependencies: ["StreamCore", "CLinux", "COpenSSL"]),
+        // PostgreSQL through libpq: connection threads, a bounded pool, the schema and the store's SQL.
+        .target(name: "PostgresKit", dependencies: ["StreamCore", "CPostgreSQL"]),
         // The daemon's core: nodes, shells around the engines, dispatch.
-        .target(name: "Coordinator", dependencies: ["StreamCore", "Inventory", "LeaseEngine", "Transport"]),
+        .target(name: "Coordinator", dependencies: ["StreamCore", "Inventory", "LeaseEngine", "Transport", "PostgresKit"]),
         // The Swift client SDK.
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
@@ -52,7 +57,9 @@ let package = Package(
         .executableTarget(name: "LeaderElectionExample", dependencies: ["CoordClient"], path: "Examples/LeaderElection"),
 
         // Test support: manual clock, temp directories, fixtures.
-        .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport"], path: "Tests/CoordTestKit"),
+        .target(name: "CoordTestKit", dependencies: ["StreamCore", "Transport", "PostgresKit"], path: "Tests/CoordTestKit"),
+        // Against a real PostgreSQL (the test kit's, or COORDD_TEST_POSTGRES_URL).
+        .testTarget(name: "PostgresKitTests", dependencies: ["PostgresKit", "StreamCore", "CoordTestKit"]),
         .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "CoordTestKit", "LogCrashChild"]),
         // Child process the log crash test kills with SIGKILL mid-append.
         .executableTarget(name: "LogCrashChild", dependencies: ["StreamCore"], path: "Tests/LogCrashChild"),
