@@ -106,6 +106,8 @@ public final class PostgresSession {
             if let bytes = value.bytes {
                 offsets.append(buffer.count)
                 buffer.append(contentsOf: bytes)
+                // Text-format values are read as C strings (their length is ignored).
+                if !value.binary { buffer.append(0) }
             } else {
                 offsets.append(nil)
             }
