@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import PostgresKit
 import StreamCore
+import Synchronization
 import Testing
 
 /// The client layer against a real PostgreSQL: parameters, transactions, the pool's bounds, the
@@ -93,8 +94,15 @@ struct PostgresPoolTests {
         let pool = PostgresPool(settings: PostgresSettings(url: db.url), size: 1, maxWaiting: 2)
         // One request holds the only connection until released; two wait; the fourth is refused at once.
         let release = DispatchSemaphore(value: 0)
-        let holder = Task { try await pool.run { s throws(StreamsError) in release.wait(); try s.execute("SELECT 1") } }
-        #expect(await eventually { pool.waiting == 0 })
+        let holding = Atomic<Bool>(false)
+        let holder = Task {
+            try await pool.run { s throws(StreamsError) in
+                holding.store(true, ordering: .releasing)
+                release.wait()
+                try s.execute("SELECT 1")
+            }
+        }
+        #expect(await eventually { holding.load(ordering: .acquiring) })
         var waiting: [Task<Void, any Error>] = []
         for expected in 1...2 {
             waiting.append(Task { try await pool.run { s throws(StreamsError) in try s.execute("SELECT 1") } })
