@@ -18,12 +18,15 @@ public final class Daemon: Sendable {
     private let server: WebSocketServer
     private let logger: Logger
     private let dataLock: DataDirectoryLock?
+    /// The PostgreSQL connections and schema (`--storage postgres`).
+    private let postgres: PostgresStorageStatus?
     /// Writes the summaries of rate-limited log lines as their intervals end.
     private let summaries: Task<Void, Never>?
     private let stopping = Atomic<Bool>(false)
 
     private init(configuration: DaemonConfiguration, nodes: NodeManager, endpoints: DaemonEndpoints, metrics: DaemonMetrics,
-                 group: EventLoopGroup, server: WebSocketServer, logger: Logger, dataLock: DataDirectoryLock?) {
+                 group: EventLoopGroup, server: WebSocketServer, logger: Logger, dataLock: DataDirectoryLock?,
+                 postgres: PostgresStorageStatus? = nil) {
         self.configuration = configuration
         self.nodes = nodes
         self.endpoints = endpoints
@@ -32,6 +35,7 @@ public final class Daemon: Sendable {
         self.server = server
         self.logger = logger
         self.dataLock = dataLock
+        self.postgres = postgres
         summaries = Self.writeSummaries(of: logger)
     }
 
@@ -53,8 +57,11 @@ public final class Daemon: Sendable {
         let events = ServerEventLog(logger: logger, metrics: metrics)
         let endpoints = DaemonEndpoints(metrics: metrics.registry)
         let nodes = NodeManager(configuration: configuration.nodeConfiguration(metrics: metrics, logger: logger), catalog: catalog)
+        let postgres = try await PostgresStorageStatus.start(configuration, logger: logger)
+        if let postgres { endpoints.addReadinessCheck { postgres.notReadyReason } }
         do {
-            _ = try await nodes.node(for: .defaultStore)
+            // PostgreSQL storage has no default store to open yet; /readyz says why.
+            if postgres == nil { _ = try await nodes.node(for: .defaultStore) }
         } catch {
             await nodes.close()
             throw DaemonStartError(.environment, "cannot open the default store \(WireUUID.defaultStore): \(error.message)")
@@ -66,6 +73,7 @@ public final class Daemon: Sendable {
             group = try EventLoopGroup(loopCount: loopCount, limits: runtime, events: events.runtimeEvents)
         } catch {
             events.startFailed(error, during: "event_loop_start")
+            await postgres?.close()
             await nodes.close()
             throw DaemonStartError(.environment, "cannot start the event loops: \(error)")
         }
@@ -77,6 +85,7 @@ public final class Daemon: Sendable {
             let listener = WebSocketServerConfiguration(host: configuration.listen.host, port: configuration.listen.port, tls: tls)
             server = try await WebSocketServer.start(configuration: listener, group: group, acceptor: acceptor)
         } catch {
+            await postgres?.close()
             await nodes.close()
             await Self.stopLoops(group)
             throw DaemonStartError(.environment, "cannot listen on \(configuration.listen): \(error)")
@@ -89,7 +98,7 @@ public final class Daemon: Sendable {
                                   "anonymous": configuration.acceptsAnonymous ? "allowed" : "refused",
                                   "metrics": configuration.metricsNeedToken ? "token" : "anonymous"])
         return Daemon(configuration: configuration, nodes: nodes, endpoints: endpoints, metrics: metrics, group: group,
-                      server: server, logger: logger, dataLock: dataLock)
+                      server: server, logger: logger, dataLock: dataLock, postgres: postgres)
     }
 
     /// Drains within the configured grace: `/readyz` turns 503, the listener stops accepting, every
@@ -105,6 +114,7 @@ public final class Daemon: Sendable {
         endpoints.markShuttingDown()
         await server.shutdown(graceMs: Int(graceMs * DaemonLimits.listenerShareOfGracePercent / 100))
         await nodes.close()
+        await postgres?.close()
         dataLock?.release()
         await Self.stopLoops(group)
         summaries?.cancel()
