@@ -133,6 +133,8 @@ public final class TestPostgresServer: Sendable {
 
     /// The unprivileged user the server runs as when the tests run as root (PostgreSQL refuses root).
     static let user = "coordd-test"
+    /// Ports tried before giving up on starting a server.
+    static let maxPortAttempts = 5
 
     /// initdb in a new temporary directory, then start on a free port of 127.0.0.1. Stopped by PID when
     /// the process exits.
@@ -150,10 +152,19 @@ public final class TestPostgresServer: Sendable {
             "-D", data, "-U", "postgres", "--pwfile", passwordFile, "--auth-local=trust", "--auth-host=scram-sha-256",
             "-E", "UTF8", "--locale=C", "--no-sync",
         ])
-        let server = TestPostgresServer(port: try freePort(), directory: root.path)
-        try server.startProcess()
-        Registry.remember(server)
-        return server
+        // A random port of the unassigned range; one that is taken fails the start at once, and another is tried.
+        var failure: (any Error)?
+        for _ in 0..<maxPortAttempts {
+            let server = TestPostgresServer(port: Int.random(in: 20_000..<60_000), directory: root.path)
+            do {
+                try server.startProcess()
+                Registry.remember(server)
+                return server
+            } catch {
+                failure = error
+            }
+        }
+        throw failure ?? TestPostgresFailure("cannot start PostgreSQL")
     }
 
     /// Starts the server process on its directory (again, after ``stop(mode:)``).
@@ -228,25 +239,6 @@ public final class TestPostgresServer: Sendable {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw TestPostgresFailure("\(program) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)")
         }
-    }
-
-    /// A port the kernel just handed out on 127.0.0.1 (closed again, so the server can bind it).
-    public static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestPostgresFailure("socket: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
-                bind(fd, p, length) == 0 && getsockname(fd, p, &length) == 0
-            }
-        }
-        guard bound else { throw TestPostgresFailure("bind: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// The servers this process started, stopped when it exits.

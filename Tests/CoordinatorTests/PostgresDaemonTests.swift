@@ -113,8 +113,8 @@ struct PostgresDaemonTests {
     }
 
     @Test func anUnreachableServerLeavesTheDaemonRunningAndNotReadyWithTheReason() async throws {
-        // A port nothing listens on: the kernel handed it out and it was closed again.
-        let port = try TestPostgresServer.freePort()
+        // Port 1 of loopback: privileged, so nothing of a test's listens there, and a connection is refused.
+        let port = 1
         let url = "postgresql://coordd:s3cret-\(port)@127.0.0.1:\(port)/coordd?connect_timeout=2"
         let lines = LineCollector()
         let daemon = try await Daemon.start(Self.configuration(url: url), logger: Logger(sink: lines.sink), loopCount: 1)

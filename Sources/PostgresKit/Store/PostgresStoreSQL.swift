@@ -53,20 +53,21 @@ public struct PostgresStoreSQL: Sendable {
         return outcomes
     }
 
-    /// Locks the existing heads of every segment and space the batch appends to, in one sorted order,
-    /// so that batches touching the same segments wait for each other instead of deadlocking.
+    /// Locks the existing rows of every space and segment the batch appends to, spaces first and each in
+    /// sorted order — the order ``append(_:on:)`` takes them in — so that batches touching the same
+    /// segments wait for each other instead of deadlocking.
     private func lockHeads(of writes: [StoreWrite], on s: PostgresSession) throws(StreamsError) {
         var pairs: Set<[String]> = []
         for case .append(let chunk) in writes { pairs.insert([chunk.space, chunk.segment]) }
         guard !pairs.isEmpty else { return }
         let sorted = pairs.sorted { $0.lexicographicallyPrecedes($1, by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) }
         let spaces = Array(Set(sorted.map { $0[0] })).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        try s.query("SELECT 1 FROM coordd_spaces WHERE store_id = $1 AND space = ANY($2::text[]) ORDER BY space FOR UPDATE",
+                    [.uuid(store), .text(PostgresArray.text(spaces))])
         try s.query("""
             SELECT 1 FROM coordd_segments WHERE store_id = $1 AND (space, segment) IN
               (SELECT * FROM unnest($2::text[], $3::text[])) ORDER BY space, segment FOR UPDATE
             """, [.uuid(store), .text(PostgresArray.text(sorted.map { $0[0] })), .text(PostgresArray.text(sorted.map { $0[1] }))])
-        try s.query("SELECT 1 FROM coordd_spaces WHERE store_id = $1 AND space = ANY($2::text[]) ORDER BY space FOR UPDATE",
-                    [.uuid(store), .text(PostgresArray.text(spaces))])
     }
 
     // MARK: Appending
@@ -80,6 +81,8 @@ public struct PostgresStoreSQL: Sendable {
         guard !chunk.records.isEmpty else { throw .trxEmpty }
         if let fence = chunk.fence { try checkFence(fence, on: s) }
         for _ in 0..<Self.maxHeadAttempts {
+            // Space before segment, always: the order every writer locks them in.
+            try s.query("SELECT 1 FROM coordd_spaces WHERE store_id = $1 AND space = $2 FOR UPDATE", [.uuid(store), .text(chunk.space)])
             let head = try readHead(space: chunk.space, segment: chunk.segment, lock: true, on: s)
             let base = head?.lastSequence ?? 0
             if chunk.sequencing == .expected {
