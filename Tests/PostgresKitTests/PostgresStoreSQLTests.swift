@@ -113,6 +113,9 @@ struct PostgresStoreSQLTests {
             return (segment, space, page2, try sql.statuses(space: "sp", on: s), try sql.peek(space: "sp", segment: "a", on: s),
                     try sql.stats(on: s))
         }
+        let (names, spaceNames) = try await f.pool.run { s throws(StreamsError) in (try sql.segments(space: "sp", on: s), try sql.spaces(on: s)) }
+        #expect(names == ["a", "ab", "b"])
+        #expect(spaceNames == ["sp", "spx"])
         #expect(segment.map(\.payload) == [big, nil, []])
         #expect(segment[0].metadata == ["k": "v \"q\"", "é": "\\"])
         #expect(segment[1].metadata == nil)

@@ -15,6 +15,9 @@ public final class PostgresSession {
     public let settings: PostgresSettings
     /// Times this session has connected (the first connection included).
     public private(set) var connects = 0
+    /// The SQLSTATE of the last statement that failed with one (e.g. `40P01` for a deadlock), so callers
+    /// can retry transactions that lost a race without reading message text.
+    public private(set) var lastFailureSQLState: String?
 
     init(settings: PostgresSettings) {
         self.settings = settings
@@ -128,6 +131,7 @@ public final class PostgresSession {
             return PostgresRows(taking: result)
         default:
             let error = PostgresErrors.from(result: result, connection: connection, doing: Self.summary(sql))
+            lastFailureSQLState = coordd_PQresultSQLState(result).map { String(cString: $0) }
             PQclear(result)
             throw error
         }
@@ -143,7 +147,9 @@ public final class PostgresSession {
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK: return
-        default: throw PostgresErrors.from(result: result, connection: connection, doing: Self.summary(sql))
+        default:
+            lastFailureSQLState = coordd_PQresultSQLState(result).map { String(cString: $0) }
+            throw PostgresErrors.from(result: result, connection: connection, doing: Self.summary(sql))
         }
     }
 
@@ -152,6 +158,7 @@ public final class PostgresSession {
     /// When the commit itself fails because the connection broke, whether it took effect is unknown;
     /// the error is transient and says so, and callers that must know read the state back.
     public func transaction<T>(_ body: (PostgresSession) throws(StreamsError) -> T) throws(StreamsError) -> T {
+        lastFailureSQLState = nil
         try execute("BEGIN")
         let value: T
         do {
@@ -166,6 +173,7 @@ public final class PostgresSession {
         }
         defer { PQclear(result) }
         guard PQresultStatus(result) == PGRES_COMMAND_OK else {
+            lastFailureSQLState = coordd_PQresultSQLState(result).map { String(cString: $0) }
             let error = PostgresErrors.from(result: result, connection: connection, doing: "commit")
             throw error.with(message: error.message + (PQstatus(connection) == CONNECTION_OK ? "" : "; its outcome is unknown"))
         }
@@ -174,6 +182,23 @@ public final class PostgresSession {
             throw .storage("postgres: the transaction was rolled back by the server")
         }
         return value
+    }
+
+    /// Runs `body` in a transaction like ``transaction(_:)``, and runs it again (up to `attempts` times in
+    /// all) when PostgreSQL rolled it back for a deadlock or a serialization failure (SQLSTATE class 40):
+    /// nothing of it was committed, and the next attempt usually wins.
+    public func transaction<T>(attempts: Int, _ body: (PostgresSession) throws(StreamsError) -> T) throws(StreamsError) -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try transaction(body)
+            } catch {
+                guard attempt < attempts, lastFailureSQLState?.hasPrefix("40") == true, PQstatus(connection) == CONNECTION_OK else {
+                    throw error
+                }
+                attempt += 1
+            }
+        }
     }
 
     private func rollback() {

@@ -119,6 +119,15 @@ extension PostgresStoreSQL {
         return names
     }
 
+    /// Segment names of `space` with entries, ascending by bytes (exact match: `a` never lists `ab`'s).
+    public func segments(space: String, on s: PostgresSession) throws(StreamsError) -> [String] {
+        let rows = try s.query("SELECT segment FROM coordd_segments WHERE store_id = $1 AND space = $2 ORDER BY segment",
+                               [.uuid(store), .text(space)])
+        var names: [String] = []
+        for row in 0..<rows.count { names.append(try rows.string(row, 0) ?? "") }
+        return names
+    }
+
     /// Counts for GetStatus, from the segments' heads (not by scanning entries).
     public func stats(on s: PostgresSession) throws(StreamsError) -> StoreStats {
         let rows = try s.query("""

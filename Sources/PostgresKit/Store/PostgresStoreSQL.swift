@@ -20,14 +20,17 @@ public struct PostgresStoreSQL: Sendable {
 
     /// Commits `writes` in one transaction (group commit), in order, each with its own outcome.
     ///
-    /// A write that is refused (a sequence gap, a fence that does not match, a fence that would go back)
+    /// A batch that loses a deadlock or serialization race is run again, up to ``maxTransactionAttempts``
+    /// times. A write that is refused (a sequence gap, a fence that does not match, a fence that would go back)
     /// writes nothing and gets its error; the others still commit. When the transaction itself fails
     /// (the connection, a serialization failure, the commit), every write gets that error and none took
     /// effect — or, when the commit's outcome is unknown, the error says so.
     public func commit(_ writes: [StoreWrite], on pool: PostgresPool) async -> [Result<StoreWriteOutcome, StreamsError>] {
         guard !writes.isEmpty else { return [] }
         do {
-            return try await pool.transaction { s throws(StreamsError) in try apply(writes, on: s) }
+            return try await pool.run { s throws(StreamsError) in
+                try s.transaction(attempts: Self.maxTransactionAttempts) { s throws(StreamsError) in try apply(writes, on: s) }
+            }
         } catch {
             return writes.map { _ in .failure(error) }
         }
@@ -69,6 +72,10 @@ public struct PostgresStoreSQL: Sendable {
               (SELECT * FROM unnest($2::text[], $3::text[])) ORDER BY space, segment FOR UPDATE
             """, [.uuid(store), .text(PostgresArray.text(sorted.map { $0[0] })), .text(PostgresArray.text(sorted.map { $0[1] }))])
     }
+
+    /// Runs of a batch that PostgreSQL rolled back for a deadlock or serialization failure before its
+    /// writes fail with that transient error.
+    static let maxTransactionAttempts = 3
 
     // MARK: Appending
 
