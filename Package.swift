@@ -20,6 +20,9 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CPostgreSQL", path: "Sources/CPostgreSQL", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
 
         // Small shared data structures (min-heap, ring buffer, latch): standard library only.
         .target(name: "CorePrimitives"),
@@ -32,10 +35,12 @@ let package = Package(
         .target(name: "Assignment"),
         // I/O runtime shared by daemon and client.
         .target(name: "Transport", dependencies: ["CorePrimitives", "StreamCore", "CLinux", "COpenSSL"]),
+        // PostgreSQL through libpq: connection threads, a bounded pool, the schema and the store's SQL.
+        .target(name: "PostgresKit", dependencies: ["CorePrimitives", "StreamCore", "CPostgreSQL"]),
         // The daemon's core: nodes, shells around the engines, dispatch.
         .target(
             name: "Coordinator",
-            dependencies: ["CorePrimitives", "StreamCore", "Inventory", "LeaseEngine", "Assignment", "Transport"]),
+            dependencies: ["CorePrimitives", "StreamCore", "Inventory", "LeaseEngine", "Assignment", "Transport", "PostgresKit"]),
         // The Swift client SDK.
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
@@ -59,7 +64,10 @@ let package = Package(
         .executableTarget(name: "AssignedPartitionsExample", dependencies: ["CoordClient"], path: "Examples/AssignedPartitions"),
 
         // Test support: manual clock, temp directories, fixtures.
-        .target(name: "CoordTestKit", dependencies: ["CorePrimitives", "StreamCore", "Transport"], path: "Tests/CoordTestKit"),
+        .target(
+            name: "CoordTestKit", dependencies: ["CorePrimitives", "StreamCore", "Transport", "PostgresKit"], path: "Tests/CoordTestKit"),
+        // Against a real PostgreSQL (the test kit's, or COORDD_TEST_POSTGRES_URL).
+        .testTarget(name: "PostgresKitTests", dependencies: ["PostgresKit", "StreamCore", "CoordTestKit"]),
         .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "CoordTestKit", "LogCrashChild"]),
         // Child process the log crash test kills with SIGKILL mid-append.
         .executableTarget(name: "LogCrashChild", dependencies: ["StreamCore"], path: "Tests/LogCrashChild"),

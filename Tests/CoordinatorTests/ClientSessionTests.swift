@@ -117,7 +117,7 @@ import Transport
             #expect(await eventually(seconds: 20) { elected.values.count == round + 1 }, "round \(round)")
             let leader = try #require(elected.values.last)
             // Kill the leader's connection: its session ends, the server releases the office.
-            if let provider = providers[leader.candidate] as? WebSocketProvider { await provider.close() }
+            await providers[leader.candidate].close()
             deposed.append(leader)
         }
         let fences = deposed.map(\.fence)

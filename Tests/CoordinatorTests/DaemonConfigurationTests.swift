@@ -130,7 +130,7 @@ struct DaemonConfigurationTests {
         RefusedConfiguration(arguments: [], environment: ["COORDD_PRESENCE_TTL_FLOOR": "fast"],
                              setting: "COORDD_PRESENCE_TTL_FLOOR", message: "invalid duration"),
         RefusedConfiguration(arguments: ["--shutdown-grace", "1h"], setting: "--shutdown-grace", message: "at most 10m"),
-        RefusedConfiguration(arguments: ["--storage", "disk"], setting: "--storage", message: "must be file or memory"),
+        RefusedConfiguration(arguments: ["--storage", "disk"], setting: "--storage", message: "must be file, memory or postgres"),
         RefusedConfiguration(arguments: ["--max-outbound-memory", "256MB"], setting: "--max-outbound-memory", message: "unknown unit \"MB\""),
         RefusedConfiguration(arguments: ["--max-outbound-memory", "1MiB"], setting: "--max-outbound-memory", message: "at least 16MiB"),
         RefusedConfiguration(arguments: [], environment: ["COORDD_MAX_OUTBOUND_MEMORY": "lots"], setting: "COORDD_MAX_OUTBOUND_MEMORY",

@@ -15,7 +15,7 @@ struct DaemonLifecycleTests {
         return configuration
     }
 
-    @Test(arguments: DaemonConfiguration.Storage.allCases)
+    @Test(arguments: [DaemonConfiguration.Storage.file, .memory])  // postgres: PostgresDaemonTests
     func aStartedDaemonIsReadyServesClientsAndDrainsOnShutdown(_ storage: DaemonConfiguration.Storage) async throws {
         let scratch = try TemporaryDirectory(prefix: "coordd-lifecycle")
         defer { scratch.remove() }

@@ -94,7 +94,7 @@ struct DeployFilesTests {
         #expect(joined.contains(#"CMD ["coordctl", "health", "--server", "ws://127.0.0.1:\#(configuration.listen.port)"]"#))
         #expect(joined.contains("USER 10001:10001\n"), "the daemon runs as the non-root user the Kubernetes manifest names")
         #expect(joined.contains("FROM swift:6.3-"))
-        #expect(joined.contains("apt-get install -y --no-install-recommends libssl3 &&"))
+        #expect(joined.contains("apt-get install -y --no-install-recommends libpq5 libssl3 &&"))
     }
 
     @Test func theBuildStepsScriptRunsTheContainerfileRatherThanItsOwnCopy() throws {

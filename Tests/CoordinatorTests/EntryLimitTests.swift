@@ -115,7 +115,7 @@ extension LargeMessageSuites {
                 ("other", [Record(sequence: 1, payload: [4])]), ("tail", [LimitFixtures.record(1, payloadBytes: 6_000_000)]),
             ]
             for (segment, records) in writes {
-                try await files.append(AppendRequest(space: "s", segment: segment, records: records))
+                _ = try await files.append(AppendRequest(space: "s", segment: segment, records: records))
                 earlier.clock.advance(byMs: 1)
             }
             await files.close()

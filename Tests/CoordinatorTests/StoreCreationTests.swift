@@ -9,7 +9,7 @@ import Transport
 /// `--auto-create-stores false`, `--stores` and `store_create`: a mistyped store UUID is refused instead
 /// of becoming a new store.
 @Suite(.serialized) struct StoreCreationTests {
-    @Test(arguments: DaemonConfiguration.Storage.allCases)
+    @Test(arguments: [DaemonConfiguration.Storage.file, .memory])  // postgres: PostgresDaemonTests
     func withoutAutoCreationAnUnknownStoreIsRefusedAndNothingIsCreatedUntilStoreCreate(
         _ storage: DaemonConfiguration.Storage
     ) async throws {

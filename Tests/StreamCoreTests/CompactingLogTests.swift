@@ -28,7 +28,7 @@ struct CompactingLogTests {
 
             let reopened = try FileCompactingLog.open(directory: dir)
             #expect(try reopened.recover() == CompactingLogContents(checkpoint: Self.state("a", 3), events: [Self.event(10), Self.event(11)]))
-            await #expect(throws: StreamsError.self) { _ = try reopened.recover() }
+            #expect(throws: StreamsError.self) { _ = try reopened.recover() }
             #expect(reopened.stats.bytesSinceCheckpoint == 2 * (10 + 8))
             await reopened.close()
         }

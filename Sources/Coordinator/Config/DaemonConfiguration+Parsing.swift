@@ -1,3 +1,4 @@
+import PostgresKit
 import StreamCore
 
 extension DaemonConfiguration {
@@ -89,7 +90,7 @@ extension DaemonConfiguration {
             guard !value.isEmpty else { throw fail("needs a directory") }
             dataDirectory = value
         case .storage:
-            guard let kind = Storage(rawValue: value) else { throw fail("must be file or memory, got \"\(value)\"") }
+            guard let kind = Storage(rawValue: value) else { throw fail("must be file, memory or postgres, got \"\(value)\"") }
             storage = kind
         case .tlsCert: tlsCertificateFile = try file()
         case .tlsKey: tlsKeyFile = try file()
@@ -149,6 +150,18 @@ extension DaemonConfiguration {
                 throw fail("must be at least \(SizeText.format(bytes: minimum)), got \(value)")
             }
             maxOutboundMemoryBytes = bytes
+        case .postgresURL:
+            guard !value.isEmpty else { throw fail("needs a libpq connection URL") }
+            postgresURL = value
+        case .postgresPasswordFile: postgresPasswordFile = try file()
+        case .postgresPool:
+            let maximum = PostgresLimits.maxPoolSize
+            guard let count = Int(value), count >= 1, count <= maximum else {
+                throw fail("must be a whole number from 1 to \(maximum), got \"\(value)\"")
+            }
+            postgresPoolSize = count
+        case .postgresStatementTimeout:
+            postgresStatementTimeoutMs = try duration(atMost: DaemonConfigurationLimits.maxPostgresStatementTimeoutMs, zeroMeans: " (0 = none)")
         case .help, .version:
             break
         }
@@ -171,6 +184,16 @@ extension DaemonConfiguration {
             throw DaemonConfigurationError(
                 setting: name(.tlsClientCA),
                 "mutual TLS needs the listener's own \(DaemonOption.tlsCert.flag) and \(DaemonOption.tlsKey.flag)")
+        }
+        if storage == .postgres, postgresURL == nil {
+            throw DaemonConfigurationError(
+                setting: name(.storage), "postgres storage needs \(DaemonOption.postgresURL.flag) (or COORDD_POSTGRES_URL)")
+        }
+        if storage != .postgres {
+            for option in [DaemonOption.postgresURL, .postgresPasswordFile, .postgresPool, .postgresStatementTimeout]
+            where settings[option] != nil {
+                throw DaemonConfigurationError(setting: name(option), "applies only with \(DaemonOption.storage.flag) postgres")
+            }
         }
         if !listen.isLoopback, !requiresTokens, !allowAnonymous {
             throw DaemonConfigurationError(

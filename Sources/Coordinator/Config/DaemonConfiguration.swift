@@ -1,4 +1,5 @@
 import Inventory
+import PostgresKit
 import StreamCore
 import Transport
 
@@ -19,6 +20,8 @@ public enum DaemonConfigurationLimits {
     /// Smallest outbound memory budget: 16 MiB, two full 8 MiB frames, so one client reading a large
     /// entry is never taken for a slow one.
     public static let minOutboundMemoryBytes: Int64 = 16 << 20
+    /// Longest PostgreSQL statement timeout: an hour. A chunk or a batch that takes longer is a hung server.
+    public static let maxPostgresStatementTimeoutMs: Int64 = 3_600_000
 }
 
 /// Everything `coordd` is started with: one value from flags and `COORDD_*` variables, logged once at
@@ -30,6 +33,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
         case file
         /// Memory only: everything is gone when the daemon stops.
         case memory
+        /// PostgreSQL, reached through ``DaemonConfiguration/postgresURL``.
+        case postgres
     }
 
     /// The listener's address.
@@ -73,6 +78,15 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Bytes held for all clients in their connections' write queues before the slowest readers are
     /// closed (``RuntimeLimits/maxOutboundBytes``).
     public var maxOutboundMemoryBytes = Int64(RuntimeLimits().maxOutboundBytes)
+    /// libpq connection string for PostgreSQL storage. It may hold a password, so it is logged only
+    /// redacted (``PostgresURL/redacted(_:)``).
+    public var postgresURL: String?
+    /// File holding the PostgreSQL password.
+    public var postgresPasswordFile: String?
+    /// PostgreSQL connections in the pool.
+    public var postgresPoolSize = PostgresLimits.defaultPoolSize
+    /// PostgreSQL's statement timeout for coordd's sessions (0 = none).
+    public var postgresStatementTimeoutMs = PostgresLimits.defaultStatementTimeoutMs
 
     /// The defaults: loopback on 7070, file stores in `./coordd-data`, no TLS, no tokens.
     public init() {}
@@ -129,6 +143,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
             ("auto_create_stores", String(autoCreateStores)),
             ("stores", declaredStores.isEmpty ? "-" : declaredStores.map(\.description).joined(separator: ",")),
             ("max_outbound_memory", SizeText.format(bytes: maxOutboundMemoryBytes)),
+            ("postgres", postgresURL.map(PostgresURL.redacted) ?? "-"),
+            ("postgres_password_file", postgresPasswordFile ?? "-"),
+            ("postgres_pool", storage == .postgres ? String(postgresPoolSize) : "-"),
+            ("postgres_statement_timeout", storage == .postgres ? DurationText.format(milliseconds: postgresStatementTimeoutMs) : "-"),
         ]
     }
 }

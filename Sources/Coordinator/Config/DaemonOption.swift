@@ -22,6 +22,10 @@ public enum DaemonOption: String, Sendable, CaseIterable {
     case autoCreateStores = "auto-create-stores"
     case stores
     case maxOutboundMemory = "max-outbound-memory"
+    case postgresURL = "postgres-url"
+    case postgresPasswordFile = "postgres-password-file"
+    case postgresPool = "postgres-pool"
+    case postgresStatementTimeout = "postgres-statement-timeout"
     case help
     case version
 
@@ -38,7 +42,7 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         switch self {
         case .listen: "HOST:PORT"
         case .dataDir: "DIR"
-        case .storage: "file|memory"
+        case .storage: "file|memory|postgres"
         case .tlsCert, .tlsKey, .tlsClientCA, .jwtHS256SecretFile, .jwtPublicKey: "FILE"
         case .presenceTTLFloor, .shutdownGrace, .storeIdleClose: "DURATION"
         case .logLevel: "debug|info|warn|error"
@@ -47,6 +51,10 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .autoCreateStores: "true|false"
         case .stores: "UUID,UUID"
         case .maxOutboundMemory: "SIZE"
+        case .postgresURL: "URL"
+        case .postgresPasswordFile: "FILE"
+        case .postgresPool: "N"
+        case .postgresStatementTimeout: "DURATION"
         case .allowAnonymous, .metricsAnonymous, .help, .version: nil
         }
     }
@@ -71,6 +79,10 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .autoCreateStores: return String(defaults.autoCreateStores)
         case .stores: return "none"
         case .maxOutboundMemory: return SizeText.format(bytes: defaults.maxOutboundMemoryBytes)
+        case .postgresURL: return "none"
+        case .postgresPasswordFile: return "none (the URL, PGPASSWORD or PGPASSFILE)"
+        case .postgresPool: return String(defaults.postgresPoolSize)
+        case .postgresStatementTimeout: return DurationText.format(milliseconds: defaults.postgresStatementTimeoutMs)
         case .help, .version: return ""
         }
     }
@@ -80,7 +92,7 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         switch self {
         case .listen: "Address to listen on; port 0 picks a free port. Serves /streamz, /healthz, /readyz, /metrics."
         case .dataDir: "Directory of the file stores, one subdirectory per store UUID."
-        case .storage: "Where entries live: durable files, or memory only (lost at exit)."
+        case .storage: "Where entries live: durable files, memory only (lost at exit), or PostgreSQL (--postgres-url)."
         case .tlsCert: "PEM certificate chain; with --tls-key the listener speaks TLS 1.2+ only."
         case .tlsKey: "PEM private key of --tls-cert."
         case .tlsClientCA: "PEM CA certificates; clients must present a certificate they issued (mutual TLS)."
@@ -100,6 +112,11 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .stores: "Stores to create at start if missing, comma-separated UUIDs (for --auto-create-stores false)."
         case .maxOutboundMemory:
             "Bytes queued for all clients together (e.g. 256MiB); past it the slowest readers are disconnected."
+        case .postgresURL:
+            "libpq connection URL for --storage postgres, e.g. postgresql://coordd@db:5432/coordd?sslmode=verify-full (TLS by sslmode)."
+        case .postgresPasswordFile: "File whose contents (one line) are the PostgreSQL password; never put it in the URL on a command line."
+        case .postgresPool: "PostgreSQL connections, each on a thread of its own; requests beyond them wait in a bounded queue."
+        case .postgresStatementTimeout: "PostgreSQL cancels a statement that runs longer (SET statement_timeout; 0 = no limit)."
         case .help: "Print this help and exit."
         case .version: "Print the version and exit."
         }

@@ -3,8 +3,9 @@ import StreamCore
 import Synchronization
 import Transport
 
-/// A running coordd: a ``ServiceGroup`` of the data directory lock, the event loops, the stores, the
-/// listener, the log summaries and readiness, started in that order and stopped in reverse
+/// A running coordd: a ``ServiceGroup`` of the data directory lock, the PostgreSQL connections (with
+/// `--storage postgres`), the event loops, the stores, the listener, the log summaries and readiness,
+/// started in that order and stopped in reverse
 /// (ARCHITECTURE §7).
 public final class Daemon: Sendable {
     /// What the daemon was started with.
@@ -76,9 +77,11 @@ public final class Daemon: Sendable {
                                           "connections": listener.server?.connectionCount ?? 0])
             endpoints.markShuttingDown()
         })
-        var services: [any Service] = [
-            DataDirectoryService(configuration: configuration, catalog: catalog), loops, StoreService(nodes: nodes), listener,
-        ]
+        var services: [any Service] = [DataDirectoryService(configuration: configuration, catalog: catalog)]
+        if configuration.storage == .postgres {
+            services.append(PostgresService(configuration: configuration, logger: logger, endpoints: endpoints))
+        }
+        services += [loops, StoreService(nodes: nodes, opensDefaultStore: configuration.storage != .postgres), listener]
         if let summaries = Self.summaryWriter(of: logger) { services.append(summaries) }
         services.append(contentsOf: extraServices)
         services.append(readiness)

@@ -41,6 +41,11 @@ public enum DaemonResources {
                 throw DaemonStartError(.environment, "cannot create the data directory \(root): \(error)")
             }
             catalog = FileStoreCatalog(root: root)
+        case .postgres:
+            // Until the PostgreSQL store backend exists, every store is unavailable, and says why.
+            catalog = MadeStoreCatalog(maxStores: configuration.maxOpenStores) { _ throws(StreamsError) in
+                throw .storeUnavailable(because: PostgresStorageStatus.backendMissing)
+            }
         }
         return catalog
     }

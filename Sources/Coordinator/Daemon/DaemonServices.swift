@@ -77,17 +77,46 @@ final class EventLoopService: Service {
     }
 }
 
+/// The PostgreSQL connections and schema (`--storage postgres`); `/readyz` reports what they reached.
+final class PostgresService: Service {
+    let name = "postgres"
+    private let configuration: DaemonConfiguration
+    private let logger: Logger
+    private let endpoints: DaemonEndpoints
+    private let started = Mutex<PostgresStorageStatus?>(nil)
+
+    init(configuration: DaemonConfiguration, logger: Logger, endpoints: DaemonEndpoints) {
+        self.configuration = configuration
+        self.logger = logger
+        self.endpoints = endpoints
+    }
+
+    func start() async throws(DaemonStartError) {
+        guard let status = try await PostgresStorageStatus.start(configuration, logger: logger) else { return }
+        started.withLock { $0 = status }
+        endpoints.addReadinessCheck { status.notReadyReason }
+    }
+
+    func stop(deadline: ContinuousClock.Instant) async {
+        await started.withLock { $0 }?.close()
+    }
+}
+
 /// The stores' nodes: the default store is opened at start, so a damaged log stops the start and not
 /// the first client; stopping closes every node and flushes its store.
 final class StoreService: Service {
     let name = "stores"
     let nodes: NodeManager
+    /// False where no store can be opened yet (PostgreSQL storage: `/readyz` says why).
+    private let opensDefaultStore: Bool
 
-    init(nodes: NodeManager) {
+    init(nodes: NodeManager, opensDefaultStore: Bool = true) {
         self.nodes = nodes
+        self.opensDefaultStore = opensDefaultStore
     }
 
     func start() async throws(DaemonStartError) {
+        guard opensDefaultStore else { return }
         do {
             _ = try await nodes.node(for: .defaultStore)
         } catch {

@@ -18,6 +18,8 @@ public final class DaemonEndpoints: Sendable {
     /// The metrics `/metrics` renders.
     public let metrics: MetricsRegistry
     private let state = Atomic<UInt8>(Readiness.starting.rawValue)
+    /// Conditions besides the lifecycle that keep the daemon not ready: each returns its reason, or nil.
+    private let readinessChecks = Mutex<[@Sendable () -> String?]>([])
 
     /// Endpoints rendering `metrics`; not ready until ``markReady()``.
     public init(metrics: MetricsRegistry) {
@@ -33,6 +35,17 @@ public final class DaemonEndpoints: Sendable {
     public func markReady() {
         _ = state.compareExchange(
             expected: Readiness.starting.rawValue, desired: Readiness.ready.rawValue, ordering: .acquiringAndReleasing)
+    }
+
+    /// Adds a condition `/readyz` checks once the daemon is ready: while it returns a reason, `/readyz`
+    /// answers 503 with it.
+    public func addReadinessCheck(_ check: @escaping @Sendable () -> String?) {
+        readinessChecks.withLock { $0.append(check) }
+    }
+
+    /// The first reason a readiness check gives, or nil.
+    public var notReadyReason: String? {
+        readinessChecks.withLock { $0 }.lazy.compactMap { $0() }.first
     }
 
     /// The daemon is draining: `/readyz` answers 503 from now on.
@@ -54,7 +67,9 @@ public final class DaemonEndpoints: Sendable {
             return .text(status: 200, "ok " + BuildInfo.versionLine("coordd") + "\n")
         case "/readyz":
             switch readiness {
-            case .ready: return .text(status: 200, "ready\n")
+            case .ready:
+                if let reason = notReadyReason { return .text(status: 503, "not ready: \(reason)\n") }
+                return .text(status: 200, "ready\n")
             case .starting: return .text(status: 503, "starting\n")
             case .shuttingDown: return .text(status: 503, "shutting down\n")
             }
