@@ -73,23 +73,17 @@ final class LeaseService: Sendable {
     /// `worker_id`, the lease is bound to that worker's current presence and ends with it.
     func acquire(_ request: LeaseAcquire) async throws(StreamsError) -> LeaseResult {
         let ttl = Self.ttl(request.terms)
-        let decision = engine.withLock { engine -> Logged<AcquireAction> in
+        let action = try await decideDurably("acquire", logging: \.loggedEvent) { engine, now -> AcquireAction in
             var bound: UInt64?
             if let worker = request.workerID {
                 // Checked under the lease lock: a presence that ends after this check is reported to
                 // `presenceEnded`, which also takes this lock, so it cannot slip between check and grant.
-                guard let presence = inventory.presence(of: worker) else {
-                    return Logged(.reject(LeaseRejection(.workerNotRegistered)))
-                }
+                guard let presence = inventory.presence(of: worker) else { return .reject(LeaseRejection(.workerNotRegistered)) }
                 bound = presence.rawValue
             }
-            let action = engine.acquire(key: request.terms.key, holder: request.terms.holder, ttl: ttl,
-                                        boundTo: bound, now: monotonicClock.nowMs())
-            guard case .appendToLog(let event, _) = action else { return Logged(action) }
-            return Logged(action, commit: append([event], engine))
+            return engine.acquire(key: request.terms.key, holder: request.terms.holder, ttl: ttl, boundTo: bound, now: now)
         }
-        try await waitDurable(decision.commit, operation: "acquire")
-        switch decision.action {
+        switch action {
         case .appendToLog(let event, let grant):
             events.leaseLogged(event, operation: "acquire", worker: request.workerID)
             return result(for: grant)
@@ -101,14 +95,10 @@ final class LeaseService: Sendable {
 
     /// LeaseRenew: only the live holder may renew; a renewal is logged only when it lengthens the TTL.
     func renew(_ request: LeaseRenew) async throws(StreamsError) -> LeaseResult {
-        let decision = engine.withLock { engine -> Logged<RenewAction> in
-            let action = engine.renew(key: request.terms.key, holder: request.terms.holder, ttl: Self.ttl(request.terms),
-                                      now: monotonicClock.nowMs())
-            guard case .appendToLog(let event, _) = action else { return Logged(action) }
-            return Logged(action, commit: append([event], engine))
+        let action = try await decideDurably("renew", logging: \.loggedEvent) { engine, now in
+            engine.renew(key: request.terms.key, holder: request.terms.holder, ttl: Self.ttl(request.terms), now: now)
         }
-        try await waitDurable(decision.commit, operation: "renew")
-        switch decision.action {
+        switch action {
         case .renewed(let grant):
             events.leaseRenewed()
             return result(for: grant)
@@ -123,13 +113,10 @@ final class LeaseService: Sendable {
 
     /// LeaseRelease: only the holder may release.
     func release(_ request: LeaseRelease) async throws(StreamsError) -> LeaseResult {
-        let decision = engine.withLock { engine -> Logged<ReleaseAction> in
-            let action = engine.release(key: request.key, holder: request.holder, now: monotonicClock.nowMs())
-            guard case .appendToLog(let event) = action else { return Logged(action) }
-            return Logged(action, commit: append([event], engine))
+        let action = try await decideDurably("release", logging: \.loggedEvent) { engine, now in
+            engine.release(key: request.key, holder: request.holder, now: now)
         }
-        try await waitDurable(decision.commit, operation: "release")
-        switch decision.action {
+        switch action {
         case .appendToLog(let event):
             events.leaseLogged(event, operation: "release")
             return LeaseResult(ok: true)
@@ -224,15 +211,17 @@ final class LeaseService: Sendable {
         return .success(commit)
     }
 
-    /// An engine decision and the lease-log append of its event (nil when it logs nothing).
-    private struct Logged<Action> {
-        var action: Action
-        var commit: Result<LogCommit, StreamsError>?
-
-        init(_ action: Action, commit: Result<LogCommit, StreamsError>? = nil) {
-            self.action = action
-            self.commit = commit
+    /// Runs `decide` on the engine under its lock, appends the event its action logs (if any) in the same
+    /// critical section, so the log holds it in the engine's order, and waits until that event is durable.
+    private func decideDurably<Action: Sendable>(
+        _ operation: String, logging event: (Action) -> LeaseEvent?, _ decide: (inout LeaseEngine, Int64) -> Action
+    ) async throws(StreamsError) -> Action {
+        let (action, commit) = engine.withLock { engine -> (Action, Result<LogCommit, StreamsError>?) in
+            let action = decide(&engine, monotonicClock.nowMs())
+            return (action, event(action).map { append([$0], engine) })
         }
+        try await waitDurable(commit, operation: operation)
+        return action
     }
 
     /// Waits until an append is durable (at once for nil), then wakes the ticker: a new lease may expire
@@ -272,5 +261,26 @@ final class LeaseService: Sendable {
         guard let current = rejection.current else { return LeaseResult(ok: false, message: rejection.message, reason: reason) }
         return LeaseResult(ok: false, message: rejection.message, reason: reason, fence: current.token,
                            holder: current.holder, expiresAt: expiresAt(current), ttlMs: current.ttlMs)
+    }
+}
+
+extension AcquireAction {
+    /// The event this decision appends to the lease log, if any.
+    fileprivate var loggedEvent: LeaseEvent? {
+        if case .appendToLog(let event, _) = self { event } else { nil }
+    }
+}
+
+extension RenewAction {
+    /// The event this decision appends to the lease log, if any (a renewal that lengthens the TTL).
+    fileprivate var loggedEvent: LeaseEvent? {
+        if case .appendToLog(let event, _) = self { event } else { nil }
+    }
+}
+
+extension ReleaseAction {
+    /// The event this decision appends to the lease log, if any.
+    fileprivate var loggedEvent: LeaseEvent? {
+        if case .appendToLog(let event) = self { event } else { nil }
     }
 }
