@@ -144,20 +144,23 @@ public final class TestPostgresServer: Sendable {
         let data = root.path + "/data"
         let passwordFile = root.path + "/pwfile"
         try TestPostgres.password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
-        if getuid() == 0 {
-            try ensureUser()
-            try run("/bin/chown", ["-R", user, root.path])
+        let owner = root.path
+        try await onBlockingThread {
+            if getuid() == 0 {
+                try ensureUser()
+                try run("/bin/chown", ["-R", user, owner])
+            }
+            try runAsServerUser(bin + "/initdb", [
+                "-D", data, "-U", "postgres", "--pwfile", passwordFile, "--auth-local=trust", "--auth-host=scram-sha-256",
+                "-E", "UTF8", "--locale=C", "--no-sync",
+            ])
         }
-        try runAsServerUser(bin + "/initdb", [
-            "-D", data, "-U", "postgres", "--pwfile", passwordFile, "--auth-local=trust", "--auth-host=scram-sha-256",
-            "-E", "UTF8", "--locale=C", "--no-sync",
-        ])
         // A random port of the unassigned range; one that is taken fails the start at once, and another is tried.
         var failure: (any Error)?
         for _ in 0..<maxPortAttempts {
             let server = TestPostgresServer(port: Int.random(in: 20_000..<60_000), directory: root.path)
             do {
-                try server.startProcess()
+                try await server.startProcess()
                 Registry.remember(server)
                 return server
             } catch {
@@ -168,12 +171,16 @@ public final class TestPostgresServer: Sendable {
     }
 
     /// Starts the server process on its directory (again, after ``stop(mode:)``).
-    public func startProcess() throws {
+    public func startProcess() async throws {
         guard let directory, let bin = TestPostgres.binaries else { return }
-        try Self.runAsServerUser(bin + "/pg_ctl", [
-            "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60", "start",
-            "-o", "-h 127.0.0.1 -p \(port) -k \(directory) -c max_connections=200 -c shared_buffers=32MB",
-        ])
+        let port = port
+        // pg_ctl -w waits for the server to accept connections: seconds on a loaded machine.
+        try await onBlockingThread {
+            try Self.runAsServerUser(bin + "/pg_ctl", [
+                "-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60", "start",
+                "-o", "-h 127.0.0.1 -p \(port) -k \(directory) -c max_connections=200 -c shared_buffers=32MB",
+            ])
+        }
     }
 
     /// The postmaster's PID, from `postmaster.pid`, while it runs.

@@ -98,14 +98,10 @@ struct DaemonProcessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A plain HTTP/1.1 GET to 127.0.0.1 (for /healthz, /readyz, /metrics), on a Dispatch thread so its
+/// A plain HTTP/1.1 GET to 127.0.0.1 (for /healthz, /readyz, /metrics), on a thread of its own so its
 /// blocking socket never holds a thread of the concurrency pool.
 func httpGet(port: Int, path: String) async throws -> (status: Int, body: String) {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            continuation.resume(with: Result { try blockingHTTPGet(port: port, path: path) })
-        }
-    }
+    try await onBlockingThread { try blockingHTTPGet(port: port, path: path) }
 }
 
 private func blockingHTTPGet(port: Int, path: String) throws -> (status: Int, body: String) {

@@ -44,7 +44,7 @@ struct PostgresReconnectTests {
             #expect(error.message.contains("cannot connect"))
             #expect(!error.message.contains(TestPostgres.password))
         }
-        try server.startProcess()
+        try await server.startProcess()
         // Both connections of the pool serve again; each reconnected by itself.
         for _ in 0..<6 {
             let two = try await pool.run { s throws(StreamsError) in try s.query("SELECT 2::int8").int64(0, 0) }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Glibc
 import StreamCore
 import Testing
@@ -14,7 +15,8 @@ import Testing
         let sent = (0..<(256 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let received = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var got: [UInt8] = []
-        DispatchQueue.global().async {
+        // A thread of its own: the write below blocks this one until the reader drains the pipe.
+        Thread {
             var buffer = [UInt8](repeating: 0, count: 16 << 10)
             // Bounded: ends at end of file, which closing the write end below brings.
             while true {
@@ -23,7 +25,7 @@ import Testing
                 got.append(contentsOf: buffer[..<n])
             }
             received.signal()
-        }
+        }.start()
         try sent.withUnsafeBytes { try Posix.writeAll(writeEnd, $0) }
         close(writeEnd)
         #expect(received.wait(timeout: .now() + 30) == .success)

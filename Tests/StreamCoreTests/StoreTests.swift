@@ -296,12 +296,12 @@ let allOfSegment = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestam
         defer { fixture.remove() }
         let store = try #require(try await fixture.open() as? FileStore)
         let (first, second) = await Self.queueBehindAHeldWriter(store, 1...3, 4...6)
-        #expect(try await store.status(space: "s", segment: "g") == nil, "nothing is visible before it is durable")
+        #expect(store.status(space: "s", segment: "g") == nil, "nothing is visible before it is durable")
         store.log.releaseWriter()
         let statuses = (try await second.value, try await first.value)
         #expect(statuses.0.lastSequence == 6 && statuses.1.lastSequence == 3)
         #expect(statuses.0.firstTimestamp == statuses.1.firstTimestamp)
-        #expect(try await store.readSegment(space: "s", segment: "g", range: allOfSegment, max: 10).map(\.sequence) == Array(1...6))
+        #expect(try store.readSegment(space: "s", segment: "g", range: allOfSegment, max: 10).map(\.sequence) == Array(1...6))
         await store.close()
     }
 
@@ -318,7 +318,7 @@ let allOfSegment = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestam
         store.log.releaseWriter()
         await #expect(throws: StreamsError.self) { try await second.value }
         await #expect(throws: StreamsError.self) { try await first.value }
-        #expect(try await store.status(space: "s", segment: "g")?.lastSequence == 2)
+        #expect(store.status(space: "s", segment: "g")?.lastSequence == 2)
         await store.close()
         let reopened = try await fixture.open()
         #expect(try await reopened.readSegment(space: "s", segment: "g", range: allOfSegment, max: 10).map(\.sequence) == [1, 2])
@@ -332,10 +332,10 @@ let allOfSegment = SegmentRange(fromSequence: 1, toSequence: .max, afterTimestam
         _ = try await append(store, "s", "g", 1...3)
         store.log.holdWriter()
         let pending = Task { try await append(store, "s", "g", 4...4) }
-        try await Task.sleep(for: .milliseconds(50))
-        // The writer is held: the append waits, while reads of what is committed answer at once.
-        #expect(try await store.readSegment(space: "s", segment: "g", range: allOfSegment, max: 10).count == 3)
-        #expect(try await store.peek(space: "s", segment: "g")?.sequence == 3)
+        // The writer is held: the append waits in the queue, while reads of what is committed answer at once.
+        #expect(await eventually { store.log.queue.pendingCount == 1 })
+        #expect(try store.readSegment(space: "s", segment: "g", range: allOfSegment, max: 10).count == 3)
+        #expect(try store.peek(space: "s", segment: "g")?.sequence == 3)
         store.log.releaseWriter()
         #expect(try await pending.value.lastSequence == 4)
         await store.close()

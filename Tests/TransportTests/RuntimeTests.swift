@@ -1,3 +1,4 @@
+import CoordTestKit
 import Dispatch
 import Glibc
 import StreamCore
@@ -19,12 +20,11 @@ enum RuntimeTests {
         return condition()
     }
 
-    /// Runs `body` on a Dispatch thread and waits for it without blocking the test's own thread
+    /// Runs `body` on a thread of its own and waits for it without blocking the test's own thread
     /// (used for calls that block, such as `EventLoopGroup.shutdownGracefully`).
     static func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: body()) }
-        }
+        // `body` cannot throw.
+        try! await onBlockingThread(body)
     }
 }
 
