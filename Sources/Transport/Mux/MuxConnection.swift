@@ -83,12 +83,6 @@ final class MuxConnection: @unchecked Sendable {
     /// True until the connection ends. Callable from any thread.
     var isOpen: Bool { openFlag.load(ordering: .acquiring) }
 
-    /// Streams open now (loop-confined).
-    var streamCount: Int {
-        loop.preconditionInEventLoop()
-        return channels.count
-    }
-
     /// Starts the keepalive timers.
     func start() {
         loop.preconditionInEventLoop()

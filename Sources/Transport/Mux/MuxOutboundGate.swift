@@ -39,9 +39,6 @@ final class MuxOutboundGate: Sendable {
         self.limit = limit
     }
 
-    /// Bytes handed to the loop and not yet queued on the socket.
-    var inFlightBytes: Int { state.withLock { $0.inFlight } }
-
     /// Takes credit for `bytes` when it is there now and nobody waits ahead; false otherwise (also once
     /// the connection is closed).
     func tryAcquire(_ bytes: Int) -> Bool {
