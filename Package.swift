@@ -72,8 +72,8 @@ let package = Package(
         // Child process the log crash test kills with SIGKILL mid-append.
         .executableTarget(name: "LogCrashChild", dependencies: ["StreamCore"], path: "Tests/LogCrashChild"),
         .testTarget(name: "CorePrimitivesTests", dependencies: ["CorePrimitives"]),
-        .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
-        .testTarget(name: "LeaseEngineTests", dependencies: ["LeaseEngine"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "CoordTestKit"]),
+        .testTarget(name: "LeaseEngineTests", dependencies: ["LeaseEngine", "CoordTestKit"]),
         // The churn simulation carries the engine's actions out on a real LeaseEngine.
         .testTarget(name: "AssignmentTests", dependencies: ["Assignment", "LeaseEngine", "CoordTestKit"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CoordTestKit"]),

@@ -20,6 +20,11 @@ public enum AcquireAction: Sendable, Hashable {
     case appendToLog(LeaseEvent, LeaseGrant)
     /// Answer `{"ok":false,…}` with the validation text or the refusal's reason; nothing is logged.
     case reject(LeaseRejection)
+
+    /// The event the shell must append to the lease log, if any.
+    public var event: LeaseEvent? {
+        if case .appendToLog(let event, _) = self { event } else { nil }
+    }
 }
 
 /// What the shell must do after a renew.
@@ -33,6 +38,11 @@ public enum RenewAction: Sendable, Hashable {
     case appendToLog(LeaseEvent, LeaseGrant)
     /// Answer `{"ok":false,…}` with the validation text or the refusal's reason; nothing is logged.
     case reject(LeaseRejection)
+
+    /// The event the shell must append to the lease log, if any (a renewal that lengthens the TTL).
+    public var event: LeaseEvent? {
+        if case .appendToLog(let event, _) = self { event } else { nil }
+    }
 }
 
 /// What the shell must do after a release.
@@ -41,6 +51,11 @@ public enum ReleaseAction: Sendable, Hashable {
     case appendToLog(LeaseEvent)
     /// Answer `{"ok":false,…}` with the validation text or the refusal's reason; nothing is logged.
     case reject(LeaseRejection)
+
+    /// The event the shell must append to the lease log, if any.
+    public var event: LeaseEvent? {
+        if case .appendToLog(let event) = self { event } else { nil }
+    }
 }
 
 /// The outcome of one `tick(now:)`.

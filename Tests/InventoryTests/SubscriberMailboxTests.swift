@@ -1,3 +1,4 @@
+import CoordTestKit
 import Inventory
 import Testing
 

@@ -73,7 +73,7 @@ final class LeaseService: Sendable {
     /// `worker_id`, the lease is bound to that worker's current presence and ends with it.
     func acquire(_ request: LeaseAcquire) async throws(StreamsError) -> LeaseResult {
         let ttl = Self.ttl(request.terms)
-        let action = try await decideDurably("acquire", logging: \.loggedEvent) { engine, now -> AcquireAction in
+        let action = try await decideDurably("acquire", logging: \.event) { engine, now -> AcquireAction in
             var bound: UInt64?
             if let worker = request.workerID {
                 // Checked under the lease lock: a presence that ends after this check is reported to
@@ -95,7 +95,7 @@ final class LeaseService: Sendable {
 
     /// LeaseRenew: only the live holder may renew; a renewal is logged only when it lengthens the TTL.
     func renew(_ request: LeaseRenew) async throws(StreamsError) -> LeaseResult {
-        let action = try await decideDurably("renew", logging: \.loggedEvent) { engine, now in
+        let action = try await decideDurably("renew", logging: \.event) { engine, now in
             engine.renew(key: request.terms.key, holder: request.terms.holder, ttl: Self.ttl(request.terms), now: now)
         }
         switch action {
@@ -113,7 +113,7 @@ final class LeaseService: Sendable {
 
     /// LeaseRelease: only the holder may release.
     func release(_ request: LeaseRelease) async throws(StreamsError) -> LeaseResult {
-        let action = try await decideDurably("release", logging: \.loggedEvent) { engine, now in
+        let action = try await decideDurably("release", logging: \.event) { engine, now in
             engine.release(key: request.key, holder: request.holder, now: now)
         }
         switch action {
@@ -261,26 +261,5 @@ final class LeaseService: Sendable {
         guard let current = rejection.current else { return LeaseResult(ok: false, message: rejection.message, reason: reason) }
         return LeaseResult(ok: false, message: rejection.message, reason: reason, fence: current.token,
                            holder: current.holder, expiresAt: expiresAt(current), ttlMs: current.ttlMs)
-    }
-}
-
-extension AcquireAction {
-    /// The event this decision appends to the lease log, if any.
-    fileprivate var loggedEvent: LeaseEvent? {
-        if case .appendToLog(let event, _) = self { event } else { nil }
-    }
-}
-
-extension RenewAction {
-    /// The event this decision appends to the lease log, if any (a renewal that lengthens the TTL).
-    fileprivate var loggedEvent: LeaseEvent? {
-        if case .appendToLog(let event, _) = self { event } else { nil }
-    }
-}
-
-extension ReleaseAction {
-    /// The event this decision appends to the lease log, if any.
-    fileprivate var loggedEvent: LeaseEvent? {
-        if case .appendToLog(let event) = self { event } else { nil }
     }
 }
