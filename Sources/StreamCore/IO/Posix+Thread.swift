@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 extension Posix {
     /// Starts a detached thread named `name` (at most 15 bytes are kept) that runs `body`, or throws
@@ -28,8 +27,7 @@ extension Posix {
         let rc = pthread_create(&handle, &attributes, { context in
             // `context` is the retained `Start` passed to pthread_create below; it is never nil.
             let start = Unmanaged<Start>.fromOpaque(context!).takeRetainedValue()
-            // Foundation names the thread (pthread_setname_np, which Glibc's module does not export).
-            Thread.current.name = String(start.name.utf8.prefix(15)) ?? "coordd"
+            nameCurrentThread(start.name)
             start.body()
             return nil
         }, context)
@@ -38,4 +36,15 @@ extension Posix {
             throw IOError.threadCreate(rc)
         }
     }
+}
+
+/// Names the calling thread (what `top -H` and `/proc` show) by writing `/proc/thread-self/comm`, which
+/// is what `pthread_setname_np` does and which Glibc's Swift module does not export. At most 15 bytes
+/// are kept; a failure leaves the thread unnamed, which costs nothing but the name.
+private func nameCurrentThread(_ name: String) {
+    let fd = Glibc.open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    defer { Glibc.close(fd) }
+    let bytes = Array(name.utf8.prefix(15))
+    _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
 }

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// An append-only, checksummed, crash-safe log of opaque records in a directory of files.

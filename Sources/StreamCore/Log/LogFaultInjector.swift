@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// Makes the log's next write or flush fail or stall, and reports the writer's steps, so tests can
@@ -31,7 +30,7 @@ final class LogFaultInjector: Sendable {
     private let observer = Mutex<(@Sendable (Step) -> Void)?>(nil)
     /// Whether flushes stall, and how many writers wait in one.
     private let stall = Mutex<(stalled: Bool, waiting: Int)>((false, 0))
-    private let stallEnded = DispatchSemaphore(value: 0)
+    private let stallEnded = ThreadSemaphore()
 
     /// Makes the next `operation` fail with `errno`.
     func arm(_ operation: Operation, errno: Int32) {

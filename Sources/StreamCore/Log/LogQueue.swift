@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// The hand-off between `append` callers and the log's writer: a bounded FIFO of groups under a

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 import Synchronization
 
 /// The writer of one log: takes queued groups in order, writes each batch with one `pwrite` and one
@@ -248,7 +247,7 @@ final class LogWriter: @unchecked Sendable {
 /// The one-time signal that a writer has exited: waited for by `close()`, blocking or not.
 final class LogWriterExit: Sendable {
     private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-    private let fired = DispatchSemaphore(value: 0)
+    private let fired = ThreadSemaphore()
 
     /// Wakes every waiter, present and future.
     func fire() {

@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// The threads that write every log of the process: a fixed few, shared, instead of one per log.
@@ -24,7 +23,7 @@ final class LogWriterPool: Sendable {
     /// The threads wanted.
     let size: Int
     private let state = Mutex(State())
-    private let wakeup = DispatchSemaphore(value: 0)
+    private let wakeup = ThreadSemaphore()
     private let startThread: ThreadStarter
     /// Threads started so far; starting is serialized by `starting`.
     private let running = Atomic<Int>(0)
