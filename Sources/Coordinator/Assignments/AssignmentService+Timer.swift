@@ -24,13 +24,12 @@ extension AssignmentService {
                 return (outcomes, next)
             }
             for outcome in outcomes { try? await deliver(outcome) }
-            let delay = next.map { max($0 - monotonicClock.nowMs(), 1) } ?? 60_000
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: .milliseconds(delay)) }
-                group.addTask { await self.timerWakeup.wait() }
-                await group.next()
-                group.cancelAll()
-            }
+            // At least a millisecond ahead: a deadline the tick just served is never waited for again at once.
+            let now = monotonicClock.nowMs()
+            await timer.wait(untilMs: next.map { max($0, now + 1) } ?? now + Self.idleTimerMs)
         }
     }
+
+    /// How long the timer sleeps with no deadline pending: an input that sets one wakes it anyway.
+    private static let idleTimerMs: Int64 = 60_000
 }

@@ -42,7 +42,8 @@ final class AssignmentService: Sendable {
     let monotonicClock: any MonotonicClock
     let events: StoreEventLog
     let state = Mutex(State())
-    let timerWakeup = Wakeup()
+    /// The timer's wait: until the earliest group deadline, or a wake when an input sets an earlier one.
+    let timer: DeadlineWaiter
 
     /// Opens the service for a store: the assignment leases a previous run left (their presences ended
     /// with it) are released first, so every grant from now on takes a fresh fence.
@@ -53,6 +54,7 @@ final class AssignmentService: Sendable {
         self.inventory = inventory
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
+        timer = DeadlineWaiter(clock: monotonicClock)
         self.events = events
         let released = try await leases.releaseAll(prefix: AssignmentKeys.prefix)
         if released > 0 { events.assignmentLeasesReleasedOnOpen(released) }
@@ -92,7 +94,7 @@ final class AssignmentService: Sendable {
         }
         let previousWake = group.wakeAt
         group.wakeAt = group.engine.nextDeadline
-        if let wake = group.wakeAt, previousWake.map({ wake < $0 }) ?? true { timerWakeup.signal() }
+        if let wake = group.wakeAt, previousWake.map({ wake < $0 }) ?? true { timer.wake() }
         return Outcome(commit: applied.commit, updates: stage(&group, named: name))
     }
 
