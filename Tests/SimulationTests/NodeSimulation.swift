@@ -6,8 +6,8 @@ import StreamCore
 /// One seeded run of a node on the memory store with manual clocks: a scheduler drawn from the seed joins,
 /// renews and drops workers, opens and closes observers, acquires, renews and releases leases, produces
 /// with fences, and lets time pass — now and then longer than every TTL. The node's own timers (presence
-/// sweep, lease expiry) sleep on the manual clock, so after each step the run waits until both are parked
-/// again, and then checks its invariants (`NodeSimulation+Invariants.swift`).
+/// sweep, lease expiry, assignment deadlines) sleep on the manual clock, so after each step the run waits
+/// until all three are parked again, and then checks its invariants (`NodeSimulation+Invariants.swift`).
 ///
 /// Clients call the node's services directly (no transport), so each step is one awaited call and a
 /// seed replays the same run.
@@ -94,11 +94,13 @@ final class NodeSimulation {
         violations.append("seed \(seed) step \(step) (\(action)): \(what) — replay with COORDD_SIM_SEED=\(seed)")
     }
 
-    /// Waits until the node's two timers are asleep on the manual clock again: whatever the last step woke
-    /// has run.
+    /// Waits until the node's three timers (presence sweep, lease ticker, assignment timer) are asleep on the
+    /// manual clock again: whatever the last step woke has run.
+    static let nodeTimers = 3
+
     func settle() async throws {
         let clock = clock
-        try await withDeadline(seconds: 30) { await clock.waitForSleepers(2) }
+        try await withDeadline(seconds: 30) { await clock.waitForSleepers(Self.nodeTimers) }
     }
 
     var nowMs: Int64 { clock.nowMs() }
