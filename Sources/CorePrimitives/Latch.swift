@@ -41,18 +41,13 @@ public final class Latch: Sendable {
             s.nextID += 1
             return s.nextID
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { s -> Bool in
-                    if s.isOpen || Task.isCancelled { return true }
-                    s.waiters[id] = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
+        await suspendCancellably(park: { continuation in
+            state.withLock { s -> Void? in
+                if s.isOpen || Task.isCancelled { return () }
+                s.waiters[id] = continuation
+                return nil
             }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
+        }, unpark: { self.state.withLock { $0.waiters.removeValue(forKey: id) } }, cancelled: ())
     }
 
     /// Waits until the latch is open or `deadline` passes on `clock`; true when it opened.

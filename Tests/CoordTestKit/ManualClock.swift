@@ -1,3 +1,4 @@
+import CorePrimitives
 import StreamCore
 import Synchronization
 
@@ -82,18 +83,13 @@ public final class ManualMonotonicClock: MonotonicClock {
             s.nextID += 1
             return s.nextID
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { s -> Bool in
-                    if s.sleepers.count >= count || Task.isCancelled { return true }
-                    s.parkWaiters[id] = ParkWaiter(count: count, continuation: continuation)
-                    return false
-                }
-                if ready { continuation.resume() }
+        await suspendCancellably(park: { continuation in
+            state.withLock { s -> Void? in
+                if s.sleepers.count >= count || Task.isCancelled { return () }
+                s.parkWaiters[id] = ParkWaiter(count: count, continuation: continuation)
+                return nil
             }
-        } onCancel: {
-            state.withLock { $0.parkWaiters.removeValue(forKey: id) }?.continuation.resume()
-        }
+        }, unpark: { self.state.withLock { $0.parkWaiters.removeValue(forKey: id) }?.continuation }, cancelled: ())
     }
 
     public func sleep(untilMs deadlineMs: Int64) async throws(CancellationError) {
