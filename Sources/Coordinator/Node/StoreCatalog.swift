@@ -54,7 +54,11 @@ public struct FileStoreCatalog: StoreCatalog {
     }
 
     public func open(_ store: WireUUID) async throws(StreamsError) -> any StreamStore {
-        try FileStore(directory: directory(of: store))
+        let directory = directory(of: store)
+        // Recovery reads the log and syncs files and directories: seconds on a busy disk.
+        return try await Posix.runBlocking(name: "coordd-open") { () throws(StreamsError) -> FileStore in
+            try FileStore(directory: directory)
+        }
     }
 
     public var keepsContentsWhenClosed: Bool { true }

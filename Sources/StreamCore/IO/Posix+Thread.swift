@@ -36,6 +36,23 @@ extension Posix {
             throw IOError.threadCreate(rc)
         }
     }
+
+    /// Runs `body`, which blocks (file I/O ending in `fsync`), on a thread of its own and waits for it
+    /// without holding a thread of the concurrency pool: a slow disk then delays this caller only, not
+    /// every task of the process. For rare work (opening a store); when no thread can be started, `body`
+    /// runs on the caller's thread instead.
+    public static func runBlocking<T: Sendable>(
+        name: String, _ body: @escaping @Sendable () throws(StreamsError) -> T
+    ) async throws(StreamsError) -> T {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, StreamsError>, Never>) in
+            do throws(IOError) {
+                try startDetachedThread(name: name) { continuation.resume(returning: Result(catching: body)) }
+            } catch {
+                continuation.resume(returning: Result(catching: body))
+            }
+        }
+        return try result.get()
+    }
 }
 
 /// Names the calling thread (what `top -H` and `/proc` show) by writing `/proc/thread-self/comm`, which
