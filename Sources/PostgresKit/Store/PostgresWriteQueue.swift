@@ -1,3 +1,4 @@
+import CorePrimitives
 import Synchronization
 import StreamCore
 
@@ -148,42 +149,8 @@ final class PostgresWriteQueue: Sendable {
     }
 }
 
-/// The outcome of one queued write: completed once by the queue, awaited by the writer's caller. Queueing
-/// and waiting are separate steps, so a caller takes its place in the commit order under its own lock and
-/// waits after releasing it. Waiting is not cancellable: the answer must say what the transaction did.
-final class WriteTicket: Sendable {
-    typealias Outcome = Result<StoreWriteOutcome, StreamsError>
-
-    private struct State {
-        var outcome: Outcome?
-        var waiter: CheckedContinuation<Outcome, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    /// Completes the ticket (the queue completes each exactly once).
-    func complete(_ outcome: Outcome) {
-        let waiter = state.withLock { s -> CheckedContinuation<Outcome, Never>? in
-            precondition(s.outcome == nil, "a write ticket was completed twice")
-            s.outcome = outcome
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume(returning: outcome)
-    }
-
-    /// Waits for the outcome.
-    func value() async -> Outcome {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-            let ready = state.withLock { s -> Outcome? in
-                if let outcome = s.outcome { return outcome }
-                s.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
-    }
-}
+/// The outcome of one queued write: completed once by the queue, awaited by the writer's caller.
+typealias WriteTicket = OneShot<Result<StoreWriteOutcome, StreamsError>>
 
 extension StoreWrite {
     /// Bytes of records the write carries, for the batch limit.
