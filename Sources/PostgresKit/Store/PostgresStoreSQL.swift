@@ -51,9 +51,23 @@ public struct PostgresStoreSQL: Sendable {
         try lockHeads(of: writes, on: s)
         var outcomes: [Result<StoreWriteOutcome, StreamsError>] = []
         outcomes.reserveCapacity(writes.count)
-        for write in writes {
+        var index = 0
+        while index < writes.count {
+            if case .leaseEvents = writes[index] {
+                // Lease events in a row go in as one statement: they cannot be refused, only fail together.
+                var events: [[UInt8]] = []
+                var run = index
+                while run < writes.count, case .leaseEvents(let more) = writes[run] {
+                    events += more
+                    run += 1
+                }
+                try appendLeaseLog(events, checkpoint: false, on: s)
+                outcomes += Array(repeating: .success(.leaseLogged), count: run - index)
+                index = run
+                continue
+            }
             do throws(StreamsError) {
-                switch write {
+                switch writes[index] {
                 case .append(let chunk): outcomes.append(.success(try append(chunk, on: s)))
                 case .putLease(let row): outcomes.append(.success(.leasePut(highestFence: try putLease(row, on: s))))
                 case .deleteLease(let key): outcomes.append(.success(.leaseDeleted(existed: try deleteLease(key, on: s))))
@@ -68,6 +82,7 @@ public struct PostgresStoreSQL: Sendable {
                 // A refusal: this write changed nothing, the batch goes on.
                 outcomes.append(.failure(error))
             }
+            index += 1
         }
         return outcomes
     }
