@@ -68,7 +68,7 @@ let package = Package(
             name: "CoordTestKit", dependencies: ["CorePrimitives", "StreamCore", "Transport", "PostgresKit"], path: "Tests/CoordTestKit"),
         // Against a real PostgreSQL (the test kit's, or COORDD_TEST_POSTGRES_URL).
         .testTarget(name: "PostgresKitTests", dependencies: ["PostgresKit", "StreamCore", "CoordTestKit"]),
-        .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "CoordTestKit", "LogCrashChild"]),
+        .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "PostgresKit", "CoordTestKit", "LogCrashChild"]),
         // Child process the log crash test kills with SIGKILL mid-append.
         .executableTarget(name: "LogCrashChild", dependencies: ["StreamCore"], path: "Tests/LogCrashChild"),
         .testTarget(name: "CorePrimitivesTests", dependencies: ["CorePrimitives"]),

@@ -1,9 +1,18 @@
+import PostgresKit
 import StreamCore
+import Synchronization
 
 /// The store implementations every store test runs against (streamkit's configurations loop, §8).
 public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
     case memory
     case file
+    case postgres
+
+    /// Every kind that can run here: PostgreSQL only where a server is given or can be started (and
+    /// always in CI, where a missing one fails), see ``TestPostgres/available``.
+    public static var allCases: [StoreKind] {
+        TestPostgres.available ? [.memory, .file, .postgres] : [.memory, .file]
+    }
 
     public var description: String { rawValue }
 
@@ -11,12 +20,13 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
     public var isDurable: Bool {
         switch self {
         case .memory: false
-        case .file: true
+        case .file, .postgres: true
         }
     }
 }
 
-/// A store of one kind with a manual clock and, for file stores, its own temporary directory.
+/// A store of one kind with a manual clock and, for file stores, its own temporary directory; for
+/// PostgreSQL stores, a database of its own (made on the first open).
 public struct StoreFixture: Sendable {
     /// Which store.
     public let kind: StoreKind
@@ -25,6 +35,7 @@ public struct StoreFixture: Sendable {
     /// Limits to open the store with.
     public let limits: StoreLimits
     private let directory: TemporaryDirectory
+    private let database: FixtureDatabase
 
     /// Creates the fixture (and its directory).
     public init(_ kind: StoreKind, limits: StoreLimits = StoreLimits(), clock: ManualWallClock = ManualWallClock()) throws {
@@ -32,30 +43,41 @@ public struct StoreFixture: Sendable {
         self.limits = limits
         self.clock = clock
         directory = try TemporaryDirectory(prefix: "coordd-store")
+        database = FixtureDatabase()
     }
 
-    /// The same stores (same directory and clock), opened with `limits` from now on: a daemon of another
-    /// build over the files an earlier one wrote.
+    /// The same stores (same directory, database and clock), opened with `limits` from now on: a daemon
+    /// of another build over the files an earlier one wrote.
     public func reopening(with limits: StoreLimits) -> StoreFixture {
-        StoreFixture(kind: kind, clock: clock, limits: limits, directory: directory)
+        StoreFixture(kind: kind, clock: clock, limits: limits, directory: directory, database: database)
     }
 
-    private init(kind: StoreKind, clock: ManualWallClock, limits: StoreLimits, directory: TemporaryDirectory) {
+    private init(kind: StoreKind, clock: ManualWallClock, limits: StoreLimits, directory: TemporaryDirectory,
+                 database: FixtureDatabase) {
         self.kind = kind
         self.clock = clock
         self.limits = limits
         self.directory = directory
+        self.database = database
     }
 
     /// The store's directory (file stores).
     public var path: String { directory.path }
 
-    /// Opens the store named `name` (each name has its own directory); for durable kinds, opening again
-    /// after `close()` reads back what was written.
+    /// Opens the store named `name` (each name has its own directory, or store UUID); for durable kinds,
+    /// opening again after `close()` reads back what was written.
     public func open(name: String = "store") async throws -> any StreamStore {
+        try await open(name: name, clock: clock)
+    }
+
+    /// Opens the store named `name` on another wall clock (the system's, for tests of real time).
+    public func open(name: String = "store", clock: any WallClock) async throws -> any StreamStore {
         switch kind {
         case .memory: return MemoryStore(limits: limits, clock: clock)
         case .file: return try FileStore(directory: "\(path)/\(name)", limits: limits, clock: clock)
+        case .postgres:
+            return try await PostgresStore.open(id: FixtureDatabase.storeID(name), pool: try await database.pool(), limits: limits,
+                                                clock: clock)
         }
     }
 
@@ -67,6 +89,62 @@ public struct StoreFixture: Sendable {
         return try await open(name: name)
     }
 
-    /// Removes the directory.
-    public func remove() { directory.remove() }
+    /// Removes the directory, and the database with its connections (in the background: nothing waits
+    /// for a database of a finished test).
+    public func remove() {
+        directory.remove()
+        database.drop()
+    }
+}
+
+/// The database of one PostgreSQL fixture and the pool its stores share, made on first use.
+final class FixtureDatabase: Sendable {
+    private struct Made: Sendable {
+        var database: TestDatabase
+        var pool: PostgresPool
+    }
+
+    private let made = Mutex<Task<Made, any Error>?>(nil)
+    /// Connections of a fixture's pool: a writer and a reader or two.
+    static let poolSize = 3
+
+    /// The pool, over a new database with the schema prepared.
+    func pool() async throws -> PostgresPool {
+        let task = made.withLock { made in
+            if let made { return made }
+            let task = Task<Made, any Error> {
+                let database = try await TestPostgres.database("store")
+                let pool = PostgresPool(settings: PostgresSettings(url: database.url), size: Self.poolSize)
+                try await PostgresSchema.prepare(on: pool)
+                return Made(database: database, pool: pool)
+            }
+            made = task
+            return task
+        }
+        return try await task.value.pool
+    }
+
+    /// Closes the pool and drops the database, if one was made.
+    func drop() {
+        guard let task = made.withLock({ $0 }) else { return }
+        Task {
+            guard let made = try? await task.value else { return }
+            await made.pool.close()
+            await made.database.drop()
+        }
+    }
+
+    /// A store UUID for a fixture's store name: its UTF-8 bytes folded into 16 (the names a test uses
+    /// differ, and each fixture has a database of its own).
+    static func storeID(_ name: String) -> WireUUID {
+        if let id = WireUUID(name) { return id }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for (i, byte) in name.utf8.enumerated() {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            bytes[i % 16] ^= byte
+        }
+        for i in 0..<8 { bytes[8 + i] ^= UInt8(truncatingIfNeeded: hash >> (8 * UInt64(i))) }
+        return WireUUID(bytes: bytes) ?? .random()
+    }
 }

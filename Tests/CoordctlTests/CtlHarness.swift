@@ -40,15 +40,16 @@ struct CtlResult {
 /// in-process transport, exactly as it reaches a daemon over WebSocket.
 struct CtlHarness: Sendable {
     let manager: NodeManager
-    let directory: TemporaryDirectory
+    let fixture: StoreFixture
 
     init(_ kind: StoreKind) throws {
-        let directory = try TemporaryDirectory(prefix: "coordctl")
-        self.directory = directory
+        let fixture = try StoreFixture(kind)
+        self.fixture = fixture
         manager = NodeManager { id throws(StreamsError) in
-            switch kind {
-            case .memory: return MemoryStore()
-            case .file: return try FileStore(directory: "\(directory.path)/\(id)")
+            do {
+                return try await fixture.open(name: id.description, clock: SystemWallClock())
+            } catch {
+                throw .storeUnavailable
             }
         }
     }
@@ -69,7 +70,7 @@ struct CtlHarness: Sendable {
 
     func shutdown() async {
         await manager.close()
-        directory.remove()
+        fixture.remove()
     }
 }
 

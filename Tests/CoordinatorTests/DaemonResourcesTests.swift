@@ -16,18 +16,22 @@ struct DaemonResourcesTests {
         #expect(FileManager.default.fileExists(atPath: configuration.dataDirectory), "created at start")
         #expect(!FileManager.default.fileExists(atPath: configuration.dataDirectory + "/\(declared)"),
                 "declared stores are created only once the directory is locked")
-        try DaemonResources.createDeclaredStores(configuration, in: catalog)
+        try await DaemonResources.createDeclaredStores(configuration, in: catalog)
         #expect(FileManager.default.fileExists(atPath: configuration.dataDirectory + "/\(declared)"), "declared stores too")
-        #expect(try catalog.contains(declared) && catalog.keepsContentsWhenClosed)
-        #expect(try !catalog.contains(.defaultStore), "a store exists once created or opened")
+        let containsDeclared = try await catalog.contains(declared)
+        #expect(containsDeclared && catalog.keepsContentsWhenClosed)
+        let containsDefault = try await catalog.contains(.defaultStore)
+        #expect(!containsDefault, "a store exists once created or opened")
         let store = try await catalog.open(.defaultStore)
         #expect(store.storageKind == "file")
         #expect(FileManager.default.fileExists(atPath: configuration.dataDirectory + "/00000000-0000-4000-8000-000000000001"))
-        #expect(try catalog.contains(.defaultStore))
+        #expect(try await catalog.contains(.defaultStore))
         await store.close()
         let other = WireUUID.random()
-        #expect(try catalog.create(other) && !catalog.create(other), "created once, then it exists")
-        #expect(try catalog.contains(other))
+        let createdFirst = try await catalog.create(other)
+        let createdAgain = try await catalog.create(other)
+        #expect(createdFirst && !createdAgain, "created once, then it exists")
+        #expect(try await catalog.contains(other))
     }
 
     @Test func memoryStorageTouchesNoDirectoryAndKeepsASetOfStores() async throws {
@@ -38,13 +42,14 @@ struct DaemonResourcesTests {
         let declared = WireUUID.random()
         configuration.declaredStores = [declared]
         let catalog = try DaemonResources.storeCatalog(configuration)
-        try DaemonResources.createDeclaredStores(configuration, in: catalog)
-        #expect(try catalog.contains(declared) && !catalog.keepsContentsWhenClosed)
+        try await DaemonResources.createDeclaredStores(configuration, in: catalog)
+        let containsDeclared = try await catalog.contains(declared)
+        #expect(containsDeclared && !catalog.keepsContentsWhenClosed)
         let store = try await catalog.open(.random())
         #expect(store.storageKind == "memory")
         #expect(!FileManager.default.fileExists(atPath: configuration.dataDirectory))
-        #expect(throws: StreamsError.storeUnavailable(because: "this daemon holds at most 2 stores in memory (the open stores limit)")) {
-            _ = try catalog.create(.random())
+        await #expect(throws: StreamsError.storeUnavailable(because: "this daemon holds at most 2 stores in memory (the open stores limit)")) {
+            _ = try await catalog.create(.random())
         }
     }
 

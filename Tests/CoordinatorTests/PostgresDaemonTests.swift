@@ -1,13 +1,14 @@
 import CoordTestKit
 import Coordinator
+import CoordClient
 import Foundation
 import PostgresKit
 import StreamCore
 import Testing
 import Transport
 
-/// `--storage postgres` options, and a daemon started on them: it connects, prepares the schema and
-/// says honestly on `/readyz` that the store backend is missing; never showing the password.
+/// `--storage postgres` options, and a daemon started on them: it connects, prepares the schema, is ready
+/// and serves stores from PostgreSQL, across restarts; never showing the password.
 struct PostgresConfigurationTests {
     func parse(_ arguments: [String], _ environment: [String: String] = [:]) throws(DaemonConfigurationError) -> DaemonConfiguration {
         guard case .run(let configuration) = try DaemonConfiguration.parse(arguments: arguments, environment: environment) else {
@@ -65,7 +66,7 @@ struct PostgresDaemonTests {
         return (response?.status ?? 0, String(decoding: response?.body ?? [], as: UTF8.self))
     }
 
-    @Test func startsPreparesTheSchemaAndIsNotReadyWithoutTheStoreBackend() async throws {
+    @Test func startsPreparesTheSchemaIsReadyAndServesStores() async throws {
         let db = try await TestPostgres.database("daemon")
         defer { Task { await db.drop() } }
         let scratch = try TemporaryDirectory(prefix: "coordd-pg-daemon")
@@ -73,26 +74,70 @@ struct PostgresDaemonTests {
         let passwordFile = scratch.path + "/password"
         try (TestPostgres.password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
         let lines = LineCollector()
-        let daemon = try await Daemon.start(Self.configuration(url: db.urlWithoutPassword, passwordFile: passwordFile),
-                                            logger: Logger(level: .debug, sink: lines.sink), loopCount: 1)
+        let declared = WireUUID.random()
+        var configuration = Self.configuration(url: db.urlWithoutPassword, passwordFile: passwordFile)
+        configuration.declaredStores = [declared]
+        let daemon = try await Daemon.start(configuration, logger: Logger(level: .debug, sink: lines.sink), loopCount: 1)
         let (status, body) = Self.readyz(daemon)
-        #expect(status == 503)
-        #expect(body.contains(PostgresStorageStatus.backendMissing))
-        #expect(body.contains("schema version \(PostgresSchema.version)"))
+        #expect(status == 200, "\(body)")
         #expect(lines.all.contains { $0.contains("msg=\"postgres schema ready\"") })
         #expect(!lines.all.contains { $0.contains(TestPostgres.password) })
-        // A stream for a store is told the same, as a transient error.
-        do {
-            _ = try await daemon.nodes.node(for: .defaultStore)
-            Issue.record("no store can open without the backend")
-        } catch {
-            #expect(error.code == .transient)
-            #expect(error.message.contains(PostgresStorageStatus.backendMissing))
-        }
+        let node = try await daemon.nodes.node(for: .defaultStore)
+        #expect(node.store.storageKind == "postgres")
         await daemon.shutdown()
         let pool = PostgresPool(settings: PostgresSettings(url: db.url), size: 1)
         #expect(try await PostgresSchema.installedVersion(on: pool) == PostgresSchema.version)
+        let stores = try await pool.run { s throws(StreamsError) in
+            try [declared, WireUUID.defaultStore].map { id throws(StreamsError) in try PostgresStoreSQL(store: id).exists(on: s) }
+        }
+        #expect(stores == [true, true], "the declared store and the default store are in coordd_stores")
         await pool.close()
+    }
+
+    /// Entries, a lease and its fence outlive the daemon: a client produces and takes a lease over the
+    /// network, the daemon stops and a new one starts on the same database, and everything is there.
+    @Test func entriesAndLeasesSurviveARestart() async throws {
+        let db = try await TestPostgres.database("restart")
+        defer { Task { await db.drop() } }
+        let configuration = Self.configuration(url: db.url)
+        var daemon = try await Daemon.start(configuration, logger: Logger(sink: { _ in }), loopCount: 1)
+        var provider = try WebSocketProvider(url: "ws://127.0.0.1:\(daemon.localAddress.port)", group: TestNetwork.group)
+        var client = CoordClient(provider: provider, store: .defaultStore)
+        let records = (1...25).map { Record(sequence: UInt64($0), payload: Array("entry-\($0)".utf8)) }
+        let statuses = try await client.produce(space: "orders", segment: "eu", records: records)
+        #expect(statuses.last?.lastSequence == 25)
+        #expect(try await client.acquire(key: "partition/7", holder: "first", ttl: .seconds(60)).fence == 1)
+        #expect(try await client.release(key: "partition/7", holder: "first").ok)
+        let granted = try await client.acquire(key: "partition/7", holder: "worker-a", ttl: .seconds(60))
+        #expect(granted.ok && granted.fence == 2)
+        try await client.produce(space: "orders", segment: "eu", records: [Record(sequence: 26, payload: [1])],
+                                 fence: Fence(key: "partition/7", token: 2))
+        await provider.close()
+        await daemon.shutdown()
+
+        daemon = try await Daemon.start(configuration, logger: Logger(sink: { _ in }), loopCount: 1)
+        provider = try WebSocketProvider(url: "ws://127.0.0.1:\(daemon.localAddress.port)", group: TestNetwork.group)
+        client = CoordClient(provider: provider, store: .defaultStore)
+        var read: [Entry] = []
+        for try await entry in client.consumeSegment(ConsumeSegment(space: "orders", segment: "eu")) {
+            read.append(entry)
+            if read.count == 26 { break }
+        }
+        #expect(read.map(\.sequence) == Array(1...26))
+        #expect(read.first?.payload == Array("entry-1".utf8))
+        let leases = try await client.leases(prefix: "partition/")
+        #expect(leases.map(\.holder) == ["worker-a"] && leases.map(\.fence) == [2], "the lease and its fence are back")
+        let other = try await client.acquire(key: "partition/7", holder: "worker-b", ttl: .seconds(60))
+        #expect(!other.ok, "the restored lease is still held")
+        await #expect(throws: StreamsError.self, "a stale fence is refused after the restart") {
+            try await client.produce(space: "orders", segment: "eu", records: [Record(sequence: 27, payload: [2])],
+                                     fence: Fence(key: "partition/7", token: 1))
+        }
+        #expect(try await client.release(key: "partition/7", holder: "worker-a").ok)
+        let next = try await client.acquire(key: "partition/7", holder: "worker-b", ttl: .seconds(60))
+        #expect(next.ok && next.fence == 3, "fences go on above every one granted before the restart")
+        await provider.close()
+        await daemon.shutdown()
     }
 
     @Test func aNewerSchemaStopsTheStartWithAClearMessage() async throws {

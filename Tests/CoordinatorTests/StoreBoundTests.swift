@@ -181,8 +181,8 @@ struct FailingCatalog: StoreCatalog {
         self.error = error
     }
 
-    func contains(_ store: WireUUID) throws(StreamsError) -> Bool { try base.contains(store) }
-    func create(_ store: WireUUID) throws(StreamsError) -> Bool { try base.create(store) }
+    func contains(_ store: WireUUID) async throws(StreamsError) -> Bool { try await base.contains(store) }
+    func create(_ store: WireUUID) async throws(StreamsError) -> Bool { try await base.create(store) }
     func open(_ store: WireUUID) async throws(StreamsError) -> any StreamStore {
         if store == failing { throw error }
         return try await base.open(store)

@@ -1,5 +1,6 @@
 import CoordTestKit
 import Glibc
+@testable import PostgresKit
 @testable import StreamCore
 import Testing
 
@@ -158,6 +159,8 @@ extension StoreFixture {
             (store as? MemoryStore)?.failWrites(with: .storage("injected write failure"))
         case .file:
             (store as? FileStore)?.log.faults.arm(.write, errno: ENOSPC)
+        case .postgres:
+            (store as? PostgresStore)?.failNextWrite()
         }
     }
 }

@@ -78,8 +78,8 @@ public final class Daemon: Sendable {
             endpoints.markShuttingDown()
         })
         var services: [any Service] = [DataDirectoryService(configuration: configuration, catalog: catalog)]
-        if configuration.storage == .postgres {
-            services.append(PostgresService(configuration: configuration, logger: logger, endpoints: endpoints))
+        if let postgres = catalog as? PostgresStoreCatalog {
+            services.append(PostgresService(configuration: configuration, catalog: postgres, logger: logger, endpoints: endpoints))
         }
         services += [loops, StoreService(nodes: nodes, opensDefaultStore: configuration.storage != .postgres), listener]
         if let summaries = Self.summaryWriter(of: logger) { services.append(summaries) }

@@ -27,7 +27,8 @@ public enum DaemonResources {
     }
 
     /// The stores as the configuration says: file stores in `<data-dir>/<store-uuid>/` (creating the
-    /// data directory and its parents now, so a bad path fails at start), or memory stores.
+    /// data directory and its parents now, so a bad path fails at start), memory stores, or PostgreSQL
+    /// stores (whose connections are made once the PostgreSQL service starts).
     public static func storeCatalog(_ configuration: DaemonConfiguration) throws(DaemonStartError) -> any StoreCatalog {
         let catalog: any StoreCatalog
         switch configuration.storage {
@@ -42,10 +43,7 @@ public enum DaemonResources {
             }
             catalog = FileStoreCatalog(root: root)
         case .postgres:
-            // Until the PostgreSQL store backend exists, every store is unavailable, and says why.
-            catalog = MadeStoreCatalog(maxStores: configuration.maxOpenStores) { _ throws(StreamsError) in
-                throw .storeUnavailable(because: PostgresStorageStatus.backendMissing)
-            }
+            catalog = PostgresStoreCatalog(status: try PostgresStorageStatus.make(configuration))
         }
         return catalog
     }
@@ -53,11 +51,11 @@ public enum DaemonResources {
     /// Creates the stores `--stores` declares that do not exist yet. Called once the data directory is
     /// locked, so a refused second daemon creates nothing.
     public static func createDeclaredStores(_ configuration: DaemonConfiguration, in catalog: any StoreCatalog)
-        throws(DaemonStartError)
+        async throws(DaemonStartError)
     {
         for store in configuration.declaredStores {
             do {
-                _ = try catalog.create(store)
+                _ = try await catalog.create(store)
             } catch {
                 throw DaemonStartError(.environment, "cannot create the declared store \(store): \(error.message)")
             }

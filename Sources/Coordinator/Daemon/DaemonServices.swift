@@ -24,7 +24,10 @@ final class DataDirectoryService: Service {
         lock.withLock { $0 = taken }
         // Created once the directory is locked, so a refused second daemon creates nothing.
         do throws(DaemonStartError) {
-            try DaemonResources.createDeclaredStores(configuration, in: catalog)
+            // PostgreSQL's are created once its schema is ready (`PostgresService`).
+            if configuration.storage != .postgres {
+                try await DaemonResources.createDeclaredStores(configuration, in: catalog)
+            }
         } catch {
             await stop(deadline: .now)
             throw error
@@ -78,27 +81,39 @@ final class EventLoopService: Service {
 }
 
 /// The PostgreSQL connections and schema (`--storage postgres`); `/readyz` reports what they reached.
+///
+/// Once the schema is ready (at start, or when PostgreSQL comes later) the declared stores are created.
 final class PostgresService: Service {
     let name = "postgres"
     private let configuration: DaemonConfiguration
+    private let catalog: PostgresStoreCatalog
     private let logger: Logger
     private let endpoints: DaemonEndpoints
-    private let started = Mutex<PostgresStorageStatus?>(nil)
 
-    init(configuration: DaemonConfiguration, logger: Logger, endpoints: DaemonEndpoints) {
+    init(configuration: DaemonConfiguration, catalog: PostgresStoreCatalog, logger: Logger, endpoints: DaemonEndpoints) {
         self.configuration = configuration
+        self.catalog = catalog
         self.logger = logger
         self.endpoints = endpoints
     }
 
     func start() async throws(DaemonStartError) {
-        guard let status = try await PostgresStorageStatus.start(configuration, logger: logger) else { return }
-        started.withLock { $0 = status }
+        let status = catalog.status
         endpoints.addReadinessCheck { status.notReadyReason }
+        let configuration = configuration
+        let catalog = catalog
+        let logger = logger
+        try await status.start(logger: logger) {
+            do throws(DaemonStartError) {
+                try await DaemonResources.createDeclaredStores(configuration, in: catalog)
+            } catch {
+                logger.error("declared stores not created", ["error": error.message])
+            }
+        }
     }
 
     func stop(deadline: ContinuousClock.Instant) async {
-        await started.withLock { $0 }?.close()
+        await catalog.status.close()
     }
 }
 

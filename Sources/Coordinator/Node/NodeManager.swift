@@ -100,7 +100,7 @@ public final class NodeManager: Sendable {
     /// `store_create` request creates it.
     public func accept(store: WireUUID, stream: any BidiStream) async throws(StreamsError) {
         let known = state.withLock { $0.slots[store] != nil }
-        let absent = known ? false : try !catalog.contains(store)
+        let absent = known ? false : try await !catalog.contains(store)
         if absent && !configuration.autoCreateStores {
             guard tasks.spawn({ await self.serveAbsent(store, stream) }) else { throw .shuttingDown }
             return
@@ -278,7 +278,7 @@ public final class NodeManager: Sendable {
 
     /// Creates `store` and answers whether this request created it.
     private func create(_ store: WireUUID, answering stream: any BidiStream) async throws(StreamsError) {
-        let created = try catalog.create(store)
+        let created = try await catalog.create(store)
         if created { logger.info("store created", ["store": store]) }
         try await stream.send(StoreCreateResult(storeID: store, created: created))
         stream.close(error: nil)

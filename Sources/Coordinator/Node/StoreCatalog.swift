@@ -5,9 +5,9 @@ import Synchronization
 /// Where a ``NodeManager``'s stores live: which stores exist, creating one, and opening one.
 public protocol StoreCatalog: Sendable {
     /// True when `store` exists. Throws (transient) when that cannot be told.
-    func contains(_ store: WireUUID) throws(StreamsError) -> Bool
+    func contains(_ store: WireUUID) async throws(StreamsError) -> Bool
     /// Creates `store` durably when it does not exist; true when this call created it.
-    func create(_ store: WireUUID) throws(StreamsError) -> Bool
+    func create(_ store: WireUUID) async throws(StreamsError) -> Bool
     /// Opens `store`, creating it when it does not exist.
     func open(_ store: WireUUID) async throws(StreamsError) -> any StreamStore
     /// Whether a store keeps what it holds when it is closed, so that an idle one may be closed to give

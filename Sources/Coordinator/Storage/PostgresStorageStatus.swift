@@ -3,22 +3,22 @@ import PostgresKit
 import StreamCore
 import Synchronization
 
-/// What `--storage postgres` has reached, for `/readyz` and the log: the connection and the schema.
+/// What `--storage postgres` has reached, for `/readyz`, the log and the store catalog: the connections
+/// and the schema.
 ///
 /// At start it connects and creates or verifies the schema. A schema newer than this build knows stops
 /// the start; a server that cannot be reached does not: the daemon starts not ready, saying why, and
-/// tries again every ``retryIntervalMs`` until the server answers. The store backend over this schema is
-/// not part of this build, so even a reachable server with a current schema leaves the daemon not
-/// ready, and streams for a store end with a transient `store_unavailable` saying so.
+/// tries again every ``retryIntervalMs`` until the server answers. Once the schema is prepared the daemon
+/// is ready and stores open; before, streams for a store end with a transient `store_unavailable` that
+/// gives the same reason.
 public final class PostgresStorageStatus: Sendable {
     /// How long between connection attempts while PostgreSQL cannot be reached.
     public static let retryIntervalMs: Int64 = 2_000
-    /// What streams are told while the backend is missing.
-    public static let backendMissing = "postgres storage: the store backend is not available in this build"
 
     /// The connections.
     public let pool: PostgresPool
-    private let reason: Mutex<String>
+    /// Why the daemon is not ready; nil once the schema is prepared.
+    private let reason: Mutex<String?>
     private let retry = Mutex<Task<Void, Never>?>(nil)
 
     private init(pool: PostgresPool, reason: String) {
@@ -26,12 +26,15 @@ public final class PostgresStorageStatus: Sendable {
         self.reason = Mutex(reason)
     }
 
-    /// Why the daemon is not ready (always set while the backend is missing).
+    /// Why the daemon is not ready, or nil once PostgreSQL is reached and its schema prepared.
     public var notReadyReason: String? { reason.withLock { $0 } }
 
-    /// Connects and prepares the schema for `--storage postgres`; nil for the other storages.
-    public static func start(_ configuration: DaemonConfiguration, logger: Logger) async throws(DaemonStartError) -> PostgresStorageStatus? {
-        guard configuration.storage == .postgres, let url = configuration.postgresURL else { return nil }
+    /// The connections for `--storage postgres` (made on first use; nothing is reached yet); nil for the
+    /// other storages. Fails when the password file cannot be read.
+    public static func make(_ configuration: DaemonConfiguration) throws(DaemonStartError) -> PostgresStorageStatus {
+        guard let url = configuration.postgresURL else {
+            throw DaemonStartError(.configuration, "postgres storage needs --postgres-url")
+        }
         var password: String?
         if let file = configuration.postgresPasswordFile {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
@@ -41,12 +44,18 @@ public final class PostgresStorageStatus: Sendable {
             password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
         }
         let settings = PostgresSettings(url: url, password: password, statementTimeoutMs: configuration.postgresStatementTimeoutMs)
-        let status = PostgresStorageStatus(pool: PostgresPool(settings: settings, size: configuration.postgresPoolSize),
-                                           reason: "postgres storage: connecting to \(settings.redactedURL)")
-        if try await status.attempt(logger: logger, atStart: true) == false {
-            status.retry.withLock { $0 = Task { await status.retryUntilReachable(logger: logger) } }
+        return PostgresStorageStatus(pool: PostgresPool(settings: settings, size: configuration.postgresPoolSize),
+                                     reason: "postgres storage: connecting to \(settings.redactedURL)")
+    }
+
+    /// Connects and prepares the schema; when PostgreSQL cannot be reached, goes on trying in the
+    /// background. `whenReady` runs once the schema is prepared (now, or on a later try).
+    public func start(logger: Logger, whenReady: @escaping @Sendable () async -> Void) async throws(DaemonStartError) {
+        if try await attempt(logger: logger, atStart: true) {
+            if notReadyReason == nil { await whenReady() }
+            return
         }
-        return status
+        retry.withLock { $0 = Task { await self.retryUntilReachable(logger: logger, whenReady: whenReady) } }
     }
 
     /// One try at connecting and preparing the schema; true when it is settled (prepared, or refused for
@@ -56,10 +65,8 @@ public final class PostgresStorageStatus: Sendable {
         do {
             let before = try await PostgresSchema.prepare(on: pool)
             logger.info("postgres schema ready", ["postgres": url, "version": PostgresSchema.version,
-                                                  "created": before == 0 ? "yes" : "no"])
-            reason.withLock {
-                $0 = "\(Self.backendMissing) (connected to \(url), schema version \(PostgresSchema.version))"
-            }
+                                                  "created": before == 0 ? "yes" : before < PostgresSchema.version ? "upgraded" : "no"])
+            reason.withLock { $0 = nil }
             return true
         } catch where error.name == "schema_too_new" {
             if atStart {
@@ -76,11 +83,13 @@ public final class PostgresStorageStatus: Sendable {
         }
     }
 
-    private func retryUntilReachable(logger: Logger) async {
+    private func retryUntilReachable(logger: Logger, whenReady: @escaping @Sendable () async -> Void) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(Self.retryIntervalMs))
             if Task.isCancelled { return }
-            if (try? await attempt(logger: logger, atStart: false)) ?? true { return }
+            guard (try? await attempt(logger: logger, atStart: false)) ?? true else { continue }
+            if notReadyReason == nil { await whenReady() }
+            return
         }
     }
 

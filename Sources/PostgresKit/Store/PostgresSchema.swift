@@ -7,7 +7,7 @@ import StreamCore
 /// by their UTF-8 bytes exactly as the file store does.
 public enum PostgresSchema {
     /// The schema version this build creates and understands.
-    public static let version: Int64 = 1
+    public static let version: Int64 = 2
 
     /// Statements that take an empty database to each version, in order: `migrations[0]` makes version 1.
     static let migrations: [[String]] = [
@@ -52,7 +52,16 @@ public enum PostgresSchema {
                 metadata text, PRIMARY KEY (store_id, space, segment, sequence))
             """,
             "CREATE INDEX coordd_entries_space_order ON coordd_entries (store_id, space, ts, segment, sequence)",
-        ]
+        ],
+        // Version 2: the lease log (``PostgresLeaseLog``): the last checkpoint and the events after it, in
+        // `position` order; kind 0 is an event, 1 the start of a checkpoint, 2 one of its records.
+        [
+            """
+            CREATE TABLE coordd_lease_log (
+                store_id uuid NOT NULL, position bigint NOT NULL, kind smallint NOT NULL, record bytea NOT NULL,
+                PRIMARY KEY (store_id, position))
+            """
+        ],
     ]
 
     /// Attempts when two daemons create the schema at the same moment (one of them loses a race on

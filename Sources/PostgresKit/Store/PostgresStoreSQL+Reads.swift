@@ -144,6 +144,16 @@ extension PostgresStoreSQL {
         return rows.count == 1 ? try rows.int64(0, 0) : nil
     }
 
+    /// Every space's last assigned timestamp: what a store opening continues from.
+    public func spaceTimestamps(on s: PostgresSession) throws(StreamsError) -> [String: Int64] {
+        let rows = try s.query("SELECT space, last_timestamp FROM coordd_spaces WHERE store_id = $1", [.uuid(store)])
+        var timestamps: [String: Int64] = [:]
+        for row in 0..<rows.count {
+            timestamps[try rows.string(row, 0) ?? ""] = try rows.int64(row, 1) ?? 0
+        }
+        return timestamps
+    }
+
     /// Every lease row of the store, by key bytes: what a new owner loads.
     public func leases(on s: PostgresSession) throws(StreamsError) -> [LeaseRow] {
         let rows = try s.query("SELECT key, holder, fence, ttl_ms, worker_id FROM coordd_leases WHERE store_id = $1 ORDER BY key",

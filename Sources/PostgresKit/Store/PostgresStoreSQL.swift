@@ -25,11 +25,21 @@ public struct PostgresStoreSQL: Sendable {
     /// writes nothing and gets its error; the others still commit. When the transaction itself fails
     /// (the connection, a serialization failure, the commit), every write gets that error and none took
     /// effect — or, when the commit's outcome is unknown, the error says so.
-    public func commit(_ writes: [StoreWrite], on pool: PostgresPool) async -> [Result<StoreWriteOutcome, StreamsError>] {
+    ///
+    /// `beforeCommit` runs last inside the transaction (tests make it fail, to fail a batch the way the
+    /// server does).
+    public func commit(_ writes: [StoreWrite], on pool: PostgresPool,
+                       beforeCommit: (@Sendable (PostgresSession) throws(StreamsError) -> Void)? = nil) async
+        -> [Result<StoreWriteOutcome, StreamsError>]
+    {
         guard !writes.isEmpty else { return [] }
         do {
             return try await pool.run { s throws(StreamsError) in
-                try s.transaction(attempts: Self.maxTransactionAttempts) { s throws(StreamsError) in try apply(writes, on: s) }
+                try s.transaction(attempts: Self.maxTransactionAttempts) { s throws(StreamsError) in
+                    let outcomes = try apply(writes, on: s)
+                    try beforeCommit?(s)
+                    return outcomes
+                }
             }
         } catch {
             return writes.map { _ in .failure(error) }
@@ -41,17 +51,38 @@ public struct PostgresStoreSQL: Sendable {
         try lockHeads(of: writes, on: s)
         var outcomes: [Result<StoreWriteOutcome, StreamsError>] = []
         outcomes.reserveCapacity(writes.count)
-        for write in writes {
+        var index = 0
+        while index < writes.count {
+            if case .leaseEvents = writes[index] {
+                // Lease events in a row go in as one statement: they cannot be refused, only fail together.
+                var events: [[UInt8]] = []
+                var run = index
+                while run < writes.count, case .leaseEvents(let more) = writes[run] {
+                    events += more
+                    run += 1
+                }
+                try appendLeaseLog(events, checkpoint: false, on: s)
+                outcomes += Array(repeating: .success(.leaseLogged), count: run - index)
+                index = run
+                continue
+            }
             do throws(StreamsError) {
-                switch write {
+                switch writes[index] {
                 case .append(let chunk): outcomes.append(.success(try append(chunk, on: s)))
                 case .putLease(let row): outcomes.append(.success(.leasePut(highestFence: try putLease(row, on: s))))
                 case .deleteLease(let key): outcomes.append(.success(.leaseDeleted(existed: try deleteLease(key, on: s))))
+                case .leaseEvents(let events):
+                    try appendLeaseLog(events, checkpoint: false, on: s)
+                    outcomes.append(.success(.leaseLogged))
+                case .leaseCheckpoint(let records):
+                    try appendLeaseLog(records, checkpoint: true, on: s)
+                    outcomes.append(.success(.leaseLogged))
                 }
             } catch where error.name != "storage_error" {
                 // A refusal: this write changed nothing, the batch goes on.
                 outcomes.append(.failure(error))
             }
+            index += 1
         }
         return outcomes
     }

@@ -60,6 +60,11 @@ public enum StoreWrite: Sendable {
     case putLease(LeaseRow)
     /// Releases or expires a lease.
     case deleteLease(key: String)
+    /// Appends events to the store's lease log (``PostgresLeaseLog``), after everything before them.
+    case leaseEvents([[UInt8]])
+    /// Replaces the store's lease log by a checkpoint: `records` describe the state after every event
+    /// before it, which are deleted in the same transaction.
+    case leaseCheckpoint([[UInt8]])
 }
 
 /// What one write of a committed batch did.
@@ -70,4 +75,6 @@ public enum StoreWriteOutcome: Sendable, Equatable {
     case leasePut(highestFence: Int64)
     /// The lease row is gone; whether there was one.
     case leaseDeleted(existed: Bool)
+    /// The lease log's records are written.
+    case leaseLogged
 }

@@ -85,30 +85,36 @@ public struct CompactingLogLimits: Sendable, Hashable {
 }
 
 /// The checkpoint trigger shared by the log implementations: counts bytes and says when one is due.
-struct CheckpointSchedule: Sendable {
-    let limits: CompactingLogLimits
-    private(set) var stats = CompactingLogStats(checkpointBytes: 0, bytesSinceCheckpoint: 0, checkpoints: 0)
+public struct CheckpointSchedule: Sendable {
+    /// When a checkpoint is due.
+    public let limits: CompactingLogLimits
+    /// What it has counted.
+    public private(set) var stats = CompactingLogStats(checkpointBytes: 0, bytesSinceCheckpoint: 0, checkpoints: 0)
 
-    init(limits: CompactingLogLimits, checkpointBytes: Int = 0, bytesSinceCheckpoint: Int = 0) {
+    /// A schedule that starts from a checkpoint of `checkpointBytes` and `bytesSinceCheckpoint` of events.
+    public init(limits: CompactingLogLimits, checkpointBytes: Int = 0, bytesSinceCheckpoint: Int = 0) {
         self.limits = limits
         stats.checkpointBytes = checkpointBytes
         stats.bytesSinceCheckpoint = bytesSinceCheckpoint
     }
 
     /// The size the schedule counts for `records`: payloads plus a log frame each.
-    static func size(of records: [[UInt8]]) -> Int {
+    public static func size(of records: [[UInt8]]) -> Int {
         records.reduce(0) { $0 + $1.count + LogFormat.frameHeaderSize }
     }
 
-    var isDue: Bool {
+    /// True when the events since the last checkpoint have outgrown it.
+    public var isDue: Bool {
         stats.bytesSinceCheckpoint > max(limits.minimumBytes, limits.growthFactor * stats.checkpointBytes)
     }
 
-    mutating func appended(_ bytes: Int) {
+    /// Counts events of `bytes`.
+    public mutating func appended(_ bytes: Int) {
         stats.bytesSinceCheckpoint += bytes
     }
 
-    mutating func checkpointed(_ bytes: Int) {
+    /// Counts a checkpoint of `bytes`: the events before it no longer count.
+    public mutating func checkpointed(_ bytes: Int) {
         stats.checkpointBytes = bytes
         stats.bytesSinceCheckpoint = 0
         stats.checkpoints += 1
@@ -117,12 +123,24 @@ struct CheckpointSchedule: Sendable {
 
 /// The durability of one append to a ``CompactingLog``.
 public struct LogCommit: Sendable {
-    private let append: PendingAppend?
+    private let wait: (@Sendable () async throws(StreamsError) -> Void)?
 
     /// The commit of `append`; for a checkpoint, of its last group: a log that fails stops, so no group
     /// becomes durable after one before it failed, and the last one's durability is the whole's.
     init(_ append: PendingAppend?) {
-        self.append = append
+        guard let append else {
+            wait = nil
+            return
+        }
+        wait = { () async throws(StreamsError) -> Void in
+            _ = try await append.durable()
+        }
+    }
+
+    /// A commit that is durable once `wait` returns (a log whose durability another backend reports:
+    /// a database's commit).
+    public init(waitingFor wait: @escaping @Sendable () async throws(StreamsError) -> Void) {
+        self.wait = wait
     }
 
     /// A commit that is durable already (a log that keeps its records in memory).
@@ -130,6 +148,6 @@ public struct LogCommit: Sendable {
 
     /// Returns once everything the append queued is durable, or throws why it is not.
     public func durable() async throws(StreamsError) {
-        _ = try await append?.durable()
+        try await wait?()
     }
 }

@@ -1,3 +1,4 @@
+import CorePrimitives
 import Synchronization
 
 /// The hand-off between `append` callers and the log's writer: a bounded FIFO of groups under a
@@ -172,12 +173,7 @@ final class LogQueue: Sendable {
 final class LogTicket: Sendable {
     typealias Outcome = Result<LogQueue.Placement, StreamsError>
 
-    private struct State {
-        var outcome: Outcome?
-        var waiter: CheckedContinuation<Outcome, Never>?
-    }
-
-    private let state = Mutex(State())
+    private let result = OneShot<Outcome>()
     /// Offset of each record's frame from the group's first frame.
     private let recordOffsets: [UInt64]
 
@@ -187,17 +183,11 @@ final class LogTicket: Sendable {
 
     /// Completes the ticket (once: the writer completes every group it took exactly once).
     func resume(returning outcome: Outcome) {
-        let waiter = state.withLock { s -> CheckedContinuation<Outcome, Never>? in
-            precondition(s.outcome == nil, "a log ticket was completed twice")
-            s.outcome = outcome
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume(returning: outcome)
+        result.complete(outcome)
     }
 
     /// The outcome if the writer has given it.
-    var outcome: Outcome? { state.withLock { $0.outcome } }
+    var outcome: Outcome? { result.current }
 
     /// The positions of the group's records once placed.
     func positions(_ outcome: Outcome) -> Result<[LogPosition], StreamsError> {
@@ -208,13 +198,6 @@ final class LogTicket: Sendable {
 
     /// Waits for the outcome.
     func value() async -> Outcome {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-            let ready = state.withLock { s -> Outcome? in
-                if let outcome = s.outcome { return outcome }
-                s.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
+        await result.value()
     }
 }

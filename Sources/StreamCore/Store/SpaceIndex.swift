@@ -102,48 +102,13 @@ final class SpaceIndex {
     var segments: [String: SegmentIndex] = [:]
     /// Every entry of the space in (timestamp, segment, sequence) order, as runs grouped by millisecond.
     private(set) var buckets: [TimeBucket] = []
-    /// The newest timestamp assigned to a chunk of this space (committed or in flight).
-    var lastAssigned = Int64.min
-    /// A read returned entries up to here while the clock was behind them; later chunks go after it.
-    var readFloor = Int64.min
-    /// Timestamps of chunks prepared but not yet applied, with their counts.
-    var inflight: [Int64: Int] = [:]
+    /// The space's timestamp rules (shared with every store backend).
+    var clock = SpaceClock()
 
     init(name: String) { self.name = name }
 
     func sortedSegmentNames() -> [String] {
         segments.filter { !$0.value.entries.isEmpty }.keys.sorted(by: bytewise)
-    }
-
-    /// A chunk's timestamp: the server clock, but never below an earlier chunk of this space nor at or
-    /// below what a reader has already been shown (streamkit v1 §6.5's purpose, without its stalls).
-    func assignTimestamp(nowMs: Int64) -> Int64 {
-        var timestamp = Swift.max(nowMs, lastAssigned)
-        if readFloor != Int64.min { timestamp = Swift.max(timestamp, readFloor + 1) }
-        lastAssigned = timestamp
-        return timestamp
-    }
-
-    func release(inflight timestamp: Int64) {
-        guard let count = inflight[timestamp] else { return }
-        if count <= 1 { inflight[timestamp] = nil } else { inflight[timestamp] = count - 1 }
-    }
-
-    /// The newest timestamp a read may return now. Entries of the current millisecond stay hidden until
-    /// it has passed (a later chunk of the same millisecond could sort before them by segment name);
-    /// chunks still in flight hold the bound just below their timestamp. When the wall clock is behind
-    /// the space's timestamps, everything committed is shown and later chunks are pushed after it.
-    func visibleBound(nowMs: Int64) -> Int64 {
-        var bound = lastAssigned
-        if let oldestInflight = inflight.keys.min() { bound = Swift.min(bound, oldestInflight - 1) }
-        if bound >= nowMs {
-            if lastAssigned <= nowMs {
-                bound = nowMs - 1
-            } else {
-                readFloor = Swift.max(readFloor, bound)
-            }
-        }
-        return bound
     }
 
     /// Adds a committed chunk (sequences `first...last` of `segment`, all at `timestamp`) to the space order.

@@ -55,7 +55,7 @@ public final class StoreIndex: Sendable {
     public func prepare(
         _ request: AppendRequest, nowMs: Int64, submit: (PreparedChunk) throws(StreamsError) -> ChunkOutcome
     ) throws(StreamsError) -> PreparedChunk {
-        try validate(request)
+        try limits.validate(request)
         return try state.withLock { s throws(StreamsError) in
             let chunk = try s.prepare(request, nowMs: nowMs)
             do throws(StreamsError) {
@@ -90,7 +90,7 @@ public final class StoreIndex: Sendable {
 
     /// Validates, prepares and applies in one step (the memory store, and log replay).
     public func commit(_ request: AppendRequest, nowMs: Int64) throws(StreamsError) -> PreparedChunk {
-        try validate(request)
+        try limits.validate(request)
         return try state.withLock { s throws(StreamsError) in
             let chunk = try s.prepare(request, nowMs: nowMs)
             s.apply(chunk, positions: nil)
@@ -102,36 +102,6 @@ public final class StoreIndex: Sendable {
     /// continue its segment (a log that is intact but inconsistent), instead of trapping.
     public func restore(_ chunk: RestoredChunk) throws(StreamsError) {
         try state.withLock { s throws(StreamsError) in try s.restore(chunk) }
-    }
-
-    private func validate(_ request: AppendRequest) throws(StreamsError) {
-        guard !request.space.isEmpty, !request.segment.isEmpty else { throw .invalidProduceArgs }
-        if request.sequencing == .expected && SystemSpace.isSystem(request.space) {
-            throw .invalidRequest("space names starting with \"\(SystemSpace.prefix)\" are reserved")
-        }
-        for (what, name) in [("space", request.space), ("segment", request.segment)] {
-            if name.utf8.count > limits.maxNameBytes {
-                throw .limitExceeded(
-                    "\(what) name of \(name.utf8.count) bytes exceeds the limit of \(limits.maxNameBytes) (StoreLimits.maxNameBytes)")
-            }
-            if name.utf8.contains(0) { throw .invalidRequest("\(what) name must not contain a NUL byte") }
-        }
-        let maxPayload = limits.maxPayloadBytes
-        for record in request.records {
-            if let payload = record.payload, payload.count > maxPayload {
-                throw .limitExceeded(
-                    "record \(record.sequence): payload of \(payload.count) bytes exceeds the limit of \(maxPayload) "
-                        + "(StoreLimits.maxPayloadBytes)")
-            }
-            if let metadata = record.metadata {
-                let bytes = JSONWriter.stringMapCount(metadata)
-                if bytes > limits.maxMetadataBytes {
-                    throw .limitExceeded(
-                        "record \(record.sequence): metadata of \(bytes) bytes as JSON exceeds the limit of "
-                            + "\(limits.maxMetadataBytes) (StoreLimits.maxMetadataBytes)")
-                }
-            }
-        }
     }
 
     // MARK: Reading
@@ -173,7 +143,7 @@ public final class StoreIndex: Sendable {
 
     /// See ``StreamStore/visibleBound(space:)``.
     public func visibleBound(space: String, nowMs: Int64) -> Int64 {
-        state.withLock { s in s.spaces[space]?.visibleBound(nowMs: nowMs) ?? nowMs }
+        state.withLock { s in s.spaces[space]?.clock.visibleBound(nowMs: nowMs) ?? nowMs }
     }
 
     /// User space names, ascending by bytes.
@@ -235,7 +205,7 @@ struct IndexState {
         let space = self.space(request.space)
         let segment = existing ?? SegmentIndex(name: request.segment, space: request.space)
         var sequence = base
-        let timestamp = space.assignTimestamp(nowMs: nowMs)
+        let timestamp = space.clock.begin(nowMs: nowMs)
         let trx = TRX(id: .random(), number: segment.lastTrxNumber + UInt64(segment.inflight.count) + 1)
         var entries: [Entry] = []
         entries.reserveCapacity(request.records.count)
@@ -245,7 +215,6 @@ struct IndexState {
                                  metadata: record.metadata, space: request.space, segment: request.segment))
         }
         if space.segments[request.segment] == nil { space.segments[request.segment] = segment }
-        space.inflight[timestamp, default: 0] += 1
         if segment.firstTimestamp == nil { segment.firstTimestamp = timestamp }
         let first = segment.firstTimestamp ?? timestamp
         let status = SegmentStatus(space: request.space, segment: request.segment, firstSequence: 1, firstTimestamp: first,
@@ -259,7 +228,7 @@ struct IndexState {
         let space = self.space(first.space)
         let segment = space.segments[first.segment] ?? SegmentIndex(name: first.segment, space: first.space)
         space.segments[first.segment] = segment
-        space.release(inflight: first.timestamp)
+        space.clock.end(first.timestamp)
         precondition(first.sequence == segment.lastSequence + 1,
                      "chunk \(first.sequence) applied out of order after \(segment.lastSequence) in \(first.segment)")
         for (i, entry) in chunk.entries.enumerated() {
@@ -268,7 +237,7 @@ struct IndexState {
                            payloadSize: entry.payload?.count ?? 0)
         }
         space.insert(segment: segment, first: first.sequence, last: segment.lastSequence, timestamp: first.timestamp)
-        space.lastAssigned = Swift.max(space.lastAssigned, first.timestamp)
+        space.clock.restored(first.timestamp)
     }
 
     mutating func restore(_ chunk: RestoredChunk) throws(StreamsError) {
@@ -286,13 +255,13 @@ struct IndexState {
         }
         segment.addPayloadBytes(chunk.payloadBytes)
         space.insert(segment: segment, first: chunk.firstSequence, last: segment.lastSequence, timestamp: chunk.timestamp)
-        space.lastAssigned = Swift.max(space.lastAssigned, chunk.timestamp)
+        space.clock.restored(chunk.timestamp)
     }
 
     mutating func abort(_ chunk: PreparedChunk) {
         guard let first = chunk.entries.first, let space = spaces[first.space],
               let segment = space.segments[first.segment] else { return }
-        space.release(inflight: first.timestamp)
+        space.clock.end(first.timestamp)
         if segment.entries.isEmpty && segment.inflight.isEmpty { segment.firstTimestamp = nil }
     }
 }

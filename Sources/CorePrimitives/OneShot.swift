@@ -1,0 +1,43 @@
+import Synchronization
+
+/// A value given once and awaited by one waiter: how a queued write hands its outcome to the caller
+/// that queued it. Queueing and waiting are separate steps, so a caller takes its place in a queue
+/// while holding a lock and waits after releasing it. Waiting is not cancellable: the answer must say
+/// what happened to the write.
+public final class OneShot<Value: Sendable>: Sendable {
+    private struct State {
+        var value: Value?
+        var waiter: CheckedContinuation<Value, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    /// An empty one.
+    public init() {}
+
+    /// Gives the value (exactly once) and wakes the waiter.
+    public func complete(_ value: Value) {
+        let waiter = state.withLock { s -> CheckedContinuation<Value, Never>? in
+            precondition(s.value == nil, "a one-shot value was given twice")
+            s.value = value
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: value)
+    }
+
+    /// The value if it was given, without waiting.
+    public var current: Value? { state.withLock { $0.value } }
+
+    /// Waits for the value.
+    public func value() async -> Value {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Value, Never>) in
+            let ready = state.withLock { s -> Value? in
+                if let value = s.value { return value }
+                s.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
