@@ -152,7 +152,7 @@ struct ThreadlessCatalog: StoreCatalog {
     let root: String
 
     func contains(_ store: WireUUID) throws(StreamsError) -> Bool { try FileStoreCatalog(root: root).contains(store) }
-    func create(_ store: WireUUID) throws(StreamsError) -> Bool { try FileStoreCatalog(root: root).create(store) }
+    func create(_ store: WireUUID) async throws(StreamsError) -> Bool { try await FileStoreCatalog(root: root).create(store) }
     func open(_ store: WireUUID) async throws(StreamsError) -> any StreamStore {
         let memory = MemoryStore()
         let pool = LogWriterPool(threads: 1) { _, _ throws(IOError) in throw IOError.threadCreate(EAGAIN) }

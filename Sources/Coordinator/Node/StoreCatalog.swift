@@ -39,7 +39,14 @@ public struct FileStoreCatalog: StoreCatalog {
         return info.st_mode & S_IFMT == S_IFDIR
     }
 
-    public func create(_ store: WireUUID) throws(StreamsError) -> Bool {
+    public func create(_ store: WireUUID) async throws(StreamsError) -> Bool {
+        // The directory sync waits for the disk: off the concurrency pool, as an open is.
+        try await Posix.runBlocking(name: "coordd-create") { () throws(StreamsError) -> Bool in
+            try createDirectory(of: store)
+        }
+    }
+
+    private func createDirectory(of store: WireUUID) throws(StreamsError) -> Bool {
         let path = directory(of: store)
         do throws(IOError) {
             _ = try Posix.call("mkdir") { mkdir(path, 0o755) }
