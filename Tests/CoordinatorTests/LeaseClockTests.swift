@@ -1,15 +1,15 @@
 import CoordClient
 import CoordTestKit
-import Coordinator
+@testable import Coordinator
 import StreamCore
 import Testing
 
 /// Lease TTLs on the node's manual monotonic clock: a lease ends when the test moves the clock past its
 /// deadline and the store's timers have run, and not before.
 @Suite(.serialized) struct LeaseClockTests {
-    /// Both of the store's timers (presence, lease expiry) asleep again: what the last move set off is done.
+    /// All of the store's timers asleep again: what the last move set off is done.
     static func timersParked(_ clock: ManualMonotonicClock) async throws {
-        try await withDeadline(seconds: 30) { await clock.waitForSleepers(2) }
+        try await withDeadline(seconds: 30) { await clock.waitForSleepers(Node.timersOnTheClock) }
     }
 
     @Test(arguments: Configuration.all)

@@ -38,9 +38,9 @@ import Testing
         #expect(try await Self.answer(harness, LeaseAcquire(terms: Self.terms("w", "h0"), workerID: .random()))
                 == #"{"ok":false,"reason":"worker_not_registered"}"#)
         // Past its deadline the ticker (asleep on the manual clock) wakes and expires it; once the store's
-        // two timers are parked again, the holder's renewal finds nothing held.
+        // timers are parked again, the holder's renewal finds nothing held.
         clock.advance(byMs: 60_000)
-        try await withDeadline(seconds: 30) { await clock.waitForSleepers(2) }
+        try await withDeadline(seconds: 30) { await clock.waitForSleepers(Node.timersOnTheClock) }
         #expect(try await Self.answer(harness, LeaseRenew(terms: Self.terms("k", "h0"))) == notHeld)
         // Validation failures keep streamkit's texts and carry no reason.
         #expect(try await Self.answer(harness, LeaseAcquire(terms: Self.terms("k", "h0", seconds: 0)))

@@ -1,6 +1,6 @@
 import CoordClient
 import CoordTestKit
-import Coordinator
+@testable import Coordinator
 import StreamCore
 import Synchronization
 import Testing
@@ -105,9 +105,9 @@ import Testing
         #expect(await eventually { (try? await client.status().workers) == 1 })
         let bound = try await client.acquire(key: "k", holder: "w", ttl: .milliseconds(50), workerID: worker)
         #expect(bound.ok && bound.expiresAt == nil, "bound leases have no deadline while the worker lives")
-        // Four TTLs later, once the store's two timers (lease expiry, presence) have run and are parked again.
+        // Four TTLs later, once the store's timers have run and are parked again.
         clock.advance(byMs: 200)
-        try await withDeadline(seconds: 30) { await clock.waitForSleepers(2) }
+        try await withDeadline(seconds: 30) { await clock.waitForSleepers(Node.timersOnTheClock) }
         #expect(try await client.leases().map(\.holder) == ["w"], "no renewals needed while the worker lives")
         registration.close()
         #expect(await eventually { (try? await client.leases())?.isEmpty == true })

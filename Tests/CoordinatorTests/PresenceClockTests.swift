@@ -14,9 +14,9 @@ import Transport
         return (harness, try await harness.manager.node(for: harness.store))
     }
 
-    /// The store's two timers (presence sweep, lease expiry) both asleep again.
+    /// The store's timers (presence sweep, lease expiry, assignment deadlines) all asleep again.
     static func timersParked(_ clock: ManualMonotonicClock) async throws {
-        try await withDeadline(seconds: 30) { await clock.waitForSleepers(2) }
+        try await withDeadline(seconds: 30) { await clock.waitForSleepers(Node.timersOnTheClock) }
     }
 
     /// Presence timing does not depend on the store: one configuration per transport.

@@ -96,11 +96,9 @@ final class NodeSimulation {
 
     /// Waits until the node's three timers (presence sweep, lease ticker, assignment timer) are asleep on the
     /// manual clock again: whatever the last step woke has run.
-    static let nodeTimers = 3
-
     func settle() async throws {
         let clock = clock
-        try await withDeadline(seconds: 30) { await clock.waitForSleepers(Self.nodeTimers) }
+        try await withDeadline(seconds: 30) { await clock.waitForSleepers(Node.timersOnTheClock) }
     }
 
     var nowMs: Int64 { clock.nowMs() }

@@ -17,6 +17,9 @@ public final class Node: Sendable {
     /// Lines and counters of what happens in this store.
     let events: StoreEventLog
     private let timers: [Task<Void, Never>]
+    /// How many tasks of a node sleep on its monotonic clock between deadlines (the presence sweep, the
+    /// lease ticker, the assignment timer): a test on a manual clock waits until all of them are parked.
+    static let timersOnTheClock = 3
     private let streams = Mutex<[ObjectIdentifier: any BidiStream]>([:])
     private let closing = Atomic<Bool>(false)
 
@@ -39,6 +42,7 @@ public final class Node: Sendable {
             monotonicClock: configuration.monotonicClock, events: events)
         self.assignments = assignments
         timers = [Task { await inventory.runTimers() }, Task { await leases.runTicker() }, Task { await assignments.runTimer() }]
+        assert(timers.count == Self.timersOnTheClock)
     }
 
     /// Serves one stream to its end: reads the enveloped request, runs the operation, and ends the
