@@ -69,7 +69,13 @@ public final class WorkerRegistration: Sendable {
                     // A stream being replaced after a reconnect fails its sends; the next one takes them.
                     if inventories.latest.hasEnded { return }
                 }
-                try? await Task.sleep(for: .milliseconds(intervalMs))
+                // On the injected clock, like the silence above: nothing wakes the renewer early (a
+                // close cancels it), so a plain sleep to the next renewal is the whole timer.
+                do {
+                    try await clock.sleep(untilMs: clock.nowMs() + intervalMs)
+                } catch {
+                    return
+                }
             }
         }
     }

@@ -4,13 +4,14 @@ import Coordinator
 import StreamCore
 import Synchronization
 import Testing
-import Transport
+@testable import Transport
 
 /// A WebSocket provider that counts the requests it opens, by discriminator, so a test can tell a wait
 /// woken by the server from one that polls.
 final class CountingProvider: ReconnectingStreamProvider {
     let base: WebSocketProvider
     private let counts = Mutex<[String: Int]>([:])
+    private let latestWatch = Mutex<(any BidiStream)?>(nil)
 
     init(_ base: WebSocketProvider) { self.base = base }
 
@@ -21,8 +22,13 @@ final class CountingProvider: ReconnectingStreamProvider {
     func callStream(store: WireUUID, request: [UInt8]) async throws(StreamsError) -> any BidiStream {
         let type = (try? Envelope.decode(request)).map { Swift.type(of: $0).discriminator } ?? "?"
         counts.withLock { $0[type, default: 0] += 1 }
-        return try await base.callStream(store: store, request: request)
+        let stream = try await base.callStream(store: store, request: request)
+        if type == LeaseWatch.discriminator { latestWatch.withLock { $0 = stream } }
+        return stream
     }
+
+    /// True while a receive on the latest watch opened is parked: its owner waits for the server.
+    var isReadingLatestWatch: Bool { (latestWatch.withLock { $0 } as? MuxStream)?.isReceiving == true }
 
     func count(_ type: any EnvelopedMessage.Type) -> Int { counts.withLock { $0[type.discriminator] ?? 0 } }
 }
@@ -38,9 +44,15 @@ final class CountingProvider: ReconnectingStreamProvider {
         #expect(held.ok)
 
         let waiting = Task { try await waiter.acquire(key: "job", holder: "b", ttl: .seconds(30), waitingUpTo: .seconds(60)) }
-        // The waiter has watched the key and been refused once: it is waiting.
-        #expect(await eventually { counting.count(LeaseAcquire.self) == 1 && counting.count(LeaseWatch.self) == 1 })
-        // Time passes with the key held: a polling waiter would ask again.
+        // The waiter has watched the key, been refused once, and is parked reading its watch: it waits
+        // for the server.
+        #expect(await eventually {
+            counting.count(LeaseAcquire.self) == 1 && counting.count(LeaseWatch.self) == 1 && counting.isReadingLatestWatch
+        })
+        // Time passes with the key held: a waiter that also polled on a timer would ask again. No event
+        // marks a timer that never fires, so this stays a short real wait; it cannot fail a correct
+        // waiter, which sends nothing while the key is held however long the wait lasts (a loaded
+        // machine only gives a poller less time to show itself).
         try await Task.sleep(for: .milliseconds(300))
         #expect(counting.count(LeaseAcquire.self) == 1, "nothing is sent while the key stays held")
 
@@ -119,6 +131,9 @@ final class CountingProvider: ReconnectingStreamProvider {
                         try await client.withLease(key: "job", ttl: .seconds(10), holder: "w\(index)", wait: .seconds(20)) { lease in
                             inside.append(1)
                             #expect(inside.values.reduce(0, +) == 1, "one holder at a time")
+                            // The holder's work, not a wait for an event: it keeps the lease held a
+                            // while so a second, wrongly granted holder would overlap it. No length can
+                            // fail a correct server, which never has two holders.
                             try await Task.sleep(for: .milliseconds(20))
                             inside.append(-1)
                             return lease.fence

@@ -1,7 +1,7 @@
 import CoordTestKit
 import StreamCore
 import Testing
-import Transport
+@testable import Transport
 
 let hello = Array(#""hello""#.utf8)
 
@@ -57,9 +57,11 @@ let hello = Array(#""hello""#.utf8)
     @Test func aLocalCloseUnblocksAPendingReceive() async throws {
         let (client, _) = InProcessStream.pair()
         let receiving = Task { try await client.receive() }
-        try await Task.sleep(for: .milliseconds(20))
+        // The receive is parked before the close, so the close is what must wake it.
+        #expect(await eventually { client.isReceiving })
         client.close(error: nil)
-        await #expect(throws: StreamsError.self) { try await withDeadline { try await receiving.value } }
+        // The close's own error, not the deadline's: a receive left hanging fails here.
+        await #expect(throws: StreamEndState.closedLocally) { try await withDeadline { try await receiving.value } }
     }
 
     @Test func closingOneEndSignalsTheOtherAndFailsItsSends() async throws {
@@ -101,8 +103,8 @@ let hello = Array(#""hello""#.utf8)
         let (client, server) = InProcessStream.pair(limits: limits)
         for _ in 0..<4 { try await client.send(hello) }
         let fifth = Task { try await client.send(Array("5".utf8)) }
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(!fifth.isCancelled)
+        // The fifth send is parked waiting for room: it did not complete into an unbounded buffer.
+        #expect(await eventually { client.sendsWaitingForRoom == 1 })
         for _ in 0..<4 { #expect(try await server.receive() == hello) }
         try await withDeadline { try await fifth.value }
         #expect(try await server.receive() == Array("5".utf8))
@@ -124,7 +126,8 @@ let hello = Array(#""hello""#.utf8)
     @Test func cancellingAWaitingReceiveEndsItWithCancelled() async throws {
         let (client, _) = InProcessStream.pair()
         let receiving = Task { try await client.receive() }
-        try await Task.sleep(for: .milliseconds(20))
+        // Cancelled while parked, not before it started: the wait itself must end.
+        #expect(await eventually { client.isReceiving })
         receiving.cancel()
         await #expect(throws: StreamsError.cancelled) { try await withDeadline { try await receiving.value } }
     }

@@ -2,7 +2,7 @@ import CoordTestKit
 import StreamCore
 import Synchronization
 import Testing
-import Transport
+@testable import Transport
 
 /// One slow or greedy stream never holds up the others on its connection (streamkit v1 §3.4).
 @Suite struct MuxOverloadTests {
@@ -43,7 +43,8 @@ import Transport
         var limits = MuxTest.quickLimits
         limits.mux.maxStreamsPerConnection = 2
         let provider = try MuxTest.provider(server, limits: limits)
-        for n in 0..<2 { _ = try await provider.callStream(store: TestStores.silent, request: MuxTest.message("open \(n)")) }
+        var opened: [any BidiStream] = []
+        for n in 0..<2 { opened.append(try await provider.callStream(store: TestStores.silent, request: MuxTest.message("open \(n)"))) }
         // The stream is handed back before the loop registers it; the refusal comes as its error.
         do {
             let third = try await provider.callStream(store: TestStores.silent, request: MuxTest.message("one too many"))
@@ -52,7 +53,14 @@ import Transport
             #expect(error as? StreamsError == .tooManyStreams)
         }
         #expect(await eventually { acceptor.streams.count == 2 })
-        try await Task.sleep(for: .milliseconds(100))
+        // The ordering point: a message on each open stream, sent after the refusal. The connection's
+        // frames are read in order, and reading a new channel's first frame starts the task that accepts
+        // it, so a refused request that went out anyway was read, and its accept begun, before these.
+        for stream in opened { try await stream.send(MuxTest.message("after")) }
+        for serverSide in acceptor.streams {
+            #expect(try await MuxTest.receive(serverSide) != nil, "the stream's request")
+            #expect(try await MuxTest.receive(serverSide) == MuxTest.message("after"))
+        }
         #expect(acceptor.streams.count == 2, "the refused stream's request never reached the server")
         await provider.close()
         await server.shutdown(graceMs: 1_000)
@@ -85,9 +93,10 @@ import Transport
         for index in 1...8 { try await stream.send(MuxTest.message("\(index)")) }
         #expect(await eventually { acceptor.streams.count == 1 })
         let serverSide = try #require(acceptor.streams.first)
-        // One message every 50 ms: behind the whole time, but never stalled for the stall time.
+        // All nine have arrived unread: the stream is behind, past its queue depth of four, which alone
+        // does not overload it while its reader has not stalled for the stall time.
+        #expect(await eventually { serverSide.arrivals == 9 })
         for index in 0...8 {
-            try await Task.sleep(for: .milliseconds(50))
             #expect(try await MuxTest.receive(serverSide) == MuxTest.message("\(index)"))
         }
         stream.close(error: nil)
@@ -134,18 +143,10 @@ import Transport
                 sent.add(1, ordering: .relaxed)
             }
         }
-        var stalled = false
-        var last = -1
-        for _ in 0..<100 {
-            try await Task.sleep(for: .milliseconds(100))
-            let now = sent.load(ordering: .relaxed)
-            if now == last {
-                stalled = true
-                break
-            }
-            last = now
-        }
-        #expect(stalled, "sending stopped while nothing was read")
+        // The sender is parked at the connection's outbound gate, waiting for credit.
+        let gate = try #require(stream as? MuxStream).link.gate
+        #expect(await eventually { gate.waitingSenders == 1 }, "sending stopped while nothing was read")
+        let last = sent.load(ordering: .relaxed)
         #expect(last < 1_000, "the queue did not grow without bound (\(last) frames of 64 KiB)")
         #expect(server.connectionCount == 1, "the connection was not closed for overflowing")
         // Reading again lets the sender go on.

@@ -1,7 +1,7 @@
 import CoordTestKit
 import StreamCore
 import Testing
-import Transport
+@testable import Transport
 
 /// A connected client/server stream pair over one transport, and how to take it down.
 struct StreamPair: Sendable {
@@ -13,6 +13,17 @@ struct StreamPair: Sendable {
     enum Kind: String, CaseIterable, Sendable, CustomStringConvertible {
         case inProcess, webSocket
         var description: String { rawValue }
+    }
+
+    /// True while a receive on `stream`, of either transport, is parked waiting for a message.
+    static func isReceiving(_ stream: any BidiStream) -> Bool {
+        switch stream {
+        case let stream as InProcessStream: return stream.isReceiving
+        case let stream as MuxStream: return stream.isReceiving
+        default:
+            Issue.record("no parked-receive check for \(type(of: stream))")
+            return false
+        }
     }
 
     static func make(_ kind: Kind) async throws -> StreamPair {
@@ -122,9 +133,11 @@ struct StreamPair: Sendable {
         let pair = try await StreamPair.make(kind)
         let client = pair.client
         let receiving = Task { try await client.receive() }
-        try await Task.sleep(for: .milliseconds(20))
+        // The receive is parked before the close, so the close is what must wake it.
+        #expect(await eventually { StreamPair.isReceiving(client) })
         client.close(error: nil)
-        await #expect(throws: StreamsError.self) { try await withDeadline { try await receiving.value } }
+        // The close's own error, not the deadline's: a receive left hanging fails here.
+        await #expect(throws: StreamEndState.closedLocally) { try await withDeadline { try await receiving.value } }
         #expect(client.isClosed)
         await pair.tearDown()
     }
@@ -134,7 +147,8 @@ struct StreamPair: Sendable {
         let pair = try await StreamPair.make(kind)
         let client = pair.client
         let receiving = Task { try await client.receive() }
-        try await Task.sleep(for: .milliseconds(20))
+        // Cancelled while parked, not before it started: the wait itself must end.
+        #expect(await eventually { StreamPair.isReceiving(client) })
         receiving.cancel()
         await #expect(throws: StreamsError.cancelled) { try await withDeadline { try await receiving.value } }
         await pair.tearDown()
@@ -145,21 +159,13 @@ struct StreamPair: Sendable {
         let pair = try await StreamPair.make(kind)
         pair.client.close(error: nil)
         #expect(try await MuxTest.receive(pair.server) == nil)
-        // In process at once; over the network once the closed side has answered a frame sent after it.
-        var failed = false
-        for _ in 0..<400 {
-            do {
-                try await pair.server.send(hello)
-                try await Task.sleep(for: .milliseconds(5))
-            } catch {
-                failed = true
-                break
-            }
-        }
-        #expect(failed)
+        // In process the send fails at once; over the network it goes out, and the closed side answers
+        // this frame sent after its close, which ends the stream here.
         let server = pair.server
+        _ = try? await server.send(hello)
         try await withDeadline { await server.waitClosed() }
         #expect(server.isClosed)
+        await #expect(throws: StreamsError.self) { try await server.send(hello) }
         await pair.tearDown()
     }
 }

@@ -97,6 +97,10 @@ final class MuxOutboundGate: Sendable {
         try result.get()
     }
 
+    /// Senders waiting for credit now (lets a test see backpressure hold a sender rather than guess
+    /// from its progress).
+    var waitingSenders: Int { state.withLock { $0.waiters.count } }
+
     /// Returns credit for `bytes` that reached the socket's queue (or were dropped).
     func release(_ bytes: Int) {
         state.withLock { $0.inFlight = max(0, $0.inFlight - bytes) }

@@ -159,6 +159,10 @@ final class MuxStream: BidiStream {
 
     var arrivals: UInt64 { state.withLock { $0.arrived } }
 
+    /// True while a ``receive()`` is parked waiting for a message (lets a test act on a receive that is
+    /// provably waiting rather than one that may not have started).
+    var isReceiving: Bool { state.withLock { $0.receiver.isParked } }
+
     // MARK: Loop side
 
     /// What the loop learns from handing a stream a message.

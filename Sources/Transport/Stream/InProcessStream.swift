@@ -80,6 +80,12 @@ public final class InProcessStream: BidiStream {
     public var isClosed: Bool { inbound.closed.isOpen }
 
     public var arrivals: UInt64 { inbound.arrivals }
+
+    /// True while a ``receive()`` on this end is parked waiting for a message.
+    var isReceiving: Bool { inbound.hasParkedReceiver }
+
+    /// This end's sends waiting for room in the peer's full buffer.
+    var sendsWaitingForRoom: Int { peer.waitingSenders }
 }
 
 /// Opens in-process streams: each call makes a connected pair, hands the server end to `accept`

@@ -148,6 +148,13 @@ final class MessageChannel: Sendable {
         apply { s in s.end.close(error) }
     }
 
+    /// True while this end's reader is parked waiting for a message (lets a test act on a receive that
+    /// is provably waiting rather than one that may not have started).
+    var hasParkedReceiver: Bool { state.withLock { $0.receiver.isParked } }
+
+    /// The peer's sends waiting for room in the full buffer.
+    var waitingSenders: Int { state.withLock { $0.senders.count } }
+
     /// Messages waiting in the buffer (for tests and metrics).
     var bufferedCount: Int { state.withLock { $0.buffer.count + $0.senders.count } }
 
