@@ -124,22 +124,45 @@ struct PostgresFaultTests {
     /// fence; a new grant's fence is above every one granted.
     static func checkNothingAcknowledgedIsLost(_ load: Load, client: CoordClient) async throws {
         let acknowledged = load.acknowledgedSequence.load(ordering: .acquiring)
-        var sequences: [UInt64] = []
-        for try await entry in client.consumeSegment(ConsumeSegment(space: "orders", segment: "a")) {
-            #expect(entry.payload == Array("entry-\(entry.sequence)".utf8))
-            sequences.append(entry.sequence)
-            if sequences.count >= 1_000_000 { break }
+        let entries = try await retryingTransient {
+            var entries: [Entry] = []
+            for try await entry in client.consumeSegment(ConsumeSegment(space: "orders", segment: "a")) {
+                entries.append(entry)
+                if entries.count >= 1_000_000 { break }
+            }
+            return entries
         }
+        for entry in entries { #expect(entry.payload == Array("entry-\(entry.sequence)".utf8)) }
+        let sequences = entries.map(\.sequence)
         #expect(sequences.count >= Int(acknowledged), "acknowledged \(acknowledged), read back \(sequences.count)")
         #expect(sequences == (0..<sequences.count).map { UInt64($0) + 1 }, "contiguous from 1")
 
         let grants = load.grants.withLock { $0 }
-        let held = Dictionary(uniqueKeysWithValues: try await client.leases(prefix: "partition-").map { ($0.key, $0) })
+        let leases = try await retryingTransient { () async throws(StreamsError) in try await client.leases(prefix: "partition-") }
+        let held = Dictionary(uniqueKeysWithValues: leases.map { ($0.key, $0) })
         for (key, fence) in grants {
             #expect(held[key]?.fence == fence, "lease \(key) granted with fence \(fence): \(String(describing: held[key]))")
         }
-        let fresh = try await client.acquire(key: "after-the-fault", holder: "h", ttl: .seconds(5))
+        let fresh = try await retryingTransient { () async throws(StreamsError) in
+            try await client.acquire(key: "after-the-fault", holder: "h", ttl: .seconds(5))
+        }
         #expect(fresh.ok && (fresh.fence ?? 0) > (grants.values.max() ?? 0), "fences keep rising")
+    }
+
+    /// Attempts of a read after a fault: a pooled connection that PostgreSQL ended while it was idle
+    /// fails its next query once (transient), as it would for any client, which retries.
+    static let maxReadAttempts = 5
+
+    /// `body`, tried again (up to ``maxReadAttempts`` times, 200 ms apart) while it fails transiently.
+    static func retryingTransient<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        for _ in 1..<maxReadAttempts {
+            do {
+                return try await body()
+            } catch let error as StreamsError where error.code == .transient {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        return try await body()
     }
 
     @Test(.timeLimit(.minutes(4)))
