@@ -99,6 +99,19 @@ struct PostgresFaultTests {
             }
         }
 
+        /// Waits (bounded) until 30 entries and 10 grants were acknowledged.
+        func warmedUp(seconds: Double) async -> Bool {
+            await eventually(seconds: seconds) {
+                acknowledgedSequence.load(ordering: .acquiring) >= 30 && grants.withLock { $0.count } >= 10
+            }
+        }
+
+        /// Stops the load and waits for its tasks.
+        func stop(_ tasks: [Task<Void, Never>]) async {
+            stop()
+            for task in tasks { await task.value }
+        }
+
         /// Waits (bounded) until both tasks succeeded `count` times since the mark.
         func resumed(count: Int, seconds: Double) async -> Bool {
             await eventually(seconds: seconds) {
@@ -118,6 +131,22 @@ struct PostgresFaultTests {
             daemon.stop()
             throw error
         }
+    }
+
+    /// A daemon on `db` with a ``Load`` running against it, once 30 entries and 10 grants were acknowledged.
+    static func startUnderLoad(_ db: TestDatabase, log: String) async throws
+        -> (DaemonProcess, CoordClient, WebSocketProvider, Load, [Task<Void, Never>])
+    {
+        let (daemon, client, provider) = try await start(db, log: log)
+        let load = Load()
+        let tasks = load.start(client)
+        guard await load.warmedUp(seconds: 60) else {
+            await load.stop(tasks)
+            await provider.close()
+            daemon.stop()
+            throw DaemonProcessError("the load did not get going within 60 s; log:\n\(daemon.logText.suffix(3_000))")
+        }
+        return (daemon, client, provider, load, tasks)
     }
 
     /// Every acknowledged entry reads back, contiguous from 1; every acknowledged grant is held with its
@@ -171,13 +200,8 @@ struct PostgresFaultTests {
         let db = try await server.database("restart")
         let scratch = try TemporaryDirectory(prefix: "coordd-pgfault")
         defer { scratch.remove() }
-        let (daemon, client, provider) = try await Self.start(db, log: scratch.path + "/coordd.log")
+        let (daemon, client, provider, load, tasks) = try await Self.startUnderLoad(db, log: scratch.path + "/coordd.log")
         defer { daemon.stop() }
-        let load = Load()
-        let tasks = load.start(client)
-        try #require(await eventually(seconds: 60) {
-            load.acknowledgedSequence.load(ordering: .acquiring) >= 30 && load.grants.withLock { $0.count } >= 10
-        }, "load before the restart")
 
         // Fast shutdown: PostgreSQL ends every session, so transactions in flight fail.
         await server.stop(signal: SIGINT)
@@ -186,8 +210,7 @@ struct PostgresFaultTests {
         try await server.startProcess()
         // Bounded by the store-open circuit: after three failed opens a store is retried every 30 s.
         let resumed = await load.resumed(count: 5, seconds: 90)
-        load.stop()
-        for task in tasks { await task.value }
+        await load.stop(tasks)
         #expect(resumed, "produce and lease requests succeed again without restarting coordd; log:\n\(daemon.logText.suffix(3_000))")
 
         let failures = load.failures.withLock { $0 }
@@ -212,19 +235,13 @@ struct PostgresFaultTests {
         defer { Task { await db.drop() } }
         let scratch = try TemporaryDirectory(prefix: "coordd-pgkill")
         defer { scratch.remove() }
-        let (first, client, provider) = try await Self.start(db, log: scratch.path + "/first.log")
+        let (first, _, provider, load, tasks) = try await Self.startUnderLoad(db, log: scratch.path + "/first.log")
         defer { first.stop() }
-        let load = Load()
-        let tasks = load.start(client)
-        try #require(await eventually(seconds: 60) {
-            load.acknowledgedSequence.load(ordering: .acquiring) >= 30 && load.grants.withLock { $0.count } >= 10
-        }, "load before the kill")
 
         first.signal(SIGKILL)
         let exit = try await first.waitForExit(seconds: 15)
         #expect(exit.reason == .uncaughtSignal)
-        load.stop()
-        for task in tasks { await task.value }
+        await load.stop(tasks)
         await provider.close()
         load.markFault()
 
@@ -238,8 +255,7 @@ struct PostgresFaultTests {
         let moreTasks = more.start(again)
         more.markFault()
         let resumed = await more.resumed(count: 5, seconds: 60)
-        more.stop()
-        for task in moreTasks { await task.value }
+        await more.stop(moreTasks)
         #expect(resumed)
         #expect(more.lowestFenceAfterMark.load(ordering: .acquiring) > fenceBefore, "fences keep rising across the kill")
         #expect(more.failures.withLock { $0 }.isEmpty)
