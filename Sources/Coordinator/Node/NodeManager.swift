@@ -320,11 +320,11 @@ public final class NodeManager: Sendable {
     private func startClosing(_ store: WireUUID, _ node: Node, _ reason: CloseReason, releasingPlace: Bool,
                               in s: inout State) -> Task<Void, Never> {
         let idleMs = s.slots[store].map { configuration.monotonicClock.nowMs() - $0.lastUsedMs } ?? 0
-        if reason == .writesStopped {
-            logger.warn("store writes stopped; closing it to open it again",
-                        ["store": store, "error": node.store.writesStopped?.message ?? ""])
-        }
         let task = Task { [self] in
+            if reason == .writesStopped {
+                logger.warn("store writes stopped; closing it to open it again",
+                            ["store": store, "error": node.store.writesStopped?.message ?? ""])
+            }
             await node.close()
             state.withLock { s in
                 if case .closing? = s.slots[store]?.phase { s.slots[store] = nil }
