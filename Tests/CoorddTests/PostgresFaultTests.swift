@@ -208,7 +208,7 @@ struct PostgresFaultTests {
         load.markFault()
         #expect(await eventually(seconds: 30) { load.failures.withLock { $0.count } >= 2 }, "requests fail while it is down")
         try await server.startProcess()
-        // Bounded by the store-open circuit: after three failed opens a store is retried every 30 s.
+        // Each request tries the store once; the first one after PostgreSQL is back opens it again.
         let resumed = await load.resumed(count: 5, seconds: 90)
         await load.stop(tasks)
         #expect(resumed, "produce and lease requests succeed again without restarting coordd; log:\n\(daemon.logText.suffix(3_000))")

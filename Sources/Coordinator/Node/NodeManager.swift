@@ -26,8 +26,8 @@ import Transport
 ///   — the next stream of the store, a stream of it ending, or the sweeper every `storeIdleCheckMs` —
 ///   even while streams use it (they end with the transient `shutting_down`), and the next stream opens
 ///   it again, which rebuilds its lease engine and fence counter from what is durable. While it cannot
-///   be opened those streams fail with `store_unavailable` and the cause, bounded by the same circuit,
-///   so a database that stays down costs one failed open per stream, then one per 30 s.
+///   be opened each stream fails with `store_unavailable` and the cause after its one attempt (nothing
+///   retries on a timer); an open that keeps failing trips the same circuit.
 public final class NodeManager: Sendable {
     /// Opens the store for a store UUID (a directory of files, or memory).
     public typealias StoreFactory = @Sendable (WireUUID) async throws(StreamsError) -> any StreamStore
