@@ -23,7 +23,7 @@ public struct CoordinatorLimits: Sendable {
     /// (`--store-idle-close`; 0 = never). Ten minutes: reopening replays the store's log, a cost worth
     /// paying only for stores that are rarely used.
     public var storeIdleCloseMs: Int64 = 600_000
-    /// How often open stores are checked for idleness: a store closes at most this long after its idle
+    /// How often open stores are checked for idleness and for stopped writes: a store closes at most this long after its idle
     /// time has passed. coordd's choice, streamkit's presence sweep interval.
     public var storeIdleCheckMs: Int64 = 5_000
     /// Times a new stream waits for its store to finish closing (so it can be opened again) before it is

@@ -21,6 +21,13 @@ import Transport
 ///   `store_create` stream creates its store either way.
 /// - **Failed opens** end the stream at once with `store_unavailable` and the cause; after three in a
 ///   row the store is refused for 30 s, then one open is tried again (``StoreOpenCircuit``).
+/// - **Stopped writes.** A store whose writes stopped for good (``StreamStore/writesStopped``: a
+///   PostgreSQL transaction failed, e.g. the server restarted) is closed as soon as the manager sees it
+///   — the next stream of the store, a stream of it ending, or the sweeper every `storeIdleCheckMs` —
+///   even while streams use it (they end with the transient `shutting_down`), and the next stream opens
+///   it again, which rebuilds its lease engine and fence counter from what is durable. While it cannot
+///   be opened each stream fails with `store_unavailable` and the cause after its one attempt (nothing
+///   retries on a timer); an open that keeps failing trips the same circuit.
 public final class NodeManager: Sendable {
     /// Opens the store for a store UUID (a directory of files, or memory).
     public typealias StoreFactory = @Sendable (WireUUID) async throws(StreamsError) -> any StreamStore
@@ -61,6 +68,8 @@ public final class NodeManager: Sendable {
         case idle
         /// To make room under the open stores limit.
         case evicted
+        /// Its writes stopped after a failure: opening it again rebuilds what the failure left behind.
+        case writesStopped = "writes_stopped"
     }
 
     private let catalog: any StoreCatalog
@@ -157,6 +166,9 @@ public final class NodeManager: Sendable {
     private func lookUp(_ store: WireUUID, holding: Bool, nowMs: Int64, in s: inout State) -> Step {
         if var slot = s.slots[store] {
             switch slot.phase {
+            case .open(let node) where catalog.keepsContentsWhenClosed && node.store.writesStopped != nil:
+                // This stream waits for the close, then opens the store again.
+                return .closing(startClosing(store, node, .writesStopped, releasingPlace: true, in: &s))
             case .open(let node):
                 if holding { slot.uses += 1 }
                 slot.lastUsedMs = nowMs
@@ -251,6 +263,10 @@ public final class NodeManager: Sendable {
             slot.uses -= 1
             slot.lastUsedMs = nowMs
             s.slots[store] = slot
+            // A stream that failed because the store's writes stopped: close it now rather than at the next stream.
+            if catalog.keepsContentsWhenClosed, !s.closed, node.store.writesStopped != nil {
+                _ = startClosing(store, node, .writesStopped, releasingPlace: true, in: &s)
+            }
         }
     }
 
@@ -305,6 +321,10 @@ public final class NodeManager: Sendable {
                               in s: inout State) -> Task<Void, Never> {
         let idleMs = s.slots[store].map { configuration.monotonicClock.nowMs() - $0.lastUsedMs } ?? 0
         let task = Task { [self] in
+            if reason == .writesStopped {
+                logger.warn("store writes stopped; closing it to open it again",
+                            ["store": store, "error": node.store.writesStopped?.message ?? ""])
+            }
             await node.close()
             state.withLock { s in
                 if case .closing? = s.slots[store]?.phase { s.slots[store] = nil }
@@ -336,15 +356,35 @@ public final class NodeManager: Sendable {
         return closing.map(\.store).sorted()
     }
 
-    /// The task that closes idle stores every `storeIdleCheckMs`, when they are ever closed. It holds
-    /// the manager only while it checks, and ends with it.
+    /// Closes every open store whose writes stopped (``StreamStore/writesStopped``), ending its streams,
+    /// and returns them once they are closed; the next stream of each opens it again. The sweeper calls
+    /// it every `storeIdleCheckMs`, so a store with only long-lived streams (workers, watchers) comes
+    /// back too; a stream of such a store closes it before that.
+    @discardableResult
+    public func closeStoppedStores() async -> [WireUUID] {
+        guard catalog.keepsContentsWhenClosed else { return [] }
+        let closing = state.withLock { s -> [(store: WireUUID, task: Task<Void, Never>)] in
+            guard !s.closed else { return [] }
+            var due: [(store: WireUUID, node: Node)] = []
+            for (store, slot) in s.slots {
+                if case .open(let node) = slot.phase, node.store.writesStopped != nil { due.append((store, node)) }
+            }
+            return due.map { ($0.store, startClosing($0.store, $0.node, .writesStopped, releasingPlace: true, in: &s)) }
+        }
+        for entry in closing { await entry.task.value }
+        return closing.map(\.store).sorted()
+    }
+
+    /// The task that closes idle stores, and stores whose writes stopped, every `storeIdleCheckMs`, when
+    /// stores are ever closed. It holds the manager only while it checks, and ends with it.
     private func startSweeper() {
-        guard limits.storeIdleCloseMs > 0, catalog.keepsContentsWhenClosed else { return }
+        guard catalog.keepsContentsWhenClosed else { return }
         let interval = limits.storeIdleCheckMs
         tasks.spawn { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(interval))
                 guard let self else { return }
+                await self.closeStoppedStores()
                 await self.closeIdleStores()
             }
         }

@@ -163,6 +163,10 @@ public final class PostgresStore: StreamStore {
 
     public var leaseLog: any CompactingLog { leases }
 
+    /// Set once a transaction failed (PostgreSQL restarted, a connection broke mid-commit): the daemon
+    /// then closes this store and opens it again, rebuilding the lease engine from the lease log table.
+    public var writesStopped: StreamsError? { queue.stopped }
+
     /// Refuses later writes and waits for the queued ones; the pool is the caller's and stays open.
     public func close() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }

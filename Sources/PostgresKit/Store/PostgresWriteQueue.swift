@@ -124,6 +124,11 @@ final class PostgresWriteQueue: Sendable {
         }
     }
 
+    /// The failure that stopped the queue for good, once a transaction failed.
+    var stopped: StreamsError? {
+        state.withLock { $0.failure }
+    }
+
     /// A statement that fails inside the transaction (division by zero), as a server-side failure does.
     private static let failInside: @Sendable (PostgresSession) throws(StreamsError) -> Void = { s throws(StreamsError) in
         try s.execute("SELECT 1 / 0 AS injected_write_failure")

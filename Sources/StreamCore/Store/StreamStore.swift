@@ -145,9 +145,19 @@ public protocol StreamStore: AnyObject, Sendable {
     /// Finishes pending writes and releases what the store holds (files, connections), suspending
     /// without blocking a thread. Later appends fail with a transient error.
     func close() async
+
+    /// The failure that stopped the store's writes for good, once one did; nil while it takes writes.
+    /// A store that reports one takes no more writes until it is closed and opened again, which rebuilds
+    /// what depends on the failed write (the lease engine, the fence counter) from what is durable: the
+    /// daemon does that by itself (`NodeManager`). Read without waiting, on every request of the store.
+    var writesStopped: StreamsError? { get }
 }
 
 extension StreamStore {
+    /// Never stopped: a backend whose writes cannot stop for good, or that does not want to be reopened
+    /// by the daemon after one failed (the file store: see `docs/storage.md`).
+    public var writesStopped: StreamsError? { nil }
+
     /// No figures: a backend without storage of its own (the memory store) has none to report.
     public var storageMetrics: StoreStorageMetrics { StoreStorageMetrics() }
 }
