@@ -100,19 +100,10 @@ public struct Certificates: Sendable {
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("deploy/certs.sh").path
 
     private static func runCertificateScript(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [certificateScript] + arguments
-        let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let outcome = try ChildProcess.runBlocking("/bin/bash", [certificateScript] + arguments)
+        guard outcome.status == 0 else {
             throw OpenSSLTool.Failure(
-                arguments: ["(deploy/certs.sh)"] + arguments, status: process.terminationStatus,
-                standardError: String(decoding: message, as: UTF8.self))
+                arguments: ["(deploy/certs.sh)"] + arguments, status: outcome.status, standardError: outcome.err)
         }
     }
 
@@ -142,29 +133,11 @@ public enum OpenSSLTool {
     /// Runs `openssl arguments…` with `input` on standard input and returns standard output.
     @discardableResult
     public static func run(_ arguments: [String], input: [UInt8] = []) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        // Inputs and outputs here are a few KiB at most, well under a pipe's buffer, so writing
-        // everything before reading cannot deadlock.
-        stdin.fileHandleForWriting.write(Data(input))
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(
-                arguments: arguments, status: process.terminationStatus,
-                standardError: String(decoding: errors, as: UTF8.self))
+        let outcome = try ChildProcess.runBlocking("/usr/bin/env", ["openssl"] + arguments, stdin: input)
+        guard outcome.status == 0 else {
+            throw Failure(arguments: arguments, status: outcome.status, standardError: outcome.err)
         }
-        return [UInt8](output)
+        return outcome.output
     }
 
     /// Signs `message` with SHA-256 and the private key in `privateKeyFile` (`openssl dgst -sign`).

@@ -222,29 +222,13 @@ public final class TestPostgresServer: Sendable {
         }
     }
 
-    /// Runs `program` and waits for it. posix_spawn and waitpid rather than Foundation's `Process`, which
-    /// learns of a child's exit from a pipe the child inherits, and `pg_ctl start` leaves the server
-    /// holding it. Output goes to a file, quoted when the program fails.
+    /// Runs `program` and waits for it (``ChildProcess``: posix_spawn and waitpid, because `pg_ctl start`
+    /// leaves the server holding whatever pipe it was given); its output is quoted when it fails.
     static func run(_ program: String, _ arguments: [String]) throws {
-        let log = FileManager.default.temporaryDirectory.path + "/coordd-pg-run-\(UUID().uuidString).log"
-        defer { unlink(log) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, program, &actions, nil, argv, environ)
-        guard spawned == 0 else { throw TestPostgresFailure("cannot start \(program): errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exited = status & 0x7F == 0 && (status >> 8) & 0xFF == 0
-        guard exited else {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw TestPostgresFailure("\(program) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)")
+        let outcome = try ChildProcess.runBlocking(program, arguments)
+        guard outcome.status == 0 else {
+            throw TestPostgresFailure(
+                "\(program) \(arguments.joined(separator: " ")) failed (status \(outcome.status)): \(outcome.out)\(outcome.err)")
         }
     }
 

@@ -154,27 +154,9 @@ func runCoordctl(_ arguments: [String], stdin: String = "") async throws -> (sta
 }
 
 /// Runs the program at `path` with `arguments` and `stdin` (and no `COORDD_*` variables); returns its
-/// status and output. The process is waited for on a thread of its own: blocking a thread of the
-/// concurrency pool (two on this machine) would stall every other test in the process meanwhile.
+/// status and output (``ChildProcess``: output through files, never pipes another child could inherit).
 func runProgram(_ path: String, _ arguments: [String], stdin: String = "") async throws -> (status: Int32, out: String, err: String) {
-    try await onBlockingThread {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COORDD_") }
-        let input = Pipe()
-        let output = Pipe()
-        let error = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
-        // stderr is small (a few lines); stdout is read to its end first.
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-    }
+    let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COORDD_") }
+    let outcome = try await ChildProcess.run(path, arguments, stdin: Array(stdin.utf8), environment: environment)
+    return (outcome.status, outcome.out, outcome.err)
 }
