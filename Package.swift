@@ -65,7 +65,8 @@ let package = Package(
 
         // Test support: manual clock, temp directories, fixtures.
         .target(
-            name: "CoordTestKit", dependencies: ["CorePrimitives", "StreamCore", "Transport", "PostgresKit"], path: "Tests/CoordTestKit"),
+            name: "CoordTestKit", dependencies: ["CorePrimitives", "StreamCore", "Transport", "PostgresKit", "CLinux"],
+            path: "Tests/CoordTestKit"),
         // Against a real PostgreSQL (the test kit's, or COORDD_TEST_POSTGRES_URL).
         .testTarget(name: "PostgresKitTests", dependencies: ["PostgresKit", "StreamCore", "CoordTestKit"]),
         .testTarget(name: "StreamCoreTests", dependencies: ["StreamCore", "PostgresKit", "CoordTestKit", "LogCrashChild"]),

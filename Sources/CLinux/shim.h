@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <errno.h>
+#include <spawn.h>
 
 // accept4 is a GNU extension, declared by <sys/socket.h> only under _GNU_SOURCE (and then with glibc's
 // transparent-union address type, which Swift cannot pass a pointer or nil to). Declared here with a
@@ -30,5 +31,9 @@ static inline int coordd_accept4(int fd, struct sockaddr *addr, socklen_t *len, 
 static inline rlim_t coordd_rlim_infinity(void) {
     return RLIM_INFINITY;
 }
+
+// posix_spawn_file_actions_addclosefrom_np (glibc 2.34) is declared by <spawn.h> only under __USE_MISC
+// feature checks that Swift's Glibc module does not pass on; declared here with its plain signature.
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 
 #endif

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -46,27 +47,58 @@ public enum ChildProcess {
         try Data(stdin).write(to: URL(fileURLWithPath: inPath))
         defer { for path in [inPath, outPath, errPath] { unlink(path) } }
 
+        let pid = try spawn(program, arguments, input: inPath, output: outPath, errors: errPath, environment: environment)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let ended = Ending(waitStatus: status)
+        return Outcome(
+            status: ended.signal.map { 128 + $0 } ?? ended.code,
+            output: (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: outPath)))) ?? [],
+            errors: (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: errPath)))) ?? [])
+    }
+
+    /// Starts `program` with its input from the file `input` and its standard output and error appended to
+    /// the files `output` and `errors` (the same path for both is fine); returns its pid, to be reaped with
+    /// `waitpid` by the caller.
+    public static func spawn(_ program: String, _ arguments: [String], input: String = "/dev/null", output: String,
+                             errors: String, environment: [String: String]? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        if errors == output {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        }
+        // Nothing else of this process: descriptors other code opened without close-on-exec (another
+        // test's pipes) would otherwise live on in the child, holding them open and counting against
+        // its descriptor limit.
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let variables = environment ?? ProcessInfo.processInfo.environment
         let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
-
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, program, &actions, nil, argv, envp)
         guard spawned == 0 else { throw Failure(description: "cannot start \(program): errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let signal = status & 0x7F
-        return Outcome(
-            status: signal == 0 ? (status >> 8) & 0xFF : 128 + signal,
-            output: (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: outPath)))) ?? [],
-            errors: (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: errPath)))) ?? [])
+        return pid
+    }
+
+    /// How a reaped child ended, from its `waitpid` status.
+    public struct Ending: Sendable, Equatable {
+        /// The exit code (0 when a signal ended it).
+        public var code: Int32
+        /// The signal that ended it, if one did.
+        public var signal: Int32?
+
+        /// Decodes a `waitpid` status.
+        public init(waitStatus status: Int32) {
+            let signal = status & 0x7F
+            self.code = signal == 0 ? (status >> 8) & 0xFF : 0
+            self.signal = signal == 0 ? nil : signal
+        }
     }
 }

@@ -4,10 +4,17 @@ import Testing
 
 /// A `coordd` child process started from the binary built beside the tests, with its stderr (the log)
 /// in a file the test reads.
-final class DaemonProcess {
-    let process = Process()
+///
+/// Spawned and reaped here (``ChildProcess/spawn(_:_:input:output:errors:environment:)`` and `waitpid`),
+/// not through Foundation's `Process`, which learns of an exit through a descriptor that any other child
+/// spawned at the same moment inherits too: a daemon that had exited then looked alive until that other
+/// child ended.
+final class DaemonProcess: @unchecked Sendable {
     let logPath: String
-    private let log: FileHandle
+    /// The pid, and how the process ended once it has been reaped (guarded by `lock`).
+    let pid: Int32
+    private let lock = NSLock()
+    private var ended: ChildProcess.Ending?
 
     /// A built executable (`coordd`, `coordctl`): next to the test bundle.
     static func executable(_ name: String) throws -> String {
@@ -25,24 +32,28 @@ final class DaemonProcess {
     init(arguments: [String], logPath: String, environment: [String: String] = [:], openFilesLimit: Int? = nil) throws {
         self.logPath = logPath
         try #require(FileManager.default.createFile(atPath: logPath, contents: nil))
-        log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         let coordd = try Self.executable("coordd")
-        if let openFilesLimit {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -n \(openFilesLimit) && exec \"$0\" \"$@\"", coordd] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: coordd)
-            process.arguments = arguments
-        }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COORDD_") }
         env.merge(environment) { $1 }
-        process.environment = env
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
+        if let openFilesLimit {
+            pid = try ChildProcess.spawn(
+                "/bin/sh", ["-c", "ulimit -n \(openFilesLimit) && exec \"$0\" \"$@\"", coordd] + arguments,
+                output: logPath, errors: logPath, environment: env)
+        } else {
+            pid = try ChildProcess.spawn(coordd, arguments, output: logPath, errors: logPath, environment: env)
+        }
     }
 
-    var pid: Int32 { process.processIdentifier }
+    /// True until the process has exited (reaping it then, without blocking).
+    var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if ended != nil { return false }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return true }
+        ended = ChildProcess.Ending(waitStatus: status)
+        return false
+    }
 
     /// The log so far.
     var logText: String {
@@ -58,7 +69,7 @@ final class DaemonProcess {
                     return String(field.dropFirst("addr=".count))
                 }
             }
-            if !process.isRunning { break }
+            if !isRunning { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         throw DaemonProcessError("coordd did not log a listening address; log:\n\(logText)")
@@ -67,29 +78,32 @@ final class DaemonProcess {
     /// Sends `signal`.
     func signal(_ number: Int32) { kill(pid, number) }
 
+    /// How the process ended: `.exit` with its code, or `.uncaughtSignal` with the signal's number.
+    enum TerminationReason: Sendable { case exit, uncaughtSignal }
+
     /// Waits up to `seconds` for the exit; returns the status and how long it took, or throws (after
     /// killing the process) when it does not exit in time.
-    func waitForExit(seconds: Double) async throws -> (status: Int32, reason: Process.TerminationReason, elapsed: Duration) {
+    func waitForExit(seconds: Double) async throws -> (status: Int32, reason: TerminationReason, elapsed: Duration) {
         let started = ContinuousClock.now
-        while process.isRunning {
+        while isRunning {
             if ContinuousClock.now - started > .seconds(seconds) {
-                kill(pid, SIGKILL)
-                process.waitUntilExit()
+                stop()
                 throw DaemonProcessError("coordd did not exit within \(seconds) s; log:\n\(logText)")
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        process.waitUntilExit()
-        return (process.terminationStatus, process.terminationReason, ContinuousClock.now - started)
+        let ending = lock.withLock { ended }!
+        let elapsed = ContinuousClock.now - started
+        if let signal = ending.signal { return (signal, .uncaughtSignal, elapsed) }
+        return (ending.code, .exit, elapsed)
     }
 
-    /// Kills the process if it still runs (for cleanup after a failed test).
+    /// Kills the process if it still runs and reaps it (for cleanup after a failed test).
     func stop() {
-        if process.isRunning {
-            kill(pid, SIGKILL)
-            process.waitUntilExit()
-        }
-        try? log.close()
+        guard isRunning else { return }
+        kill(pid, SIGKILL)
+        // Bounded: a killed process ends at once; 500 polls of 10 ms.
+        for _ in 0..<500 where isRunning { usleep(10_000) }
     }
 }
 
