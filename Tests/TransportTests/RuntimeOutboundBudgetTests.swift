@@ -74,9 +74,21 @@ import Testing
         #expect(closes >= 1 && closes < floods.count, "\(closes) of \(floods.count) flooding clients closed")
         #expect(group.outboundBudget.heldBytes <= budget, "the held bytes are back under the budget")
 
-        // The first to stall were closed, in that order, and each is told why once it reads.
-        for flood in floods.prefix(closes) {
-            let close = try #require(try await flood.closeFrame(timeoutMs: 5_000, maxFrames: 100_000))
+        // The first to stall were closed, in that order, and each is told why once it reads. All of them
+        // read at once: each has megabytes of pongs before its close frame, and a closing connection whose
+        // peer stays silent is cut off after the server's close grace, which reading them one after
+        // another on a loaded machine can outlast.
+        let closed = Array(floods.prefix(closes))
+        let closeFrames = try await withThrowingTaskGroup(of: (Int, WebSocketFrame?).self) { tasks in
+            for (index, flood) in closed.enumerated() {
+                tasks.addTask { (index, try await flood.closeFrame(timeoutMs: 5_000, maxFrames: 100_000)) }
+            }
+            var frames = [WebSocketFrame?](repeating: nil, count: closed.count)
+            for try await (index, frame) in tasks { frames[index] = frame }
+            return frames
+        }
+        for (flood, frame) in zip(closed, closeFrames) {
+            let close = try #require(frame)
             #expect(close.closeCode == .tryAgainLater)
             #expect(close.closeReason.contains("outbound memory budget of \(budget) bytes exceeded: slowest reader"))
             #expect(try await flood.nextFrame(timeoutMs: 5_000) == nil, "then the connection ends")
