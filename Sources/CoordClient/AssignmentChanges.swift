@@ -83,6 +83,8 @@ final class AssignmentSubscription: Sendable {
     let client: CoordClient
     let group: String
     let membership: AssignmentMembership
+    /// The clock the renewals wait on.
+    let clock: any MonotonicClock = SystemMonotonicClock()
     private let state = Mutex(State())
 
     init(client: CoordClient, group: String, membership: AssignmentMembership) {
@@ -165,10 +167,10 @@ final class AssignmentSubscription: Sendable {
             graceMs: membership.graceMs, revokeAfterMs: membership.revokeAfterMs,
             heartbeatIntervalMs: membership.heartbeatIntervalMs))
         let interval = membership.heartbeatIntervalMs
+        let clock = clock
         let renewer = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(interval))
-                if Task.isCancelled { return }
+                do { try await clock.sleep(untilMs: clock.nowMs() + interval) } catch { return }
                 do { try await stream.send(AssignmentCommand.renew) } catch { return }
             }
         }

@@ -81,8 +81,8 @@ extension Node {
             let due = member.renewedAt.load(ordering: .relaxed) + ttlMs
             let now = clock.nowMs()
             if now >= due { throw .presenceExpired }
-            do {
-                try await Task.sleep(for: .milliseconds(due - now))
+            do throws(CancellationError) {
+                try await clock.sleep(untilMs: due)
             } catch {
                 throw .cancelled
             }

@@ -20,6 +20,8 @@ public final class PostgresStorageStatus: Sendable {
     /// Why the daemon is not ready; nil once the schema is prepared.
     private let reason: Mutex<String?>
     private let retry = Mutex<Task<Void, Never>?>(nil)
+    /// The clock the retries wait on.
+    private let clock: any MonotonicClock = SystemMonotonicClock()
 
     private init(pool: PostgresPool, reason: String) {
         self.pool = pool
@@ -85,8 +87,7 @@ public final class PostgresStorageStatus: Sendable {
 
     private func retryUntilReachable(logger: Logger, whenReady: @escaping @Sendable () async -> Void) async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(Self.retryIntervalMs))
-            if Task.isCancelled { return }
+            do { try await clock.sleep(untilMs: clock.nowMs() + Self.retryIntervalMs) } catch { return }
             guard (try? await attempt(logger: logger, atStart: false)) ?? true else { continue }
             if notReadyReason == nil { await whenReady() }
             return
