@@ -73,6 +73,12 @@ extension DaemonConfiguration {
             guard let flag = Self.boolean(value) else { throw fail("must be true or false (1/0, yes/no), got \"\(value)\"") }
             return flag
         }
+        func count(atMost maximum: Int) throws(DaemonConfigurationError) -> Int {
+            guard let count = Int(value), count >= 1, count <= maximum else {
+                throw fail("must be a whole number from 1 to \(maximum), got \"\(value)\"")
+            }
+            return count
+        }
         func duration(atMost maximum: Int64, zeroMeans: String = "") throws(DaemonConfigurationError) -> Int64 {
             let ms = try Self.duration(value, setting: setting)
             guard ms <= maximum else {
@@ -117,11 +123,7 @@ extension DaemonConfiguration {
         case .shutdownGrace:
             shutdownGraceMs = try duration(atMost: DaemonConfigurationLimits.maxShutdownGraceMs)
         case .maxOpenStores:
-            let maximum = DaemonConfigurationLimits.maxOpenStores
-            guard let count = Int(value), count >= 1, count <= maximum else {
-                throw fail("must be a whole number from 1 to \(maximum), got \"\(value)\"")
-            }
-            maxOpenStores = count
+            maxOpenStores = try count(atMost: DaemonConfigurationLimits.maxOpenStores)
         case .storeIdleClose:
             storeIdleCloseMs = try duration(atMost: DaemonConfigurationLimits.maxStoreIdleCloseMs, zeroMeans: " (0 = never)")
         case .autoCreateStores:
@@ -155,11 +157,7 @@ extension DaemonConfiguration {
             postgresURL = value
         case .postgresPasswordFile: postgresPasswordFile = try file()
         case .postgresPool:
-            let maximum = PostgresLimits.maxPoolSize
-            guard let count = Int(value), count >= 1, count <= maximum else {
-                throw fail("must be a whole number from 1 to \(maximum), got \"\(value)\"")
-            }
-            postgresPoolSize = count
+            postgresPoolSize = try count(atMost: PostgresLimits.maxPoolSize)
         case .postgresStatementTimeout:
             postgresStatementTimeoutMs = try duration(atMost: DaemonConfigurationLimits.maxPostgresStatementTimeoutMs, zeroMeans: " (0 = none)")
         case .help, .version:
