@@ -7,7 +7,8 @@
 #   be installed here already);
 # - every COPY --from=build source exists in ROOT;
 # - runtime stage: every shared library the binaries load belongs to a package that debian:bookworm-slim
-#   has or that the stage's RUN line installs; both binaries run (--version); the HEALTHCHECK runs a
+#   has or that the stage's RUN line installs (with what apt installs along with them); both
+#   binaries run (--version); the HEALTHCHECK runs a
 #   binary of the image.
 #
 # Usage: deploy/container/build-steps.sh [ROOT]   (ROOT: a new temporary directory when omitted)
@@ -73,7 +74,24 @@ for source in "${copies[@]}"; do
     [ -e "$root/${source#/out/}" ] || fail "COPY --from=build $source: nothing was built there"
 done
 
-allowed=" $slim_packages $runtime_packages "
+# What `apt-get install` brings with the runtime packages: their Depends and Pre-Depends, recursively,
+# as this machine's dpkg database records them (the image is the same Debian release). Of alternatives
+# ("a | b") every installed one counts; version constraints and architecture qualifiers are dropped.
+with_dependencies() {
+    local pending=($*) seen=" " package dependency
+    while [ ${#pending[@]} -gt 0 ]; do
+        package=${pending[0]}
+        pending=("${pending[@]:1}")
+        [[ "$seen" == *" $package "* ]] && continue
+        seen+="$package "
+        for dependency in $(dpkg-query -W -f='${Depends}, ${Pre-Depends}\n' "$package" 2>/dev/null |
+            sed -e 's/([^)]*)//g' -e 's/:[a-z0-9]*//g' | tr ',|' '\n\n' | tr -d ' '); do
+            dpkg -s "$dependency" >/dev/null 2>&1 && pending+=("$dependency")
+        done
+    done
+    echo "$seen"
+}
+allowed=" $slim_packages $(with_dependencies $runtime_packages) "
 for binary in "$root"/usr/local/bin/*; do
     while read -r library; do
         # Debian merges /lib into /usr/lib; dpkg knows each file under one of the two names.
