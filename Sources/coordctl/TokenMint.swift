@@ -33,13 +33,6 @@ enum TokenMint {
 
     /// The token for `claims`, signed with `secret` (the secret file's exact bytes, as the daemon reads it).
     static func hs256(_ claims: Claims, secret: [UInt8]) -> String {
-        let header = segment(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let input = header + "." + segment(Array(claims.json.utf8))
-        return input + "." + segment(HMACSHA256.authenticationCode(key: secret, message: Array(input.utf8)))
-    }
-
-    /// Unpadded base64url, as JWT segments are written (RFC 7515).
-    private static func segment(_ bytes: [UInt8]) -> String {
-        Base64.encode(bytes, alphabet: .url)
+        HS256JWT.sign(claims: Array(claims.json.utf8), secret: secret)
     }
 }

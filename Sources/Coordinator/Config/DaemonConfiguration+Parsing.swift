@@ -103,6 +103,7 @@ extension DaemonConfiguration {
         case .tlsClientCA: tlsClientCAFile = try file()
         case .jwtHS256SecretFile: jwtHS256SecretFile = try file()
         case .jwtPublicKey: jwtPublicKeyFile = try file()
+        case .clusterSecretFile: clusterSecretFile = try file()
         case .allowAnonymous:
             allowAnonymous = try flag()
         case .presenceTTLFloor:

@@ -87,6 +87,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var postgresPoolSize = PostgresLimits.defaultPoolSize
     /// PostgreSQL's statement timeout for coordd's sessions (0 = none).
     public var postgresStatementTimeoutMs = PostgresLimits.defaultStatementTimeoutMs
+    /// File whose exact bytes are the secret daemon-to-daemon links authenticate with.
+    public var clusterSecretFile: String?
 
     /// The defaults: loopback on 7070, file stores in `./coordd-data`, no TLS, no tokens.
     public init() {}
@@ -147,6 +149,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
             ("postgres_password_file", postgresPasswordFile ?? "-"),
             ("postgres_pool", storage == .postgres ? String(postgresPoolSize) : "-"),
             ("postgres_statement_timeout", storage == .postgres ? DurationText.format(milliseconds: postgresStatementTimeoutMs) : "-"),
+            ("cluster_secret_file", clusterSecretFile ?? "-"),
         ]
     }
 }

@@ -26,6 +26,7 @@ public enum DaemonOption: String, Sendable, CaseIterable {
     case postgresPasswordFile = "postgres-password-file"
     case postgresPool = "postgres-pool"
     case postgresStatementTimeout = "postgres-statement-timeout"
+    case clusterSecretFile = "cluster-secret-file"
     case help
     case version
 
@@ -55,6 +56,7 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .postgresPasswordFile: "FILE"
         case .postgresPool: "N"
         case .postgresStatementTimeout: "DURATION"
+        case .clusterSecretFile: "FILE"
         case .allowAnonymous, .metricsAnonymous, .help, .version: nil
         }
     }
@@ -83,6 +85,7 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .postgresPasswordFile: return "none (the URL, PGPASSWORD or PGPASSFILE)"
         case .postgresPool: return String(defaults.postgresPoolSize)
         case .postgresStatementTimeout: return DurationText.format(milliseconds: defaults.postgresStatementTimeoutMs)
+        case .clusterSecretFile: return "none (no daemon-to-daemon token is sent or accepted)"
         case .help, .version: return ""
         }
     }
@@ -117,6 +120,8 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .postgresPasswordFile: "File whose contents (one line) are the PostgreSQL password; never put it in the URL on a command line."
         case .postgresPool: "PostgreSQL connections, each on a thread of its own; requests beyond them wait in a bounded queue."
         case .postgresStatementTimeout: "PostgreSQL cancels a statement that runs longer (SET statement_timeout; 0 = no limit)."
+        case .clusterSecretFile:
+            "File whose bytes are the secret daemons of one cluster share (at least 32 bytes, not the client token secret)."
         case .help: "Print this help and exit."
         case .version: "Print the version and exit."
         }

@@ -43,9 +43,11 @@ public final class Daemon: Sendable {
     /// every one before it is stopped again. `/readyz` answers 200 from the moment this returns.
     ///
     /// `extraServices` start after the built-in ones and stop before them (tests inject failures here).
+    /// `router` says which stores other daemons serve; their streams are forwarded there.
     public static func start(_ configuration: DaemonConfiguration, logger: Logger,
                              loopCount: Int = EventLoopGroup.defaultLoopCount,
-                             extraServices: [any Service] = []) async throws(DaemonStartError) -> Daemon {
+                             extraServices: [any Service] = [],
+                             router: any StoreRouter = LocalStoreRouter()) async throws(DaemonStartError) -> Daemon {
         let tls = try DaemonResources.tlsContext(configuration)
         let verifier = try DaemonResources.verifier(configuration)
         let catalog = try DaemonResources.storeCatalog(configuration)
@@ -56,9 +58,11 @@ public final class Daemon: Sendable {
         var runtime = RuntimeLimits()
         runtime.maxOutboundBytes = Int(configuration.maxOutboundMemoryBytes)
         let loops = EventLoopService(loopCount: loopCount, limits: runtime, events: events)
+        let cluster = try DaemonResources.cluster(configuration, router: router, group: { loops.group })
         let acceptor = DaemonAcceptor(
             manager: nodes, verifier: verifier, allowAnonymous: configuration.acceptsAnonymous,
-            metricsNeedToken: configuration.metricsNeedToken, events: events, respond: { endpoints.respond(to: $0) })
+            metricsNeedToken: configuration.metricsNeedToken, events: events, cluster: cluster,
+            respond: { endpoints.respond(to: $0) })
         let listener = ListenerService(
             configuration: WebSocketServerConfiguration(host: configuration.listen.host, port: configuration.listen.port, tls: tls),
             address: "\(configuration.listen)", loops: loops, acceptor: acceptor)
@@ -82,6 +86,8 @@ public final class Daemon: Sendable {
             services.append(PostgresService(configuration: configuration, catalog: postgres, logger: logger, endpoints: endpoints))
         }
         services += [loops, StoreService(nodes: nodes, opensDefaultStore: configuration.storage != .postgres), listener]
+        // Stopped before the listener: forwarded streams end with `shutting_down` while it drains.
+        services.append(ClosureService("forwarding", stop: { _ in await cluster.forwarder.stop() }))
         if let summaries = Self.summaryWriter(of: logger) { services.append(summaries) }
         services.append(contentsOf: extraServices)
         services.append(readiness)

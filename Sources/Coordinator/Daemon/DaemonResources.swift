@@ -83,3 +83,19 @@ extension DaemonResources {
         }
     }
 }
+
+extension DaemonResources {
+    /// The daemon's cluster part: `router`'s routes, links to other daemons authenticated with the
+    /// `--cluster-secret-file` credential (when given), which the daemon also accepts from them.
+    /// The node id links present is the listen address.
+    public static func cluster(
+        _ configuration: DaemonConfiguration, router: any StoreRouter,
+        group: @escaping @Sendable () -> EventLoopGroup?
+    ) throws(DaemonStartError) -> DaemonCluster {
+        let credential = try configuration.clusterSecretFile.map { (path) throws(DaemonStartError) in
+            try ClusterCredential.load(path: path, clientSecretFile: configuration.jwtHS256SecretFile)
+        }
+        let links = ClusterLinks(nodeID: configuration.listen.description, credential: credential, group: group)
+        return DaemonCluster(router: router, forwarder: StreamForwarder(links: links), credential: credential)
+    }
+}

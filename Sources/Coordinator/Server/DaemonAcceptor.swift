@@ -26,6 +26,11 @@ extension StoreScopes: ConnectionAuthorization {
 ///   carries ``metricsScope`` or `streamkit::*` (metrics name every store), 401 without one, 403 for
 ///   a valid token without either scope.
 ///
+/// - With a ``DaemonCluster``, a token made from the cluster secret (``ClusterCredential``) is accepted
+///   too, as another daemon's link, and each new stream goes where the cluster's router says: to this
+///   daemon's node, or forwarded to the store's owner. Store scopes are checked on every data frame
+///   before the stream reaches here, so a client reaches through a forward only the stores it may use.
+///
 /// Every refusal is reported to the ``ServerEventLog`` with its reason, never with the token.
 public struct DaemonAcceptor: StreamAcceptor {
     /// The scope that grants `/metrics` and nothing else, for a scraper's token.
@@ -38,6 +43,7 @@ public struct DaemonAcceptor: StreamAcceptor {
     private let events: ServerEventLog?
     private let nowSeconds: @Sendable () -> Int64
     private let plainResponder: @Sendable (HTTPRequestHead) -> HTTPResponse?
+    private let cluster: DaemonCluster?
 
     /// Creates an acceptor.
     ///
@@ -49,9 +55,11 @@ public struct DaemonAcceptor: StreamAcceptor {
     ///   - events: where refusals are reported.
     ///   - nowSeconds: the clock tokens are checked against (Unix seconds).
     ///   - respond: answers plain HTTP requests; nil → 404.
+    ///   - cluster: routes and forwards streams, and accepts other daemons' links; nil serves every
+    ///     store here.
     public init(
         manager: NodeManager, verifier: JWTVerifier?, allowAnonymous: Bool, metricsNeedToken: Bool = false,
-        events: ServerEventLog? = nil,
+        events: ServerEventLog? = nil, cluster: DaemonCluster? = nil,
         nowSeconds: @escaping @Sendable () -> Int64 = { SystemWallClock().nowMs() / 1_000 },
         respond: @escaping @Sendable (HTTPRequestHead) -> HTTPResponse? = { _ in nil }
     ) {
@@ -62,6 +70,7 @@ public struct DaemonAcceptor: StreamAcceptor {
         self.events = events
         self.nowSeconds = nowSeconds
         plainResponder = respond
+        self.cluster = cluster
     }
 
     /// The stores the request's bearer token grants, every store for an allowed anonymous request,
@@ -77,6 +86,7 @@ public struct DaemonAcceptor: StreamAcceptor {
         case .token(let found):
             token = found
         }
+        if let link = cluster?.credential?.authorize(token: token, now: nowSeconds()) { return .success(link) }
         guard let verifier else {
             if allowAnonymous { return .success(AllStoresAuthorization()) }
             return .failure(refuse(request, peer, reason: "no_token_key",
@@ -139,7 +149,16 @@ public struct DaemonAcceptor: StreamAcceptor {
 
     /// Hands the stream to its store's node (opening the store on first use).
     public func accept(store: WireUUID, stream: any BidiStream) async throws(StreamsError) {
-        try await manager.accept(store: store, stream: stream)
+        try await accept(store: store, stream: stream, authorization: AllStoresAuthorization())
+    }
+
+    /// Hands the stream to its store's node, or to the forwarder when the cluster routes the store to
+    /// another daemon.
+    public func accept(store: WireUUID, stream: any BidiStream, authorization: any ConnectionAuthorization)
+        async throws(StreamsError)
+    {
+        guard let cluster else { return try await manager.accept(store: store, stream: stream) }
+        try await cluster.accept(store: store, stream: stream, authorization: authorization, manager: manager)
     }
 
     /// The daemon's answer to a plain request (health, readiness, metrics), nil for 404; `/metrics`

@@ -252,9 +252,10 @@ final class MuxConnection: @unchecked Sendable {
         channels[channel] = stream
         _ = stream.deliver(payload)
         let acceptor = server.acceptor
+        let authorization = server.authorization
         Task {
             do throws(StreamsError) {
-                try await acceptor.accept(store: store, stream: stream)
+                try await acceptor.accept(store: store, stream: stream, authorization: authorization)
             } catch {
                 stream.link.execute { $0.refuseAccepted(stream, error) }
             }

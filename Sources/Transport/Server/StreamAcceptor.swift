@@ -29,8 +29,22 @@ public protocol StreamAcceptor: Sendable {
     /// the peer gets an `error` frame with the error (e.g. `store unavailable`).
     func accept(store: WireUUID, stream: any BidiStream) async throws(StreamsError)
 
+    /// ``accept(store:stream:)`` knowing what the stream's connection was authorized as (its
+    /// credentials' kind decides, e.g., whether a stream may be passed on to another server). The
+    /// default ignores `authorization`.
+    func accept(store: WireUUID, stream: any BidiStream, authorization: any ConnectionAuthorization) async throws(StreamsError)
+
     /// Plain HTTP requests that are not the upgrade (nil → 404).
     func respond(to request: HTTPRequestHead) -> HTTPResponse?
+}
+
+extension StreamAcceptor {
+    /// Accepts as ``accept(store:stream:)`` does: most acceptors need nothing of the connection.
+    public func accept(store: WireUUID, stream: any BidiStream, authorization: any ConnectionAuthorization)
+        async throws(StreamsError)
+    {
+        try await accept(store: store, stream: stream)
+    }
 }
 
 /// A response is what refuses an upgrade, so it can be the failure of ``StreamAcceptor/authorize(_:peer:)``'s
