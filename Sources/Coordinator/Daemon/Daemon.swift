@@ -16,13 +16,16 @@ public final class Daemon: Sendable {
     public let endpoints: DaemonEndpoints
     /// The metric series.
     public let metrics: DaemonMetrics
+    /// Where stores are served, and the forwarder of those served elsewhere.
+    public let cluster: DaemonCluster
     private let services: ServiceGroup
     private let server: WebSocketServer
     private let logger: Logger
 
     private init(configuration: DaemonConfiguration, nodes: NodeManager, endpoints: DaemonEndpoints, metrics: DaemonMetrics,
-                 services: ServiceGroup, server: WebSocketServer, logger: Logger) {
+                 cluster: DaemonCluster, services: ServiceGroup, server: WebSocketServer, logger: Logger) {
         self.configuration = configuration
+        self.cluster = cluster
         self.nodes = nodes
         self.endpoints = endpoints
         self.metrics = metrics
@@ -100,8 +103,8 @@ public final class Daemon: Sendable {
             throw error
         }
         // Non-nil: the listener service started.
-        return Daemon(configuration: configuration, nodes: nodes, endpoints: endpoints, metrics: metrics, services: group,
-                      server: listener.server!, logger: logger)
+        return Daemon(configuration: configuration, nodes: nodes, endpoints: endpoints, metrics: metrics, cluster: cluster,
+                      services: group, server: listener.server!, logger: logger)
     }
 
     /// Drains within the configured grace: `/readyz` turns 503, the listener stops accepting, every

@@ -1,0 +1,174 @@
+import CoordClient
+import CoordTestKit
+import Coordinator
+import StreamCore
+import Testing
+import Transport
+
+/// A daemon that does not serve a store forwards its streams to the one that does, for unchanged clients.
+@Suite(.serialized) struct ForwardingTests {
+    @Test func aClientOfTheFrontUsesTheOwnersStoreForEveryKindOfRequest() async throws {
+        let cluster = try await ForwardingCluster.start()
+        let provider = try ForwardingCluster.provider(cluster.front)
+        let direct = try ForwardingCluster.provider(cluster.owner)
+        let client = CoordClient(provider: provider, store: ForwardingCluster.store)
+        let atOwner = CoordClient(provider: direct, store: ForwardingCluster.store)
+
+        // Produce, peek and consume through the front; the owner holds the entries.
+        try await client.produce(space: "s", segment: "g", records: makeRecords(3))
+        #expect(try await client.peek(space: "s", segment: "g").sequence == 3)
+        #expect(try await atOwner.peek(space: "s", segment: "g").sequence == 3)
+        let entries = try await client.consumeSegment(ConsumeSegment(space: "s", segment: "g")).collect()
+        #expect(entries.map(\.sequence) == [1, 2, 3])
+
+        // A lease with its fence: acquired, renewed, used to fence a write, released.
+        let acquired = try await client.acquire(key: "job", holder: "h1", ttl: .seconds(30))
+        let fence = try #require(acquired.fence)
+        #expect(acquired.ok)
+        #expect(try await atOwner.leases(prefix: "job").map(\.holder) == ["h1"])
+        #expect(try await client.renew(key: "job", holder: "h1", ttl: .seconds(30)).ok)
+        try await client.produce(space: "s", segment: "g", records: makeRecords(1, from: 4), fence: Fence(key: "job", token: fence))
+        #expect(try await atOwner.peek(space: "s", segment: "g").sequence == 4)
+        #expect(try await client.release(key: "job", holder: "h1").ok)
+        #expect(try await atOwner.leases(prefix: "job").isEmpty)
+
+        // A worker registered through the front is in the owner's inventory and in the front's observer's.
+        let worker = WireUUID(high: 0x77, low: 0x01)
+        let registration = try await client.registerWorker(id: worker, metadata: ["via": "front"], heartbeatIntervalMs: 2_000)
+        let observer = try await client.workers()
+        let ownerObserver = try await atOwner.workers()
+        #expect(await Self.sees(worker, in: observer))
+        #expect(await Self.sees(worker, in: ownerObserver))
+        #expect(cluster.front.cluster.forwarder.forwardedCount >= 2)
+        registration.close()
+        observer.close()
+        ownerObserver.close()
+
+        // Nothing of the forwarded store was opened on the front.
+        #expect(!cluster.front.nodes.openNodes.contains { $0.storeID == ForwardingCluster.store })
+        await direct.close()
+        await provider.close()
+        await cluster.stop()
+    }
+
+    @Test func aStreamForAnotherStoreStaysOnTheFront() async throws {
+        let cluster = try await ForwardingCluster.start()
+        let provider = try ForwardingCluster.provider(cluster.front)
+        let client = CoordClient(provider: provider, store: ForwardingCluster.otherStore)
+        try await client.produce(space: "s", segment: "g", records: makeRecords(2))
+        #expect(try await cluster.front.nodes.node(for: ForwardingCluster.otherStore).storeID == ForwardingCluster.otherStore)
+        #expect(!cluster.owner.nodes.openNodes.contains { $0.storeID == ForwardingCluster.otherStore })
+        #expect(cluster.front.cluster.forwarder.links.forwardedCount(to: cluster.peer) == 0)
+        await provider.close()
+        await cluster.stop()
+    }
+
+    @Test func aTypedPermanentErrorOfTheOwnerReachesTheClientUnchanged() async throws {
+        let cluster = try await ForwardingCluster.start()
+        let provider = try ForwardingCluster.provider(cluster.front)
+        let client = CoordClient(provider: provider, store: ForwardingCluster.store)
+        try await client.produce(space: "s", segment: "g", records: makeRecords(3))
+        do throws(StreamsError) {
+            try await client.produce(space: "s", segment: "g", records: makeRecords(2, from: 7))
+            Issue.record("a gap must be refused")
+        } catch {
+            #expect(error == .sequenceGap(expected: 4, got: 7))
+            #expect(error.code == .permanent)
+        }
+        await provider.close()
+        await cluster.stop()
+    }
+
+    @Test func closingTheClientsStreamClosesTheForwardedOne() async throws {
+        let cluster = try await ForwardingCluster.start()
+        let provider = try ForwardingCluster.provider(cluster.front)
+        try await CoordClient(provider: provider, store: ForwardingCluster.store).produce(space: "s", segment: "g", records: makeRecords(1))
+        let stream = try await provider.callStream(
+            store: ForwardingCluster.store, request: SubscribeToSegmentStatus(space: "s", segment: "g"))
+        #expect(try await stream.receive() != nil, "the current status arrives through the front")
+        #expect(try await cluster.ownerStreams() == 1)
+        stream.close(error: nil)
+        #expect(await eventually { (try? await cluster.ownerStreams()) == 0 }, "the owner's stream ended")
+        #expect(await eventually { cluster.front.cluster.forwarder.forwardedCount == 0 })
+        #expect(cluster.front.cluster.forwarder.links.forwardedCount(to: cluster.peer) == 0)
+        await provider.close()
+        await cluster.stop()
+    }
+
+    @Test func stoppingTheOwnerEndsForwardedStreamsWithATransientErrorAndNewOnesFailFast() async throws {
+        let cluster = try await ForwardingCluster.start()
+        let provider = try ForwardingCluster.provider(cluster.front)
+        try await CoordClient(provider: provider, store: ForwardingCluster.store).produce(space: "s", segment: "g", records: makeRecords(1))
+        let stream = try await provider.callStream(
+            store: ForwardingCluster.store, request: SubscribeToSegmentStatus(space: "s", segment: "g"))
+        #expect(try await stream.receive() != nil)
+        await cluster.owner.shutdown()
+        let ended = await StreamsError.of { _ = try await withDeadline(seconds: 10) { try await stream.receive() } }
+        #expect(ended?.name == "store_unavailable" && ended?.code == .transient, "\(String(describing: ended))")
+        #expect(ended?.message.contains("node owner at \(cluster.peer.advertiseURL)") == true, "\(String(describing: ended))")
+
+        let client = CoordClient(provider: provider, store: ForwardingCluster.store)
+        let refused = await StreamsError.of { _ = try await withDeadline(seconds: 10) { try await client.peek(space: "s", segment: "g") } }
+        #expect(refused?.name == "store_unavailable" && refused?.code == .transient, "\(String(describing: refused))")
+        #expect(refused?.message.contains("cannot be reached") == true, "\(String(describing: refused))")
+        #expect(refused?.message.contains(cluster.peer.advertiseURL) == true, "\(String(describing: refused))")
+        await provider.close()
+        await cluster.front.shutdown()
+        cluster.scratch.remove()
+    }
+
+    @Test func aRouteChangeEndsTheStoresForwardedStreams() async throws {
+        let cluster = try await ForwardingCluster.start()
+        let provider = try ForwardingCluster.provider(cluster.front)
+        try await CoordClient(provider: provider, store: ForwardingCluster.store).produce(space: "s", segment: "g", records: makeRecords(1))
+        let stream = try await provider.callStream(
+            store: ForwardingCluster.store, request: SubscribeToSegmentStatus(space: "s", segment: "g"))
+        #expect(try await stream.receive() != nil)
+        cluster.router.set(ForwardingCluster.store, to: nil)
+        cluster.front.cluster.forwarder.endForwarded(store: ForwardingCluster.store, because: "its owner changed")
+        let ended = await StreamsError.of { _ = try await withDeadline(seconds: 10) { try await stream.receive() } }
+        #expect(ended == .storeUnavailable(because: "its owner changed"))
+        #expect(await eventually { (try? await cluster.ownerStreams()) == 0 })
+        // Reopened, the stream is served where the route now says.
+        let client = CoordClient(provider: provider, store: ForwardingCluster.store)
+        #expect(try await client.peek(space: "s", segment: "g").sequence == 0, "the front's own store is empty")
+        #expect(cluster.front.nodes.openNodes.contains { $0.storeID == ForwardingCluster.store })
+        await provider.close()
+        await cluster.stop()
+    }
+
+    @Test func aForwardedStreamIsNeverForwardedAgain() async throws {
+        let ownerRouter = StaticStoreRouter()
+        let cluster = try await ForwardingCluster.start(ownerRouter: ownerRouter)
+        // The two disagree: each says the other serves the store.
+        ownerRouter.set(ForwardingCluster.store, to: ClusterPeer(nodeID: "front", advertiseURL: "ws://\(cluster.front.localAddress)"))
+        let provider = try ForwardingCluster.provider(cluster.front)
+        let client = CoordClient(provider: provider, store: ForwardingCluster.store)
+        let refused = await StreamsError.of { _ = try await withDeadline(seconds: 10) { try await client.peek(space: "s", segment: "g") } }
+        #expect(refused?.name == "store_unavailable", "\(String(describing: refused))")
+        #expect(refused?.message.contains("forwarded at most once") == true, "\(String(describing: refused))")
+        await provider.close()
+        await cluster.stop()
+    }
+
+    @Test func theClientsScopesAreCheckedBeforeForwarding() async throws {
+        let cluster = try await ForwardingCluster.start()
+        let provider = try ForwardingCluster.provider(cluster.front, scopes: #"["streamkit::\#(ForwardingCluster.otherStore)"]"#)
+        let client = CoordClient(provider: provider, store: ForwardingCluster.store)
+        let refused = await StreamsError.of { _ = try await client.peek(space: "s", segment: "g") }
+        #expect(refused == .accessDenied)
+        #expect(cluster.front.cluster.forwarder.forwardedCount == 0)
+        await provider.close()
+        await cluster.stop()
+    }
+
+    /// True once `observer` yields an inventory holding `worker` (at most 50 inventories).
+    static func sees(_ worker: WireUUID, in observer: InventoryUpdates) async -> Bool {
+        do {
+            for try await inventory in observer.prefix(50) where inventory.workers.contains(where: { $0.workerID == worker }) {
+                return true
+            }
+        } catch {}
+        return false
+    }
+}
