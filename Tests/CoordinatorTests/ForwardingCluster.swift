@@ -56,6 +56,16 @@ struct ForwardingCluster: Sendable {
         try await owner.nodes.node(for: Self.store).openStreamCount
     }
 
+    /// A segment subscription opened through the front (on a segment with one entry, so the owner answers
+    /// at once), after its first status arrived; and the provider it is on.
+    func subscriptionThroughFront() async throws -> (WebSocketProvider, any BidiStream) {
+        let provider = try Self.provider(front)
+        try await CoordClient(provider: provider, store: Self.store).produce(space: "s", segment: "g", records: makeRecords(1))
+        let stream = try await provider.callStream(store: Self.store, request: SubscribeToSegmentStatus(space: "s", segment: "g"))
+        guard try await stream.receive() != nil else { throw StreamsError.streamClosed("the subscription ended at once") }
+        return (provider, stream)
+    }
+
     func stop() async {
         await front.shutdown()
         await owner.shutdown()
