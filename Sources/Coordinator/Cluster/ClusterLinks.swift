@@ -11,6 +11,13 @@ import Transport
 /// at once with `store_unavailable`. A link that cannot be opened fails its waiting streams at once with
 /// `store_unavailable` naming the peer, and is dropped, so a peer that left is not redialled forever.
 public final class ClusterLinks: Sendable {
+    /// One stream's place on a link, given back with ``release(_:)``. It names the link's provider, so
+    /// a slot of a link that was dropped and made anew is not counted against the new one.
+    struct Slot: Sendable {
+        var peer: ClusterPeer
+        fileprivate var provider: WebSocketProvider
+    }
+
     private struct Link {
         var provider: WebSocketProvider
         var forwarded = 0
@@ -57,30 +64,41 @@ public final class ClusterLinks: Sendable {
 
     /// Opens a stream to `store` at `peer` with `request` as its first message, holding one of the
     /// peer's slots until ``release(_:)``.
-    func open(store: WireUUID, request: [UInt8], at peer: ClusterPeer) async throws(StreamsError) -> any BidiStream {
-        let provider = try reserve(peer)
+    func open(store: WireUUID, request: [UInt8], at peer: ClusterPeer) async throws(StreamsError)
+        -> (stream: any BidiStream, slot: Slot)
+    {
+        let slot = Slot(peer: peer, provider: try reserve(peer))
         let stream: any BidiStream
         do {
-            stream = try await provider.callStream(store: store, request: request)
+            stream = try await slot.provider.callStream(store: store, request: request)
         } catch {
+            // The link could not carry a new stream: it is broken, and its other streams with it.
             let dropped = state.withLock { s -> WebSocketProvider? in
-                s.links[peer]?.pending -= 1
-                guard s.links[peer]?.provider === provider else { return nil }
+                guard s.links[peer]?.provider === slot.provider else { return nil }
                 return s.links.removeValue(forKey: peer)?.provider
             }
             await dropped?.close()
             throw .storeUnavailable(because: "the owner of store \(store), \(peer), cannot be reached: \(error.message)")
         }
-        state.withLock { s in
-            s.links[peer]?.pending -= 1
-            s.links[peer]?.forwarded += 1
+        update(slot) { link in
+            link.pending -= 1
+            link.forwarded += 1
         }
-        return stream
+        return (stream, slot)
     }
 
     /// Gives back the slot a stream opened by ``open(store:request:at:)`` held.
-    func release(_ peer: ClusterPeer) {
-        state.withLock { $0.links[peer]?.forwarded -= 1 }
+    func release(_ slot: Slot) {
+        update(slot) { $0.forwarded -= 1 }
+    }
+
+    /// Changes the counts of `slot`'s link, unless that link has been dropped since.
+    private func update(_ slot: Slot, _ change: (inout Link) -> Void) {
+        state.withLock { s in
+            guard var link = s.links[slot.peer], link.provider === slot.provider else { return }
+            change(&link)
+            s.links[slot.peer] = link
+        }
     }
 
     /// Closes every link (their streams fail) and refuses further opens.

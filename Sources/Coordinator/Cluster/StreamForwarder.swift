@@ -40,7 +40,7 @@ public final class StreamForwarder: Sendable {
         guard let request = try await stream.receive() else {
             throw .invalidRequest("the stream ended before its request")
         }
-        let owner = try await links.open(store: store, request: request, at: peer)
+        let (owner, slot) = try await links.open(store: store, request: request, at: peer)
         let id = active.withLock { a -> UInt64 in
             a.nextID += 1
             a.forwards[a.nextID] = Forward(store: store, client: stream, owner: owner)
@@ -48,11 +48,11 @@ public final class StreamForwarder: Sendable {
         }
         let started = tasks.spawn {
             await Self.copy(client: stream, owner: owner, peer: peer)
-            self.finish(id, peer)
+            self.finish(id, slot)
         }
         if !started {
             owner.close(error: .shuttingDown)
-            finish(id, peer)
+            finish(id, slot)
             throw .shuttingDown
         }
     }
@@ -78,9 +78,9 @@ public final class StreamForwarder: Sendable {
         }
     }
 
-    private func finish(_ id: UInt64, _ peer: ClusterPeer) {
+    private func finish(_ id: UInt64, _ slot: ClusterLinks.Slot) {
         _ = active.withLock { $0.forwards.removeValue(forKey: id) }
-        links.release(peer)
+        links.release(slot)
     }
 
     /// Copies both ways until both directions ended, then closes both streams.
