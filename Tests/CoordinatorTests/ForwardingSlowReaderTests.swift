@@ -31,7 +31,7 @@ extension LargeMessageSuites {
             // The owner sends everything (the link reads it all) and ends its stream…
             #expect(await eventually(seconds: 30) { (try? await cluster.ownerStreams()) == 0 }, "the owner sent the segment")
             // …while the front holds for the client no more than its write queue's watermark and a frame.
-            let held = try #require(Self.outboundBytesHeld(cluster.front))
+            let held = try #require(Self.sample("coordd_outbound_bytes_held", of: cluster.front))
             #expect(held < Double(3 << 20), "held \(held) bytes for a client that reads nothing")
 
             // Once the client reads, every entry arrives in order, then the owner's clean end.
@@ -51,11 +51,10 @@ extension LargeMessageSuites {
             await cluster.stop()
         }
 
-        /// `coordd_outbound_bytes_held` on `daemon`'s `/metrics`.
-        static func outboundBytesHeld(_ daemon: Daemon) -> Double? {
+        /// The sample of `series` on `daemon`'s `/metrics`.
+        static func sample(_ series: String, of daemon: Daemon) -> Double? {
             let metrics = daemon.endpoints.respond(to: HTTPRequestHead(method: "GET", target: "/metrics"))
-            let text = String(decoding: metrics?.body ?? [], as: UTF8.self)
-            return DaemonMetricsTests.sample("coordd_outbound_bytes_held", in: text)
+            return DaemonMetricsTests.sample(series, in: String(decoding: metrics?.body ?? [], as: UTF8.self))
         }
     }
 }

@@ -40,6 +40,7 @@ import Transport
         #expect(await Self.sees(worker, in: observer))
         #expect(await Self.sees(worker, in: ownerObserver))
         #expect(cluster.front.cluster.forwarder.forwardedCount >= 2)
+        #expect((LargeMessageSuites.ForwardingSlowReaderTests.sample("coordd_forwarded_streams", of: cluster.front) ?? 0) >= 2)
         registration.close()
         observer.close()
         ownerObserver.close()
@@ -153,5 +154,33 @@ import Transport
             }
         } catch {}
         return false
+    }
+}
+
+extension ForwardingTests {
+    @Test func streamsPastTheLinksLimitAreRefusedAtOnceAndItsSlotsComeBack() async throws {
+        let cluster = try await ForwardingCluster.start()
+        var limits = ClusterLimits()
+        limits.maxForwardedStreamsPerPeer = 1
+        let credential = try ClusterCredential(secret: FileBytes.contents(cluster.scratch.path + "/cluster"))
+        let forwarder = StreamForwarder(links: ClusterLinks(nodeID: "test", credential: credential, limits: limits,
+                                                             group: { TestNetwork.group }))
+        @Sendable func subscribe() async throws(StreamsError) -> InProcessStream {
+            let (client, server) = InProcessStream.pair()
+            try await client.send(SubscribeToSegmentStatus(space: "s", segment: "g").enveloped())
+            try await forwarder.forward(store: ForwardingCluster.store, stream: server, to: cluster.peer)
+            return client
+        }
+        let first = try await subscribe()
+        let refused = await StreamsError.of { _ = try await subscribe() }
+        #expect(refused?.name == "store_unavailable", "\(String(describing: refused))")
+        #expect(refused?.message.contains("ClusterLimits.maxForwardedStreamsPerPeer") == true, "\(String(describing: refused))")
+        first.close(error: nil)
+        #expect(await eventually { forwarder.links.forwardedCount(to: cluster.peer) == 0 })
+        let again = try await subscribe()
+        #expect(forwarder.links.forwardedCount(to: cluster.peer) == 1)
+        again.close(error: nil)
+        await forwarder.stop()
+        await cluster.stop()
     }
 }

@@ -62,6 +62,7 @@ public final class Daemon: Sendable {
         runtime.maxOutboundBytes = Int(configuration.maxOutboundMemoryBytes)
         let loops = EventLoopService(loopCount: loopCount, limits: runtime, events: events)
         let cluster = try DaemonResources.cluster(configuration, router: router, group: { loops.group })
+        cluster.report(to: metrics.registry)
         let acceptor = DaemonAcceptor(
             manager: nodes, verifier: verifier, allowAnonymous: configuration.acceptsAnonymous,
             metricsNeedToken: configuration.metricsNeedToken, events: events, cluster: cluster,
