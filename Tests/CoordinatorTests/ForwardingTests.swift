@@ -184,3 +184,24 @@ extension ForwardingTests {
         await cluster.stop()
     }
 }
+
+extension ForwardingTests {
+    @Test func aWorkerRegisteredThroughTheFrontRegistersAgainWhereTheStoreMoved() async throws {
+        let cluster = try await ForwardingCluster.start()
+        let provider = try ForwardingCluster.provider(cluster.front)
+        let client = CoordClient(provider: provider, store: ForwardingCluster.store)
+        let worker = WireUUID(high: 0x77, low: 0x02)
+        let registration = try await client.registerWorker(id: worker, heartbeatIntervalMs: 2_000)
+        #expect(await eventually { (try? await cluster.ownerStreams()) == 1 })
+        // The store moves to the front itself: the forwarded registration ends, and the client reopens it.
+        cluster.router.set(ForwardingCluster.store, to: nil)
+        cluster.front.cluster.forwarder.endForwarded(store: ForwardingCluster.store, because: "its owner changed")
+        let observer = try await client.workers()
+        #expect(await Self.sees(worker, in: observer), "the worker registered again on the front's own node")
+        #expect(await eventually { (try? await cluster.ownerStreams()) == 0 })
+        observer.close()
+        registration.close()
+        await provider.close()
+        await cluster.stop()
+    }
+}
