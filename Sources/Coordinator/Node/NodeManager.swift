@@ -216,15 +216,23 @@ public final class NodeManager: Sendable {
                     throw error
                 }
             } catch {
-                var failure = error.name == StreamsError.storeUnavailable.name ? error : .storeUnavailable(because: error.message)
+                // Owned by another daemon: said as it is, and no failure of the store's open (the owner may
+                // release it any moment, and then the next stream takes it over).
+                let ownedElsewhere = error.name == StreamsError.storeOwnedElsewhereName
+                var failure = error.name == StreamsError.storeUnavailable.name || ownedElsewhere
+                    ? error : .storeUnavailable(because: error.message)
                 failure.cause = error.cause
                 let nowMs = configuration.monotonicClock.nowMs()
                 state.withLock { s in
-                    s.circuit.failed(store, nowMs: nowMs)
+                    if !ownedElsewhere { s.circuit.failed(store, nowMs: nowMs) }
                     s.slots[store] = nil
                     s.reserved -= 1
                 }
-                reportOpenFailure(store, failure)
+                if ownedElsewhere {
+                    logger.info("store owned elsewhere", ["store": store, "error": failure.message])
+                } else {
+                    reportOpenFailure(store, failure)
+                }
                 throw failure
             }
             let managerClosed = state.withLock { s -> Bool in
@@ -325,7 +333,8 @@ public final class NodeManager: Sendable {
                 logger.warn("store writes stopped; closing it to open it again",
                             ["store": store, "error": node.store.writesStopped?.message ?? ""])
             }
-            await node.close()
+            // Streams of a store whose writes stopped end with the reason (transient), others with `shutting_down`.
+            await node.close(ending: reason == .writesStopped ? node.store.writesStopped ?? .shuttingDown : .shuttingDown)
             state.withLock { s in
                 if case .closing? = s.slots[store]?.phase { s.slots[store] = nil }
                 if releasingPlace { s.reserved -= 1 }
