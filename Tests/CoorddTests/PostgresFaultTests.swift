@@ -121,7 +121,10 @@ struct PostgresFaultTests {
     }
 
     static func start(_ db: TestDatabase, log: String) async throws -> (DaemonProcess, CoordClient, WebSocketProvider) {
-        let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--storage", "postgres", "--postgres-pool", "4"],
+        // One node id for every start: a restarted daemon takes its stores over at once (its port, and so
+        // its default id, changes from start to start here).
+        let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--storage", "postgres", "--postgres-pool", "4",
+                                                   "--cluster-node-id", "coordd-fault-test"],
                                        logPath: log, environment: ["COORDD_POSTGRES_URL": db.url])
         do {
             let port = try DaemonShutdownTests.port(try await daemon.listeningAddress(seconds: 60))

@@ -32,6 +32,14 @@ public struct ForeignOwner: Sendable, Equatable {
     /// How long until its ownership expires unless renewed, on PostgreSQL's clock.
     public let expiresInMs: Int64
 
+    /// Another daemon's ownership as found.
+    public init(node: String, epoch: Int64, advertiseURL: String?, expiresInMs: Int64) {
+        self.node = node
+        self.epoch = epoch
+        self.advertiseURL = advertiseURL
+        self.expiresInMs = expiresInMs
+    }
+
     /// The error a request for the store ends with here: transient, naming the owner and its URL.
     public func refusal(of store: WireUUID) -> StreamsError {
         .storeOwnedElsewhere(store, by: node, advertiseURL: advertiseURL, expiresInMs: expiresInMs)
