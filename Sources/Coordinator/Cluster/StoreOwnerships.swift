@@ -182,7 +182,12 @@ public final class StoreOwnerships: Sendable {
             }
         }
         if case .failure(let error) = result {
-            logger.warn("store ownership not renewed", ["stores": round.owners.count, "error": error.message])
+            // A heartbeat alone fails every retry interval while PostgreSQL is away, which `/readyz` reports already.
+            if round.owners.isEmpty {
+                logger.debug("node heartbeat not recorded", ["error": error.message])
+            } else {
+                logger.warn("store ownership not renewed", ["stores": round.owners.count, "error": error.message])
+            }
         }
         waiter.wake()
     }

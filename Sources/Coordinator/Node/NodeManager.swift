@@ -20,11 +20,12 @@ import Transport
 ///   (streamkit's behaviour); otherwise it ends with `store_not_found` and nothing is created. A
 ///   `store_create` stream creates its store either way.
 /// - **Failed opens** end the stream at once with `store_unavailable` and the cause; after three in a
-///   row the store is refused for 30 s, then one open is tried again (``StoreOpenCircuit``).
+///   row the store is refused for 30 s, then one open is tried again (``StoreOpenCircuit``). A store that
+///   another daemon owns (`store_owned_elsewhere`) is refused as such, and that is no failed open.
 /// - **Stopped writes.** A store whose writes stopped for good (``StreamStore/writesStopped``: a
 ///   PostgreSQL transaction failed, e.g. the server restarted) is closed as soon as the manager sees it
 ///   — the next stream of the store, a stream of it ending, or the sweeper every `storeIdleCheckMs` —
-///   even while streams use it (they end with the transient `shutting_down`), and the next stream opens
+///   even while streams use it (they end with the failure that stopped the writes), and the next stream opens
 ///   it again, which rebuilds its lease engine and fence counter from what is durable. While it cannot
 ///   be opened each stream fails with `store_unavailable` and the cause after its one attempt (nothing
 ///   retries on a timer); an open that keeps failing trips the same circuit.
