@@ -10,18 +10,8 @@ import Transport
 @Suite(.enabled(if: TestPostgres.available, Comment(rawValue: TestPostgres.skipNotice)))
 struct OwnershipProcessTests {
     static func start(_ node: String, _ db: TestDatabase, log: String) async throws -> (DaemonProcess, CoordClient, WebSocketProvider) {
-        let daemon = try DaemonProcess(
-            arguments: ["--listen", "127.0.0.1:0", "--storage", "postgres", "--postgres-pool", "2", "--cluster-node-id", node,
-                        "--ownership-ttl", "1s", "--advertise-url", "ws://127.0.0.1:1/\(node)"],
-            logPath: log, environment: ["COORDD_POSTGRES_URL": db.url])
-        do {
-            let port = try DaemonShutdownTests.port(try await daemon.listeningAddress(seconds: 60))
-            let (client, provider) = try DaemonShutdownTests.client(port: port)
-            return (daemon, client, provider)
-        } catch {
-            daemon.stop()
-            throw error
-        }
+        try await PostgresFaultTests.start(db, log: log, node: node,
+                                           arguments: ["--ownership-ttl", "1s", "--advertise-url", "ws://127.0.0.1:1/\(node)"])
     }
 
     @Test(.timeLimit(.minutes(2)))

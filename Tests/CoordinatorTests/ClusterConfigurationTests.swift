@@ -8,10 +8,7 @@ struct ClusterConfigurationTests {
     static let postgres = ["--storage", "postgres", "--postgres-url", "postgresql://h/db"]
 
     func parse(_ arguments: [String], _ environment: [String: String] = [:]) throws(DaemonConfigurationError) -> DaemonConfiguration {
-        guard case .run(let configuration) = try DaemonConfiguration.parse(arguments: arguments, environment: environment) else {
-            throw DaemonConfigurationError(setting: nil, "not a run")
-        }
-        return configuration
+        try PostgresConfigurationTests().parse(arguments, environment)
     }
 
     @Test func flagsAndVariablesSetTheClusterSettings() throws {

@@ -6,12 +6,14 @@ import PostgresKit
 import StreamCore
 import Transport
 
-/// One daemon of a cluster, in process: its own connections to the shared database, its ownerships on a
-/// manual monotonic clock (time passes for its ownership only when the test says so: a paused process),
-/// a node manager over its PostgreSQL catalog, and an in-process provider for clients.
+/// One daemon of a cluster, in process: its own connections to the shared database, its ownerships on the
+/// system's monotonic clock or, for a member the test pauses, on a manual one (time passes for its
+/// ownership only when the test says so), a node manager over its PostgreSQL catalog, and an in-process
+/// provider for clients.
 struct ClusterMember: Sendable {
     let node: String
-    let clock: ManualMonotonicClock
+    /// The manual clock of a pausable member.
+    let clock: ManualMonotonicClock?
     let status: PostgresStorageStatus
     let ownerships: StoreOwnerships
     let manager: NodeManager
@@ -21,20 +23,28 @@ struct ClusterMember: Sendable {
     /// Where the member says it is reached (nothing listens there: forwarding is not part of these tests).
     static func advertiseURL(of node: String) -> String { "ws://127.0.0.1:1/\(node)" }
 
-    static func start(_ node: String, url: String, ttlMs: Int64) async throws -> ClusterMember {
+    static func start(_ node: String, url: String, ttlMs: Int64, pausable: Bool = false) async throws -> ClusterMember {
         var configuration = DaemonConfiguration()
         configuration.storage = .postgres
         configuration.postgresURL = url
         configuration.postgresPoolSize = 3
         let status = try PostgresStorageStatus.make(configuration)
         try await status.start(logger: Logger(sink: { _ in }), whenReady: {})
-        let clock = ManualMonotonicClock()
+        let clock = pausable ? ManualMonotonicClock() : nil
         let ownerships = StoreOwnerships(pool: status.pool, nodeID: node, timing: OwnershipTiming(ttlMs: ttlMs),
-                                         advertiseURL: advertiseURL(of: node), clock: clock, logger: Logger(sink: { _ in }))
+                                         advertiseURL: advertiseURL(of: node), clock: clock ?? SystemMonotonicClock(),
+                                         logger: Logger(sink: { _ in }))
         let manager = NodeManager(catalog: PostgresStoreCatalog(status: status, ownerships: ownerships))
         let loop = Task { await ownerships.run(onStepDown: { await manager.closeStoppedStores() }) }
         return ClusterMember(node: node, clock: clock, status: status, ownerships: ownerships, manager: manager,
                              provider: manager.inProcessProvider(), loop: loop)
+    }
+
+    /// node-a (pausable when asked) and node-b on a new database `label`.
+    static func pair(_ label: String, ttlMs: Int64, pausingA: Bool = false) async throws -> (TestDatabase, ClusterMember, ClusterMember) {
+        let db = try await TestPostgres.database(label)
+        return (db, try await start("node-a", url: db.url, ttlMs: ttlMs, pausable: pausingA),
+                try await start("node-b", url: db.url, ttlMs: ttlMs))
     }
 
     func client(_ store: WireUUID) -> CoordClient { CoordClient(provider: provider, store: store) }

@@ -11,13 +11,9 @@ import Testing
 /// its TTL gets no write through and steps down.
 @Suite(.enabled(if: TestPostgres.available, Comment(rawValue: TestPostgres.skipNotice)))
 struct StoreOwnershipTests {
-    static let store = WireUUID.random()
-
     @Test func aStoreOwnedByOneDaemonIsRefusedByAnotherNamingTheOwner() async throws {
-        let db = try await TestPostgres.database("owned")
+        let (db, a, b) = try await ClusterMember.pair("owned", ttlMs: 10_000)
         defer { Task { await db.drop() } }
-        let a = try await ClusterMember.start("node-a", url: db.url, ttlMs: 10_000)
-        let b = try await ClusterMember.start("node-b", url: db.url, ttlMs: 10_000)
         let store = WireUUID.random()
         try await a.client(store).produce(space: "s", segment: "g", records: makeRecords(1))
         do {
@@ -44,10 +40,8 @@ struct StoreOwnershipTests {
     }
 
     @Test func aCleanShutdownHandsTheStoreOverWithLeasesAndFencesGoingOn() async throws {
-        let db = try await TestPostgres.database("handover")
+        let (db, a, b) = try await ClusterMember.pair("handover", ttlMs: 10_000)
         defer { Task { await db.drop() } }
-        let a = try await ClusterMember.start("node-a", url: db.url, ttlMs: 10_000)
-        let b = try await ClusterMember.start("node-b", url: db.url, ttlMs: 10_000)
         let store = WireUUID.random()
         let first = try await a.client(store).acquire(key: "partition/1", holder: "worker-x", ttl: .seconds(60))
         #expect(first.ok && first.fence == 1)
@@ -69,11 +63,9 @@ struct StoreOwnershipTests {
     }
 
     @Test func aStaleOwnerGetsNoWriteThroughAndStepsDown() async throws {
-        let db = try await TestPostgres.database("stale")
+        // node-a's clock stands still: it never renews, as a paused process would not; node-b renews.
+        let (db, a, b) = try await ClusterMember.pair("stale", ttlMs: 1_000, pausingA: true)
         defer { Task { await db.drop() } }
-        // node-a's clock stands still: it never renews, as a paused process would not.
-        let a = try await ClusterMember.start("node-a", url: db.url, ttlMs: 1_000)
-        let b = try await ClusterMember.start("node-b", url: db.url, ttlMs: 1_000)
         let store = WireUUID.random()
         try await a.client(store).produce(space: "s", segment: "g", records: makeRecords(1))
         #expect(a.epoch(of: store) == 1)
@@ -102,10 +94,8 @@ struct StoreOwnershipTests {
     }
 
     @Test func anOwnerWhoseSafeDeadlinePassesEndsItsStreamsAndReleases() async throws {
-        let db = try await TestPostgres.database("deadline")
+        let (db, a, b) = try await ClusterMember.pair("deadline", ttlMs: 1_000, pausingA: true)
         defer { Task { await db.drop() } }
-        let a = try await ClusterMember.start("node-a", url: db.url, ttlMs: 1_000)
-        let b = try await ClusterMember.start("node-b", url: db.url, ttlMs: 1_000)
         let store = WireUUID.random()
         try await a.client(store).produce(space: "s", segment: "g", records: makeRecords(1))
         let subscriber = a.client(store)
@@ -119,7 +109,7 @@ struct StoreOwnershipTests {
         }
         #expect(await eventually { (a.manager.openNodes.first?.openStreamCount ?? 0) >= 1 })
         // A pause longer than the TTL, seen at once when the process runs again.
-        a.clock.advance(byMs: 1_000)
+        a.clock?.advance(byMs: 1_000)
         let error = try await withDeadline { [ending] in await ending.value.map { [$0] } ?? [] }.first
         #expect(error?.code == .transient)
         #expect(error?.message.contains("stepped down from store \(store)") == true, "\(String(describing: error))")
