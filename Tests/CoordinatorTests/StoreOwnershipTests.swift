@@ -62,6 +62,31 @@ struct StoreOwnershipTests {
         await b.shutdown()
     }
 
+    @Test func aRenewingOwnerKeepsItsStoreWellPastTheTTL() async throws {
+        let (db, a, b) = try await ClusterMember.pair("renewing", ttlMs: 1_000)
+        defer { Task { await db.drop() } }
+        let store = WireUUID.random()
+        try await a.client(store).produce(space: "s", segment: "g", records: makeRecords(1))
+        // Three TTLs of real time (PostgreSQL's clock is the one that expires it), looked at every 250 ms.
+        let until = ContinuousClock.now + .seconds(3)
+        var looks = 0
+        while ContinuousClock.now < until, looks < 20 {
+            looks += 1
+            do {
+                _ = try await b.client(store).peek(space: "s", segment: "g")
+                Issue.record("node-b took over a store node-a renews")
+                break
+            } catch {
+                #expect(error.name == StreamsError.storeOwnedElsewhereName, "\(error.message)")
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(a.epoch(of: store) == 1)
+        try await a.client(store).produce(space: "s", segment: "g", records: makeRecords(1, from: 2))
+        await a.shutdown()
+        await b.shutdown()
+    }
+
     @Test func aStaleOwnerGetsNoWriteThroughAndStepsDown() async throws {
         // node-a's clock stands still: it never renews, as a paused process would not; node-b renews.
         let (db, a, b) = try await ClusterMember.pair("stale", ttlMs: 1_000, pausingA: true)
