@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Starts and stops the systems coordbench compares coordd with: etcd 3.4 and Redis, from Debian, on
-# 127.0.0.1 only, each with its own temporary data directory and fsync on every write.
+# Starts and stops the systems coordbench compares coordd with: etcd 3.4 and Redis, from Debian, and the
+# PostgreSQL that `coordbench --coordd-postgres` runs coordd on; on 127.0.0.1 only, each with its own
+# temporary data directory and fsync on every write (PostgreSQL: fsync and synchronous_commit on, its
+# defaults).
 #
-#   bench/peers.sh start    install when missing, start both (idempotent: a running peer is kept)
-#   bench/peers.sh stop     stop both by the PIDs recorded at start, remove their data directories
+#   bench/peers.sh start    install when missing, start all three (idempotent: a running one is kept)
+#   bench/peers.sh stop     stop them by the PIDs recorded at start, remove their data directories
 #   bench/peers.sh status   print what runs, with PID and port
 #
-# State (PIDs, ports, data directories, logs) lives in bench/.peers/. Ports: COORDBENCH_ETCD_PORT
-# (default 23790; peer port = that + 10) and COORDBENCH_REDIS_PORT (default 26379).
+# State (PIDs, ports, data directories, logs; PostgreSQL's URL) lives in bench/.peers/. Ports:
+# COORDBENCH_ETCD_PORT (default 23790; peer port = that + 10), COORDBENCH_REDIS_PORT (default 26379),
+# COORDBENCH_POSTGRES_PORT (default 25432). PostgreSQL runs as the system user `postgres`, which
+# Debian's package creates (it refuses to run as root).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -15,6 +19,9 @@ state="$here/.peers"
 etcd_port="${COORDBENCH_ETCD_PORT:-23790}"
 etcd_peer_port=$((etcd_port + 10))
 redis_port="${COORDBENCH_REDIS_PORT:-26379}"
+postgres_port="${COORDBENCH_POSTGRES_PORT:-25432}"
+# initdb, pg_ctl and postgres live in /usr/lib/postgresql/<version>/bin on Debian, not on PATH.
+postgres_bin="$(dirname "$(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | tail -1)")"
 # How long a peer may take to answer after it was started (tenths of a second): etcd elects itself
 # leader of its one-member cluster within its election timeout (1 s by default).
 ready_tries=100
@@ -35,11 +42,13 @@ install_missing() {
     command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
     command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+    [ -x "$postgres_bin/initdb" ] || missing+=(postgresql)
     [ ${#missing[@]} -eq 0 ] && return 0
     log "installing ${missing[*]}"
     apt-get update -qq
     # Debian's packages would start system-wide services; only the processes started below may run.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    postgres_bin="$(dirname "$(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | tail -1)")"
 }
 
 # A new, private data directory for peer $1 (fails if the name is somehow taken).
@@ -126,19 +135,49 @@ start_redis() {
     log "redis $(redis-server --version | awk '{print $3}' | cut -d= -f2) on 127.0.0.1:$redis_port (pid $(live_pid redis))"
 }
 
+postgres_ready() {
+    "$postgres_bin/pg_isready" -q -h 127.0.0.1 -p "$postgres_port"
+}
+
+start_postgres() {
+    if [ -n "$(live_pid postgres)" ]; then
+        log "postgres already runs (pid $(live_pid postgres))"
+        return 0
+    fi
+    started+=(postgres)
+    port_free "$postgres_port" || { log "port $postgres_port is taken"; return 1; }
+    local data
+    data="$(new_data_dir postgres)"
+    printf '%s\n' "$data" >"$state/postgres.dir"
+    chown postgres: "$data"
+    # Trust on 127.0.0.1 only: the server listens nowhere else and lives as long as the run.
+    runuser -u postgres -- "$postgres_bin/initdb" -D "$data/data" -U coordbench --auth=trust -E UTF8 \
+        --locale=C >"$state/postgres.log" 2>&1
+    runuser -u postgres -- "$postgres_bin/pg_ctl" -D "$data/data" -l "$data/server.log" -w -t 60 start \
+        -o "-h 127.0.0.1 -p $postgres_port -k $data -c max_connections=200" >>"$state/postgres.log" 2>&1
+    head -1 "$data/data/postmaster.pid" >"$state/postgres.pid"
+    printf '%s\n' "$postgres_port" >"$state/postgres.port"
+    printf 'postgresql://coordbench@127.0.0.1:%s/postgres\n' "$postgres_port" >"$state/postgres.url"
+    wait_until postgres postgres_ready
+    log "postgres $("$postgres_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$postgres_port (pid $(live_pid postgres))"
+}
+
 stop_one() {
     local name="$1"
     local pid
     pid="$(live_pid "$name")"
     if [ -n "$pid" ]; then
-        kill -TERM "$pid" 2>/dev/null || true
+        # PostgreSQL's SIGTERM waits for its sessions to end; SIGINT is its fast shutdown.
+        local signal=TERM
+        [ "$name" = postgres ] && signal=INT
+        kill -"$signal" "$pid" 2>/dev/null || true
         local i
         for ((i = 0; i < 100; i++)); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
         if kill -0 "$pid" 2>/dev/null; then
-            log "$name (pid $pid) ignored SIGTERM for 10 s; sending SIGKILL"
+            log "$name (pid $pid) ignored SIG$signal for 10 s; sending SIGKILL"
             kill -KILL "$pid" 2>/dev/null || true
         fi
         log "stopped $name (pid $pid)"
@@ -150,17 +189,17 @@ stop_one() {
         /tmp/coordbench-"$name".*) rm -rf -- "$dir" ;;
         esac
     fi
-    rm -f "$state/$name.pid" "$state/$name.port" "$state/$name.dir"
+    rm -f "$state/$name.pid" "$state/$name.port" "$state/$name.dir" "$state/$name.url"
 }
 
 status() {
     local name pid
-    for name in etcd redis; do
+    for name in etcd redis postgres; do
         pid="$(live_pid "$name")"
         if [ -n "$pid" ]; then
-            printf '%-6s running  pid %-8s 127.0.0.1:%s  data %s\n' "$name" "$pid" "$(cat "$state/$name.port")" "$(cat "$state/$name.dir")"
+            printf '%-8s running  pid %-8s 127.0.0.1:%s  data %s\n' "$name" "$pid" "$(cat "$state/$name.port")" "$(cat "$state/$name.dir")"
         else
-            printf '%-6s stopped\n' "$name"
+            printf '%-8s stopped\n' "$name"
         fi
     done
 }
@@ -180,11 +219,13 @@ start)
     trap cleanup ERR INT TERM
     start_etcd
     start_redis
+    start_postgres
     trap - ERR INT TERM
     ;;
 stop)
     stop_one etcd
     stop_one redis
+    stop_one postgres
     ;;
 status)
     status

@@ -2,8 +2,9 @@ import Foundation
 
 /// Prints results as aligned tables or as JSON.
 public enum Report {
-    /// The systems in column order; coordd first, since every ratio is coordd ÷ peer.
-    public static let systemOrder = ["coordd", "etcd", "redis"]
+    /// The systems in column order: coordd's (on its file store, then on PostgreSQL) first, since every
+    /// ratio is a coordd system ÷ a system to its right.
+    public static let systemOrder = ["coordd", "coordd-postgres", "etcd", "redis"]
 
     /// One row per result (for single-system workloads such as the in-process store ones).
     public static func table(_ results: [WorkloadResult]) -> String {
@@ -17,9 +18,10 @@ public enum Report {
         return align(rows)
     }
 
-    /// One table per workload: a row per measured quantity, a column per system, then the ratio
-    /// coordd ÷ peer for each peer measured (above 1 is better for throughput, below 1 for latency and
-    /// CPU). Workloads appear in the order they ran.
+    /// One table per workload: a row per measured quantity, a column per system, then the ratio of each
+    /// coordd system to each system right of it (coordd ÷ etcd, coordd ÷ coordd-postgres, coordd-postgres
+    /// ÷ etcd, …; above 1 is better for throughput, below 1 for latency and CPU). Workloads appear in the
+    /// order they ran.
     public static func comparison(_ results: [WorkloadResult]) -> String {
         var tables: [String] = []
         for (workload, group) in grouped(results) {
@@ -56,10 +58,11 @@ public enum Report {
         let systems = systemOrder.filter { system in group.contains { $0.system == system } }
             + group.map(\.system).filter { !systemOrder.contains($0) }.uniqued()
         let bySystem = Dictionary(group.map { ($0.system, $0) }, uniquingKeysWith: { _, last in last })
-        let coordd = bySystem["coordd"]
-        let peers = coordd == nil ? [] : systems.filter { $0 != "coordd" }
+        let pairs = systems.enumerated().flatMap { index, subject in
+            subject.hasPrefix("coordd") ? systems.dropFirst(index + 1).map { (subject, $0) } : []
+        }
         var header = ["metric"] + systems
-        header += peers.map { "coordd÷\($0)" }
+        header += pairs.map { "\($0.0)÷\($0.1)" }
         var rows = [header]
         var metricNames: [String] = []
         for result in group {
@@ -68,8 +71,8 @@ public enum Report {
         for name in metricNames {
             var row = [name]
             for system in systems { row.append(bySystem[system]?.value(named: name).map(format) ?? "–") }
-            for peer in peers {
-                row.append(ratio(coordd?.value(named: name), bySystem[peer]?.value(named: name)))
+            for (subject, peer) in pairs {
+                row.append(ratio(bySystem[subject]?.value(named: name), bySystem[peer]?.value(named: name)))
             }
             rows.append(row)
         }

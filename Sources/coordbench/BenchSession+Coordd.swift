@@ -16,16 +16,35 @@ extension BenchSession {
             }
             return nil
         }
+        let daemon = try await startCoordd(options: options, environment: environment, storage: ["--storage", "file"])
+        environment.coordd = daemon.target(loops: loops)
+        return daemon
+    }
+
+    /// With `--coordd-postgres URL`, starts a second daemon of the same executable on that PostgreSQL
+    /// database (returned, to be stopped), measured as the system `coordd-postgres`. Without a URL, the
+    /// database of bench/peers.sh.
+    static func coorddPostgres(options: Options, environment: inout BenchEnvironment) async throws -> CoorddProcess? {
+        guard options.flag("coordd-postgres") || options.value("coordd-postgres") != nil else { return nil }
+        let peersDirectory = options.value("peers-dir") ?? "bench/.peers"
+        guard let url = options.value("coordd-postgres") ?? stateValue(peersDirectory, "postgres.url") else {
+            throw PeerError("no PostgreSQL for --coordd-postgres: start it with bench/peers.sh start, or give its URL")
+        }
+        let daemon = try await startCoordd(options: options, environment: environment,
+                                           storage: ["--storage", "postgres", "--postgres-url", url])
+        environment.coorddPostgres = daemon.target(loops: environment.loops)
+        return daemon
+    }
+
+    private static func startCoordd(options: Options, environment: BenchEnvironment, storage: [String]) async throws -> CoorddProcess {
         let path = options.value("coordd") ?? defaultCoorddPath
+        let loops = environment.loops
         // The connections workload's workers renew every heartbeat period; a TTL of three periods is
         // the streamkit rule, so the daemon's floor is set to that rather than its 30 s default.
         let floorSeconds = max(1, 3 * environment.sizes.heartbeatMs / 1_000)
-        let daemon = try await CoorddProcess.start(path: path, presenceTTLFloor: "\(floorSeconds)s") { endpoint in
+        return try await CoorddProcess.start(path: path, presenceTTLFloor: "\(floorSeconds)s", storage: storage) { endpoint in
             await isReady(endpoint, loops: loops)
         }
-        let url = "ws://\(daemon.endpoint)"
-        environment.coordd = CoorddTarget(pid: daemon.pid) { try await CoorddConnection.open(url: url, loops: loops) }
-        return daemon
     }
 
     /// True when the daemon at `endpoint` answers `/readyz` with 200.
@@ -33,5 +52,13 @@ extension BenchSession {
         guard let http = try? await HTTPConnection.connect(to: endpoint, on: loops.next()) else { return false }
         defer { http.close() }
         return (try? await http.get("/readyz"))?.status == 200
+    }
+}
+
+extension CoorddProcess {
+    /// How the workloads reach this daemon.
+    func target(loops: EventLoopGroup) -> CoorddTarget {
+        let url = "ws://\(endpoint)"
+        return CoorddTarget(pid: pid) { try await CoorddConnection.open(url: url, loops: loops) }
     }
 }

@@ -15,24 +15,32 @@ enum BenchSession {
         var environment = BenchEnvironment(loops: loops, sizes: sizes, runTag: Self.runTag())
         let peersDirectory = options.value("peers-dir") ?? "bench/.peers"
         for name in options.all("peer") {
-            guard let system = System(rawValue: name), system != .coordd else { throw PeerError("unknown peer \(name) (etcd or redis)") }
+            guard let system = System(rawValue: name), !system.isCoordd else { throw PeerError("unknown peer \(name) (etcd or redis)") }
             let target = try peerTarget(system, options: options, directory: peersDirectory)
             switch system {
             case .etcd: environment.etcd = target
             case .redis: environment.redis = target
-            case .coordd: break
+            case .coordd, .coorddPostgres: break
             }
         }
         var daemon = try await coordd(options: options, environment: &environment)
         defer { daemon?.stop() }
+        var postgresDaemon = try await coorddPostgres(options: options, environment: &environment)
+        defer { postgresDaemon?.stop() }
         log("coordbench: run \(environment.runTag); systems: \(environment.systems.map(\.rawValue).joined(separator: ", "))")
         var results: [WorkloadResult] = []
         for workload in workloads {
             // A daemon this run started is started afresh for `connections`, so its memory is that of
             // the workers and not what the allocator kept from the fan-out's 11,000 connections.
-            if workload == .connections, workloads.first != .connections, let previous = daemon {
-                previous.stop()
-                daemon = try await coordd(options: options, environment: &environment)
+            if workload == .connections, workloads.first != .connections {
+                if let previous = daemon {
+                    previous.stop()
+                    daemon = try await coordd(options: options, environment: &environment)
+                }
+                if let previous = postgresDaemon {
+                    previous.stop()
+                    postgresDaemon = try await coorddPostgres(options: options, environment: &environment)
+                }
             }
             let started = ContinuousClock.now
             results += await workload.run(environment) { result in
@@ -54,7 +62,7 @@ enum BenchSession {
         return PeerTarget(endpoint: endpoint, pid: pid)
     }
 
-    private static func stateValue(_ directory: String, _ file: String) -> String? {
+    static func stateValue(_ directory: String, _ file: String) -> String? {
         (try? String(contentsOfFile: directory + "/" + file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

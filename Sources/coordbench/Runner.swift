@@ -17,7 +17,7 @@ enum Workload: String, CaseIterable {
         for system in environment.systems {
             let produced: [WorkloadResult]
             do {
-                produced = try await run(environment, system: system)
+                produced = try await run(environment.focused(on: system), system: system)
             } catch {
                 produced = [WorkloadResult(workload: title(environment.sizes), system: system.rawValue, operations: 0,
                                            elapsed: .zero, latencies: Samples(), notes: [("error", "\(error)")])]
@@ -52,7 +52,7 @@ enum Workload: String, CaseIterable {
         case .fanout:
             var results: [WorkloadResult] = []
             for variant in environment.sizes.fanoutVariants {
-                if system != .coordd && variant.observers > environment.sizes.peerMaxObservers { continue }
+                if !system.isCoordd && variant.observers > environment.sizes.peerMaxObservers { continue }
                 do {
                     results += try await FanoutWorkload.run(environment, system: system, variant: variant)
                 } catch {

@@ -36,6 +36,9 @@ let usage = """
                              (default: .build/release/coordd when it exists)
       --coordd-url URL       use a running daemon instead (ws://127.0.0.1:7070); --coordd-pid PID
                              for its CPU and memory figures
+      --coordd-postgres [URL]  also measure coordd on this PostgreSQL database (a second daemon of the
+                             same executable, --storage postgres; the system coordd-postgres); without
+                             a URL, the one bench/peers.sh started
       --peer etcd|redis      also measure the peer (repeatable); started by bench/peers.sh start, whose
                              state (ports, PIDs) is read from --peers-dir (bench/.peers)
       --etcd HOST:PORT, --redis HOST:PORT, --etcd-pid PID, --redis-pid PID   override that state

@@ -76,6 +76,18 @@ import Testing
         #expect(lines.last == ["MB/s", "9.00", "–", "–", "–", "–"])
     }
 
+    @Test func eachCoorddSystemIsComparedWithEverySystemRightOfIt() {
+        let table = Report.comparisonTable([
+            result("etcd", operations: 10, p99Ms: 20),
+            result("coordd-postgres", operations: 40, p99Ms: 5),
+            result("coordd", operations: 80, p99Ms: 2),
+        ])
+        let lines = table.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(lines[0] == ["metric", "coordd", "coordd-postgres", "etcd",
+                             "coordd÷coordd-postgres", "coordd÷etcd", "coordd-postgres÷etcd"])
+        #expect(lines[1] == ["ops/s", "80.0", "40.0", "10.0", "2.00×", "8.00×", "4.00×"])
+    }
+
     @Test func markdownHasTheSameRowsAsTheTextTable() {
         var withNote = result("etcd", operations: 10, p99Ms: 20)
         withNote.notes = [("op", "one put")]

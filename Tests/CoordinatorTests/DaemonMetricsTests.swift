@@ -65,6 +65,9 @@ struct DaemonMetricsTests {
         let syncs = try #require(Self.sample("coordd_fsync_duration_seconds_count", in: text))
         #expect(kind == .file ? syncs >= 2 : syncs == 0, "the file store syncs its produce and its lease grant")
         #expect(text.contains("coordd_fsync_duration_seconds_bucket{le=\"+Inf\"}"))
+        let transactions = try #require(Self.sample("coordd_postgres_transaction_duration_seconds_count", in: text))
+        #expect(kind == .postgres ? transactions >= 2 : transactions == 0,
+                "a PostgreSQL store commits its produce and its lease grant, each in a transaction")
 
         registration.close()
         updates.close()

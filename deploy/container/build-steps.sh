@@ -8,8 +8,7 @@
 # - every COPY --from=build source exists in ROOT;
 # - runtime stage: every shared library the binaries load belongs to a package that debian:bookworm-slim
 #   has or that the stage's RUN line installs (with what apt installs along with them); both
-#   binaries run (--version); the HEALTHCHECK runs a
-#   binary of the image.
+#   binaries run (--version); the HEALTHCHECK runs a binary of the image.
 #
 # Usage: deploy/container/build-steps.sh [ROOT]   (ROOT: a new temporary directory when omitted)
 set -euo pipefail

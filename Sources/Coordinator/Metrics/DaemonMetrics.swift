@@ -38,6 +38,8 @@ public final class DaemonMetrics: Sendable {
     public let leaseOperations: CounterFamily
     /// Latency of the durable logs' `fdatasync` per write batch, over every file store.
     public let fsyncDuration: Histogram
+    /// Latency of PostgreSQL write transactions (one group-commit batch each), over every PostgreSQL store.
+    public let postgresTransactionDuration: Histogram
     /// Time from a stream's request to its end, by operation (subscriptions are not observed).
     public let operationDuration: Histogram
     /// Committed bytes in the log files of each open file store (its lease log included).
@@ -87,6 +89,10 @@ public final class DaemonMetrics: Sendable {
         fsyncDuration = registry.histogram(
             "coordd_fsync_duration_seconds", help: "Time the durable log's fdatasync of one write batch took.",
             upperBounds: SyncLatencyHistogram.upperBoundsSeconds)
+        postgresTransactionDuration = registry.histogram(
+            "coordd_postgres_transaction_duration_seconds",
+            help: "Time one PostgreSQL write transaction (a group-commit batch) took, its commit included.",
+            upperBounds: SyncLatencyHistogram.upperBoundsSeconds)
         // The fsync span (a fast flush to a stalled disk) is also an operation's: a durable one waits for one.
         operationDuration = registry.histogram(
             "coordd_operation_duration_seconds",
@@ -127,6 +133,7 @@ public final class DaemonMetrics: Sendable {
             let open = nodes.openNodes
             var streams = 0, workers = 0, observers = 0, leases = 0
             var fsync = SyncLatencyHistogram()
+            var transactions = SyncLatencyHistogram()
             var diskBytes: [[String]: Double] = [:]
             for node in open {
                 streams += node.openStreamCount
@@ -136,6 +143,7 @@ public final class DaemonMetrics: Sendable {
                 leases += node.leases.count
                 let storage = node.store.storageMetrics
                 if let latency = storage.syncLatency { fsync.add(latency) }
+                if let latency = storage.transactionLatency { transactions.add(latency) }
                 if let bytes = storage.bytes { diskBytes[[node.storeID.description]] = Double(bytes) }
             }
             connections.set(Double(connectionCount()))
@@ -145,6 +153,7 @@ public final class DaemonMetrics: Sendable {
             self.observers.set(Double(observers))
             leasesHeld.set(Double(leases))
             fsyncDuration.load(Self.snapshot(of: fsync))
+            postgresTransactionDuration.load(Self.snapshot(of: transactions))
             storeDiskBytes.replaceAll(diskBytes)
         }
     }

@@ -168,6 +168,11 @@ public final class PostgresStore: StreamStore {
 
     public var leaseLog: any CompactingLog { leases }
 
+    /// Its transactions' latency; no size (PostgreSQL's own statistics give a table's, not a store's).
+    public var storageMetrics: StoreStorageMetrics {
+        StoreStorageMetrics(transactionLatency: queue.transactionLatency.snapshot)
+    }
+
     /// Set once a transaction failed (PostgreSQL restarted, a connection broke mid-commit): the daemon
     /// then closes this store and opens it again, rebuilding the lease engine from the lease log table.
     public var writesStopped: StreamsError? { queue.stopped }

@@ -118,90 +118,101 @@ public struct PostgresStoreSQL: Sendable {
     static let maxHeadAttempts = 4
 
     /// Appends one chunk inside the caller's transaction; throws a refusal before writing anything.
+    ///
+    /// One statement (one round trip) reads the segment's head, checks the chunk's sequences against it,
+    /// raises the space's timestamp, moves the head and inserts the entries: a chunk costs the commit of its
+    /// transaction and this statement, whatever else the batch holds. The rows it locks are the ones
+    /// ``lockHeads(of:on:)`` locked already, in the order every writer takes them.
     public func append(_ chunk: ChunkAppend, on s: PostgresSession) throws(StreamsError) -> StoreWriteOutcome {
-        guard !chunk.records.isEmpty else { throw .trxEmpty }
+        guard let first = chunk.records.first else { throw .trxEmpty }
         if let fence = chunk.fence { try checkFence(fence, on: s) }
+        let count = Int64(chunk.records.count)
+        // The base the records name (expected sequences): the head must be exactly there. Records that are
+        // not consecutive among themselves can match no head; the head read back then says where they break.
+        var expectedBase: Int64?
+        if chunk.sequencing == .expected {
+            let consecutive = chunk.records.indices.allSatisfy { chunk.records[$0].sequence == first.sequence &+ UInt64($0) }
+            expectedBase = consecutive ? Int64(exactly: first.sequence &- 1) ?? -1 : -1
+        }
+        let trxID = WireUUID.random()
+        let payload = EntryPayloads(chunk.records)
         for _ in 0..<Self.maxHeadAttempts {
-            // Space before segment, always: the order every writer locks them in.
-            try s.query("SELECT 1 FROM coordd_spaces WHERE store_id = $1 AND space = $2 FOR UPDATE", [.uuid(store), .text(chunk.space)])
-            let head = try readHead(space: chunk.space, segment: chunk.segment, lock: true, on: s)
-            let base = head?.lastSequence ?? 0
-            if chunk.sequencing == .expected {
-                for (offset, record) in chunk.records.enumerated() where record.sequence != base + UInt64(offset) + 1 {
-                    throw .sequenceGap(expected: base + UInt64(offset) + 1, got: record.sequence)
+            let rows = try s.query(Self.appendStatement, [
+                .uuid(store), .text(chunk.space), .text(chunk.segment), .int64(chunk.nowMs), .int64(count),
+                .int64(payload.bytes), .uuid(trxID), expectedBase.map { .int64($0) } ?? .null, .bytes(payload.payloads),
+                .text(PostgresArray.integers(payload.offsets)), .text(PostgresArray.integers(payload.lengths)),
+                .text(PostgresArray.text(payload.metadata)),
+            ])
+            let base = UInt64(try rows.int64(0, 0) ?? 0)
+            guard try rows.int64(0, 1) == 1 else {
+                // Refused: nothing was written. Say where the sequences break, or that they do not fit.
+                if chunk.sequencing == .expected {
+                    for (offset, record) in chunk.records.enumerated() where record.sequence != base + UInt64(offset) + 1 {
+                        throw .sequenceGap(expected: base + UInt64(offset) + 1, got: record.sequence)
+                    }
                 }
+                throw .limitExceeded("sequence \(base) + \(count) does not fit PostgreSQL's bigint")
             }
-            let count = UInt64(chunk.records.count)
-            guard let last = Int64(exactly: base + count) else { throw .limitExceeded("sequence \(base + count) does not fit PostgreSQL's bigint") }
-            // The space's timestamp: never below its last (the row stays locked until the commit, so the
-            // space's chunks commit in timestamp order).
-            let timestamp = try s.query("""
-                INSERT INTO coordd_spaces (store_id, space, last_timestamp) VALUES ($1, $2, $3)
-                ON CONFLICT (store_id, space) DO UPDATE SET last_timestamp = GREATEST(coordd_spaces.last_timestamp, EXCLUDED.last_timestamp)
-                RETURNING last_timestamp
-                """, [.uuid(store), .text(chunk.space), .int64(chunk.nowMs)]).int64(0, 0) ?? chunk.nowMs
-            let trx = TRX(id: .random(), number: (head?.lastTrxNumber ?? 0) + 1)
-            let payloadBytes = chunk.records.reduce(0) { $0 + ($1.payload?.count ?? 0) }
-            let moved = try s.query("""
-                INSERT INTO coordd_segments AS h (store_id, space, segment, last_sequence, last_trx_number, first_timestamp,
-                                                  last_timestamp, entries, payload_bytes)
-                VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)
-                ON CONFLICT (store_id, space, segment) DO UPDATE
-                  SET last_sequence = EXCLUDED.last_sequence, last_trx_number = EXCLUDED.last_trx_number,
-                      last_timestamp = EXCLUDED.last_timestamp, entries = h.entries + EXCLUDED.entries,
-                      payload_bytes = h.payload_bytes + EXCLUDED.payload_bytes
-                  WHERE h.last_sequence = $9
-                RETURNING first_timestamp
-                """, [.uuid(store), .text(chunk.space), .text(chunk.segment), .int64(last), .int64(Int64(trx.number)),
-                      .int64(timestamp), .int64(Int64(count)), .int64(Int64(payloadBytes)), .int64(Int64(base))])
-            guard moved.count == 1, let firstTimestamp = try moved.int64(0, 0) else { continue }  // the head moved: read it again
+            guard let last = try rows.int64(0, 2), let trxNumber = try rows.int64(0, 3),
+                  let firstTimestamp = try rows.int64(0, 4), let timestamp = try rows.int64(0, 5) else {
+                continue  // the head moved between its read and the compare-and-set: read it again
+            }
+            let trx = TRX(id: trxID, number: UInt64(trxNumber))
             var entries: [Entry] = []
             entries.reserveCapacity(chunk.records.count)
             for (offset, record) in chunk.records.enumerated() {
                 entries.append(Entry(sequence: base + UInt64(offset) + 1, timestamp: timestamp, trx: trx, payload: record.payload,
                                      metadata: record.metadata, space: chunk.space, segment: chunk.segment))
             }
-            try insert(entries, on: s)
             let status = SegmentStatus(space: chunk.space, segment: chunk.segment, firstSequence: 1, firstTimestamp: firstTimestamp,
-                                       lastSequence: base + count, lastTimestamp: timestamp)
+                                       lastSequence: UInt64(last), lastTimestamp: timestamp)
             return .appended(entries: entries, status: status)
         }
         throw .storage("postgres: the head of \(chunk.space)/\(chunk.segment) kept moving under concurrent writers")
     }
 
-    /// Inserts a chunk's entries with one statement: the payloads travel as one `bytea` and are cut by
-    /// offset and length on the server, so a chunk of 10,000 records is one round trip.
-    private func insert(_ entries: [Entry], on s: PostgresSession) throws(StreamsError) {
-        guard let first = entries.first else { return }
-        var payloads: [UInt8] = []
-        var offsets: [Int64?] = []
-        var lengths: [Int64?] = []
-        var metadata: [String?] = []
-        for entry in entries {
-            if let payload = entry.payload {
-                offsets.append(Int64(payloads.count + 1))  // substring() counts from 1
-                lengths.append(Int64(payload.count))
-                payloads.append(contentsOf: payload)
-            } else {
-                offsets.append(nil)
-                lengths.append(nil)
-            }
-            metadata.append(entry.metadata.flatMap { $0.isEmpty ? nil : PostgresMetadata.encode($0) })
-        }
-        let inserted = try s.query("""
-            INSERT INTO coordd_entries (store_id, space, segment, sequence, ts, trx_id, trx_number, payload, metadata)
-            SELECT $1, $2, $3, $4 + r.i - 1, $5, $6, $7,
-                   CASE WHEN r.off IS NULL THEN NULL ELSE substring($8::bytea FROM r.off::int FOR r.len::int) END, r.meta
-              FROM unnest($9::bigint[], $10::bigint[], $11::text[]) WITH ORDINALITY AS r(off, len, meta, i)
-            ON CONFLICT DO NOTHING
-            """, [.uuid(store), .text(first.space), .text(first.segment), .int64(Int64(first.sequence)), .int64(first.timestamp),
-                  first.trx.id.map { .uuid($0) } ?? .null, .int64(Int64(first.trx.number)), .bytes(payloads),
-                  .text(PostgresArray.integers(offsets)), .text(PostgresArray.integers(lengths)), .text(PostgresArray.text(metadata))])
-        guard inserted.affected == entries.count else {
-            // The head said these sequences were free; entries already there mean the tables disagree.
-            throw .storage("postgres: entries \(first.sequence)… of \(first.space)/\(first.segment) already exist past the segment's head")
-        }
-    }
+    /// The chunk append: `head` reads (and locks) the segment's head; `ok` holds a row only when the
+    /// chunk's sequences follow it (any, for assigned sequences) and still fit a bigint, so a refused
+    /// chunk writes nothing; `sp` raises the space's timestamp (never below its last, and the row stays
+    /// locked until the commit, so a space's chunks commit in timestamp order); `seg` moves the head with a
+    /// compare-and-set against the base read; `ins` inserts the entries, their payloads cut from one
+    /// `bytea` by offset and length. The answer: the base, whether the chunk was accepted, and the moved
+    /// head (nulls when the compare-and-set lost).
+    ///
+    /// No ON CONFLICT on the entries: the head said these sequences were free, so an entry already there
+    /// means the tables disagree, and its unique violation fails the transaction, which stops the store's
+    /// writes. (ON CONFLICT DO NOTHING would also cost a speculative insertion per row.)
+    static let appendStatement = """
+        WITH head AS (
+          SELECT last_sequence, last_trx_number FROM coordd_segments
+           WHERE store_id = $1 AND space = $2 AND segment = $3 FOR UPDATE
+        ), base AS (
+          SELECT COALESCE((SELECT last_sequence FROM head), 0) AS seq, COALESCE((SELECT last_trx_number FROM head), 0) AS trx
+        ), ok AS (
+          SELECT seq, trx FROM base WHERE ($8::bigint IS NULL OR seq = $8::bigint) AND seq <= 9223372036854775807 - $5::bigint
+        ), sp AS (
+          INSERT INTO coordd_spaces (store_id, space, last_timestamp) SELECT $1, $2, $4 FROM ok
+          ON CONFLICT (store_id, space) DO UPDATE SET last_timestamp = GREATEST(coordd_spaces.last_timestamp, EXCLUDED.last_timestamp)
+          RETURNING last_timestamp
+        ), seg AS (
+          INSERT INTO coordd_segments AS h (store_id, space, segment, last_sequence, last_trx_number, first_timestamp,
+                                            last_timestamp, entries, payload_bytes)
+          SELECT $1, $2, $3, ok.seq + $5::bigint, ok.trx + 1, sp.last_timestamp, sp.last_timestamp, $5::bigint, $6::bigint FROM ok, sp
+          ON CONFLICT (store_id, space, segment) DO UPDATE
+            SET last_sequence = EXCLUDED.last_sequence, last_trx_number = EXCLUDED.last_trx_number,
+                last_timestamp = EXCLUDED.last_timestamp, entries = h.entries + EXCLUDED.entries,
+                payload_bytes = h.payload_bytes + EXCLUDED.payload_bytes
+            WHERE h.last_sequence = EXCLUDED.last_sequence - $5::bigint
+          RETURNING last_sequence, last_trx_number, first_timestamp, last_timestamp
+        ), ins AS (
+          INSERT INTO coordd_entries (store_id, space, segment, sequence, ts, trx_id, trx_number, payload, metadata)
+          SELECT $1, $2, $3, seg.last_sequence - $5::bigint + r.i, seg.last_timestamp, $7, seg.last_trx_number,
+                 CASE WHEN r.off IS NULL THEN NULL ELSE substring($9::bytea FROM r.off::int FOR r.len::int) END, r.meta
+            FROM seg, unnest($10::bigint[], $11::bigint[], $12::text[]) WITH ORDINALITY AS r(off, len, meta, i)
+        )
+        SELECT base.seq, (SELECT count(*) FROM ok), seg.last_sequence, seg.last_trx_number, seg.first_timestamp, seg.last_timestamp
+          FROM base LEFT JOIN seg ON true
+        """
 
     /// The fence check of a fenced produce: the lease row must hold exactly this fence. The share lock
     /// keeps a concurrent grant or release of the key waiting until this transaction ends.
@@ -247,5 +258,35 @@ public struct PostgresStoreSQL: Sendable {
     /// Deletes a lease row; true when there was one.
     public func deleteLease(_ key: String, on s: PostgresSession) throws(StreamsError) -> Bool {
         try s.query("DELETE FROM coordd_leases WHERE store_id = $1 AND key = $2", [.uuid(store), .text(key)]).affected == 1
+    }
+}
+
+/// A chunk's payloads and metadata as the append statement takes them: every payload in one `bytea`, cut
+/// on the server by offset (from 1, as `substring` counts) and length, so a chunk of 10,000 records is
+/// one parameter rather than 10,000.
+struct EntryPayloads {
+    var payloads: [UInt8] = []
+    var offsets: [Int64?] = []
+    var lengths: [Int64?] = []
+    var metadata: [String?] = []
+
+    /// Bytes of payload in all.
+    var bytes: Int64 { Int64(payloads.count) }
+
+    init(_ records: [Record]) {
+        offsets.reserveCapacity(records.count)
+        lengths.reserveCapacity(records.count)
+        metadata.reserveCapacity(records.count)
+        for record in records {
+            if let payload = record.payload {
+                offsets.append(Int64(payloads.count + 1))
+                lengths.append(Int64(payload.count))
+                payloads.append(contentsOf: payload)
+            } else {
+                offsets.append(nil)
+                lengths.append(nil)
+            }
+            metadata.append(record.metadata.flatMap { $0.isEmpty ? nil : PostgresMetadata.encode($0) })
+        }
     }
 }

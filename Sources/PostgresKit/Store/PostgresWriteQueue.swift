@@ -52,6 +52,8 @@ final class PostgresWriteQueue: Sendable {
     /// Runs after each transaction, before its writes are answered (the store's bookkeeping).
     private let settled: @Sendable ([StoreWrite], [Result<StoreWriteOutcome, StreamsError>]) -> Void
     private let state = Mutex(State())
+    /// How long each transaction took, commit included (for the daemon's metrics).
+    let transactionLatency = LogSyncLatency()
 
     init(sql: PostgresStoreSQL, owner: OwnerEpoch, pool: PostgresPool, limits: PostgresWriteLimits,
          settled: @escaping @Sendable ([StoreWrite], [Result<StoreWriteOutcome, StreamsError>]) -> Void) {
@@ -113,7 +115,9 @@ final class PostgresWriteQueue: Sendable {
             if let failure {
                 outcomes = writes.map { _ in .failure(failure) }
             } else {
-                outcomes = await sql.commit(writes, as: owner, on: pool, beforeCommit: inject ? Self.failInside : nil)
+                outcomes = await transactionLatency.measure {
+                    await sql.commit(writes, as: owner, on: pool, beforeCommit: inject ? Self.failInside : nil)
+                }
                 // Refusals are never `storage_error`: one of those is the transaction's failure.
                 if let broken = outcomes.lazy.compactMap({ $0.failure }).first(where: { $0.name == "storage_error" }) {
                     let stopped = StreamsError.storage(

@@ -3,7 +3,8 @@ import Glibc
 #endif
 import Synchronization
 
-/// How long `fdatasync` calls took, in fixed buckets (for the daemon's fsync latency histogram).
+/// How long durable flushes took, in fixed buckets: a file store's `fdatasync` calls, a PostgreSQL store's
+/// write transactions (for the daemon's latency histograms).
 public struct SyncLatencyHistogram: Sendable, Hashable {
     /// Bucket upper bounds in seconds, ascending. Fixed so histograms of several logs add up; they
     /// span a fast NVMe flush (~100 µs) to a stalled disk (10 s).
@@ -41,22 +42,36 @@ public struct SyncLatencyHistogram: Sendable, Hashable {
     }
 }
 
-/// The live fsync histogram of one log: recorded by the writer thread once per flush, read by metrics.
-/// A lock is cheap here: it is taken once per `fdatasync`, which itself takes far longer.
-final class LogSyncLatency: Sendable {
+/// A live latency histogram of one durable writer: a log's flushes, recorded by its writer thread, or a
+/// PostgreSQL store's transactions; read by metrics. A lock is cheap here: it is taken once per flush,
+/// which itself takes far longer.
+public final class LogSyncLatency: Sendable {
     private let histogram = Mutex(SyncLatencyHistogram())
+
+    /// An empty histogram.
+    public init() {}
 
     /// Runs `sync` and records how long it took, whether it failed or not.
     func measure(_ sync: () throws(IOError) -> Void) throws(IOError) {
         let start = Self.monotonicNanoseconds()
-        defer {
-            let elapsed = Self.monotonicNanoseconds() &- start
-            histogram.withLock { $0.record(nanoseconds: elapsed) }
-        }
+        defer { record(since: start) }
         try sync()
     }
 
-    var snapshot: SyncLatencyHistogram { histogram.withLock { $0 } }
+    /// Runs `work` (a transaction that ends with its commit) and records how long it took.
+    public func measure<T>(_ work: () async -> T) async -> T {
+        let start = Self.monotonicNanoseconds()
+        defer { record(since: start) }
+        return await work()
+    }
+
+    /// The calls recorded so far.
+    public var snapshot: SyncLatencyHistogram { histogram.withLock { $0 } }
+
+    private func record(since start: UInt64) {
+        let elapsed = Self.monotonicNanoseconds() &- start
+        histogram.withLock { $0.record(nanoseconds: elapsed) }
+    }
 
     private static func monotonicNanoseconds() -> UInt64 {
         var ts = timespec()

@@ -168,11 +168,16 @@ public struct StoreStorageMetrics: Sendable {
     public var bytes: UInt64?
     /// How long its flushes took (a file store: every `fdatasync` of its logs).
     public var syncLatency: SyncLatencyHistogram?
+    /// How long its write transactions took, from the first statement to the end of the commit (a
+    /// PostgreSQL store: each group-commit batch, whose commit waits for PostgreSQL's WAL flush).
+    public var transactionLatency: SyncLatencyHistogram?
 
     /// Creates the figures.
-    public init(bytes: UInt64? = nil, syncLatency: SyncLatencyHistogram? = nil) {
+    public init(bytes: UInt64? = nil, syncLatency: SyncLatencyHistogram? = nil,
+                transactionLatency: SyncLatencyHistogram? = nil) {
         self.bytes = bytes
         self.syncLatency = syncLatency
+        self.transactionLatency = transactionLatency
     }
 }
 

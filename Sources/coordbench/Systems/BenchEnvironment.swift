@@ -3,11 +3,16 @@ import Foundation
 import StreamCore
 import Transport
 
-/// A system measured: coordd, or a peer it is compared with.
+/// A system measured: coordd (on its file store, or on PostgreSQL with `--coordd-postgres URL`), or a peer
+/// it is compared with.
 enum System: String, CaseIterable, Sendable {
     case coordd
+    case coorddPostgres = "coordd-postgres"
     case etcd
     case redis
+
+    /// True for a coordd daemon, whatever its storage: the workloads drive both the same way.
+    var isCoordd: Bool { self == .coordd || self == .coorddPostgres }
 }
 
 /// How coordbench reaches coordd: a connection (one WebSocket, shared by every stream opened on it),
@@ -44,6 +49,8 @@ struct BenchEnvironment: Sendable {
     /// The event loops every peer driver connection runs on (one per core, like the daemon's).
     let loops: EventLoopGroup
     var coordd: CoorddTarget?
+    /// A second coordd, on PostgreSQL; measured through ``focused(on:)``, which makes it `coordd`.
+    var coorddPostgres: CoorddTarget?
     var etcd: PeerTarget?
     var redis: PeerTarget?
     var sizes: BenchSizes
@@ -54,6 +61,7 @@ struct BenchEnvironment: Sendable {
     var systems: [System] {
         var systems: [System] = []
         if coordd != nil { systems.append(.coordd) }
+        if coorddPostgres != nil { systems.append(.coorddPostgres) }
         if etcd != nil { systems.append(.etcd) }
         if redis != nil { systems.append(.redis) }
         return systems
@@ -63,9 +71,19 @@ struct BenchEnvironment: Sendable {
     func pid(of system: System) -> Int32? {
         switch system {
         case .coordd: coordd?.pid
+        case .coorddPostgres: coorddPostgres?.pid
         case .etcd: etcd?.pid
         case .redis: redis?.pid
         }
+    }
+
+    /// The environment a workload on `system` runs in: for `coordd-postgres`, its target is the coordd one,
+    /// so every coordd session drives whichever daemon is measured.
+    func focused(on system: System) -> BenchEnvironment {
+        guard system == .coorddPostgres else { return self }
+        var focused = self
+        focused.coordd = coorddPostgres
+        return focused
     }
 
     /// The etcd endpoint; only called for workloads run on etcd.

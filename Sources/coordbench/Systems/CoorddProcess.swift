@@ -26,8 +26,10 @@ final class CoorddProcess: Sendable {
     }
 
     /// Starts the daemon at `path` and waits until it is ready. `presenceTTLFloor` is passed as
-    /// `--presence-ttl-floor` (the `connections` workload's 5 s heartbeats give a 15 s TTL with 15s).
-    static func start(path: String, presenceTTLFloor: String, ready: (Endpoint) async -> Bool) async throws -> CoorddProcess {
+    /// `--presence-ttl-floor` (the `connections` workload's 5 s heartbeats give a 15 s TTL with 15s);
+    /// `storage` are the storage options (`--storage file` by default; the data directory is its own).
+    static func start(path: String, presenceTTLFloor: String, storage: [String] = ["--storage", "file"],
+                      ready: (Endpoint) async -> Bool) async throws -> CoorddProcess {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw PeerError("no coordd executable at \(path) (build it with: swift build -c release --product coordd)")
         }
@@ -40,9 +42,9 @@ final class CoorddProcess: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = [
-            "--listen", endpoint.description, "--data-dir", dataDirectory, "--storage", "file",
+            "--listen", endpoint.description, "--data-dir", dataDirectory,
             "--presence-ttl-floor", presenceTTLFloor, "--log-level", "warn",
-        ]
+        ] + storage
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log

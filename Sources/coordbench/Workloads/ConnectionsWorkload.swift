@@ -94,7 +94,7 @@ enum ConnectionsWorkload {
                     let worker: any HeldWorker
                     do {
                         switch system {
-                        case .coordd: worker = try await CoorddHeldWorker(environment: environment, store: store, index: index)
+                        case .coordd, .coorddPostgres: worker = try await CoorddHeldWorker(environment: environment, store: store, index: index)
                         case .etcd: worker = try await EtcdHeldWorker(environment: environment, index: index)
                         case .redis: worker = try await RedisHeldWorker(environment: environment, index: index)
                         }

@@ -50,7 +50,7 @@ enum FanoutWorkload {
         defer { watchdog.stop() }
         let prepared: any FanoutSystem
         switch system {
-        case .coordd: prepared = try await CoorddFanout.prepare(environment, variant: variant, closers: watchdog.closers)
+        case .coordd, .coorddPostgres: prepared = try await CoorddFanout.prepare(environment, variant: variant, closers: watchdog.closers)
         case .etcd: prepared = try await EtcdFanout.prepare(environment, variant: variant, closers: watchdog.closers)
         case .redis: prepared = try await RedisFanout.prepare(environment, variant: variant, closers: watchdog.closers)
         }

@@ -12,7 +12,7 @@ enum LeaseWorkloads {
         let outcome: ClosedLoopOutcome
         let pid = environment.pid(of: system)
         switch system {
-        case .coordd:
+        case .coordd, .coorddPostgres:
             outcome = try await runClosedLoop(clients: clients, sizes: environment.sizes, serverPID: pid) {
                 try await CoorddRenewSession(environment: environment, store: store, index: $0, depth: depth)
             }
@@ -38,7 +38,7 @@ enum LeaseWorkloads {
         let pid = environment.pid(of: system)
         let outcome: ClosedLoopOutcome
         switch system {
-        case .coordd:
+        case .coordd, .coorddPostgres:
             outcome = try await runClosedLoop(clients: clients, sizes: environment.sizes, serverPID: pid) {
                 try await CoorddAcquireSession(environment: environment, store: store, index: $0)
             }

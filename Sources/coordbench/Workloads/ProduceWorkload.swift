@@ -15,7 +15,7 @@ enum ProduceWorkload {
         let outcome = try await runClosedLoop(clients: sizes.producers, sizes: sizes, serverPID: pid) { index in
             let session: any ProducerSession
             switch system {
-            case .coordd: session = try await CoorddProduceSession(environment: environment, store: store, space: space, index: index)
+            case .coordd, .coorddPostgres: session = try await CoorddProduceSession(environment: environment, store: store, space: space, index: index)
             case .etcd: session = try await EtcdProduceSession(environment: environment, space: space, index: index)
             case .redis: session = try await RedisProduceSession(environment: environment, space: space, index: index)
             }
@@ -37,7 +37,7 @@ enum ProduceWorkload {
     /// figures) do not carry it. coordd keeps its log: it is a store, and its files are its own.
     private static func removePeerData(_ environment: BenchEnvironment, system: System, space: String) async {
         switch system {
-        case .coordd:
+        case .coordd, .coorddPostgres:
             return
         case .etcd:
             guard let etcd = try? await environment.etcdClient() else { return }
@@ -63,7 +63,7 @@ enum ProduceWorkload {
             for index in 0..<sizes.producers {
                 group.addTask {
                     switch system {
-                    case .coordd: return try await consumeCoordd(environment, store: store, space: space, index: index, watchdog: watchdog)
+                    case .coordd, .coorddPostgres: return try await consumeCoordd(environment, store: store, space: space, index: index, watchdog: watchdog)
                     case .etcd: return try await consumeEtcd(environment, space: space, index: index, watchdog: watchdog)
                     case .redis: return try await consumeRedis(environment, space: space, index: index, watchdog: watchdog)
                     }
