@@ -40,11 +40,14 @@ struct ClusterMember: Sendable {
                              provider: manager.inProcessProvider(), loop: loop)
     }
 
-    /// node-a (pausable when asked) and node-b on a new database `label`.
-    static func pair(_ label: String, ttlMs: Int64, pausingA: Bool = false) async throws -> (TestDatabase, ClusterMember, ClusterMember) {
+    /// node-a (pausable when asked) and node-b (on the system's clock, with `ttlOfBMs` or the same TTL) on a
+    /// new database `label`.
+    static func pair(_ label: String, ttlMs: Int64, pausingA: Bool = false, ttlOfBMs: Int64? = nil) async throws
+        -> (TestDatabase, ClusterMember, ClusterMember)
+    {
         let db = try await TestPostgres.database(label)
         return (db, try await start("node-a", url: db.url, ttlMs: ttlMs, pausable: pausingA),
-                try await start("node-b", url: db.url, ttlMs: ttlMs))
+                try await start("node-b", url: db.url, ttlMs: ttlOfBMs ?? ttlMs))
     }
 
     func client(_ store: WireUUID) -> CoordClient { CoordClient(provider: provider, store: store) }
