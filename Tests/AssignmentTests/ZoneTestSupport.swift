@@ -35,16 +35,14 @@ struct ZonedInput: CustomStringConvertible {
 let memberZoneChoices: [String?] = ["a", "b", "c", nil]
 let pinChoices: [String?] = ["a", "b", "c", "d", nil, nil, nil]
 
-/// Plans `rounds` random zoned inputs drawn from `seed` and hands each to `check`, yielding the thread each
-/// round so that a long run does not stall the other tests of the process.
+/// Plans `rounds` random zoned inputs drawn from `seed` and hands each to `check`: the plain planner's random
+/// inputs (which yield the thread each round), with zones drawn for their members and pins for their partitions.
 func forEachZonedInput(
     seed: UInt64, rounds: Int, maxPartitions: Int, maxMembers: Int, maxWeight: Int,
     _ check: (ZonedInput, inout SplitMix64) -> Void
 ) async {
-    var random = SplitMix64(seed: seed)
-    for round in 0..<rounds {
-        await Task.yield()
-        let base = randomPlannerInput(&random, maxPartitions: maxPartitions, maxMembers: maxMembers, maxWeight: maxWeight)
+    await forEachPlannedInput(seed: seed, rounds: rounds, maxPartitions: maxPartitions, maxMembers: maxMembers,
+                              maxWeight: maxWeight) { base, random in
         var memberZones: [MemberID: String] = [:]
         for member in base.weights.keys.sorted() {
             memberZones[member] = memberZoneChoices[random.next(in: 0...(memberZoneChoices.count - 1))]
@@ -57,11 +55,11 @@ func forEachZonedInput(
         let plan = AssignmentPlanner.plan(
             partitionCount: base.partitionCount, weights: base.weights, current: base.current, memberZones: memberZones,
             partitionZones: pins)
-        let weights = base.weights.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)@\(memberZones[$0.key] ?? "-")" }
+        let zones = base.weights.keys.sorted().map { "\($0)@\(memberZones[$0] ?? "-")" }
         let input = ZonedInput(
             partitionCount: base.partitionCount, weights: base.weights, current: base.current, memberZones: memberZones,
             pins: pins, plan: plan,
-            context: "seed \(seed) round \(round): members \(weights), pins \(pins.map { $0 ?? "-" }), current \(base.current) → \(plan)")
+            context: "\(base.context); zones \(zones), pins \(pins.map { $0 ?? "-" }) → zoned \(plan)")
         check(input, &random)
     }
 }

@@ -1,3 +1,4 @@
+import CoordTestKit
 import StreamCore
 import Testing
 
@@ -6,15 +7,7 @@ import Testing
 /// `coordctl assignments GROUP` for a group that uses zones: a ZONE column, and unplaceable partitions with why.
 struct CtlAssignmentZoneTests {
     @Test func aZonedGroupShowsZonesAndUnplaceablePartitions() {
-        let info = AssignmentGroupInfo(
-            group: "g", partitionCount: 3, graceMs: 30_000, revokeAfterMs: 30_000,
-            members: [.init(memberID: "m", weight: 1, present: true, holding: 2, target: 2, zone: "a")],
-            partitions: [
-                .init(partition: "0", state: .owned, owner: "m", fence: 7, zone: "a"),
-                .init(partition: "1", state: .unowned, zone: "b", unplaceable: "no member in zone b"),
-                .init(partition: "2", state: .owned, owner: "m", fence: 8),
-            ])
-        let lines = CtlFormat.assignmentGroup(info).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = CtlFormat.assignmentGroup(.zonedExample).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.contains { $0.hasPrefix("MEMBER") && $0.hasSuffix("ZONE") })
         #expect(lines.contains { $0.hasPrefix("m ") && $0.hasSuffix(" a") })
         #expect(lines.contains { $0.hasPrefix("1 ") && $0.contains("unowned, unplaceable: no member in zone b") && $0.hasSuffix(" b") })

@@ -1,3 +1,4 @@
+import CoordTestKit
 import StreamCore
 import Testing
 
@@ -25,14 +26,8 @@ private func fields(_ text: String) throws -> JSONFields { try JSONFields(JSONVa
 }
 
 @Test func theListingShowsZonesAndWhyAPartitionIsUnplaceable() throws {
-    let info = AssignmentGroupInfo(
-        group: "g", partitionCount: 2, graceMs: 30_000, revokeAfterMs: 30_000,
-        members: [.init(memberID: "m", weight: 1, present: true, holding: 1, target: 1, zone: "a")],
-        partitions: [
-            .init(partition: "0", state: .owned, owner: "m", fence: 7, zone: "a"),
-            .init(partition: "1", state: .unowned, zone: "b", unplaceable: "no member in zone b"),
-        ])
-    let json = #"{"group":"g","partition_count":2,"grace_ms":30000,"revoke_after_ms":30000,"members":[{"member_id":"m","weight":1,"present":true,"holding":1,"target":1,"zone":"a"}],"partitions":[{"partition":"0","state":"owned","owner":"m","fence":7,"zone":"a"},{"partition":"1","state":"unowned","zone":"b","unplaceable":"no member in zone b"}]}"#
+    let info = AssignmentGroupInfo.zonedExample
+    let json = #"{"group":"g","partition_count":3,"grace_ms":30000,"revoke_after_ms":30000,"members":[{"member_id":"m","weight":1,"present":true,"holding":2,"target":2,"zone":"a"}],"partitions":[{"partition":"0","state":"owned","owner":"m","fence":7,"zone":"a"},{"partition":"1","state":"unowned","zone":"b","unplaceable":"no member in zone b"},{"partition":"2","state":"owned","owner":"m","fence":8}]}"#
     #expect(text(info) == json)
     #expect(try AssignmentGroupInfo(fields: fields(json)) == info)
 }
