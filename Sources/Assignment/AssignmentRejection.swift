@@ -31,7 +31,7 @@ public enum AssignmentRejection: Error, Sendable, Hashable, CustomStringConverti
     /// An update would leave more than `AssignmentLimits.maxPartitions` partitions in hand, counting those an
     /// earlier update removed that are still being released.
     case tooManyPartitionsInHand(limit: Int)
-    /// A zone map pins a partition the group does not declare.
+    /// A zone map pins a partition the group does not declare (its name, cut to 32 characters).
     case unknownPinnedPartition(String)
     /// A zone map names more distinct zones than `AssignmentLimits.maxZones`.
     case tooManyZones(limit: Int)

@@ -21,7 +21,7 @@ public struct PartitionZones: Sendable, Hashable {
         var named = Set<String>()
         // Sorted, so that of several problems the same one is reported in every process.
         for partition in zones.keys.sorted() {
-            guard declared.contains(partition) else { return .failure(.unknownPinnedPartition(partition)) }
+            guard declared.contains(partition) else { return .failure(.unknownPinnedPartition(String(partition.prefix(32)))) }
             let zone = zones[partition] ?? ""
             if let problem = limits.problem(with: zone, as: .zone) { return .failure(problem) }
             named.insert(zone)
