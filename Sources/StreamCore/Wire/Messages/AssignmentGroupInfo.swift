@@ -38,7 +38,7 @@ public struct AssignmentGroupInfo: WireMessage, Equatable {
     public struct Partition: Sendable, Hashable {
         /// Where a partition stands.
         public enum State: String, Sendable, Hashable {
-            /// Nobody holds it (the group has no present member to give it to).
+            /// Nobody holds it (the group has no present member to give it to, or none in its zone).
             case unowned
             /// Its owner holds its lease.
             case owned
