@@ -151,7 +151,9 @@ enum CtlHelp {
                 Without GROUP, lists the store's partition assignment groups: members present and absent, and
                 partitions owned. With GROUP, shows its members (weight, present or absent until when,
                 partitions held and planned) and each partition's state (owned, releasing, reserved for an
-                absent member, unowned), owner, fence and deadline. --json prints the daemon's answer.
+                absent member, unowned), owner, fence and deadline. A group that uses zones shows each
+                member's zone and each pinned partition's; a partition pinned to a zone without members is
+                shown as unplaceable, with why. --json prints the daemon's answer.
                 """
         case "spaces":
             body = """
