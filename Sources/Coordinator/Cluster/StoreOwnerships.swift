@@ -25,6 +25,11 @@ public final class StoreOwnerships: Sendable {
         /// When this node's heartbeat is due next (with or without stores to renew).
         var heartbeatAtMs: Int64 = .min
         var renewing = false
+        /// The live daemons as the last renewal round read them (this one included once its heartbeat
+        /// was recorded); empty until then.
+        var liveNodes: [ClusterNode] = []
+        /// When (this daemon's monotonic clock) that round committed; nil before the first.
+        var liveNodesReadAtMs: Int64?
     }
 
     /// A renewal round: the ownerships it renews, and when it was started.
@@ -66,6 +71,14 @@ public final class StoreOwnerships: Sendable {
     public func identify(as nodeID: String) {
         state.withLock { s in if s.nodeID == nil { s.nodeID = nodeID } }
         waiter.wake()
+    }
+
+    /// The live daemons of the cluster as the last renewal round read them (every renewal interval, TTL/3),
+    /// by node id, and how long ago that was: a view that ages while PostgreSQL cannot be reached. Nil
+    /// before the first round.
+    public var liveNodes: (nodes: [ClusterNode], ageMs: Int64)? {
+        let nowMs = clock.nowMs()
+        return state.withLock { s in s.liveNodesReadAtMs.map { (s.liveNodes, max(0, nowMs - $0)) } }
     }
 
     /// The stores owned now, with their epochs.
@@ -156,16 +169,23 @@ public final class StoreOwnerships: Sendable {
     private func renew(_ round: Round) async {
         let advertiseURL = advertiseURL
         let result: Result<Set<WireUUID>, StreamsError>
+        var liveNodes: [ClusterNode]?
         do {
-            result = .success(try await pool.transaction { s throws(StreamsError) in
-                try round.sql.renew(round.owners, advertiseURL: advertiseURL, on: s)
-            })
+            let (renewed, nodes) = try await pool.transaction { s throws(StreamsError) in
+                (try round.sql.renew(round.owners, advertiseURL: advertiseURL, on: s), try round.sql.liveNodes(on: s))
+            }
+            result = .success(renewed)
+            liveNodes = nodes
         } catch {
             result = .failure(error)
         }
         let nowMs = clock.nowMs()
         state.withLock { s in
             s.renewing = false
+            if let liveNodes {
+                s.liveNodes = liveNodes
+                s.liveNodesReadAtMs = nowMs
+            }
             for owner in round.owners {
                 // Only the term of the same epoch: the store may have been closed and taken over again.
                 guard var owned = s.owned[owner.store], owned.store.owner == owner else { continue }

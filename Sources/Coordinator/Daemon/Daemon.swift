@@ -84,6 +84,8 @@ public final class Daemon: Sendable {
         if let postgres = catalog as? PostgresStoreCatalog {
             services.append(PostgresService(configuration: configuration, catalog: postgres, logger: logger, endpoints: endpoints))
             services.append(OwnershipService(ownerships: postgres.ownerships, nodes: nodes))
+            endpoints.setReadinessDetail { ClusterStatus.readinessLines(postgres.ownerships) }
+            metrics.collect(ownerships: postgres.ownerships)
         }
         services += [loops, StoreService(nodes: nodes, opensDefaultStore: configuration.storage != .postgres), listener]
         if let summaries = Self.summaryWriter(of: logger) { services.append(summaries) }

@@ -75,6 +75,25 @@ public struct StoreOwnershipSQL: Sendable {
             """, [.text(node), advertiseURL.map { .text($0) } ?? .null])
     }
 
+    /// The live daemons (a heartbeat younger than the TTL), by node id, each with the stores it owns now.
+    /// A few rows per daemon; read with every renewal round.
+    public func liveNodes(on s: PostgresSession) throws(StreamsError) -> [ClusterNode] {
+        let rows = try s.query("""
+            SELECT n.node_id, n.advertise_url,
+                   GREATEST(0, floor(extract(epoch FROM clock_timestamp() - n.heartbeat_at) * 1000))::bigint,
+                   (SELECT count(*) FROM coordd_store_owner o WHERE o.owner_node = n.node_id AND o.expires_at > clock_timestamp())
+              FROM coordd_nodes n
+             WHERE n.heartbeat_at > clock_timestamp() - $1 * interval '1 millisecond'
+             ORDER BY n.node_id
+            """, [.int64(ttlMs)])
+        var nodes: [ClusterNode] = []
+        for row in 0..<rows.count {
+            nodes.append(ClusterNode(nodeID: try rows.string(row, 0) ?? "", advertiseURL: try rows.string(row, 1),
+                                     heartbeatAgeMs: try rows.int64(row, 2) ?? 0, ownedStores: Int(try rows.int64(row, 3) ?? 0)))
+        }
+        return nodes
+    }
+
     /// Gives `owner` up: its row expires now, so another node takes over at once. False when the row no
     /// longer held that epoch (someone took over already).
     public static func release(_ owner: OwnerEpoch, on s: PostgresSession) throws(StreamsError) -> Bool {
