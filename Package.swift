@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "LeaseEngine", dependencies: ["CorePrimitives"]),
         // Partition assignment for groups of members: the planner and the hand-off state machine.
         .target(name: "Assignment"),
+        // A store owner's safe deadline and renewal schedule (the cluster's fenced ownership): pure.
+        .target(name: "Ownership"),
         // I/O runtime shared by daemon and client.
         .target(name: "Transport", dependencies: ["CorePrimitives", "StreamCore", "CLinux", "COpenSSL"]),
         // PostgreSQL through libpq: connection threads, a bounded pool, the schema and the store's SQL.
@@ -40,7 +42,9 @@ let package = Package(
         // The daemon's core: nodes, shells around the engines, dispatch.
         .target(
             name: "Coordinator",
-            dependencies: ["CorePrimitives", "StreamCore", "Inventory", "LeaseEngine", "Assignment", "Transport", "PostgresKit"]),
+            dependencies: [
+                "CorePrimitives", "StreamCore", "Inventory", "LeaseEngine", "Assignment", "Ownership", "Transport", "PostgresKit",
+            ]),
         // The Swift client SDK.
         .target(name: "CoordClient", dependencies: ["StreamCore", "Transport"]),
 
@@ -77,6 +81,7 @@ let package = Package(
         .testTarget(name: "LeaseEngineTests", dependencies: ["LeaseEngine", "CoordTestKit"]),
         // The churn simulation carries the engine's actions out on a real LeaseEngine.
         .testTarget(name: "AssignmentTests", dependencies: ["Assignment", "LeaseEngine", "CoordTestKit"]),
+        .testTarget(name: "OwnershipTests", dependencies: ["Ownership", "CoordTestKit"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "CoordTestKit"]),
         .testTarget(
             name: "CoordinatorTests",

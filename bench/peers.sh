@@ -85,17 +85,30 @@ redis_ready() {
 # Peers this invocation started, stopped again if a later step fails.
 started=()
 
+# True (and said) when $1 runs already.
+already_runs() {
+    local pid
+    pid="$(live_pid "$1")"
+    [ -n "$pid" ] && log "$1 already runs (pid $pid)"
+}
+
+# Records $1 as started by this call, checks that its ports ($2 …) are free, and makes its data
+# directory, recorded in the state and left in $data.
+claim() {
+    local name="$1" port
+    shift
+    started+=("$name")
+    for port in "$@"; do
+        port_free "$port" || { log "port $port is taken"; return 1; }
+    done
+    data="$(new_data_dir "$name")"
+    printf '%s\n' "$data" >"$state/$name.dir"
+}
+
 start_etcd() {
-    if [ -n "$(live_pid etcd)" ]; then
-        log "etcd already runs (pid $(live_pid etcd))"
-        return 0
-    fi
-    started+=(etcd)
-    port_free "$etcd_port" || { log "port $etcd_port is taken"; return 1; }
-    port_free "$etcd_peer_port" || { log "port $etcd_peer_port is taken"; return 1; }
+    already_runs etcd && return 0
     local data
-    data="$(new_data_dir etcd)"
-    printf '%s\n' "$data" >"$state/etcd.dir"
+    claim etcd "$etcd_port" "$etcd_peer_port"
     # Defaults kept on purpose: the WAL is fsynced before every acknowledgement (etcd has no switch
     # to turn that off), snapshots every 100,000 entries.
     setsid etcd --name coordbench --data-dir "$data" \
@@ -113,15 +126,9 @@ start_etcd() {
 }
 
 start_redis() {
-    if [ -n "$(live_pid redis)" ]; then
-        log "redis already runs (pid $(live_pid redis))"
-        return 0
-    fi
-    started+=(redis)
-    port_free "$redis_port" || { log "port $redis_port is taken"; return 1; }
+    already_runs redis && return 0
     local data
-    data="$(new_data_dir redis)"
-    printf '%s\n' "$data" >"$state/redis.dir"
+    claim redis "$redis_port"
     # appendfsync always: every write is fsynced before it is acknowledged, as coordd's are.
     # No RDB snapshots, so the only disk work is the append-only file. maxclients covers the
     # connections workload (10,000 workers).
@@ -140,15 +147,9 @@ postgres_ready() {
 }
 
 start_postgres() {
-    if [ -n "$(live_pid postgres)" ]; then
-        log "postgres already runs (pid $(live_pid postgres))"
-        return 0
-    fi
-    started+=(postgres)
-    port_free "$postgres_port" || { log "port $postgres_port is taken"; return 1; }
+    already_runs postgres && return 0
     local data
-    data="$(new_data_dir postgres)"
-    printf '%s\n' "$data" >"$state/postgres.dir"
+    claim postgres "$postgres_port"
     chown postgres: "$data"
     # Trust on 127.0.0.1 only: the server listens nowhere else and lives as long as the run.
     runuser -u postgres -- "$postgres_bin/initdb" -D "$data/data" -U coordbench --auth=trust -E UTF8 \

@@ -1,15 +1,21 @@
 extension AssignmentGroup {
-    /// Replaces the group's partitions with `updated`, matching partitions by name.
+    /// Replaces the group's partitions with `updated`, matching partitions by name, and its pins with `zones`
+    /// (nil keeps the pins of the partitions still declared).
     ///
     /// A partition in both keeps its state and owner. A new one starts unowned; a name removed by an earlier
     /// update that is still being released comes back as releasing. A removed partition whose present owner
     /// holds its lease is asked to be released and is granted to nobody afterwards; one reserved for an absent
     /// member, or unowned, is dropped. Then the group is re-planned. Refused when the partitions declared plus
-    /// those still being released would pass `maxPartitions`.
+    /// those still being released would pass `maxPartitions`, or when `zones` pins a partition `updated` does
+    /// not declare. A partition whose pin changes moves by the same cooperative hand-off as any other.
     public mutating func updatePartitions(
-        _ updated: PartitionSet, now: Int64
+        _ updated: PartitionSet, zones updatedZones: PartitionZones? = nil, now: Int64
     ) -> Result<[AssignmentAction], AssignmentRejection> {
         let updatedIndex = Self.index(updated)
+        let pins = updatedZones ?? zones.restricted(to: updated)
+        if let unknown = pins.zones.keys.sorted().first(where: { updatedIndex[$0] == nil }) {
+            return .failure(.unknownPinnedPartition(unknown))
+        }
         var removed: [(name: String, state: PartitionState)] = []
         for (index, name) in partitions.names.enumerated() where updatedIndex[name] == nil {
             removed.append((name, states[index]))
@@ -50,6 +56,7 @@ extension AssignmentGroup {
             }
         }
         partitions = updated
+        zones = pins
         indexByName = updatedIndex
         states = updatedStates
         targets = Array(repeating: nil, count: updated.count)

@@ -1,5 +1,5 @@
 extension AssignmentGroup {
-    /// Recomputes every partition's target from the present members.
+    /// Recomputes every partition's target from the present members and the zones partitions are pinned to.
     ///
     /// A partition reserved for an absent member keeps that member as its target and is left out of the plan,
     /// so absence moves nothing and the present members are balanced over the rest. A partition being released
@@ -7,11 +7,17 @@ extension AssignmentGroup {
     /// actually held count as moves.
     mutating func replan() {
         var weights: [MemberID: Int] = [:]
-        for (member, record) in members where record.absentUntil == nil { weights[member] = record.weight }
+        var memberZones: [MemberID: String] = [:]
+        for (member, record) in members where record.absentUntil == nil {
+            weights[member] = record.weight
+            memberZones[member] = record.zone
+        }
         var planned: [Int] = []
         var current: [MemberID?] = []
+        var pins: [String?] = []
         planned.reserveCapacity(states.count)
         current.reserveCapacity(states.count)
+        pins.reserveCapacity(states.count)
         for index in states.indices {
             switch states[index] {
             case .owned(let owner) where weights[owner] == nil:
@@ -20,12 +26,16 @@ extension AssignmentGroup {
             case .owned(let owner):
                 planned.append(index)
                 current.append(owner)
+                pins.append(zones.zones[partitions.names[index]])
             case .unowned, .releasing:
                 planned.append(index)
                 current.append(nil)
+                pins.append(zones.zones[partitions.names[index]])
             }
         }
-        let plan = AssignmentPlanner.plan(partitionCount: planned.count, weights: weights, current: current)
+        let plan = AssignmentPlanner.plan(
+            partitionCount: planned.count, weights: weights, current: current, memberZones: memberZones,
+            partitionZones: pins)
         for (position, index) in planned.enumerated() { targets[index] = plan[position] }
     }
 

@@ -2,7 +2,7 @@
 public struct PartitionStatus: Sendable, Hashable {
     /// Where the partition stands.
     public enum State: Sendable, Hashable {
-        /// No lease; nobody to grant it to (the group has no present member).
+        /// No lease; nobody to grant it to (the group has no present member, or none in the partition's zone).
         case unowned
         /// The member holds the partition's lease.
         case owned(MemberID)
@@ -20,13 +20,21 @@ public struct PartitionStatus: Sendable, Hashable {
     public var target: MemberID?
     /// True for a partition an update removed that its owner is still releasing.
     public var removed: Bool
+    /// The zone the partition is pinned to, if any.
+    public var zone: String?
+    /// Why the plan gives the partition to nobody while members are present (`no member in zone a`), if so.
+    public var unplaceable: String?
 
     /// Creates a status.
-    public init(partition: String, state: State, target: MemberID?, removed: Bool) {
+    public init(
+        partition: String, state: State, target: MemberID?, removed: Bool, zone: String? = nil, unplaceable: String? = nil
+    ) {
         self.partition = partition
         self.state = state
         self.target = target
         self.removed = removed
+        self.zone = zone
+        self.unplaceable = unplaceable
     }
 }
 
@@ -42,14 +50,17 @@ public struct MemberStatus: Sendable, Hashable {
     public var holding: Int
     /// Partitions the plan gives it.
     public var target: Int
+    /// The zone it declared, if any.
+    public var zone: String?
 
     /// Creates a status.
-    public init(member: MemberID, weight: Int, absentUntil: Int64?, holding: Int, target: Int) {
+    public init(member: MemberID, weight: Int, absentUntil: Int64?, holding: Int, target: Int, zone: String? = nil) {
         self.member = member
         self.weight = weight
         self.absentUntil = absentUntil
         self.holding = holding
         self.target = target
+        self.zone = zone
     }
 }
 
@@ -91,7 +102,7 @@ extension AssignmentGroup {
         return members.sorted { $0.key < $1.key }.map { member, record in
             MemberStatus(
                 member: member, weight: record.weight, absentUntil: record.absentUntil,
-                holding: holding[member] ?? 0, target: target[member] ?? 0)
+                holding: holding[member] ?? 0, target: target[member] ?? 0, zone: record.zone)
         }
     }
 
@@ -99,6 +110,11 @@ extension AssignmentGroup {
     public var partitionStatuses: [PartitionStatus] {
         var statuses: [PartitionStatus] = []
         statuses.reserveCapacity(states.count + retiring.count)
+        let anyPresent = members.values.contains { $0.absentUntil == nil }
+        var zonesPresent = Set<String>()
+        for record in members.values where record.absentUntil == nil {
+            if let zone = record.zone { zonesPresent.insert(zone) }
+        }
         for (index, state) in states.enumerated() {
             let shown: PartitionStatus.State
             switch state {
@@ -109,7 +125,13 @@ extension AssignmentGroup {
             case .releasing(let owner, let due):
                 shown = .releasing(owner, deadline: due)
             }
-            statuses.append(PartitionStatus(partition: partitions.names[index], state: shown, target: targets[index], removed: false))
+            let zone = zones.zones[partitions.names[index]]
+            let unplaceable = zone.flatMap { zone in
+                anyPresent && targets[index] == nil && !zonesPresent.contains(zone) ? "no member in zone \(zone)" : nil
+            }
+            statuses.append(PartitionStatus(
+                partition: partitions.names[index], state: shown, target: targets[index], removed: false, zone: zone,
+                unplaceable: unplaceable))
         }
         for name in retiring.keys.sorted() {
             guard let entry = retiring[name] else { continue }

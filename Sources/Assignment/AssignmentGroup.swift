@@ -21,6 +21,8 @@ public struct AssignmentGroup: Sendable {
     /// A member of the group: present, or absent until its grace period ends.
     struct Member: Sendable, Hashable {
         var weight: Int
+        /// The zone it declared, if any: only members of a zone receive the partitions pinned to it.
+        var zone: String?
         /// Nil while present; while absent, when its grace period ends (monotonic ms).
         var absentUntil: Int64?
     }
@@ -43,6 +45,8 @@ public struct AssignmentGroup: Sendable {
     public let limits: AssignmentLimits
     /// The group's partitions, in declared order.
     public internal(set) var partitions: PartitionSet
+    /// The partitions pinned to zones; every pinned name is one of `partitions`.
+    public internal(set) var zones: PartitionZones
     /// The grace period and release bound. A change applies to deadlines set after it.
     public var timings: AssignmentTimings
 
@@ -54,10 +58,15 @@ public struct AssignmentGroup: Sendable {
     var indexByName: [String: Int]
     var retiring: [String: Retiring] = [:]
 
-    /// Creates a group with no members; every partition is unowned.
-    public init(partitions: PartitionSet, timings: AssignmentTimings, limits: AssignmentLimits = AssignmentLimits()) {
+    /// Creates a group with no members; every partition is unowned. `zones` must pin only `partitions`.
+    public init(
+        partitions: PartitionSet, zones: PartitionZones = .none, timings: AssignmentTimings,
+        limits: AssignmentLimits = AssignmentLimits()
+    ) {
+        precondition(zones.fits(partitions), "AssignmentGroup: zones pin partitions the group does not declare")
         self.limits = limits
         self.partitions = partitions
+        self.zones = zones
         self.timings = timings
         states = Array(repeating: .unowned, count: partitions.count)
         targets = Array(repeating: nil, count: partitions.count)
@@ -66,10 +75,14 @@ public struct AssignmentGroup: Sendable {
 
     // MARK: - Inputs
 
-    /// `member` joins with `weight`, or returns within its grace period (its reserved partitions are granted
-    /// back to it first, unmoved; its weight may have changed). Then the group is re-planned.
-    public mutating func join(_ member: MemberID, weight: Int, now: Int64) -> Result<[AssignmentAction], AssignmentRejection> {
+    /// `member` joins with `weight`, in `zone` if it names one, or returns within its grace period (its
+    /// reserved partitions are granted back to it first, unmoved; its weight and zone may have changed). Then
+    /// the group is re-planned.
+    public mutating func join(
+        _ member: MemberID, weight: Int, zone: String? = nil, now: Int64
+    ) -> Result<[AssignmentAction], AssignmentRejection> {
         if let problem = limits.problem(with: member.name, as: .member) { return .failure(problem) }
+        if let zone, let problem = limits.problem(with: zone, as: .zone) { return .failure(problem) }
         guard (1...limits.maxWeight).contains(weight) else {
             return .failure(.invalidWeight(weight, limit: limits.maxWeight))
         }
@@ -82,7 +95,7 @@ public struct AssignmentGroup: Sendable {
         } else {
             guard members.count < limits.maxMembers else { return .failure(.tooManyMembers(limit: limits.maxMembers)) }
         }
-        members[member] = Member(weight: weight, absentUntil: nil)
+        members[member] = Member(weight: weight, zone: zone, absentUntil: nil)
         return .success(replanned(after: actions, now: now))
     }
 

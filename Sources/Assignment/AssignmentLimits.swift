@@ -27,6 +27,11 @@ public struct AssignmentLimits: Sendable, Hashable {
     /// member id is the lease holder, under `LeaseLimits.maxHolderBytes` (256). A UUID's text is 36.
     public var maxNameBytes: Int
 
+    /// The most distinct zones one group's declaration may pin partitions to. Each zone is a class the
+    /// planner balances on its own (a re-plan stays O(partitions + zones × members)); cloud regions times
+    /// their availability zones stay well below 100, and a partition is pinned to one zone at most.
+    public var maxZones: Int
+
     /// How long a member whose presence ended keeps its partitions, unworked and unmoved, before they are
     /// reassigned, when the group declares no `grace_ms`. 30 s covers a process restart or a reconnect after
     /// a network blip, and equals the presence TTL floor (streamkit v1 §4.2), so a member that vanished is
@@ -53,12 +58,14 @@ public struct AssignmentLimits: Sendable, Hashable {
         maxGroups: Int = 1_000,
         maxWeight: Int = 1_000,
         maxNameBytes: Int = 128,
+        maxZones: Int = 100,
         defaultGraceMs: Int64 = 30_000,
         maxGraceMs: Int64 = 600_000,
         defaultRevokeAfterMs: Int64 = 30_000,
         maxRevokeAfterMs: Int64 = 600_000
     ) {
         precondition(maxPartitions > 0 && maxMembers > 0 && maxGroups > 0, "AssignmentLimits: counts must be positive")
+        precondition(maxZones > 0, "AssignmentLimits: maxZones must be positive")
         precondition(maxWeight > 0 && maxNameBytes > 0, "AssignmentLimits: maxWeight and maxNameBytes must be positive")
         precondition(
             (0...maxGraceMs).contains(defaultGraceMs), "AssignmentLimits: defaultGraceMs must be within 0...maxGraceMs")
@@ -70,6 +77,7 @@ public struct AssignmentLimits: Sendable, Hashable {
         self.maxGroups = maxGroups
         self.maxWeight = maxWeight
         self.maxNameBytes = maxNameBytes
+        self.maxZones = maxZones
         self.defaultGraceMs = defaultGraceMs
         self.maxGraceMs = maxGraceMs
         self.defaultRevokeAfterMs = defaultRevokeAfterMs
@@ -82,7 +90,7 @@ public struct AssignmentLimits: Sendable, Hashable {
 extension AssignmentLimits {
     /// Why `name` cannot name a `kind`, or nil when it can.
     ///
-    /// Names are 1…`maxNameBytes` bytes of visible ASCII (0x21…0x7E): they become lease keys and holders, which
+    /// Names (zones too) are 1…`maxNameBytes` bytes of visible ASCII (0x21…0x7E): they become lease keys and holders, which
     /// are compared byte by byte, and appear in logs and metrics; ASCII has no two spellings of one text, so
     /// `String` equality and order are byte equality and order. A group name has no `/`, which separates it
     /// from the partition in `$assign/<group>/<partition>`, so no two (group, partition) pairs share a key.

@@ -22,6 +22,9 @@
 /// dealt in index order, round-robin, over the members still short of their quota in id order, so
 /// consecutive partitions go to different members whenever more than one member receives: a fresh group of
 /// `k` equal members gets partition `i` on member `i mod k`.
+///
+/// **Zones.** Members may declare a zone and partitions may be pinned to one; the zone extension says what
+/// then holds. With nothing pinned it gives exactly this plan, whatever zones the members declared.
 public enum AssignmentPlanner {
     /// The target owner of each partition `0..<partitionCount`; nil everywhere only when `weights` is empty.
     ///
@@ -30,35 +33,30 @@ public enum AssignmentPlanner {
     ///   - current: each partition's current owner, possibly stale: an owner absent from `weights` counts as
     ///     none. Its length must be `partitionCount`.
     public static func plan(partitionCount: Int, weights: [MemberID: Int], current: [MemberID?]) -> [MemberID?] {
-        precondition(
-            current.count == partitionCount,
-            "AssignmentPlanner: \(current.count) current owners for \(partitionCount) partitions")
-        var target = [MemberID?](repeating: nil, count: partitionCount)
-        let members = weights.keys.sorted()
-        guard !members.isEmpty else { return target }
+        plan(partitionCount: partitionCount, weights: weights, current: current, memberZones: [:],
+             partitionZones: Array(repeating: nil, count: partitionCount))
+    }
 
-        var slots: [MemberID: Int] = [:]
-        slots.reserveCapacity(members.count)
-        for (slot, member) in members.enumerated() { slots[member] = slot }
-        let owners = current.map { owner in owner.flatMap { slots[$0] } }
-        var held = [Int](repeating: 0, count: members.count)
-        for case let slot? in owners { held[slot] += 1 }
-        let quota = quotas(
-            partitionCount: partitionCount, weights: members.map { weights[$0] ?? 0 }, held: held)
-
-        // Keep each member's lowest-indexed partitions up to its quota; everything else is to be placed.
+    /// Keeps each member's lowest-indexed partitions of `partitions` up to its quota, then deals the rest in
+    /// order, round-robin over the members still short, in `members` (id) order.
+    ///
+    /// - Parameters:
+    ///   - partitions: the indices to place, ascending.
+    ///   - members: the members that may receive them, sorted by id; `quota` and the slots of `owners` index it.
+    ///   - owners: the current owner's slot for each of `partitions`, or nil (no owner, or one not in `members`).
+    static func place(
+        _ partitions: [Int], over members: [MemberID], owners: [Int?], quota: [Int], into target: inout [MemberID?]
+    ) {
         var filled = [Int](repeating: 0, count: members.count)
         var toPlace: [Int] = []
-        for partition in 0..<partitionCount {
-            if let slot = owners[partition], filled[slot] < quota[slot] {
+        for (position, partition) in partitions.enumerated() {
+            if let slot = owners[position], filled[slot] < quota[slot] {
                 filled[slot] += 1
                 target[partition] = members[slot]
             } else {
                 toPlace.append(partition)
             }
         }
-
-        // Deal the rest round-robin over the members still short, in id order.
         var short = members.indices.filter { filled[$0] < quota[$0] }
         var next = 0
         while next < toPlace.count {
@@ -72,38 +70,55 @@ public enum AssignmentPlanner {
             }
             short = stillShort
         }
-        return target
     }
 
     /// Each member's number of partitions: `⌊s⌋`, plus one for the `r` members chosen as the type comment
     /// says (those holding more than `⌊s⌋` first, then the larger remainder, then the lower slot).
     static func quotas(partitionCount: Int, weights: [Int], held: [Int]) -> [Int] {
-        precondition(weights.allSatisfy { $0 >= 1 }, "AssignmentPlanner: every weight must be at least 1")
-        let total = weights.reduce(0) { sum, weight in
-            let (next, overflow) = sum.addingReportingOverflow(weight)
-            precondition(!overflow, "AssignmentPlanner: the sum of weights overflows")
-            return next
-        }
-        var quota: [Int] = []
-        var remainder: [Int] = []
-        quota.reserveCapacity(weights.count)
-        remainder.reserveCapacity(weights.count)
-        for weight in weights {
+        let total = sumOfWeights(weights)
+        let numerators = weights.map { weight in
             let (product, overflow) = partitionCount.multipliedReportingOverflow(by: weight)
             precondition(!overflow, "AssignmentPlanner: \(partitionCount) partitions × weight \(weight) overflows")
-            quota.append(product / total)
-            remainder.append(product % total)
+            return product
         }
-        let leftOver = partitionCount - quota.reduce(0, +)
-        let roundedUp = weights.indices.filter { remainder[$0] > 0 }.sorted { a, b in
+        return rounded(numerators: numerators, denominator: total, count: partitionCount, held: held)
+    }
+
+    /// Rounds the shares `numerators[m] / denominator`, which sum to `count`, to integers that sum to `count`:
+    /// each floor, plus one for the `count − Σ floor` members with a fractional share that hold more than their
+    /// floor first, then have the larger remainder, then the lower slot.
+    static func rounded(numerators: [Int], denominator: Int, count: Int, held: [Int]) -> [Int] {
+        precondition(denominator > 0, "AssignmentPlanner: shares over \(denominator)")
+        var quota: [Int] = []
+        var remainder: [Int] = []
+        quota.reserveCapacity(numerators.count)
+        remainder.reserveCapacity(numerators.count)
+        for numerator in numerators {
+            precondition(numerator >= 0, "AssignmentPlanner: negative share \(numerator)/\(denominator)")
+            quota.append(numerator / denominator)
+            remainder.append(numerator % denominator)
+        }
+        let leftOver = count - quota.reduce(0, +)
+        let roundedUp = numerators.indices.filter { remainder[$0] > 0 }.sorted { a, b in
             let aSaves = held[a] > quota[a]
             let bSaves = held[b] > quota[b]
             if aSaves != bSaves { return aSaves }
             if remainder[a] != remainder[b] { return remainder[a] > remainder[b] }
             return a < b
         }
-        precondition(leftOver <= roundedUp.count, "AssignmentPlanner: \(leftOver) left over, \(roundedUp.count) fractional")
+        precondition(
+            (0...roundedUp.count).contains(leftOver), "AssignmentPlanner: \(leftOver) left over, \(roundedUp.count) fractional")
         for slot in roundedUp.prefix(leftOver) { quota[slot] += 1 }
         return quota
+    }
+
+    /// The sum of `weights`, each at least 1.
+    static func sumOfWeights(_ weights: [Int]) -> Int {
+        precondition(weights.allSatisfy { $0 >= 1 }, "AssignmentPlanner: every weight must be at least 1")
+        return weights.reduce(0) { sum, weight in
+            let (next, overflow) = sum.addingReportingOverflow(weight)
+            precondition(!overflow, "AssignmentPlanner: the sum of weights overflows")
+            return next
+        }
     }
 }

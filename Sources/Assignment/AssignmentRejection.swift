@@ -6,6 +6,8 @@ public enum AssignmentName: String, Sendable, Hashable {
     case partition = "partition name"
     /// A group name.
     case group = "group name"
+    /// A zone: a member's, or one a partition is pinned to.
+    case zone = "zone"
 }
 
 /// Why the engine refused an input. Operating errors, answered to the client, never a crash; nothing changed.
@@ -29,6 +31,10 @@ public enum AssignmentRejection: Error, Sendable, Hashable, CustomStringConverti
     /// An update would leave more than `AssignmentLimits.maxPartitions` partitions in hand, counting those an
     /// earlier update removed that are still being released.
     case tooManyPartitionsInHand(limit: Int)
+    /// A zone map pins a partition the group does not declare (its name, cut to 32 characters).
+    case unknownPinnedPartition(String)
+    /// A zone map names more distinct zones than `AssignmentLimits.maxZones`.
+    case tooManyZones(limit: Int)
     /// A member joined while it is already present: the shell ends the older presence first (`disconnect`).
     case memberAlreadyPresent(MemberID)
     /// The member is not present in the group (never joined, left, or absent).
@@ -40,7 +46,7 @@ public enum AssignmentRejection: Error, Sendable, Hashable, CustomStringConverti
     /// out-of-order request (`invalid_request`).
     public var exceedsLimit: Bool {
         switch self {
-        case .tooManyMembers, .tooManyGroups, .tooManyPartitionsInHand: true
+        case .tooManyMembers, .tooManyGroups, .tooManyPartitionsInHand, .tooManyZones: true
         case .invalidPartitionCount(let count, let limit): count > limit
         default: false
         }
@@ -67,6 +73,10 @@ public enum AssignmentRejection: Error, Sendable, Hashable, CustomStringConverti
             "too many assignment groups (limit \(limit))"
         case .tooManyPartitionsInHand(let limit):
             "too many partitions declared or still being released (limit \(limit))"
+        case .unknownPinnedPartition(let name):
+            "partition_zones pins partition \"\(name)\", which the group does not declare"
+        case .tooManyZones(let limit):
+            "partition_zones names too many zones (limit \(limit))"
         case .memberAlreadyPresent(let member):
             "member \(member) is already present in the group"
         case .memberNotPresent(let member):

@@ -11,7 +11,7 @@ public enum AssignmentChange: Sendable, Hashable {
     case revoked(partition: String)
 }
 
-/// How a member joins a group: its id, weight and the group's declaration.
+/// How a member joins a group: its id, weight and zone, and the group's declaration.
 public struct AssignmentMembership: Sendable, Hashable {
     /// The member's id (its leases' holder); a fresh one per process by default.
     public var member: String
@@ -19,6 +19,10 @@ public struct AssignmentMembership: Sendable, Hashable {
     public var weight: Int64
     /// The group's partitions; nil to join the group as it is.
     public var partitions: PartitionDeclaration?
+    /// The member's zone: it receives the partitions pinned to this zone, and no other pinned ones. Nil: none.
+    public var zone: String?
+    /// The group's pins, partition name → zone; nil to join the group's as they are, empty for none.
+    public var partitionZones: [String: String]?
     /// The group's grace period for a member that comes back; nil for the group's or the default (30 s).
     public var graceMs: Int64?
     /// How long the member may take to release a partition; nil for the group's or the default (30 s).
@@ -29,11 +33,14 @@ public struct AssignmentMembership: Sendable, Hashable {
     /// Creates a membership.
     public init(
         member: String = WireUUID.random().description, weight: Int64 = 1, partitions: PartitionDeclaration? = nil,
-        graceMs: Int64? = nil, revokeAfterMs: Int64? = nil, heartbeatIntervalMs: Int64 = 5_000
+        graceMs: Int64? = nil, revokeAfterMs: Int64? = nil, heartbeatIntervalMs: Int64 = 5_000, zone: String? = nil,
+        partitionZones: [String: String]? = nil
     ) {
         self.member = member
         self.weight = weight
         self.partitions = partitions
+        self.zone = zone
+        self.partitionZones = partitionZones
         self.graceMs = graceMs
         self.revokeAfterMs = revokeAfterMs
         self.heartbeatIntervalMs = heartbeatIntervalMs
@@ -165,7 +172,8 @@ final class AssignmentSubscription: Sendable {
         let stream = try await client.open(SubscribeAssignments(
             group: group, memberID: membership.member, weight: membership.weight, partitions: membership.partitions,
             graceMs: membership.graceMs, revokeAfterMs: membership.revokeAfterMs,
-            heartbeatIntervalMs: membership.heartbeatIntervalMs))
+            heartbeatIntervalMs: membership.heartbeatIntervalMs, zone: membership.zone,
+            partitionZones: membership.partitionZones))
         let interval = membership.heartbeatIntervalMs
         let clock = clock
         let renewer = Task {

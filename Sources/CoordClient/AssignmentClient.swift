@@ -6,15 +6,17 @@ extension CoordClient {
     /// give up: `for try await change in client.assignments(group: "indexers", partitions: 64)`.
     ///
     /// The first member's `partitions` (a count) create the group; later members may pass nil. Give a stable
-    /// `member` id so that a restarted process gets its partitions back within the group's grace period.
+    /// `member` id so that a restarted process gets its partitions back within the group's grace period. A
+    /// member in a `zone` receives the partitions pinned to that zone (see ``AssignmentMembership``).
     public func assignments(
-        group: String, partitions: Int? = nil, member: String = WireUUID.random().description, weight: Int64 = 1
+        group: String, partitions: Int? = nil, member: String = WireUUID.random().description, weight: Int64 = 1,
+        zone: String? = nil
     ) -> AssignmentChanges {
         assignments(group: group, membership: AssignmentMembership(
-            member: member, weight: weight, partitions: partitions.map { .count(Int64($0)) }))
+            member: member, weight: weight, partitions: partitions.map { .count(Int64($0)) }, zone: zone))
     }
 
-    /// ``assignments(group:partitions:member:weight:)`` with every setting of the membership.
+    /// ``assignments(group:partitions:member:weight:zone:)`` with every setting of the membership.
     public func assignments(group: String, membership: AssignmentMembership) -> AssignmentChanges {
         AssignmentChanges(client: self, group: group, membership: membership)
     }
@@ -59,11 +61,12 @@ extension CoordClient {
     /// ``withAssignment(group:membership:body:)`` for a member with a count of partitions.
     public func withAssignment(
         group: String, partitions: Int? = nil, member: String = WireUUID.random().description, weight: Int64 = 1,
-        body: @escaping @Sendable (AssignedPartition) async throws -> Void
+        zone: String? = nil, body: @escaping @Sendable (AssignedPartition) async throws -> Void
     ) async throws {
         try await withAssignment(
             group: group,
-            membership: AssignmentMembership(member: member, weight: weight, partitions: partitions.map { .count(Int64($0)) }),
+            membership: AssignmentMembership(
+                member: member, weight: weight, partitions: partitions.map { .count(Int64($0)) }, zone: zone),
             body: body)
     }
 

@@ -124,6 +124,19 @@ extension StreamsError {
                      message: "store \(store) not found: stores are created with store_create or declared in the daemon's configuration")
     }
 
+    /// Another daemon of the cluster owns the store and its ownership has not expired: this daemon may
+    /// not serve it. Transient: once the owner stops renewing or releases it, the store is taken over here.
+    public static func storeOwnedElsewhere(_ store: WireUUID, by node: String, advertiseURL: String?, expiresInMs: Int64)
+        -> StreamsError
+    {
+        StreamsError(.transient, name: storeOwnedElsewhereName,
+                     message: "store \(store) is owned by coordd node \(node) (\(advertiseURL.map { "reach it at " + $0 } ?? "no advertised URL")); "
+                        + "its ownership expires in \(expiresInMs) ms unless renewed, and this daemon does not forward streams")
+    }
+
+    /// The name of ``storeOwnedElsewhere(_:by:advertiseURL:expiresInMs:)``.
+    public static let storeOwnedElsewhereName = "store_owned_elsewhere"
+
     /// A subscriber fell further behind than its queue allows (streamkit's text).
     public static let subscriptionOverloaded = StreamsError(
         .transient, name: "subscription_overloaded", message: "subscription send queue overloaded")

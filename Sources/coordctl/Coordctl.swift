@@ -40,6 +40,8 @@ enum Coordctl {
             return mint(request, now: nowSeconds(), output: output)
         case let .health(options, ready):
             return await health(options, path: ready ? "/readyz" : "/healthz", output: output, probe: probe)
+        case let .cluster(options):
+            return await cluster(options, output: output, probe: probe)
         case let .run(options, command):
             let connection: (provider: any StreamProvider, close: @Sendable () async -> Void)
             do {
@@ -66,6 +68,24 @@ enum Coordctl {
                 return 1
             }
             output.write(body)
+            return 0
+        } catch {
+            return CtlFailure.report(error, server: options.server, output: output)
+        }
+    }
+
+    /// Prints the cluster's live daemons from the `/readyz` detail (any status: a daemon that is not ready
+    /// still says who it sees); status 1 when the daemon runs no cluster or does not answer.
+    private static func cluster(_ options: GlobalOptions, output: any CtlOutput, probe: Probe) async -> Int32 {
+        do {
+            let response = try await probe(options, "/readyz")
+            let lines = response.body.split(separator: "\n").map(String.init)
+            let nodes = lines.filter { $0.hasPrefix("cluster ") }.map(CtlFormat.logfmtFields)
+            guard !nodes.isEmpty else {
+                output.writeError("error: \(options.server) runs no cluster (its /readyz names no daemons: only --storage postgres does)\n")
+                return 1
+            }
+            output.write(options.json ? CtlFormat.clusterJSON(nodes) : CtlFormat.cluster(nodes, readiness: lines.first ?? ""))
             return 0
         } catch {
             return CtlFailure.report(error, server: options.server, output: output)

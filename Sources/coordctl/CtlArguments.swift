@@ -102,6 +102,10 @@ enum CtlArguments {
             guard rest.isEmpty else { throw CtlUsageError(message: "health takes no arguments, got \(rest.count)", command: name) }
             return .health(global, ready: values["--ready"] != nil)
         }
+        if name == "cluster" {
+            guard rest.isEmpty else { throw CtlUsageError(message: "cluster takes no arguments, got \(rest.count)", command: name) }
+            return .cluster(global)
+        }
         if name == "completion" {
             guard rest.count == 1, let shell = CtlCompletion.Shell(rawValue: rest[0]) else {
                 throw CtlUsageError(message: "completion takes one shell: bash or zsh", command: name)

@@ -54,6 +54,8 @@ enum CtlInvocation: Sendable, Equatable {
     case run(GlobalOptions, CtlCommand)
     /// Ask the daemon's `/healthz` (or, when `ready`, `/readyz`) over plain HTTP: exit 0 only for 200.
     case health(GlobalOptions, ready: Bool)
+    /// The cluster's live daemons, from the daemon's `/readyz` detail.
+    case cluster(GlobalOptions)
     /// Print this text and exit 0.
     case help(String)
     /// Print this version line (`coordctl 0.4.0`) and exit 0.

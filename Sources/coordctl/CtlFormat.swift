@@ -52,6 +52,11 @@ enum CtlFormat {
 
     /// A JSON line of one string field, for names (`{"space":"orders"}`).
     static func jsonLine(_ fields: KeyValuePairs<String, String>) -> String {
+        jsonLine(fields.map { (key: $0.key, value: $0.value) })
+    }
+
+    /// A JSON line of string fields, in order.
+    static func jsonLine(_ fields: [(key: String, value: String)]) -> String {
         var writer = JSONWriter()
         writer.beginObject()
         for (key, value) in fields {

@@ -31,6 +31,7 @@ enum CtlHelp {
         ("status", "status", "What the store holds and who is connected"),
         ("assignments", "assignments [GROUP]", "Partition assignment groups, or one group's members, owners and fences"),
         ("health", "health [--ready]", "The daemon's /healthz (or /readyz) answer; exit 0 for 200"),
+        ("cluster", "cluster", "The cluster's live daemons and the stores each owns (--storage postgres)"),
         ("store create", "store create UUID", "Create a store (when the daemon does not create them itself)"),
         ("token mint", "token mint --hs256-secret-file F [--ttl D]", "A development token for a daemon using that secret"),
         ("completion", "completion bash|zsh", "A shell completion script (source <(coordctl completion bash))"),
@@ -151,7 +152,9 @@ enum CtlHelp {
                 Without GROUP, lists the store's partition assignment groups: members present and absent, and
                 partitions owned. With GROUP, shows its members (weight, present or absent until when,
                 partitions held and planned) and each partition's state (owned, releasing, reserved for an
-                absent member, unowned), owner, fence and deadline. --json prints the daemon's answer.
+                absent member, unowned), owner, fence and deadline. A group that uses zones shows each
+                member's zone and each pinned partition's; a partition pinned to a zone without members is
+                shown as unplaceable, with why. --json prints the daemon's answer.
                 """
         case "spaces":
             body = """
@@ -172,6 +175,15 @@ enum CtlHelp {
                 Asks the daemon's /healthz (with --ready, /readyz) over plain HTTP, through TLS for a wss://
                 server, and prints the answer (e.g. "ok coordd 0.4.0"). Exits 0 for 200, 1 for any other
                 answer or none. Needs no token: a container's or supervisor's health check.
+                """
+        case "cluster":
+            body = """
+                Usage: coordctl cluster
+
+                Lists the daemons sharing the server's PostgreSQL database, as the server last read them
+                (every third of the ownership TTL): node id, whether it is the server itself, its advertise
+                URL, the stores it owns, how old its heartbeat is. From the server's /readyz over plain
+                HTTP (through TLS for wss://); needs no token. Exits 1 for a daemon without a cluster.
                 """
         case "token", "token mint":
             body = """

@@ -76,8 +76,9 @@ public struct StoreFixture: Sendable {
         case .memory: return MemoryStore(limits: limits, clock: clock)
         case .file: return try FileStore(directory: "\(path)/\(name)", limits: limits, clock: clock)
         case .postgres:
-            return try await PostgresStore.open(id: FixtureDatabase.storeID(name), pool: try await database.pool(), limits: limits,
-                                                clock: clock)
+            let pool = try await database.pool()
+            let owner = try await FixtureDatabase.takeOver(FixtureDatabase.storeID(name), on: pool)
+            return try await PostgresStore.open(owner: owner, pool: pool, limits: limits, clock: clock)
         }
     }
 
@@ -98,7 +99,7 @@ public struct StoreFixture: Sendable {
 }
 
 /// The database of one PostgreSQL fixture and the pool its stores share, made on first use.
-final class FixtureDatabase: Sendable {
+public final class FixtureDatabase: Sendable {
     private struct Made: Sendable {
         var database: TestDatabase
         var pool: PostgresPool
@@ -131,6 +132,18 @@ final class FixtureDatabase: Sendable {
             guard let made = try? await task.value else { return }
             await made.pool.close()
             await made.database.drop()
+        }
+    }
+
+    /// The node id a fixture's stores are owned by.
+    public static let node = "store-fixture"
+
+    /// Takes `store` over as the fixture's node (always possible: the fixture is its only owner).
+    public static func takeOver(_ store: WireUUID, on pool: PostgresPool, node: String = node) async throws -> OwnerEpoch {
+        let sql = StoreOwnershipSQL(node: node, ttlMs: 60_000)
+        switch try await pool.transaction({ s throws(StreamsError) in try sql.takeOver(store, on: s) }) {
+        case .owned(let owner): return owner
+        case .ownedElsewhere(let other): throw other.refusal(of: store)
         }
     }
 

@@ -83,6 +83,7 @@ struct CtlArgumentsTests {
         (["status", "--cert-file", "c.pem", "--key-file", "c.key"], "it needs a wss:// --server", "status"),
         (["status", "--server", "wss://h:1", "--cert-file", "", "--key-file", "c.key"], "--cert-file needs a file path", "status"),
         (["health", "extra"], "health takes no arguments, got 1", "health"),
+        (["cluster", "extra"], "cluster takes no arguments, got 1", "cluster"),
         (["status", "--ready"], "--ready is not an option of status", "status"),
         (["store"], "store needs a subcommand: create", "store"),
         (["store", "drop", "x"], "unknown command \"store drop\"", "store"),
@@ -100,6 +101,11 @@ struct CtlArgumentsTests {
             return error.message.contains(message) && error.command == command
                 && error.description.contains("coordctl \(command.map { $0 + " " } ?? "")--help")
         }
+    }
+
+    @Test func clusterAsksTheServerGiven() throws {
+        #expect(try CtlArguments.parse(["cluster", "--server", "ws://h:7071", "--json"], environment: [:])
+            == .cluster(GlobalOptions(server: "ws://h:7071", json: true)))
     }
 
     @Test func healthAsksHealthzOrWithReadyReadyzOfTheServerGiven() throws {
@@ -130,7 +136,7 @@ struct CtlArgumentsTests {
 
     @Test func theGeneralHelpListsEveryCommandAndEveryCommandHasHelp() throws {
         let commands = ["workers", "worker", "lease acquire", "lease renew", "lease release", "lease list", "produce", "consume",
-                        "spaces", "segments", "status", "health", "store create"]
+                        "spaces", "segments", "status", "health", "cluster", "store create"]
         for command in commands {
             #expect(CtlHelp.general.contains("  " + command), "general help lacks \(command)")
             let help = try #require(CtlHelp.text(for: command))

@@ -74,3 +74,27 @@ struct CtlFormatTests {
         #expect(CtlFormat.jsonLine(LeaseResult(ok: true, fence: 2)) == "{\"ok\":true,\"fence\":2}\n")
     }
 }
+
+struct CtlClusterFormatTests {
+    @Test func logfmtFieldsUnquoteValuesAndKeepTheirOrder() {
+        let fields = CtlFormat.logfmtFields(#"cluster node="a b" self=yes url=- empty="" esc="x\"y\\z""#)
+        #expect(fields.map(\.key) == ["cluster", "node", "self", "url", "empty", "esc"])
+        #expect(fields.map(\.value) == ["", "a b", "yes", "-", "", #"x"y\z"#])
+    }
+
+    @Test func theClusterIsATableOrJSONLines() {
+        let nodes = [
+            CtlFormat.logfmtFields("cluster node=n1 self=yes url=ws://h1:7070 stores=3 heartbeat_age_ms=120 view_age_ms=5"),
+            CtlFormat.logfmtFields("cluster node=n2 self=no url=- stores=0 heartbeat_age_ms=900 view_age_ms=5"),
+        ]
+        #expect(CtlFormat.cluster(nodes, readiness: "ready") == """
+            server: ready
+            NODE  SELF  URL           STORES  HEARTBEAT AGE MS
+            n1    yes   ws://h1:7070  3       120
+            n2    no    -             0       900
+
+            """)
+        #expect(CtlFormat.clusterJSON(nodes).split(separator: "\n").first
+                == #"{"node":"n1","self":"yes","url":"ws://h1:7070","stores":"3","heartbeat_age_ms":"120","view_age_ms":"5"}"#)
+    }
+}

@@ -120,8 +120,14 @@ struct PostgresFaultTests {
         }
     }
 
-    static func start(_ db: TestDatabase, log: String) async throws -> (DaemonProcess, CoordClient, WebSocketProvider) {
-        let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--storage", "postgres", "--postgres-pool", "4"],
+    /// A daemon on `db` as node `node`, with `arguments` besides, and a client of it. One node id for every
+    /// start of a test: a restarted daemon takes its stores over at once (its port, and so its default id,
+    /// changes from start to start here).
+    static func start(_ db: TestDatabase, log: String, node: String = "coordd-fault-test", arguments: [String] = []) async throws
+        -> (DaemonProcess, CoordClient, WebSocketProvider)
+    {
+        let daemon = try DaemonProcess(arguments: ["--listen", "127.0.0.1:0", "--storage", "postgres", "--postgres-pool", "4",
+                                                   "--cluster-node-id", node] + arguments,
                                        logPath: log, environment: ["COORDD_POSTGRES_URL": db.url])
         do {
             let port = try DaemonShutdownTests.port(try await daemon.listeningAddress(seconds: 60))

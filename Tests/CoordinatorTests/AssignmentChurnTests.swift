@@ -94,30 +94,45 @@ final class ChurnHistory: Sendable {
         var problems = state.withLock { $0.problems }
         for partition in (0..<partitions).map(String.init) {
             let entries = try await client.consumeSegment(ConsumeSegment(space: "churn", segment: partition)).collect()
-            var highest: UInt64 = 0
-            var writerOf: [UInt64: String] = [:]
-            for entry in entries {
-                let parts = String(decoding: entry.payload ?? [], as: UTF8.self).split(separator: ":")
-                guard parts.count == 2, let fence = UInt64(parts[1]) else {
-                    problems.append("partition \(partition) entry \(entry.sequence) is unreadable")
-                    continue
-                }
-                let member = String(parts[0])
-                if fence < highest {
-                    problems.append("partition \(partition): a write under fence \(fence) by \(member) followed one under \(highest)")
-                }
-                highest = max(highest, fence)
-                if let other = writerOf[fence], other != member {
-                    problems.append("partition \(partition): fence \(fence) written by \(other) and \(member)")
-                }
-                writerOf[fence] = member
-                if let granted = state.withLock({ $0.grants[partition]?[fence] }), granted != member {
-                    problems.append("partition \(partition): fence \(fence) of \(granted) written by \(member)")
-                }
+            let grants = state.withLock { $0.grants[partition] ?? [:] }
+            problems += Self.problems(
+                partition: partition, writes: entries.map { ($0.sequence, $0.payload ?? []) }, grants: grants)
+        }
+        return problems
+    }
+
+    /// The problems in one partition's writes, in store order, each `member:fence`: a write under a fence
+    /// lower than one before it (two live owners, or a fence that went back), one fence written by two
+    /// members, or a fence written by a member other than the one it was granted to (`grants`: fence → member).
+    static func problems(partition: String, writes: [(sequence: UInt64, payload: [UInt8])], grants: [UInt64: String]) -> [String] {
+        var problems: [String] = []
+        var highest: UInt64 = 0
+        var writerOf: [UInt64: String] = [:]
+        for (sequence, payload) in writes {
+            let parts = String(decoding: payload, as: UTF8.self).split(separator: ":")
+            guard parts.count == 2, let fence = UInt64(parts[1]) else {
+                problems.append("partition \(partition) entry \(sequence) is unreadable")
+                continue
+            }
+            let member = String(parts[0])
+            if fence < highest {
+                problems.append("partition \(partition): a write under fence \(fence) by \(member) followed one under \(highest)")
+            }
+            highest = max(highest, fence)
+            if let other = writerOf[fence], other != member {
+                problems.append("partition \(partition): fence \(fence) written by \(other) and \(member)")
+            }
+            writerOf[fence] = member
+            if let granted = grants[fence], granted != member {
+                problems.append("partition \(partition): fence \(fence) of \(granted) written by \(member)")
             }
         }
         return problems
     }
+
+    /// The problems recorded while the members ran (a fence granted to two members, a write accepted after
+    /// its writer's presence ended).
+    var recordedProblems: [String] { state.withLock { $0.problems } }
 }
 
 /// One member slot: at most one life (subscribe stream) at a time, renewing, acknowledging and writing.

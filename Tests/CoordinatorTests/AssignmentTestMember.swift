@@ -11,11 +11,13 @@ struct TestMember: Sendable {
     /// Subscribes `id` to `group` on `client`.
     static func join(
         _ id: String, group: String = "g", partitions: PartitionDeclaration? = .count(4), weight: Int64? = nil,
-        graceMs: Int64? = nil, revokeAfterMs: Int64? = nil, heartbeatIntervalMs: Int64? = nil, client: CoordClient
+        graceMs: Int64? = nil, revokeAfterMs: Int64? = nil, heartbeatIntervalMs: Int64? = nil, zone: String? = nil,
+        partitionZones: [String: String]? = nil, client: CoordClient
     ) async throws -> TestMember {
         let request = SubscribeAssignments(
             group: group, memberID: id, weight: weight, partitions: partitions, graceMs: graceMs,
-            revokeAfterMs: revokeAfterMs, heartbeatIntervalMs: heartbeatIntervalMs)
+            revokeAfterMs: revokeAfterMs, heartbeatIntervalMs: heartbeatIntervalMs, zone: zone,
+            partitionZones: partitionZones)
         return TestMember(id: id, stream: try await client.open(request))
     }
 

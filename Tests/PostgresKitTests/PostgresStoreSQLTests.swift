@@ -10,13 +10,17 @@ struct PostgresStoreSQLTests {
     struct Fixture {
         let db: TestDatabase
         let pool: PostgresPool
-        let sql = PostgresStoreSQL(store: .random())
+        let sql: PostgresStoreSQL
+        /// The writes' owner: every batch checks its epoch.
+        let owner: OwnerEpoch
 
         static func make(_ label: String, size: Int = 2) async throws -> Fixture {
             let db = try await TestPostgres.database(label)
             let pool = PostgresPool(settings: PostgresSettings(url: db.url), size: size)
             try await PostgresSchema.prepare(on: pool)
-            return Fixture(db: db, pool: pool)
+            let store = WireUUID.random()
+            let owner = try await FixtureDatabase.takeOver(store, on: pool)
+            return Fixture(db: db, pool: pool, sql: PostgresStoreSQL(store: store), owner: owner)
         }
 
         func close() async {
@@ -25,7 +29,7 @@ struct PostgresStoreSQLTests {
         }
 
         func one(_ write: StoreWrite) async throws(StreamsError) -> StoreWriteOutcome {
-            try await sql.commit([write], on: pool)[0].get()
+            try await sql.commit([write], as: owner, on: pool)[0].get()
         }
 
         func append(_ space: String, _ segment: String, _ sequences: [UInt64], now: Int64 = 1_000, fence: Fence? = nil,
@@ -165,7 +169,7 @@ struct PostgresStoreSQLTests {
             .append(ChunkAppend(space: "s", segment: "b", records: [Record(sequence: 1, payload: [9])], fence: Fence(key: "k", token: 2), nowMs: 5)),
             .deleteLease(key: "nothing"),
         ]
-        let outcomes = await f.sql.commit(writes, on: f.pool)
+        let outcomes = await f.sql.commit(writes, as: f.owner, on: f.pool)
         #expect(outcomes.count == 6)
         #expect(try outcomes[0].get() == .leasePut(highestFence: 3))
         guard case .appended(_, let status1)? = try? outcomes[1].get(), case .appended(_, let status3)? = try? outcomes[3].get() else {

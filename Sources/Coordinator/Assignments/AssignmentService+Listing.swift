@@ -19,28 +19,38 @@ extension AssignmentService {
         let members = group.engine.memberStatuses.map { status in
             AssignmentGroupInfo.Member(
                 memberID: status.member.name, weight: Int64(status.weight), present: status.absentUntil == nil,
-                returnsBy: status.absentUntil.map(wall), holding: status.holding, target: status.target)
+                returnsBy: status.absentUntil.map(wall), holding: status.holding, target: status.target, zone: status.zone)
         }
         let partitions = group.engine.partitionStatuses.map { status -> AssignmentGroupInfo.Partition in
-            let target = status.target?.name
-            switch status.state {
-            case .unowned:
-                return .init(partition: status.partition, state: .unowned, target: target, removed: status.removed)
-            case .owned(let owner):
-                return .init(partition: status.partition, state: .owned, owner: owner.name,
-                             fence: group.fences[status.partition], target: target == owner.name ? nil : target,
-                             removed: status.removed)
-            case .reserved(let owner, let until):
-                return .init(partition: status.partition, state: .reserved, owner: owner.name, returnsBy: wall(until),
-                             removed: status.removed)
-            case .releasing(let owner, let deadline):
-                return .init(partition: status.partition, state: .releasing, owner: owner.name,
-                             fence: group.fences[status.partition], releaseBy: wall(deadline), target: target,
-                             removed: status.removed)
-            }
+            var listed = partition(status, fences: group.fences, wall: wall)
+            listed.zone = status.zone
+            listed.unplaceable = status.unplaceable
+            return listed
         }
         return AssignmentGroupInfo(
             group: name, partitionCount: group.engine.partitions.count, graceMs: group.engine.timings.graceMs,
             revokeAfterMs: group.engine.timings.revokeAfterMs, members: members, partitions: partitions)
+    }
+
+    /// One partition as the listing shows it.
+    private func partition(
+        _ status: PartitionStatus, fences: [String: UInt64], wall: (Int64) -> Int64
+    ) -> AssignmentGroupInfo.Partition {
+        let target = status.target?.name
+        switch status.state {
+        case .unowned:
+            return .init(partition: status.partition, state: .unowned, target: target, removed: status.removed)
+        case .owned(let owner):
+            return .init(partition: status.partition, state: .owned, owner: owner.name,
+                         fence: fences[status.partition], target: target == owner.name ? nil : target,
+                         removed: status.removed)
+        case .reserved(let owner, let until):
+            return .init(partition: status.partition, state: .reserved, owner: owner.name, returnsBy: wall(until),
+                         removed: status.removed)
+        case .releasing(let owner, let deadline):
+            return .init(partition: status.partition, state: .releasing, owner: owner.name,
+                         fence: fences[status.partition], releaseBy: wall(deadline), target: target,
+                         removed: status.removed)
+        }
     }
 }

@@ -10,7 +10,10 @@ extension AssignmentService {
         var member: MemberID
         var presence: AssignmentMember.Presence
         var weight: Int
+        var zone: String?
         var partitions: PartitionSet?
+        /// The pins the member declared, checked on their own (against the group's partitions under the lock).
+        var partitionZones: [String: String]?
         var graceMs: Int64?
         var revokeAfterMs: Int64?
     }
@@ -42,7 +45,14 @@ extension AssignmentService {
         guard (1...Int64(engineLimits.maxWeight)).contains(weight) else {
             throw Self.error(.invalidWeight(Int(clamping: weight), limit: engineLimits.maxWeight))
         }
+        if let zone = request.zone, let problem = engineLimits.problem(with: zone, as: .zone) { throw Self.error(problem) }
         let partitions = try request.partitions.map { declared throws(StreamsError) in try partitionSet(declared) }
+        if let pins = request.partitionZones {
+            // Without partitions of its own, the pins are checked on their own here and against the group's later.
+            let pinnedTo: PartitionSet
+            if let partitions { pinnedTo = partitions } else { pinnedTo = try pinnedNames(pins) }
+            _ = try zones(pins, for: pinnedTo)
+        }
         if request.graceMs != nil || request.revokeAfterMs != nil {
             if case .failure(let problem) = AssignmentTimings.validated(
                 graceMs: request.graceMs, revokeAfterMs: request.revokeAfterMs, limits: engineLimits)
@@ -51,7 +61,22 @@ extension AssignmentService {
             }
         }
         return Subscription(group: request.group, member: member, presence: presence, weight: Int(weight),
-                            partitions: partitions, graceMs: request.graceMs, revokeAfterMs: request.revokeAfterMs)
+                            zone: request.zone, partitions: partitions, partitionZones: request.partitionZones,
+                            graceMs: request.graceMs, revokeAfterMs: request.revokeAfterMs)
+    }
+
+    /// Declared pins as the engine's, for `partitions`.
+    func zones(_ pins: [String: String], for partitions: PartitionSet) throws(StreamsError) -> PartitionZones {
+        switch PartitionZones.validated(pins, partitions: partitions, limits: limits.engine) {
+        case .success(let zones): return zones
+        case .failure(let problem): throw Self.error(problem)
+        }
+    }
+
+    /// The partitions `pins` names, as a set to check them against on their own.
+    private func pinnedNames(_ pins: [String: String]) throws(StreamsError) -> PartitionSet {
+        guard !pins.isEmpty else { return try partitionSet(.count(1)) }
+        return try partitionSet(.names(pins.keys.sorted()))
     }
 
     /// A declaration as the engine's partition set.
@@ -98,7 +123,7 @@ extension AssignmentService {
                 group.members[subscription.member] = nil
                 if case .success(let actions) = group.engine.disconnect(subscription.member, now: now) { earlier = actions }
             }
-            switch group.engine.join(subscription.member, weight: subscription.weight, now: now) {
+            switch group.engine.join(subscription.member, weight: subscription.weight, zone: subscription.zone, now: now) {
             case .failure(let problem):
                 if !first.isEmpty || !earlier.isEmpty {
                     // The replaced stream's end must still happen; the newcomer is refused.
@@ -138,7 +163,8 @@ extension AssignmentService {
         case .success(let valid): timings = valid
         case .failure(let problem): throw Self.error(problem)
         }
-        return Group(engine: AssignmentGroup(partitions: partitions, timings: timings, limits: limits.engine))
+        let zones = try subscription.partitionZones.map { pins throws(StreamsError) in try self.zones(pins, for: partitions) }
+        return Group(engine: AssignmentGroup(partitions: partitions, zones: zones ?? .none, timings: timings, limits: limits.engine))
     }
 
     /// First declaration wins: what a later member declares must be the group's.
@@ -147,6 +173,10 @@ extension AssignmentService {
         if let partitions = subscription.partitions, partitions != engine.partitions {
             throw .assignmentDeclarationMismatch(
                 "group \(group) has \(Self.describe(engine.partitions)); this member declared \(Self.describe(partitions))")
+        }
+        if let pins = subscription.partitionZones, pins != engine.zones.zones {
+            throw .assignmentDeclarationMismatch(
+                "group \(group) \(Self.describeDifference(group: engine.zones.zones, declared: pins))")
         }
         if let grace = subscription.graceMs, grace != engine.timings.graceMs {
             throw .assignmentDeclarationMismatch("group \(group) has grace_ms \(engine.timings.graceMs); this member declared \(grace)")
@@ -164,6 +194,18 @@ extension AssignmentService {
         if isCount { return "\(names.count) partitions (a count)" }
         let shown = names.prefix(3).map { "\"\(InputExcerpt.excerpt($0))\"" }.joined(separator: ", ")
         return "\(names.count) named partitions (\(shown)\(names.count > 3 ? ", …" : ""))"
+    }
+
+    /// How two sets of pins differ, in a few words: their sizes, then the first partitions pinned differently,
+    /// e.g. `pins 4 partitions to zones; this member declared 4, differing at "3" (group: b, declared: c)`.
+    static func describeDifference(group: [String: String], declared: [String: String]) -> String {
+        let differing = Set(group.keys).union(declared.keys).filter { group[$0] != declared[$0] }.sorted()
+        let shown = differing.prefix(3).map { name in
+            "\"\(InputExcerpt.excerpt(name))\" (group: \(group[name].map { InputExcerpt.excerpt($0) } ?? "none"), "
+                + "declared: \(declared[name].map { InputExcerpt.excerpt($0) } ?? "none"))"
+        }
+        return "pins \(group.count) partitions to zones; this member declared \(declared.count), differing at "
+            + shown.joined(separator: ", ") + (differing.count > 3 ? ", …" : "")
     }
 
     /// Runs one engine input for a member that is still the group's present stream, carries out its
@@ -205,10 +247,11 @@ extension AssignmentService {
         events.assignmentMemberLeft(group: member.group, member: member.id.name, how: "left")
     }
 
-    /// The member changes the group's declaration.
-    func update(_ partitions: PartitionDeclaration?, graceMs: Int64?, revokeAfterMs: Int64?, by member: AssignmentMember)
-        async throws(StreamsError)
-    {
+    /// The member changes the group's declaration; pins without partitions apply to the group's partitions.
+    func update(
+        _ partitions: PartitionDeclaration?, graceMs: Int64?, revokeAfterMs: Int64?, partitionZones: [String: String]? = nil,
+        by member: AssignmentMember
+    ) async throws(StreamsError) {
         let set = try partitions.map { declared throws(StreamsError) in try partitionSet(declared) }
         try await input(for: member) { engine, now in
             if graceMs != nil || revokeAfterMs != nil {
@@ -216,6 +259,13 @@ extension AssignmentService {
                                                    revokeAfterMs: revokeAfterMs ?? engine.timings.revokeAfterMs,
                                                    limits: limits.engine) {
                 case .success(let timings): engine.timings = timings
+                case .failure(let problem): return .failure(problem)
+                }
+            }
+            if let partitionZones {
+                let updated = set ?? engine.partitions
+                switch PartitionZones.validated(partitionZones, partitions: updated, limits: limits.engine) {
+                case .success(let zones): return engine.updatePartitions(updated, zones: zones, now: now)
                 case .failure(let problem): return .failure(problem)
                 }
             }

@@ -55,8 +55,9 @@ extension Node {
                     throw .invalidRequest("a worker_id member's presence is its worker's; this stream takes no renewals")
                 }
                 member.renewedAt.store(configuration.monotonicClock.nowMs(), ordering: .relaxed)
-            case .updateGroup(let partitions, let graceMs, let revokeAfterMs):
-                try await assignments.update(partitions, graceMs: graceMs, revokeAfterMs: revokeAfterMs, by: member)
+            case .updateGroup(let partitions, let graceMs, let revokeAfterMs, let partitionZones):
+                try await assignments.update(partitions, graceMs: graceMs, revokeAfterMs: revokeAfterMs,
+                                             partitionZones: partitionZones, by: member)
             case .leave:
                 try await assignments.leave(member)
                 return true

@@ -1,3 +1,4 @@
+import Ownership
 import PostgresKit
 import StreamCore
 
@@ -161,6 +162,21 @@ extension DaemonConfiguration {
             postgresPoolSize = try count(atMost: PostgresLimits.maxPoolSize)
         case .postgresStatementTimeout:
             postgresStatementTimeoutMs = try duration(atMost: DaemonConfigurationLimits.maxPostgresStatementTimeoutMs, zeroMeans: " (0 = none)")
+        case .clusterNodeID:
+            if let problem = ClusterNodeID.problem(with: value) { throw fail(problem) }
+            clusterNodeID = value
+        case .ownershipTTL:
+            let ms = try Self.duration(value, setting: setting)
+            guard ms >= OwnershipTiming.minTTLMs, ms <= OwnershipTiming.maxTTLMs else {
+                throw fail("must be from \(DurationText.format(milliseconds: OwnershipTiming.minTTLMs)) to "
+                           + "\(DurationText.format(milliseconds: OwnershipTiming.maxTTLMs)), got \(value)")
+            }
+            ownershipTTLMs = ms
+        case .advertiseURL:
+            guard value.hasPrefix("ws://") || value.hasPrefix("wss://"), value.count > 6, !value.contains(where: \.isWhitespace) else {
+                throw fail("must be a ws:// or wss:// URL other daemons can reach, got \"\(value)\"")
+            }
+            advertiseURL = value
         case .help, .version:
             break
         }
@@ -189,7 +205,8 @@ extension DaemonConfiguration {
                 setting: name(.storage), "postgres storage needs \(DaemonOption.postgresURL.flag) (or COORDD_POSTGRES_URL)")
         }
         if storage != .postgres {
-            for option in [DaemonOption.postgresURL, .postgresPasswordFile, .postgresPool, .postgresStatementTimeout]
+            for option in [DaemonOption.postgresURL, .postgresPasswordFile, .postgresPool, .postgresStatementTimeout, .clusterNodeID,
+                           .ownershipTTL, .advertiseURL]
             where settings[option] != nil {
                 throw DaemonConfigurationError(setting: name(option), "applies only with \(DaemonOption.storage.flag) postgres")
             }

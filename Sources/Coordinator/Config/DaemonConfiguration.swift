@@ -1,4 +1,5 @@
 import Inventory
+import Ownership
 import PostgresKit
 import StreamCore
 import Transport
@@ -87,6 +88,13 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public var postgresPoolSize = PostgresLimits.defaultPoolSize
     /// PostgreSQL's statement timeout for coordd's sessions (0 = none).
     public var postgresStatementTimeoutMs = PostgresLimits.defaultStatementTimeoutMs
+    /// This daemon's node id among the daemons sharing a PostgreSQL database; nil: `HOSTNAME:PORT`
+    /// with the port the listener bound (``ClusterNodeID``).
+    public var clusterNodeID: String?
+    /// How long a store's ownership lasts on PostgreSQL's clock unless renewed.
+    public var ownershipTTLMs = OwnershipTiming.defaultTTLMs
+    /// How other daemons reach this one, recorded in `coordd_nodes`.
+    public var advertiseURL: String?
     /// File whose exact bytes are the secret daemon-to-daemon links authenticate with.
     public var clusterSecretFile: String?
 
@@ -149,6 +157,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
             ("postgres_password_file", postgresPasswordFile ?? "-"),
             ("postgres_pool", storage == .postgres ? String(postgresPoolSize) : "-"),
             ("postgres_statement_timeout", storage == .postgres ? DurationText.format(milliseconds: postgresStatementTimeoutMs) : "-"),
+            ("cluster_node_id", storage == .postgres ? clusterNodeID ?? "default" : "-"),
+            ("ownership_ttl", storage == .postgres ? DurationText.format(milliseconds: ownershipTTLMs) : "-"),
+            ("advertise_url", advertiseURL ?? "-"),
             ("cluster_secret_file", clusterSecretFile ?? "-"),
         ]
     }

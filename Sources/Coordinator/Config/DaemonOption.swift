@@ -26,6 +26,9 @@ public enum DaemonOption: String, Sendable, CaseIterable {
     case postgresPasswordFile = "postgres-password-file"
     case postgresPool = "postgres-pool"
     case postgresStatementTimeout = "postgres-statement-timeout"
+    case clusterNodeID = "cluster-node-id"
+    case ownershipTTL = "ownership-ttl"
+    case advertiseURL = "advertise-url"
     case clusterSecretFile = "cluster-secret-file"
     case help
     case version
@@ -56,6 +59,9 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .postgresPasswordFile: "FILE"
         case .postgresPool: "N"
         case .postgresStatementTimeout: "DURATION"
+        case .clusterNodeID: "ID"
+        case .ownershipTTL: "DURATION"
+        case .advertiseURL: "URL"
         case .clusterSecretFile: "FILE"
         case .allowAnonymous, .metricsAnonymous, .help, .version: nil
         }
@@ -85,6 +91,9 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .postgresPasswordFile: return "none (the URL, PGPASSWORD or PGPASSFILE)"
         case .postgresPool: return String(defaults.postgresPoolSize)
         case .postgresStatementTimeout: return DurationText.format(milliseconds: defaults.postgresStatementTimeoutMs)
+        case .clusterNodeID: return "HOSTNAME:PORT (the listener's port, as bound)"
+        case .ownershipTTL: return DurationText.format(milliseconds: defaults.ownershipTTLMs)
+        case .advertiseURL: return "none"
         case .clusterSecretFile: return "none (no daemon-to-daemon token is sent or accepted)"
         case .help, .version: return ""
         }
@@ -120,6 +129,10 @@ public enum DaemonOption: String, Sendable, CaseIterable {
         case .postgresPasswordFile: "File whose contents (one line) are the PostgreSQL password; never put it in the URL on a command line."
         case .postgresPool: "PostgreSQL connections, each on a thread of its own; requests beyond them wait in a bounded queue."
         case .postgresStatementTimeout: "PostgreSQL cancels a statement that runs longer (SET statement_timeout; 0 = no limit)."
+        case .clusterNodeID: "This daemon's name among the daemons sharing a PostgreSQL database; unique among those running."
+        case .ownershipTTL:
+            "How long a store's ownership lasts unless renewed (renewed every third of it); another daemon takes over after it."
+        case .advertiseURL: "How other daemons reach this one (ws:// or wss://), recorded with its heartbeat in PostgreSQL."
         case .clusterSecretFile:
             "File whose bytes are the secret daemons of one cluster share (at least 32 bytes, not the client token secret)."
         case .help: "Print this help and exit."

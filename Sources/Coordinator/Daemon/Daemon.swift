@@ -53,7 +53,7 @@ public final class Daemon: Sendable {
                              router: any StoreRouter = LocalStoreRouter()) async throws(DaemonStartError) -> Daemon {
         let tls = try DaemonResources.tlsContext(configuration)
         let verifier = try DaemonResources.verifier(configuration)
-        let catalog = try DaemonResources.storeCatalog(configuration)
+        let catalog = try DaemonResources.storeCatalog(configuration, logger: logger)
         let metrics = DaemonMetrics()
         let events = ServerEventLog(logger: logger, metrics: metrics)
         let endpoints = DaemonEndpoints(metrics: metrics.registry)
@@ -73,6 +73,9 @@ public final class Daemon: Sendable {
         let readiness = ClosureService("readiness", start: {
             // Non-nil: the listener started before this service.
             guard let server = listener.server else { return }
+            // The default node id names the port the listener bound.
+            (catalog as? PostgresStoreCatalog)?.ownerships.identify(
+                as: configuration.clusterNodeID ?? ClusterNodeID.defaultID(port: server.localAddress.port))
             metrics.collect(from: nodes, connections: { server.webSocketCount })
             Self.watch(loops.group?.outboundBudget, metrics: metrics)
             endpoints.markReady()
@@ -88,6 +91,9 @@ public final class Daemon: Sendable {
         var services: [any Service] = [DataDirectoryService(configuration: configuration, catalog: catalog)]
         if let postgres = catalog as? PostgresStoreCatalog {
             services.append(PostgresService(configuration: configuration, catalog: postgres, logger: logger, endpoints: endpoints))
+            services.append(OwnershipService(ownerships: postgres.ownerships, nodes: nodes))
+            endpoints.setReadinessDetail { ClusterStatus.readinessLines(postgres.ownerships) }
+            metrics.collect(ownerships: postgres.ownerships)
         }
         services += [loops, StoreService(nodes: nodes, opensDefaultStore: configuration.storage != .postgres), listener]
         // Stopped before the listener: forwarded streams end with `shutting_down` while it drains.

@@ -1,3 +1,4 @@
+import Ownership
 import StreamCore
 import Transport
 
@@ -28,8 +29,11 @@ public enum DaemonResources {
 
     /// The stores as the configuration says: file stores in `<data-dir>/<store-uuid>/` (creating the
     /// data directory and its parents now, so a bad path fails at start), memory stores, or PostgreSQL
-    /// stores (whose connections are made once the PostgreSQL service starts).
-    public static func storeCatalog(_ configuration: DaemonConfiguration) throws(DaemonStartError) -> any StoreCatalog {
+    /// stores (whose connections are made once the PostgreSQL service starts), each opened once this daemon
+    /// took it over (its ownerships log to `logger`).
+    public static func storeCatalog(_ configuration: DaemonConfiguration, logger: Logger = Logger(sink: { _ in }))
+        throws(DaemonStartError) -> any StoreCatalog
+    {
         let catalog: any StoreCatalog
         switch configuration.storage {
         case .memory:
@@ -43,7 +47,11 @@ public enum DaemonResources {
             }
             catalog = FileStoreCatalog(root: root)
         case .postgres:
-            catalog = PostgresStoreCatalog(status: try PostgresStorageStatus.make(configuration))
+            let status = try PostgresStorageStatus.make(configuration)
+            let ownerships = StoreOwnerships(
+                pool: status.pool, nodeID: configuration.clusterNodeID, timing: OwnershipTiming(ttlMs: configuration.ownershipTTLMs),
+                advertiseURL: configuration.advertiseURL, clock: SystemMonotonicClock(), logger: logger)
+            catalog = PostgresStoreCatalog(status: status, ownerships: ownerships)
         }
         return catalog
     }
@@ -87,7 +95,7 @@ extension DaemonResources {
 extension DaemonResources {
     /// The daemon's cluster part: `router`'s routes, links to other daemons authenticated with the
     /// `--cluster-secret-file` credential (when given), which the daemon also accepts from them.
-    /// The node id links present is the listen address.
+    /// The node id links present is `--cluster-node-id`, else the listen address.
     public static func cluster(
         _ configuration: DaemonConfiguration, router: any StoreRouter,
         group: @escaping @Sendable () -> EventLoopGroup?
@@ -95,7 +103,7 @@ extension DaemonResources {
         let credential = try configuration.clusterSecretFile.map { (path) throws(DaemonStartError) in
             try ClusterCredential.load(path: path, clientSecretFile: configuration.jwtHS256SecretFile)
         }
-        let links = ClusterLinks(nodeID: configuration.listen.description, credential: credential, group: group)
+        let links = ClusterLinks(nodeID: configuration.clusterNodeID ?? configuration.listen.description, credential: credential, group: group)
         return DaemonCluster(router: router, forwarder: StreamForwarder(links: links), credential: credential)
     }
 }

@@ -34,7 +34,7 @@ function renderAssignments(groups) {
     head.append(row([['Member', ''], ['Weight', 'num'], ['Present', ''], ['Holding', 'num'], ['Target', 'num']]));
     const body = element('tbody');
     for (const member of group.members) {
-      const tr = row([[member.member_id, 'mono'], [String(member.weight), 'num'],
+      const tr = row([[member.member_id + (member.zone ? ` (zone ${member.zone})` : ''), 'mono'], [String(member.weight), 'num'],
         [member.present ? 'yes' : `back within ${duration(member.returns_by - Date.now())}`, ''],
         [String(member.holding), 'num'], [String(member.target), 'num']]);
       tr.dataset.member = member.member_id;
@@ -45,7 +45,9 @@ function renderAssignments(groups) {
     for (const partition of group.partitions.slice(0, ASSIGNMENTS.partitionChips)) {
       const chip = element('span', `chip ${partition.state}`,
         `${partition.partition}${partition.owner ? ' → ' + partition.owner : ''}${partition.fence ? ' #' + partition.fence : ''}`);
-      chip.title = partition.state + (partition.target ? `, moving to ${partition.target}` : '');
+      chip.title = partition.state + (partition.zone ? `, zone ${partition.zone}` : '')
+        + (partition.unplaceable ? `, unplaceable: ${partition.unplaceable}` : '')
+        + (partition.target ? `, moving to ${partition.target}` : '');
       chip.dataset.partition = partition.partition;
       chips.append(chip);
     }

@@ -183,11 +183,11 @@ public final class Node: Sendable {
         return presence.workers == 0 && presence.observers == 0
     }
 
-    /// Ends every stream with `server shutting down` and closes the store.
-    public func close() async {
+    /// Ends every stream with `error` (`server shutting down` unless told otherwise) and closes the store.
+    public func close(ending error: StreamsError = .shuttingDown) async {
         closing.store(true, ordering: .releasing)
         let open = streams.withLock { Array($0.values) }
-        for stream in open { stream.close(error: .shuttingDown) }
+        for stream in open { stream.close(error: error) }
         segmentSubscriptions.closeAll()
         inventory.closeAll()
         for timer in timers { timer.cancel() }

@@ -20,11 +20,12 @@ import Transport
 ///   (streamkit's behaviour); otherwise it ends with `store_not_found` and nothing is created. A
 ///   `store_create` stream creates its store either way.
 /// - **Failed opens** end the stream at once with `store_unavailable` and the cause; after three in a
-///   row the store is refused for 30 s, then one open is tried again (``StoreOpenCircuit``).
+///   row the store is refused for 30 s, then one open is tried again (``StoreOpenCircuit``). A store that
+///   another daemon owns (`store_owned_elsewhere`) is refused as such, and that is no failed open.
 /// - **Stopped writes.** A store whose writes stopped for good (``StreamStore/writesStopped``: a
 ///   PostgreSQL transaction failed, e.g. the server restarted) is closed as soon as the manager sees it
 ///   — the next stream of the store, a stream of it ending, or the sweeper every `storeIdleCheckMs` —
-///   even while streams use it (they end with the transient `shutting_down`), and the next stream opens
+///   even while streams use it (they end with the failure that stopped the writes), and the next stream opens
 ///   it again, which rebuilds its lease engine and fence counter from what is durable. While it cannot
 ///   be opened each stream fails with `store_unavailable` and the cause after its one attempt (nothing
 ///   retries on a timer); an open that keeps failing trips the same circuit.
@@ -216,15 +217,23 @@ public final class NodeManager: Sendable {
                     throw error
                 }
             } catch {
-                var failure = error.name == StreamsError.storeUnavailable.name ? error : .storeUnavailable(because: error.message)
+                // Owned by another daemon: said as it is, and no failure of the store's open (the owner may
+                // release it any moment, and then the next stream takes it over).
+                let ownedElsewhere = error.name == StreamsError.storeOwnedElsewhereName
+                var failure = error.name == StreamsError.storeUnavailable.name || ownedElsewhere
+                    ? error : .storeUnavailable(because: error.message)
                 failure.cause = error.cause
                 let nowMs = configuration.monotonicClock.nowMs()
                 state.withLock { s in
-                    s.circuit.failed(store, nowMs: nowMs)
+                    if !ownedElsewhere { s.circuit.failed(store, nowMs: nowMs) }
                     s.slots[store] = nil
                     s.reserved -= 1
                 }
-                reportOpenFailure(store, failure)
+                if ownedElsewhere {
+                    logger.info("store owned elsewhere", ["store": store, "error": failure.message])
+                } else {
+                    reportOpenFailure(store, failure)
+                }
                 throw failure
             }
             let managerClosed = state.withLock { s -> Bool in
@@ -325,7 +334,8 @@ public final class NodeManager: Sendable {
                 logger.warn("store writes stopped; closing it to open it again",
                             ["store": store, "error": node.store.writesStopped?.message ?? ""])
             }
-            await node.close()
+            // Streams of a store whose writes stopped end with the reason (transient), others with `shutting_down`.
+            await node.close(ending: reason == .writesStopped ? node.store.writesStopped ?? .shuttingDown : .shuttingDown)
             state.withLock { s in
                 if case .closing? = s.slots[store]?.phase { s.slots[store] = nil }
                 if releasingPlace { s.reserved -= 1 }

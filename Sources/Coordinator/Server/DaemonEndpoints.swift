@@ -20,6 +20,8 @@ public final class DaemonEndpoints: Sendable {
     private let state = Atomic<UInt8>(Readiness.starting.rawValue)
     /// Conditions besides the lifecycle that keep the daemon not ready: each returns its reason, or nil.
     private let readinessChecks = Mutex<[@Sendable () -> String?]>([])
+    /// Lines `/readyz` adds below its first line (the cluster's live daemons), or nil for none.
+    private let readinessDetail = Mutex<(@Sendable () -> [String])?>(nil)
 
     /// Endpoints rendering `metrics`; not ready until ``markReady()``.
     public init(metrics: MetricsRegistry) {
@@ -41,6 +43,12 @@ public final class DaemonEndpoints: Sendable {
     /// answers 503 with it.
     public func addReadinessCheck(_ check: @escaping @Sendable () -> String?) {
         readinessChecks.withLock { $0.append(check) }
+    }
+
+    /// Sets the lines `/readyz` answers below its first line, whether ready or not (one per line, no
+    /// line breaks in them): what an operator wants to see beside readiness, such as the cluster's daemons.
+    public func setReadinessDetail(_ detail: @escaping @Sendable () -> [String]) {
+        readinessDetail.withLock { $0 = detail }
     }
 
     /// The first reason a readiness check gives, or nil.
@@ -66,12 +74,13 @@ public final class DaemonEndpoints: Sendable {
             // The process answers, so it is alive; readiness is /readyz's business.
             return .text(status: 200, "ok " + BuildInfo.versionLine("coordd") + "\n")
         case "/readyz":
+            let detail = readinessDetail.withLock { $0 }?().map { $0 + "\n" }.joined() ?? ""
             switch readiness {
             case .ready:
-                if let reason = notReadyReason { return .text(status: 503, "not ready: \(reason)\n") }
-                return .text(status: 200, "ready\n")
-            case .starting: return .text(status: 503, "starting\n")
-            case .shuttingDown: return .text(status: 503, "shutting down\n")
+                if let reason = notReadyReason { return .text(status: 503, "not ready: \(reason)\n" + detail) }
+                return .text(status: 200, "ready\n" + detail)
+            case .starting: return .text(status: 503, "starting\n" + detail)
+            case .shuttingDown: return .text(status: 503, "shutting down\n" + detail)
             }
         default:
             return HTTPResponse(status: 200, headers: ["Content-Type": PrometheusText.contentType],

@@ -2,15 +2,19 @@ import PostgresKit
 import StreamCore
 
 /// PostgreSQL stores: a store exists when its UUID is in `coordd_stores`; each opens a
-/// ``PostgresStore`` on the daemon's one pool. Until the schema is prepared (``PostgresStorageStatus``)
-/// every request is refused with a transient `store_unavailable` saying why.
+/// ``PostgresStore`` on the daemon's one pool, once this daemon took it over (``StoreOwnerships``).
+/// Until the schema is prepared (``PostgresStorageStatus``) every request is refused with a transient
+/// `store_unavailable` saying why.
 public final class PostgresStoreCatalog: StoreCatalog {
     /// The connections and whether the schema is ready.
     public let status: PostgresStorageStatus
+    /// The stores this daemon owns, and the take-over that opening one starts with.
+    public let ownerships: StoreOwnerships
 
-    /// A catalog over `status`'s connections.
-    public init(status: PostgresStorageStatus) {
+    /// A catalog over `status`'s connections, opening stores through `ownerships`.
+    public init(status: PostgresStorageStatus, ownerships: StoreOwnerships) {
         self.status = status
+        self.ownerships = ownerships
     }
 
     public func contains(_ store: WireUUID) async throws(StreamsError) -> Bool {
@@ -31,7 +35,7 @@ public final class PostgresStoreCatalog: StoreCatalog {
 
     public func open(_ store: WireUUID) async throws(StreamsError) -> any StreamStore {
         try ready()
-        return try await PostgresStore.open(id: store, pool: status.pool)
+        return try await ownerships.open(store)
     }
 
     /// Its stores live in PostgreSQL: an idle one may be closed and opened again.

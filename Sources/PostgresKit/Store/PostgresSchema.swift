@@ -7,7 +7,7 @@ import StreamCore
 /// by their UTF-8 bytes exactly as the file store does.
 public enum PostgresSchema {
     /// The schema version this build creates and understands.
-    public static let version: Int64 = 2
+    public static let version: Int64 = 3
 
     /// Statements that take an empty database to each version, in order: `migrations[0]` makes version 1.
     static let migrations: [[String]] = [
@@ -61,6 +61,15 @@ public enum PostgresSchema {
                 store_id uuid NOT NULL, position bigint NOT NULL, kind smallint NOT NULL, record bytea NOT NULL,
                 PRIMARY KEY (store_id, position))
             """
+        ],
+        // Version 3: store ownership is enforced (``StoreOwnershipSQL``): every write transaction checks its
+        // owner's epoch in `coordd_store_owner`. The version itself is the point: a coordd of version 2,
+        // which writes without that check, refuses this database instead of writing beside an owner.
+        // Epochs start at 1; a node may run without an advertised URL; a node's stores are found by node.
+        [
+            "ALTER TABLE coordd_store_owner ADD CONSTRAINT coordd_store_owner_epoch CHECK (epoch >= 1)",
+            "ALTER TABLE coordd_nodes ALTER COLUMN advertise_url DROP NOT NULL",
+            "CREATE INDEX coordd_store_owner_by_node ON coordd_store_owner (owner_node)",
         ],
     ]
 

@@ -10,7 +10,8 @@ import StreamCore
 /// commits and the other is refused (the head's compare-and-set in ``PostgresStoreSQL``); a chunk's
 /// timestamp comes from the space's ``SpaceClock``, kept here in memory under the lock that also orders
 /// the chunks into the queue and runs their fence checks, so the space reads' visibility rule is the file
-/// store's. One daemon writes a store at a time (the cluster fences that with owner epochs later).
+/// store's. One daemon writes a store at a time: it is opened under an ``OwnerEpoch`` its daemon took over,
+/// every transaction checks that epoch first, and closing the store releases the ownership.
 public final class PostgresStore: StreamStore {
     public let storageKind = "postgres"
     public let limits: StoreLimits
@@ -25,31 +26,35 @@ public final class PostgresStore: StreamStore {
     private let closed = Atomic<Bool>(false)
     private let leases: PostgresLeaseLog
 
-    /// Opens store `id` on `pool` (whose schema is prepared), recording the store as existing. Reads the
-    /// spaces' last timestamps, so that timestamps never go back across a restart.
-    public static func open(id: WireUUID, pool: PostgresPool, limits: StoreLimits = StoreLimits(),
+    /// Whose writes this store makes: every transaction commits only while this epoch holds the store.
+    public var owner: OwnerEpoch { queue.owner }
+
+    /// Opens store `owner.store` on `pool` (whose schema is prepared) as `owner`, which the caller took
+    /// over (``StoreOwnershipSQL/takeOver(_:on:)``), recording the store as existing. Reads the spaces'
+    /// last timestamps, so that timestamps never go back across a restart or a take-over.
+    public static func open(owner: OwnerEpoch, pool: PostgresPool, limits: StoreLimits = StoreLimits(),
                             writeLimits: PostgresWriteLimits = PostgresWriteLimits(),
                             leaseLogLimits: CompactingLogLimits = CompactingLogLimits(),
                             clock: any WallClock = SystemWallClock()) async throws(StreamsError) -> PostgresStore {
-        let sql = PostgresStoreSQL(store: id)
+        let sql = PostgresStoreSQL(store: owner.store)
         let spaces = try await pool.transaction { s throws(StreamsError) in
             _ = try sql.create(on: s)
             return try sql.spaceTimestamps(on: s)
         }
-        return PostgresStore(id: id, sql: sql, pool: pool, limits: limits, writeLimits: writeLimits, leaseLogLimits: leaseLogLimits,
-                             clock: clock, spaces: spaces)
+        return PostgresStore(owner: owner, sql: sql, pool: pool, limits: limits, writeLimits: writeLimits,
+                             leaseLogLimits: leaseLogLimits, clock: clock, spaces: spaces)
     }
 
-    private init(id: WireUUID, sql: PostgresStoreSQL, pool: PostgresPool, limits: StoreLimits, writeLimits: PostgresWriteLimits,
+    private init(owner: OwnerEpoch, sql: PostgresStoreSQL, pool: PostgresPool, limits: StoreLimits, writeLimits: PostgresWriteLimits,
                  leaseLogLimits: CompactingLogLimits, clock: any WallClock, spaces: [String: Int64]) {
-        self.id = id
+        self.id = owner.store
         self.sql = sql
         self.pool = pool
         self.limits = limits
         self.clock = clock
         let order = SpaceOrder(spaces.mapValues { SpaceClock(lastCommitted: $0) })
         self.order = order
-        queue = PostgresWriteQueue(sql: sql, pool: pool, limits: writeLimits) { writes, outcomes in
+        queue = PostgresWriteQueue(sql: sql, owner: owner, pool: pool, limits: writeLimits) { writes, outcomes in
             // Before the writers are answered: an acknowledged chunk no longer holds space reads back.
             order.clocks.withLock { clocks in
                 for (write, outcome) in zip(writes, outcomes) {
@@ -172,11 +177,24 @@ public final class PostgresStore: StreamStore {
     /// then closes this store and opens it again, rebuilding the lease engine from the lease log table.
     public var writesStopped: StreamsError? { queue.stopped }
 
-    /// Refuses later writes and waits for the queued ones; the pool is the caller's and stays open.
+    /// Stops the store's writes for good with `error` (the owner stepped down): every later write fails
+    /// with it and ``writesStopped`` reports it, so the daemon closes the store.
+    public func stopWrites(because error: StreamsError) {
+        queue.stop(error)
+    }
+
+    /// True once ``close()`` began.
+    public var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    /// Refuses later writes, waits for the queued ones, then releases the ownership (when it still holds:
+    /// a failure to reach PostgreSQL leaves it to expire), so another daemon or the next open takes over at
+    /// once. The pool is the caller's and stays open.
     public func close() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         await leases.close()
         await queue.close()
+        let owner = owner
+        _ = try? await pool.run { s throws(StreamsError) in try StoreOwnershipSQL.release(owner, on: s) }
     }
 
     /// Makes the next transaction fail inside PostgreSQL, for tests of what a failed write leaves.

@@ -18,7 +18,9 @@ public struct PostgresStoreSQL: Sendable {
 
     // MARK: Batches
 
-    /// Commits `writes` in one transaction (group commit), in order, each with its own outcome.
+    /// Commits `writes` in one transaction (group commit), in order, each with its own outcome, as
+    /// `owner`: the transaction first checks that `owner`'s epoch still holds the store
+    /// (``StoreOwnershipSQL/checkEpoch(_:on:)``), and fails whole when it does not.
     ///
     /// A batch that loses a deadlock or serialization race is run again, up to ``maxTransactionAttempts``
     /// times. A write that is refused (a sequence gap, a fence that does not match, a fence that would go back)
@@ -28,7 +30,7 @@ public struct PostgresStoreSQL: Sendable {
     ///
     /// `beforeCommit` runs last inside the transaction (tests make it fail, to fail a batch the way the
     /// server does).
-    public func commit(_ writes: [StoreWrite], on pool: PostgresPool,
+    public func commit(_ writes: [StoreWrite], as owner: OwnerEpoch, on pool: PostgresPool,
                        beforeCommit: (@Sendable (PostgresSession) throws(StreamsError) -> Void)? = nil) async
         -> [Result<StoreWriteOutcome, StreamsError>]
     {
@@ -36,6 +38,7 @@ public struct PostgresStoreSQL: Sendable {
         do {
             return try await pool.run { s throws(StreamsError) in
                 try s.transaction(attempts: Self.maxTransactionAttempts) { s throws(StreamsError) in
+                    try StoreOwnershipSQL.checkEpoch(owner, on: s)
                     let outcomes = try apply(writes, on: s)
                     try beforeCommit?(s)
                     return outcomes

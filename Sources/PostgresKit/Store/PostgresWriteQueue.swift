@@ -45,6 +45,8 @@ final class PostgresWriteQueue: Sendable {
     }
 
     let limits: PostgresWriteLimits
+    /// Whose writes these are: every transaction checks this epoch first.
+    let owner: OwnerEpoch
     private let sql: PostgresStoreSQL
     private let pool: PostgresPool
     /// Runs after each transaction, before its writes are answered (the store's bookkeeping).
@@ -53,9 +55,10 @@ final class PostgresWriteQueue: Sendable {
     /// How long each transaction took, commit included (for the daemon's metrics).
     let transactionLatency = LogSyncLatency()
 
-    init(sql: PostgresStoreSQL, pool: PostgresPool, limits: PostgresWriteLimits,
+    init(sql: PostgresStoreSQL, owner: OwnerEpoch, pool: PostgresPool, limits: PostgresWriteLimits,
          settled: @escaping @Sendable ([StoreWrite], [Result<StoreWriteOutcome, StreamsError>]) -> Void) {
         self.sql = sql
+        self.owner = owner
         self.pool = pool
         self.limits = limits
         self.settled = settled
@@ -113,7 +116,7 @@ final class PostgresWriteQueue: Sendable {
                 outcomes = writes.map { _ in .failure(failure) }
             } else {
                 outcomes = await transactionLatency.measure {
-                    await sql.commit(writes, on: pool, beforeCommit: inject ? Self.failInside : nil)
+                    await sql.commit(writes, as: owner, on: pool, beforeCommit: inject ? Self.failInside : nil)
                 }
                 // Refusals are never `storage_error`: one of those is the transaction's failure.
                 if let broken = outcomes.lazy.compactMap({ $0.failure }).first(where: { $0.name == "storage_error" }) {
@@ -126,6 +129,12 @@ final class PostgresWriteQueue: Sendable {
             settled(writes, outcomes)
             for (queued, outcome) in zip(batch, outcomes) { queued.ticket.complete(outcome) }
         }
+    }
+
+    /// Stops the queue for good with `error` (the first reason stays), as a failed transaction does:
+    /// the owner stepped down, so nothing queued from now on may be committed.
+    func stop(_ error: StreamsError) {
+        state.withLock { $0.failure = $0.failure ?? error }
     }
 
     /// The failure that stopped the queue for good, once a transaction failed.

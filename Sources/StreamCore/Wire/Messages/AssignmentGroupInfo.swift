@@ -16,15 +16,21 @@ public struct AssignmentGroupInfo: WireMessage, Equatable {
         public var holding: Int
         /// Partitions the plan gives it.
         public var target: Int
+        /// The zone it declared, if any.
+        public var zone: String?
 
         /// Creates an entry.
-        public init(memberID: String, weight: Int64, present: Bool, returnsBy: Int64? = nil, holding: Int, target: Int) {
+        public init(
+            memberID: String, weight: Int64, present: Bool, returnsBy: Int64? = nil, holding: Int, target: Int,
+            zone: String? = nil
+        ) {
             self.memberID = memberID
             self.weight = weight
             self.present = present
             self.returnsBy = returnsBy
             self.holding = holding
             self.target = target
+            self.zone = zone
         }
     }
 
@@ -32,7 +38,7 @@ public struct AssignmentGroupInfo: WireMessage, Equatable {
     public struct Partition: Sendable, Hashable {
         /// Where a partition stands.
         public enum State: String, Sendable, Hashable {
-            /// Nobody holds it (the group has no present member to give it to).
+            /// Nobody holds it (the group has no present member to give it to, or none in its zone).
             case unowned
             /// Its owner holds its lease.
             case owned
@@ -58,11 +64,16 @@ public struct AssignmentGroupInfo: WireMessage, Equatable {
         public var target: String?
         /// True for a partition an update removed that is still being released.
         public var removed: Bool
+        /// The zone the partition is pinned to, if any.
+        public var zone: String?
+        /// Why nobody can be given the partition although members are present (`no member in zone a`).
+        public var unplaceable: String?
 
         /// Creates an entry.
         public init(
             partition: String, state: State, owner: String? = nil, fence: UInt64? = nil, returnsBy: Int64? = nil,
-            releaseBy: Int64? = nil, target: String? = nil, removed: Bool = false
+            releaseBy: Int64? = nil, target: String? = nil, removed: Bool = false, zone: String? = nil,
+            unplaceable: String? = nil
         ) {
             self.partition = partition
             self.state = state
@@ -72,6 +83,8 @@ public struct AssignmentGroupInfo: WireMessage, Equatable {
             self.releaseBy = releaseBy
             self.target = target
             self.removed = removed
+            self.zone = zone
+            self.unplaceable = unplaceable
         }
     }
 
@@ -107,7 +120,7 @@ public struct AssignmentGroupInfo: WireMessage, Equatable {
             Member(
                 memberID: try m.string("member_id"), weight: try m.int64("weight"), present: try m.bool("present"),
                 returnsBy: try m.optionalInt64("returns_by"), holding: Int(try m.uint64("holding")),
-                target: Int(try m.uint64("target")))
+                target: Int(try m.uint64("target")), zone: try m.optionalString("zone"))
         }
         partitions = try fields.objects("partitions").map { p throws(StreamsError) in
             let text = try p.string("state")
@@ -118,7 +131,8 @@ public struct AssignmentGroupInfo: WireMessage, Equatable {
                 partition: try p.string("partition"), state: state, owner: try p.optionalString("owner"),
                 fence: try p.optionalUInt64("fence"), returnsBy: try p.optionalInt64("returns_by"),
                 releaseBy: try p.optionalInt64("release_by"), target: try p.optionalString("target"),
-                removed: try p.bool("removed"))
+                removed: try p.bool("removed"), zone: try p.optionalString("zone"),
+                unplaceable: try p.optionalString("unplaceable"))
         }
     }
 
@@ -137,6 +151,7 @@ public struct AssignmentGroupInfo: WireMessage, Equatable {
             if let returnsBy = m.returnsBy { w.key("returns_by"); w.int(returnsBy) }
             w.key("holding"); w.int(Int64(m.holding))
             w.key("target"); w.int(Int64(m.target))
+            if let zone = m.zone { w.key("zone"); w.string(zone) }
             w.endObject()
         }
         w.endArray()
@@ -151,6 +166,8 @@ public struct AssignmentGroupInfo: WireMessage, Equatable {
             if let releaseBy = p.releaseBy { w.key("release_by"); w.int(releaseBy) }
             if let target = p.target { w.key("target"); w.string(target) }
             if p.removed { w.key("removed"); w.bool(true) }
+            if let zone = p.zone { w.key("zone"); w.string(zone) }
+            if let unplaceable = p.unplaceable { w.key("unplaceable"); w.string(unplaceable) }
             w.endObject()
         }
         w.endArray()

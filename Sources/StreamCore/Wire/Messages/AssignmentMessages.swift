@@ -2,7 +2,7 @@
 // group's partitions, each under a fenced lease bound to the member's presence (docs/assignments.md).
 
 extension StreamsError {
-    /// A member declared a group's partitions or timings differently from the group's first declaration.
+    /// A member declared a group's partitions, pins or timings differently from the group's first declaration.
     public static func assignmentDeclarationMismatch(_ message: String) -> StreamsError {
         StreamsError(.permanent, name: "assignment_declaration_mismatch", message: message)
     }
@@ -44,8 +44,8 @@ public enum PartitionDeclaration: Sendable, Hashable {
 /// coordd extension: a member joins an assignment group and receives its assignment until the stream ends.
 ///
 /// The member names itself with exactly one of `member_id` (its presence is this stream, renewed with
-/// `{"op":"renew"}`) and `worker_id` (its presence is that registered worker's). The first member's
-/// declaration (partitions and timings) creates the group; a later one that declares differently is refused
+/// `{"op":"renew"}`) and `worker_id` (its presence is that registered worker's), and may declare its `zone`.
+/// The first member's declaration (partitions, their pins to zones, and timings) creates the group; a later one that declares differently is refused
 /// with `assignment_declaration_mismatch`. Then the server sends ``AssignmentUpdate``s and the member sends
 /// ``AssignmentCommand``s, both bare.
 public struct SubscribeAssignments: RequestMessage, Equatable {
@@ -58,8 +58,12 @@ public struct SubscribeAssignments: RequestMessage, Equatable {
     public var workerID: WireUUID?
     /// The member's weight (relative capacity); nil means 1.
     public var weight: Int64?
+    /// The member's zone; only members of a zone receive the partitions pinned to it. Nil: no zone.
+    public var zone: String?
     /// The group's partitions; nil to join the group as it is.
     public var partitions: PartitionDeclaration?
+    /// The group's pins, partition name → zone (`partition_zones`); nil to take the group's, empty for none.
+    public var partitionZones: [String: String]?
     /// The group's grace period for absent members, in milliseconds; nil for the group's (or the default).
     public var graceMs: Int64?
     /// How long a member may take to release a partition, in milliseconds; nil for the group's (or the default).
@@ -71,13 +75,15 @@ public struct SubscribeAssignments: RequestMessage, Equatable {
     public init(
         group: String, memberID: String? = nil, workerID: WireUUID? = nil, weight: Int64? = nil,
         partitions: PartitionDeclaration? = nil, graceMs: Int64? = nil, revokeAfterMs: Int64? = nil,
-        heartbeatIntervalMs: Int64? = nil
+        heartbeatIntervalMs: Int64? = nil, zone: String? = nil, partitionZones: [String: String]? = nil
     ) {
         self.group = group
         self.memberID = memberID
         self.workerID = workerID
         self.weight = weight
+        self.zone = zone
         self.partitions = partitions
+        self.partitionZones = partitionZones
         self.graceMs = graceMs
         self.revokeAfterMs = revokeAfterMs
         self.heartbeatIntervalMs = heartbeatIntervalMs
@@ -88,7 +94,9 @@ public struct SubscribeAssignments: RequestMessage, Equatable {
         memberID = try fields.optionalString("member_id")
         workerID = try fields.uuid("worker_id")
         weight = try fields.optionalInt64("weight")
+        zone = try fields.optionalString("zone")
         partitions = try PartitionDeclaration.read(fields)
+        partitionZones = try fields.stringMap("partition_zones")
         graceMs = try fields.optionalInt64("grace_ms")
         revokeAfterMs = try fields.optionalInt64("revoke_after_ms")
         heartbeatIntervalMs = try fields.optionalInt64("heartbeat_interval_ms")
@@ -100,7 +108,9 @@ public struct SubscribeAssignments: RequestMessage, Equatable {
         if let memberID { w.key("member_id"); w.string(memberID) }
         if let workerID { w.key("worker_id"); w.uuid(workerID) }
         if let weight { w.key("weight"); w.int(weight) }
+        if let zone { w.key("zone"); w.string(zone) }
         partitions?.write(to: &w)
+        if let partitionZones { w.key("partition_zones"); w.stringMap(partitionZones) }
         if let graceMs { w.key("grace_ms"); w.int(graceMs) }
         if let revokeAfterMs { w.key("revoke_after_ms"); w.int(revokeAfterMs) }
         if let heartbeatIntervalMs { w.key("heartbeat_interval_ms"); w.int(heartbeatIntervalMs) }
@@ -114,8 +124,10 @@ public enum AssignmentCommand: WireMessage, Equatable {
     case released([String])
     /// `{"op":"renew"}`: presence renewal of a `member_id` member.
     case renew
-    /// `{"op":"update_group",…}`: changes the group's declaration (each field optional).
-    case updateGroup(partitions: PartitionDeclaration?, graceMs: Int64?, revokeAfterMs: Int64?)
+    /// `{"op":"update_group",…}`: changes the group's declaration (each field optional; without
+    /// `partition_zones` the pins of the partitions still declared stay).
+    case updateGroup(
+        partitions: PartitionDeclaration?, graceMs: Int64?, revokeAfterMs: Int64?, partitionZones: [String: String]? = nil)
     /// `{"op":"leave"}`: leave the group now, without grace.
     case leave
 
@@ -127,7 +139,7 @@ public enum AssignmentCommand: WireMessage, Equatable {
         case "update_group":
             self = .updateGroup(
                 partitions: try PartitionDeclaration.read(fields), graceMs: try fields.optionalInt64("grace_ms"),
-                revokeAfterMs: try fields.optionalInt64("revoke_after_ms"))
+                revokeAfterMs: try fields.optionalInt64("revoke_after_ms"), partitionZones: try fields.stringMap("partition_zones"))
         case let other:
             throw .invalidRequest("unknown assignment op \"\(InputExcerpt.excerpt(other))\"")
         }
@@ -143,11 +155,12 @@ public enum AssignmentCommand: WireMessage, Equatable {
             w.key("op"); w.string("renew")
         case .leave:
             w.key("op"); w.string("leave")
-        case .updateGroup(let partitions, let graceMs, let revokeAfterMs):
+        case .updateGroup(let partitions, let graceMs, let revokeAfterMs, let partitionZones):
             w.key("op"); w.string("update_group")
             partitions?.write(to: &w)
             if let graceMs { w.key("grace_ms"); w.int(graceMs) }
             if let revokeAfterMs { w.key("revoke_after_ms"); w.int(revokeAfterMs) }
+            if let partitionZones { w.key("partition_zones"); w.stringMap(partitionZones) }
         }
         w.endObject()
     }

@@ -1,0 +1,229 @@
+import Ownership
+import PostgresKit
+import StreamCore
+import Synchronization
+
+/// The stores this daemon owns on PostgreSQL, and the loop that keeps them (`docs/cluster.md`).
+///
+/// Opening a store first takes it over (``StoreOwnershipSQL``): a store another live daemon owns is
+/// refused with the transient `store_owned_elsewhere`. Each owned store has an ``OwnershipTerm`` on the
+/// daemon's monotonic clock; ``run(onStepDown:)`` renews every store whose renewal is due in one
+/// statement (with this node's heartbeat), and steps a store down — its writes stopped with the reason,
+/// then `onStepDown` closes it through the node manager's stopped-store path, ending its streams with
+/// that transient error and dropping its in-memory state — as soon as its safe deadline passes or a
+/// renewal finds its epoch taken. Renewals run in tasks of their own, so a renewal that hangs on
+/// PostgreSQL never delays a step-down. Closing a store releases its ownership (``PostgresStore/close()``).
+public final class StoreOwnerships: Sendable {
+    private struct Owned {
+        var store: PostgresStore
+        var term: OwnershipTerm
+    }
+
+    private struct State {
+        var nodeID: String?
+        var owned: [WireUUID: Owned] = [:]
+        /// When this node's heartbeat is due next (with or without stores to renew).
+        var heartbeatAtMs: Int64 = .min
+        var renewing = false
+        /// The live daemons as the last renewal round read them (this one included once its heartbeat
+        /// was recorded); empty until then.
+        var liveNodes: [ClusterNode] = []
+        /// When (this daemon's monotonic clock) that round committed; nil before the first.
+        var liveNodesReadAtMs: Int64?
+    }
+
+    /// A renewal round: the ownerships it renews, and when it was started.
+    private struct Round {
+        var sql: StoreOwnershipSQL
+        var owners: [OwnerEpoch]
+        var startedAtMs: Int64
+    }
+
+    /// The TTL, margin and renewal cadence.
+    public let timing: OwnershipTiming
+    /// Where other daemons reach this one (`--advertise-url`), recorded with the heartbeat.
+    public let advertiseURL: String?
+    private let pool: PostgresPool
+    private let clock: any MonotonicClock
+    private let logger: Logger
+    private let state: Mutex<State>
+    private let waiter: DeadlineWaiter
+    /// Renewal rounds and step-down closes.
+    private let tasks = OwnedTasks()
+
+    /// Ownerships over `pool`'s database, timed on `clock`. Stores open only once the node id is known
+    /// (`nodeID`, or ``identify(as:)`` later: the default id names the port the listener bound).
+    public init(pool: PostgresPool, nodeID: String?, timing: OwnershipTiming, advertiseURL: String?,
+                clock: any MonotonicClock, logger: Logger) {
+        self.pool = pool
+        self.timing = timing
+        self.advertiseURL = advertiseURL
+        self.clock = clock
+        self.logger = logger
+        state = Mutex(State(nodeID: nodeID))
+        waiter = DeadlineWaiter(clock: clock)
+    }
+
+    /// This daemon's node id, once known.
+    public var nodeID: String? { state.withLock { $0.nodeID } }
+
+    /// Sets the node id (once; a later call changes nothing) and has the heartbeat sent at once.
+    public func identify(as nodeID: String) {
+        state.withLock { s in if s.nodeID == nil { s.nodeID = nodeID } }
+        waiter.wake()
+    }
+
+    /// The live daemons of the cluster as the last renewal round read them (every renewal interval, TTL/3),
+    /// by node id, and how long ago that was: a view that ages while PostgreSQL cannot be reached. Nil
+    /// before the first round.
+    public var liveNodes: (nodes: [ClusterNode], ageMs: Int64)? {
+        let nowMs = clock.nowMs()
+        return state.withLock { s in s.liveNodesReadAtMs.map { (s.liveNodes, max(0, nowMs - $0)) } }
+    }
+
+    /// The stores owned now, with their epochs.
+    public var owned: [OwnerEpoch] {
+        state.withLock { s in s.owned.values.map(\.store.owner) }.sorted { $0.store.description < $1.store.description }
+    }
+
+    // MARK: Taking over
+
+    /// Takes `store` over and opens it under the new epoch; another live owner's store is refused with
+    /// `store_owned_elsewhere`, naming it.
+    public func open(_ store: WireUUID) async throws(StreamsError) -> PostgresStore {
+        guard let nodeID else {
+            throw .storeUnavailable(because: "this daemon's cluster node id is not known yet (the listener is not bound)")
+        }
+        let sql = StoreOwnershipSQL(node: nodeID, ttlMs: timing.ttlMs)
+        // Read before the statement: PostgreSQL's expiry is later than this + TTL in real time.
+        let startedAtMs = clock.nowMs()
+        let owner: OwnerEpoch
+        switch try await pool.transaction({ s throws(StreamsError) in try sql.takeOver(store, on: s) }) {
+        case .ownedElsewhere(let other): throw other.refusal(of: store)
+        case .owned(let taken): owner = taken
+        }
+        let opened: PostgresStore
+        do {
+            opened = try await PostgresStore.open(owner: owner, pool: pool)
+        } catch {
+            _ = try? await pool.run { s throws(StreamsError) in try StoreOwnershipSQL.release(owner, on: s) }
+            throw error
+        }
+        state.withLock { s in
+            s.owned[store] = Owned(store: opened, term: OwnershipTerm(takenOverAtMs: startedAtMs, timing: timing))
+        }
+        logger.info("store taken over", ["store": store, "node": nodeID, "epoch": owner.epoch])
+        waiter.wake()
+        return opened
+    }
+
+    // MARK: Keeping
+
+    /// Keeps the owned stores until the calling task is cancelled: renews them when due, and steps each
+    /// down when its deadline passes or its epoch is lost, then calls `onStepDown` (which closes the
+    /// stores whose writes stopped).
+    public func run(onStepDown: @escaping @Sendable () async -> Void) async {
+        while !Task.isCancelled {
+            let nowMs = clock.nowMs()
+            let (steppedDown, round, wakeAtMs) = plan(nowMs: nowMs)
+            for (store, reason) in steppedDown { stepDown(store, reason) }
+            if !steppedDown.isEmpty { tasks.spawn(onStepDown) }
+            if let round { tasks.spawn { await self.renew(round) } }
+            await waiter.wait(untilMs: wakeAtMs)
+        }
+        _ = await tasks.cancelAndWait(upTo: .seconds(2))
+    }
+
+    /// Decides, for every owned store at `nowMs`: those to step down (removed here), the renewal round to
+    /// start, if any, and when to look again.
+    private func plan(nowMs: Int64) -> ([(PostgresStore, StepDownReason)], Round?, Int64) {
+        state.withLock { s in
+            var steppedDown: [(PostgresStore, StepDownReason)] = []
+            var due: [WireUUID] = []
+            var wakeAtMs = nowMs + timing.renewIntervalMs
+            for (id, owned) in s.owned {
+                // Closed (idle, evicted, writes stopped, shutdown): the close released it.
+                if owned.store.isClosed {
+                    s.owned[id] = nil
+                    continue
+                }
+                switch owned.term.decision(nowMs: nowMs) {
+                case .stepDown(let reason):
+                    s.owned[id] = nil
+                    steppedDown.append((owned.store, reason))
+                case .renew: due.append(id)
+                case .serve(let untilMs): wakeAtMs = min(wakeAtMs, untilMs)
+                }
+            }
+            guard let nodeID = s.nodeID, !s.renewing else { return (steppedDown, nil, wakeAtMs) }
+            guard !due.isEmpty || nowMs >= s.heartbeatAtMs else { return (steppedDown, nil, min(wakeAtMs, s.heartbeatAtMs)) }
+            s.renewing = true
+            for id in due { s.owned[id]?.term.renewalStarted(atMs: nowMs) }
+            let owners = due.compactMap { s.owned[$0]?.store.owner }
+            return (steppedDown, Round(sql: StoreOwnershipSQL(node: nodeID, ttlMs: timing.ttlMs), owners: owners, startedAtMs: nowMs),
+                    wakeAtMs)
+        }
+    }
+
+    /// Sends one renewal round (with the heartbeat) and records what it found.
+    private func renew(_ round: Round) async {
+        let advertiseURL = advertiseURL
+        let result: Result<Set<WireUUID>, StreamsError>
+        var liveNodes: [ClusterNode]?
+        do {
+            let (renewed, nodes) = try await pool.transaction { s throws(StreamsError) in
+                (try round.sql.renew(round.owners, advertiseURL: advertiseURL, on: s), try round.sql.liveNodes(on: s))
+            }
+            result = .success(renewed)
+            liveNodes = nodes
+        } catch {
+            result = .failure(error)
+        }
+        let nowMs = clock.nowMs()
+        state.withLock { s in
+            s.renewing = false
+            if let liveNodes {
+                s.liveNodes = liveNodes
+                s.liveNodesReadAtMs = nowMs
+            }
+            for owner in round.owners {
+                // Only the term of the same epoch: the store may have been closed and taken over again.
+                guard var owned = s.owned[owner.store], owned.store.owner == owner else { continue }
+                switch result {
+                case .success(let renewed) where renewed.contains(owner.store): owned.term.renewalCommitted()
+                case .success: owned.term.renewalLost()
+                case .failure: owned.term.renewalFailed(atMs: nowMs)
+                }
+                s.owned[owner.store] = owned
+            }
+            switch result {
+            case .success: s.heartbeatAtMs = round.startedAtMs + timing.renewIntervalMs
+            case .failure: s.heartbeatAtMs = nowMs + timing.retryIntervalMs
+            }
+        }
+        if case .failure(let error) = result {
+            // A heartbeat alone fails every retry interval while PostgreSQL is away, which `/readyz` reports already.
+            if round.owners.isEmpty {
+                logger.debug("node heartbeat not recorded", ["error": error.message])
+            } else {
+                logger.warn("store ownership not renewed", ["stores": round.owners.count, "error": error.message])
+            }
+        }
+        waiter.wake()
+    }
+
+    /// Stops `store`'s writes with the reason, so its node is closed and its streams end with it.
+    private func stepDown(_ store: PostgresStore, _ reason: StepDownReason) {
+        let owner = store.owner
+        let error: StreamsError
+        switch reason {
+        case .deadlinePassed:
+            error = .storage("node \(owner.node) stepped down from store \(owner.store) (epoch \(owner.epoch)): its ownership "
+                             + "was not renewed in time; the store takes no more writes until it is opened again")
+        case .lost:
+            error = .ownershipLost(owner)
+        }
+        store.stopWrites(because: error)
+        logger.warn("store ownership given up", ["store": owner.store, "epoch": owner.epoch, "reason": "\(reason)", "error": error.message])
+    }
+}
