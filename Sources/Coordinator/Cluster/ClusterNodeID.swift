@@ -16,6 +16,14 @@ public enum ClusterNodeID {
         return "\(host.isEmpty ? "localhost" : host):\(port)"
     }
 
+    /// The default advertise URL: the listener's own address (`ws://` or `wss://` with TLS), or nil when
+    /// it listens on every address (`0.0.0.0`, `::`), which names no address another daemon can dial.
+    public static func defaultAdvertiseURL(host: String, port: Int, tls: Bool) -> String? {
+        guard !host.isEmpty, host != "0.0.0.0", host != "::" else { return nil }
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        return "\(tls ? "wss" : "ws")://\(bracketed):\(port)"
+    }
+
     /// Why `id` cannot be a node id, or nil when it can.
     public static func problem(with id: String) -> String? {
         if id.isEmpty { return "needs a node id" }

@@ -21,9 +21,13 @@ public final class StoreOwnerships: Sendable {
 
     private struct State {
         var nodeID: String?
+        /// Where other daemons reach this one, recorded with the heartbeat.
+        var advertiseURL: String?
         var owned: [WireUUID: Owned] = [:]
         /// When this node's heartbeat is due next (with or without stores to renew).
         var heartbeatAtMs: Int64 = .min
+        /// The identity changed since the last round started: the next round goes at once.
+        var announce = false
         var renewing = false
         /// The live daemons as the last renewal round read them (this one included once its heartbeat
         /// was recorded); empty until then.
@@ -41,8 +45,6 @@ public final class StoreOwnerships: Sendable {
 
     /// The TTL, margin and renewal cadence.
     public let timing: OwnershipTiming
-    /// Where other daemons reach this one (`--advertise-url`), recorded with the heartbeat.
-    public let advertiseURL: String?
     private let pool: PostgresPool
     private let clock: any MonotonicClock
     private let logger: Logger
@@ -52,25 +54,46 @@ public final class StoreOwnerships: Sendable {
     private let tasks = OwnedTasks()
 
     /// Ownerships over `pool`'s database, timed on `clock`. Stores open only once the node id is known
-    /// (`nodeID`, or ``identify(as:)`` later: the default id names the port the listener bound).
+    /// (`nodeID`, or ``identify(as:advertiseURL:)`` later: the default id names the port the listener bound).
     public init(pool: PostgresPool, nodeID: String?, timing: OwnershipTiming, advertiseURL: String?,
                 clock: any MonotonicClock, logger: Logger) {
         self.pool = pool
         self.timing = timing
-        self.advertiseURL = advertiseURL
         self.clock = clock
         self.logger = logger
-        state = Mutex(State(nodeID: nodeID))
+        state = Mutex(State(nodeID: nodeID, advertiseURL: advertiseURL))
         waiter = DeadlineWaiter(clock: clock)
     }
 
     /// This daemon's node id, once known.
     public var nodeID: String? { state.withLock { $0.nodeID } }
 
-    /// Sets the node id (once; a later call changes nothing) and has the heartbeat sent at once.
-    public func identify(as nodeID: String) {
-        state.withLock { s in if s.nodeID == nil { s.nodeID = nodeID } }
+    /// Where other daemons reach this one (`--advertise-url`, or the listener's address), once known.
+    public var advertiseURL: String? { state.withLock { $0.advertiseURL } }
+
+    /// Sets the node id and the advertise URL where they are not set yet (a later call changes nothing)
+    /// and has the heartbeat sent at once.
+    public func identify(as nodeID: String, advertiseURL: String?) {
+        state.withLock { s in
+            if s.nodeID == nil { s.nodeID = nodeID }
+            if s.advertiseURL == nil { s.advertiseURL = advertiseURL }
+            // Recorded at once: other daemons forward to this one only once its row names its URL.
+            s.announce = true
+        }
         waiter.wake()
+    }
+
+    /// True while this daemon owns `store`.
+    public func owns(_ store: WireUUID) -> Bool {
+        state.withLock { $0.owned[store] != nil }
+    }
+
+    /// The live ownership of `store` by another daemon, read from PostgreSQL now; nil when the store is
+    /// free, expired or this daemon's (a take-over then gets it).
+    public func foreignOwner(of store: WireUUID) async throws(StreamsError) -> ForeignOwner? {
+        guard let nodeID else { return nil }
+        let sql = StoreOwnershipSQL(node: nodeID, ttlMs: timing.ttlMs)
+        return try await pool.run { s throws(StreamsError) in try sql.foreignOwner(of: store, on: s) }
     }
 
     /// The live daemons of the cluster as the last renewal round read them (every renewal interval, TTL/3),
@@ -98,7 +121,14 @@ public final class StoreOwnerships: Sendable {
         // Read before the statement: PostgreSQL's expiry is later than this + TTL in real time.
         let startedAtMs = clock.nowMs()
         let owner: OwnerEpoch
-        switch try await pool.transaction({ s throws(StreamsError) in try sql.takeOver(store, on: s) }) {
+        let advertiseURL = self.advertiseURL
+        // With the node's row (its heartbeat and advertise URL), so a daemon that finds this ownership can
+        // always find where to forward the store's streams.
+        let outcome = try await pool.transaction { s throws(StreamsError) in
+            try sql.heartbeat(advertiseURL: advertiseURL, on: s)
+            return try sql.takeOver(store, on: s)
+        }
+        switch outcome {
         case .ownedElsewhere(let other): throw other.refusal(of: store)
         case .owned(let taken): owner = taken
         }
@@ -156,7 +186,10 @@ public final class StoreOwnerships: Sendable {
                 }
             }
             guard let nodeID = s.nodeID, !s.renewing else { return (steppedDown, nil, wakeAtMs) }
-            guard !due.isEmpty || nowMs >= s.heartbeatAtMs else { return (steppedDown, nil, min(wakeAtMs, s.heartbeatAtMs)) }
+            guard !due.isEmpty || nowMs >= s.heartbeatAtMs || s.announce else {
+                return (steppedDown, nil, min(wakeAtMs, s.heartbeatAtMs))
+            }
+            s.announce = false
             s.renewing = true
             for id in due { s.owned[id]?.term.renewalStarted(atMs: nowMs) }
             let owners = due.compactMap { s.owned[$0]?.store.owner }
@@ -167,7 +200,7 @@ public final class StoreOwnerships: Sendable {
 
     /// Sends one renewal round (with the heartbeat) and records what it found.
     private func renew(_ round: Round) async {
-        let advertiseURL = advertiseURL
+        let advertiseURL = self.advertiseURL
         let result: Result<Set<WireUUID>, StreamsError>
         var liveNodes: [ClusterNode]?
         do {

@@ -46,11 +46,12 @@ public final class Daemon: Sendable {
     /// every one before it is stopped again. `/readyz` answers 200 from the moment this returns.
     ///
     /// `extraServices` start after the built-in ones and stop before them (tests inject failures here).
-    /// `router` says which stores other daemons serve; their streams are forwarded there.
+    /// `router` says which stores other daemons serve; their streams are forwarded there. By default, with
+    /// `--storage postgres`, store ownership does (``OwnershipRouter``); otherwise every store is local.
     public static func start(_ configuration: DaemonConfiguration, logger: Logger,
                              loopCount: Int = EventLoopGroup.defaultLoopCount,
                              extraServices: [any Service] = [],
-                             router: any StoreRouter = LocalStoreRouter()) async throws(DaemonStartError) -> Daemon {
+                             router: (any StoreRouter)? = nil) async throws(DaemonStartError) -> Daemon {
         let tls = try DaemonResources.tlsContext(configuration)
         let verifier = try DaemonResources.verifier(configuration)
         let catalog = try DaemonResources.storeCatalog(configuration, logger: logger)
@@ -61,7 +62,9 @@ public final class Daemon: Sendable {
         var runtime = RuntimeLimits()
         runtime.maxOutboundBytes = Int(configuration.maxOutboundMemoryBytes)
         let loops = EventLoopService(loopCount: loopCount, limits: runtime, events: events)
-        let cluster = try DaemonResources.cluster(configuration, router: router, group: { loops.group })
+        let ownershipRouter = (catalog as? PostgresStoreCatalog).map { OwnershipRouter(ownerships: $0.ownerships) }
+        let cluster = try DaemonResources.cluster(configuration, router: router ?? ownershipRouter ?? LocalStoreRouter(),
+                                                  group: { loops.group })
         cluster.report(to: metrics.registry)
         let acceptor = DaemonAcceptor(
             manager: nodes, verifier: verifier, allowAnonymous: configuration.acceptsAnonymous,
@@ -74,8 +77,10 @@ public final class Daemon: Sendable {
             // Non-nil: the listener started before this service.
             guard let server = listener.server else { return }
             // The default node id names the port the listener bound.
+            let port = server.localAddress.port
             (catalog as? PostgresStoreCatalog)?.ownerships.identify(
-                as: configuration.clusterNodeID ?? ClusterNodeID.defaultID(port: server.localAddress.port))
+                as: configuration.clusterNodeID ?? ClusterNodeID.defaultID(port: port),
+                advertiseURL: ClusterNodeID.defaultAdvertiseURL(host: configuration.listen.host, port: port, tls: tls != nil))
             metrics.collect(from: nodes, connections: { server.webSocketCount })
             Self.watch(loops.group?.outboundBudget, metrics: metrics)
             endpoints.markReady()

@@ -38,15 +38,29 @@ public struct StoreOwnershipSQL: Sendable {
             RETURNING epoch
             """, [.uuid(store), .text(node), .int64(ttlMs)])
         if taken.count == 1, let epoch = try taken.int64(0, 0) { return .owned(OwnerEpoch(store: store, node: node, epoch: epoch)) }
+        guard let owner = try readOwner(of: store, liveOnly: false, on: s) else {
+            throw .storage("postgres: the owner row of store \(store) vanished during a take-over")
+        }
+        return .ownedElsewhere(owner)
+    }
+
+    /// The unexpired ownership of `store` by another node, or nil (free, expired, or this node's).
+    public func foreignOwner(of store: WireUUID, on s: PostgresSession) throws(StreamsError) -> ForeignOwner? {
+        try readOwner(of: store, liveOnly: true, on: s)
+    }
+
+    /// The owner row of `store` with the owner's advertise URL; with `liveOnly`, only an unexpired one of
+    /// another node.
+    private func readOwner(of store: WireUUID, liveOnly: Bool, on s: PostgresSession) throws(StreamsError) -> ForeignOwner? {
         let owner = try s.query("""
             SELECT o.owner_node, o.epoch, n.advertise_url,
                    GREATEST(0, ceil(extract(epoch FROM o.expires_at - clock_timestamp()) * 1000))::bigint
               FROM coordd_store_owner o LEFT JOIN coordd_nodes n ON n.node_id = o.owner_node
-             WHERE o.store_id = $1
-            """, [.uuid(store)])
-        guard owner.count == 1 else { throw .storage("postgres: the owner row of store \(store) vanished during a take-over") }
-        return .ownedElsewhere(ForeignOwner(node: try owner.string(0, 0) ?? "", epoch: try owner.int64(0, 1) ?? 0,
-                                            advertiseURL: try owner.string(0, 2), expiresInMs: try owner.int64(0, 3) ?? 0))
+             WHERE o.store_id = $1 AND (NOT $2 OR (o.owner_node <> $3 AND o.expires_at > clock_timestamp()))
+            """, [.uuid(store), .bool(liveOnly), .text(node)])
+        guard owner.count == 1 else { return nil }
+        return ForeignOwner(node: try owner.string(0, 0) ?? "", epoch: try owner.int64(0, 1) ?? 0,
+                            advertiseURL: try owner.string(0, 2), expiresInMs: try owner.int64(0, 3) ?? 0)
     }
 
     /// Renews every ownership of `owned` that still holds its epoch and has not expired, and records this
