@@ -1,4 +1,3 @@
-import Dispatch
 import StreamCore
 import Synchronization
 import Transport
@@ -48,12 +47,7 @@ final class ClientConnection: Sendable {
         await provider.close()
         // Stopping the loop joins its thread, which must not hold a thread of the concurrency pool.
         let group = self.group
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                group.shutdownGracefully(graceMs: 0)
-                continuation.resume()
-            }
-        }
+        try? await Posix.runBlocking(name: "coordd-client-loops-stop") { group.shutdownGracefully(graceMs: 0) }
     }
 }
 

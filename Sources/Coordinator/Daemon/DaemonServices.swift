@@ -1,4 +1,3 @@
-import Dispatch
 import StreamCore
 import Synchronization
 import Transport
@@ -71,12 +70,8 @@ final class EventLoopService: Service {
 
     func stop(deadline: ContinuousClock.Instant) async {
         guard let group = started.withLock({ $0 }) else { return }
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                group.shutdownGracefully(graceMs: 0)
-                done.resume()
-            }
-        }
+        // Joining the loops' threads blocks: on a thread of its own, not one of the concurrency pool.
+        try? await Posix.runBlocking(name: "coordd-loops-stop") { group.shutdownGracefully(graceMs: 0) }
     }
 }
 

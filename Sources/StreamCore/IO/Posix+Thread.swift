@@ -39,8 +39,8 @@ extension Posix {
 
     /// Runs `body`, which blocks (file I/O ending in `fsync`), on a thread of its own and waits for it
     /// without holding a thread of the concurrency pool: a slow disk then delays this caller only, not
-    /// every task of the process. For rare work (opening a store); when no thread can be started, `body`
-    /// runs on the caller's thread instead.
+    /// every task of the process. For rare work (opening a store, looking a host name up, joining event
+    /// loop threads); when no thread can be started, `body` runs on the caller's thread instead.
     public static func runBlocking<T: Sendable>(
         name: String, _ body: @escaping @Sendable () throws(StreamsError) -> T
     ) async throws(StreamsError) -> T {

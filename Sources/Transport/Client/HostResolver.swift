@@ -1,21 +1,19 @@
-import Dispatch
 import Glibc
 import StreamCore
 
 /// Turns a URL's host into an address to connect to.
 ///
 /// IP literals and `localhost` need no lookup. Other names go to `getaddrinfo`, which blocks, so it runs
-/// on a Dispatch queue and never on an event loop or a task's cooperative thread.
+/// on a thread of its own and never on an event loop or a task's cooperative thread.
 enum HostResolver {
     /// The first IPv4 or IPv6 address of `host` with `port`.
     static func resolve(host: String, port: Int) async throws(StreamsError) -> SocketAddress {
         if let literal = try? SocketAddress(host: host, port: port) { return literal }
-        let result: Result<SocketAddress, StreamsError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: lookUp(host: host, port: port))
-            }
+        // A thread of its own: a lookup can block for seconds, and Dispatch's shared queues are as narrow
+        // as the concurrency pool.
+        return try await Posix.runBlocking(name: "coordd-resolve") { () throws(StreamsError) in
+            try lookUp(host: host, port: port).get()
         }
-        return try result.get()
     }
 
     private static func lookUp(host: String, port: Int) -> Result<SocketAddress, StreamsError> {
