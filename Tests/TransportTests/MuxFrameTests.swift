@@ -51,6 +51,12 @@ func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
         #expect(text(frame.encoded()).hasSuffix(#","payload":"","trace_context":{"baggage":"k=v","traceparent":"00-abc-01"}}"#))
     }
 
+    @Test func anEmptyTraceContextReadsAsNoneSoAFrameReadsBackAsItIsSent() throws {
+        let received = try MuxFrame.decodeReceived(Array(#"{"ControlType":"data","payload":"","trace_context":{}}"#.utf8)).get()
+        #expect(received.traceContext == nil)
+        #expect(try MuxFrame.decodeReceived(received.encoded()).get() == received)
+    }
+
     @Test func framesRoundTripForEveryControlType() throws {
         for type in MuxControlType.allCases {
             let frame = MuxFrame(

@@ -174,7 +174,8 @@ extension MuxFrame {
                 guard case .string(let text) = value else { return failure("trace_context values must be strings") }
                 context[key] = text
             }
-            traceContext = context
+            // An empty map is no trace context: the encoder omits it, so a frame reads back as it was sent.
+            traceContext = context.isEmpty ? nil : context
         case let other?:
             return failure("trace_context must be an object, got \(other.typeName)")
         }
