@@ -1,4 +1,4 @@
-import Glibc
+import StreamCore
 
 /// A daemon's name among the daemons sharing one PostgreSQL database (`--cluster-node-id`): what
 /// `coordd_store_owner.owner_node` and `coordd_nodes.node_id` hold.
@@ -11,9 +11,7 @@ public enum ClusterNodeID {
 
     /// The default id for a listener bound to `port` on this host.
     public static func defaultID(port: Int) -> String {
-        var name = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&name, name.count - 1) == 0 ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-        return "\(host.isEmpty ? "localhost" : host):\(port)"
+        "\(Posix.hostName() ?? "localhost"):\(port)"
     }
 
     /// The default advertise URL: the listener's own address (`ws://` or `wss://` with TLS), or nil when

@@ -104,6 +104,9 @@ public final class StoreOwnerships: Sendable {
         return state.withLock { s in s.liveNodesReadAtMs.map { (s.liveNodes, max(0, nowMs - $0)) } }
     }
 
+    /// How many stores this daemon owns now.
+    public var ownedCount: Int { state.withLock { $0.owned.count } }
+
     /// The stores owned now, with their epochs.
     public var owned: [OwnerEpoch] {
         state.withLock { s in s.owned.values.map(\.store.owner) }.sorted { $0.store.description < $1.store.description }

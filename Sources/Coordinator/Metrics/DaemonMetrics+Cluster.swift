@@ -10,7 +10,7 @@ extension DaemonMetrics {
         registry.addCollector {
             let view = ownerships.liveNodes
             liveNodes.set(Double(view?.nodes.count ?? 0))
-            ownedStores.set(Double(ownerships.owned.count))
+            ownedStores.set(Double(ownerships.ownedCount))
             viewAge.set(view.map { Double($0.ageMs) / 1_000 } ?? 0)
         }
     }

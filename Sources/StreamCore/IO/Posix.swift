@@ -180,6 +180,14 @@ public enum Posix {
         return names
     }
 
+    /// This machine's host name (`gethostname`), or nil when it cannot be read.
+    public static func hostName() -> String? {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return nil }
+        let text = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.isEmpty ? nil : text
+    }
+
     /// Makes the entries of directory `path` durable (after creating, renaming or removing files in it).
     public static func syncDirectory(_ path: String) throws(IOError) {
         let fd = try open(path, O_RDONLY | O_DIRECTORY)
