@@ -28,3 +28,20 @@ public func eventually(seconds: Double = 10, _ condition: @Sendable () async -> 
     }
     return await condition()
 }
+
+/// Attempts ``retryingTransient(_:)`` makes: a request after a fault or while a store moves between
+/// daemons fails transiently for a moment (a pooled connection that PostgreSQL ended, a forwarded stream
+/// whose owner changed), as it would for any client, which retries.
+public let maxTransientAttempts = 5
+
+/// `body`, tried again (up to ``maxTransientAttempts`` times, 200 ms apart) while it fails transiently.
+public func retryingTransient<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+    for _ in 1..<maxTransientAttempts {
+        do {
+            return try await body()
+        } catch let error as StreamsError where error.code == .transient {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+    return try await body()
+}

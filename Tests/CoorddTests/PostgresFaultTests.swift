@@ -184,22 +184,6 @@ struct PostgresFaultTests {
         #expect(fresh.ok && (fresh.fence ?? 0) > (grants.values.max() ?? 0), "fences keep rising")
     }
 
-    /// Attempts of a read after a fault: a pooled connection that PostgreSQL ended while it was idle
-    /// fails its next query once (transient), as it would for any client, which retries.
-    static let maxReadAttempts = 5
-
-    /// `body`, tried again (up to ``maxReadAttempts`` times, 200 ms apart) while it fails transiently.
-    static func retryingTransient<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        for _ in 1..<maxReadAttempts {
-            do {
-                return try await body()
-            } catch let error as StreamsError where error.code == .transient {
-                try await Task.sleep(for: .milliseconds(200))
-            }
-        }
-        return try await body()
-    }
-
     @Test(.timeLimit(.minutes(4)))
     func postgresRestartedUnderLoadFailsInFlightRequestsTransientlyAndServiceResumesByItself() async throws {
         let server = try await TestPostgresServer.start()

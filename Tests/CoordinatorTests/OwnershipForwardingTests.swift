@@ -1,6 +1,8 @@
 import CoordClient
 import CoordTestKit
-import Coordinator
+@testable import Coordinator
+import Ownership
+import PostgresKit
 import StreamCore
 import Testing
 import Transport
@@ -10,9 +12,10 @@ import Transport
 /// taken over by the daemon the client asks next.
 @Suite(.enabled(if: TestPostgres.available, Comment(rawValue: TestPostgres.skipNotice)))
 struct OwnershipForwardingTests {
-    static func start(_ node: String, url: String) async throws -> Daemon {
+    static func start(_ node: String, url: String, ttlMs: Int64 = OwnershipTiming.defaultTTLMs) async throws -> Daemon {
         var configuration = PostgresDaemonTests.configuration(url: url)
         configuration.clusterNodeID = node
+        configuration.ownershipTTLMs = ttlMs
         return try await Daemon.start(configuration, logger: Logger(sink: { _ in }), loopCount: 1)
     }
 
@@ -27,10 +30,10 @@ struct OwnershipForwardingTests {
         defer { Task { await db.drop() } }
         let a = try await Self.start("node-a", url: db.url)
         let b = try await Self.start("node-b", url: db.url)
-        let store = WireUUID.random()
+        let store = PlacementViewTests.stores(preferring: "node-a", among: ["node-a", "node-b"], count: 1)[0]
         let viaA = try Self.provider(a)
         let viaB = try Self.provider(b)
-        // node-a opens the store first, so it owns it, advertising its own listener.
+        // Placement gives the store to node-a, which advertises its own listener.
         try await CoordClient(provider: viaA, store: store).produce(space: "s", segment: "g", records: makeRecords(2))
 
         let client = CoordClient(provider: viaB, store: store)
@@ -53,5 +56,71 @@ struct OwnershipForwardingTests {
         #expect(!next.ok, "the lease granted through node-a's ownership holds under node-b's")
         await viaB.close()
         await b.shutdown()
+    }
+
+    @Test func aStoreMovesToItsPreferredDaemonOnceThatOneHasSettled() async throws {
+        let db = try await TestPostgres.database("handoff")
+        defer { Task { await db.drop() } }
+        let a = try await Self.start("node-a", url: db.url, ttlMs: 2_000)
+        let store = PlacementViewTests.stores(preferring: "node-b", among: ["node-a", "node-b"], count: 1)[0]
+        let viaA = try Self.provider(a)
+        let client = CoordClient(provider: viaA, store: store)
+        // node-b is not running: node-a serves the store.
+        try await client.produce(space: "s", segment: "g", records: makeRecords(2))
+        #expect(try await client.acquire(key: "job", holder: "h", ttl: .seconds(60)).fence == 1)
+        #expect(try await ownerRow(store, url: db.url)?.node == "node-a")
+
+        // node-b joins; once it has been live for a TTL (2 s), node-a hands the store over, and the next
+        // stream through node-a is placed on node-b, which takes it over under the next epoch.
+        let b = try await Self.start("node-b", url: db.url, ttlMs: 2_000)
+        let moved = await eventually(seconds: 20) {
+            _ = try? await client.peek(space: "s", segment: "g")
+            return b.nodes.openNodes.contains { $0.storeID == store }
+        }
+        #expect(moved, "node-b serves the store")
+        let row = try await ownerRow(store, url: db.url)
+        // Epoch 2: node-a closed it once and never took it back in between.
+        #expect(row?.node == "node-b" && row?.epoch == 2, "\(String(describing: row))")
+        #expect(!a.nodes.openNodes.contains { $0.storeID == store }, "node-a closed it")
+        // It stays there: no daemon takes it back while streams keep coming through node-a.
+        for _ in 0..<10 {
+            _ = try? await client.peek(space: "s", segment: "g")
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        #expect(try await ownerRow(store, url: db.url).map { $0.node == "node-b" && $0.epoch == row?.epoch } == true,
+                "the store stays with node-b under the same epoch")
+        // Everything came along: the entries, and the lease with its fence.
+        #expect(try await retryingTransient { try await client.peek(space: "s", segment: "g").sequence } == 2)
+        let viaB = try Self.provider(b)
+        #expect(try await retryingTransient { try await CoordClient(provider: viaB, store: store).acquire(key: "job", holder: "x", ttl: .seconds(60)).ok } == false)
+        #expect(try await retryingTransient { try await client.leases(prefix: "job").map(\.holder) } == ["h"])
+
+        await viaA.close()
+        await viaB.close()
+        // node-b drains: it leaves the cluster and releases the store, which node-a takes back at once.
+        await b.shutdown()
+        let back = CoordClient(provider: try Self.provider(a), store: store)
+        #expect(try await withDeadline(seconds: 30) { try await retryingTransient { try await back.peek(space: "s", segment: "g").sequence } } == 2)
+        #expect(try await ownerRow(store, url: db.url)?.node == "node-a")
+        await a.shutdown()
+    }
+
+    @Test func aFreeStoreWhosePreferredDaemonCannotBeReachedIsServedHere() async throws {
+        let db = try await TestPostgres.database("unreachable")
+        defer { Task { await db.drop() } }
+        let a = try await Self.start("node-a", url: db.url)
+        // A live node row whose advertise URL nothing listens on.
+        let pool = PostgresPool(settings: PostgresSettings(url: db.url), size: 1)
+        try await pool.run { s throws(StreamsError) in
+            try StoreOwnershipSQL(node: "node-z", ttlMs: 10_000).heartbeat(advertiseURL: "ws://127.0.0.1:1", on: s)
+        }
+        await pool.close()
+        let store = PlacementViewTests.stores(preferring: "node-z", among: ["node-a", "node-z"], count: 1)[0]
+        let viaA = try Self.provider(a)
+        try await CoordClient(provider: viaA, store: store).produce(space: "s", segment: "g", records: makeRecords(1))
+        #expect(try await ownerRow(store, url: db.url)?.node == "node-a")
+        #expect(a.nodes.openNodes.contains { $0.storeID == store })
+        await viaA.close()
+        await a.shutdown()
     }
 }

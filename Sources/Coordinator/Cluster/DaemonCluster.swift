@@ -34,6 +34,19 @@ public struct DaemonCluster: Sendable {
                     + "but this node routes it to \(peer); a stream is forwarded at most once")
             }
             try await self.forwarder.forward(store: store, stream: stream, to: peer)
+        case .place(let peer):
+            // Forwarded here already: this daemon takes it (the forwarding one placed it here).
+            guard !(authorization is ClusterAuthorization) else {
+                try await manager.accept(store: store, stream: stream)
+                return
+            }
+            let request = try await StreamForwarder.request(of: stream)
+            do throws(StreamsError) {
+                try await forwarder.forward(store: store, request: request, stream: stream, to: peer)
+            } catch where error.name == StreamsError.storeUnavailable.name {
+                // Placement is a preference: a store whose preferred daemon cannot be reached is served here.
+                try await manager.accept(store: store, stream: ReplayedRequestStream(request, then: stream))
+            }
         }
     }
 }

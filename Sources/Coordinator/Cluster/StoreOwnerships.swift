@@ -17,6 +17,8 @@ public final class StoreOwnerships: Sendable {
     private struct Owned {
         var store: PostgresStore
         var term: OwnershipTerm
+        /// When it was taken over (the daemon's monotonic clock): a store moves again only after a while.
+        var heldSinceMs: Int64
     }
 
     private struct State {
@@ -34,6 +36,12 @@ public final class StoreOwnerships: Sendable {
         var liveNodes: [ClusterNode] = []
         /// When (this daemon's monotonic clock) that round committed; nil before the first.
         var liveNodesReadAtMs: Int64?
+        /// Which stores belong elsewhere, from those rounds.
+        var placement: PlacementView
+        /// Stores being handed to another daemon: their new streams are refused (transient) meanwhile.
+        var handingOff: [WireUUID: ClusterPeer] = [:]
+        /// The daemon drains: it has left the cluster's live nodes, takes no store over and hands none off.
+        var leaving = false
     }
 
     /// A renewal round: the ownerships it renews, and when it was started.
@@ -61,7 +69,7 @@ public final class StoreOwnerships: Sendable {
         self.timing = timing
         self.clock = clock
         self.logger = logger
-        state = Mutex(State(nodeID: nodeID, advertiseURL: advertiseURL))
+        state = Mutex(State(nodeID: nodeID, advertiseURL: advertiseURL, placement: PlacementView(timing: timing)))
         waiter = DeadlineWaiter(clock: clock)
     }
 
@@ -85,15 +93,47 @@ public final class StoreOwnerships: Sendable {
 
     /// True while this daemon owns `store`.
     public func owns(_ store: WireUUID) -> Bool {
-        state.withLock { $0.owned[store] != nil }
+        state.withLock { $0.owned[store].map { !$0.store.isClosed } ?? false }
     }
 
-    /// The live ownership of `store` by another daemon, read from PostgreSQL now; nil when the store is
-    /// free, expired or this daemon's (a take-over then gets it).
-    public func foreignOwner(of store: WireUUID) async throws(StreamsError) -> ForeignOwner? {
-        guard let nodeID else { return nil }
+    /// Where a new stream of `store` goes, from what this daemon holds and, unless it owns the store, its
+    /// owner row and the daemons eligible for it, read from PostgreSQL now in one round trip.
+    func whereIs(_ store: WireUUID) async throws(StreamsError) -> StorePosition {
+        let (nodeID, advertiseURL, known) = state.withLock { s -> (String?, String?, StorePosition?) in
+            if let peer = s.handingOff[store] { return (s.nodeID, s.advertiseURL, .handingOff(to: peer)) }
+            // A closed store (handed off, idle) is no longer served here, though the next round drops it.
+            if let owned = s.owned[store], !owned.store.isClosed { return (s.nodeID, s.advertiseURL, .ownedHere) }
+            return (s.nodeID, s.advertiseURL, nil)
+        }
+        if let known { return known }
+        guard let nodeID else { return .free(placeOn: nil) }
         let sql = StoreOwnershipSQL(node: nodeID, ttlMs: timing.ttlMs)
-        return try await pool.run { s throws(StreamsError) in try sql.foreignOwner(of: store, on: s) }
+        let freshForMs = PlacementView(timing: timing).freshForMs
+        let (owner, nodes) = try await pool.run { s throws(StreamsError) in
+            let owner = try sql.foreignOwner(of: store, on: s)
+            return (owner, owner == nil ? try sql.liveNodes(maxAgeMs: freshForMs, countingStores: false, on: s) : [])
+        }
+        if let owner { return .ownedElsewhere(owner) }
+        let leaving = state.withLock { $0.leaving }
+        return .free(placeOn: PlacementView.placement(of: store, among: nodes, selfID: nodeID,
+                                                      selfEligible: advertiseURL != nil && !leaving, freshForMs: freshForMs))
+    }
+
+    /// Leaves the cluster's live nodes, for a drain: this daemon's row is removed (so no daemon places a
+    /// store on it), and it takes no store over from now on. Its stores stay owned, and renewed, until
+    /// each closes and releases its ownership.
+    public func leave() async {
+        guard let nodeID = state.withLock({ s -> String? in
+            s.leaving = true
+            return s.nodeID
+        }) else { return }
+        let sql = StoreOwnershipSQL(node: nodeID, ttlMs: timing.ttlMs)
+        do {
+            try await pool.run { s throws(StreamsError) in try sql.leave(on: s) }
+        } catch {
+            // The row then ages out within the placement's freshness (TTL/2).
+            logger.warn("leaving the cluster not recorded", ["error": error.message])
+        }
     }
 
     /// The live daemons of the cluster as the last renewal round read them (every renewal interval, TTL/3),
@@ -120,6 +160,9 @@ public final class StoreOwnerships: Sendable {
         guard let nodeID else {
             throw .storeUnavailable(because: "this daemon's cluster node id is not known yet (the listener is not bound)")
         }
+        guard !state.withLock({ $0.leaving }) else {
+            throw .storeUnavailable(because: "this daemon is shutting down and takes no store over")
+        }
         let sql = StoreOwnershipSQL(node: nodeID, ttlMs: timing.ttlMs)
         // Read before the statement: PostgreSQL's expiry is later than this + TTL in real time.
         let startedAtMs = clock.nowMs()
@@ -143,7 +186,8 @@ public final class StoreOwnerships: Sendable {
             throw error
         }
         state.withLock { s in
-            s.owned[store] = Owned(store: opened, term: OwnershipTerm(takenOverAtMs: startedAtMs, timing: timing))
+            s.owned[store] = Owned(store: opened, term: OwnershipTerm(takenOverAtMs: startedAtMs, timing: timing),
+                                   heldSinceMs: startedAtMs)
         }
         logger.info("store taken over", ["store": store, "node": nodeID, "epoch": owner.epoch])
         waiter.wake()
@@ -154,17 +198,42 @@ public final class StoreOwnerships: Sendable {
 
     /// Keeps the owned stores until the calling task is cancelled: renews them when due, and steps each
     /// down when its deadline passes or its epoch is lost, then calls `onStepDown` (which closes the
-    /// stores whose writes stopped).
-    public func run(onStepDown: @escaping @Sendable () async -> Void) async {
+    /// stores whose writes stopped). A store that belongs to another daemon (``PlacementView``) is handed
+    /// to it through `onHandOff`, which returns once the store has closed and released its ownership.
+    public func run(onStepDown: @escaping @Sendable () async -> Void,
+                    onHandOff: @escaping @Sendable (WireUUID, ClusterPeer) async -> Void = { _, _ in }) async {
         while !Task.isCancelled {
             let nowMs = clock.nowMs()
             let (steppedDown, round, wakeAtMs) = plan(nowMs: nowMs)
             for (store, reason) in steppedDown { stepDown(store, reason) }
             if !steppedDown.isEmpty { tasks.spawn(onStepDown) }
             if let round { tasks.spawn { await self.renew(round) } }
+            for (store, peer) in startHandOffs(nowMs: nowMs) {
+                logger.info("store handed off", ["store": store, "to": peer.nodeID])
+                tasks.spawn {
+                    await onHandOff(store, peer)
+                    self.state.withLock { s in
+                        s.handingOff[store] = nil
+                        if s.owned[store]?.store.isClosed == true { s.owned[store] = nil }
+                    }
+                }
+            }
             await waiter.wait(untilMs: wakeAtMs)
         }
         _ = await tasks.cancelAndWait(upTo: .seconds(2))
+    }
+
+    /// The owned stores to hand to another daemon now, marked as moving.
+    private func startHandOffs(nowMs: Int64) -> [(store: WireUUID, to: ClusterPeer)] {
+        state.withLock { s in
+            guard let nodeID = s.nodeID, !s.leaving else { return [] }
+            let held = s.owned.filter { s.handingOff[$0.key] == nil }.map { (store: $0.key, heldSinceMs: $0.value.heldSinceMs) }
+            let moves = s.placement.handOffs(
+                of: held, selfID: nodeID, selfEligible: s.advertiseURL != nil, nowMs: nowMs,
+                limit: PlacementView.maxHandOffsPerRound - s.handingOff.count)
+            for move in moves { s.handingOff[move.store] = move.to }
+            return moves
+        }
     }
 
     /// Decides, for every owned store at `nowMs`: those to step down (removed here), the renewal round to
@@ -203,12 +272,12 @@ public final class StoreOwnerships: Sendable {
 
     /// Sends one renewal round (with the heartbeat) and records what it found.
     private func renew(_ round: Round) async {
-        let advertiseURL = self.advertiseURL
+        let (advertiseURL, leaving) = state.withLock { ($0.advertiseURL, $0.leaving) }
         let result: Result<Set<WireUUID>, StreamsError>
         var liveNodes: [ClusterNode]?
         do {
             let (renewed, nodes) = try await pool.transaction { s throws(StreamsError) in
-                (try round.sql.renew(round.owners, advertiseURL: advertiseURL, on: s), try round.sql.liveNodes(on: s))
+                (try round.sql.renew(round.owners, advertiseURL: advertiseURL, heartbeat: !leaving, on: s), try round.sql.liveNodes(on: s))
             }
             result = .success(renewed)
             liveNodes = nodes
@@ -221,6 +290,7 @@ public final class StoreOwnerships: Sendable {
             if let liveNodes {
                 s.liveNodes = liveNodes
                 s.liveNodesReadAtMs = nowMs
+                s.placement.update(liveNodes, readAtMs: nowMs)
             }
             for owner in round.owners {
                 // Only the term of the same epoch: the store may have been closed and taken over again.
@@ -262,4 +332,16 @@ public final class StoreOwnerships: Sendable {
         store.stopWrites(because: error)
         logger.warn("store ownership given up", ["store": owner.store, "epoch": owner.epoch, "reason": "\(reason)", "error": error.message])
     }
+}
+
+/// Where a new stream's store is, for routing (``OwnershipRouter``).
+enum StorePosition: Sendable {
+    /// This daemon owns it.
+    case ownedHere
+    /// This daemon is handing it to `peer`: its new streams wait for the move.
+    case handingOff(to: ClusterPeer)
+    /// Another live daemon owns it.
+    case ownedElsewhere(ForeignOwner)
+    /// No daemon owns it: placement prefers `placeOn`, or this daemon when nil.
+    case free(placeOn: ClusterPeer?)
 }

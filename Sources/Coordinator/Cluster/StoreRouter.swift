@@ -24,6 +24,9 @@ public enum StoreRoute: Sendable, Hashable {
     case local
     /// By another daemon: the stream is forwarded to it.
     case forward(to: ClusterPeer)
+    /// By another daemon if it can be reached, else here: a store no daemon serves yet, which placement
+    /// gives to that daemon. A stream forwarded here already is served here.
+    case place(on: ClusterPeer)
 }
 
 /// Decides, for each new stream, whether this daemon serves its store or forwards it to the daemon

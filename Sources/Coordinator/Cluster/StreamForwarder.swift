@@ -37,9 +37,13 @@ public final class StreamForwarder: Sendable {
     /// the copying running in a task of its own; throws, refusing the stream, when the owner cannot be
     /// reached or the link is full.
     public func forward(store: WireUUID, stream: any BidiStream, to peer: ClusterPeer) async throws(StreamsError) {
-        guard let request = try await stream.receive() else {
-            throw .invalidRequest("the stream ended before its request")
-        }
+        try await forward(store: store, request: try await Self.request(of: stream), stream: stream, to: peer)
+    }
+
+    /// Forwards `stream`, whose request was read already, to `peer`; as above. When the link cannot carry
+    /// it (the peer cannot be reached, or its limits are reached), throws `store_unavailable` having
+    /// touched nothing of the stream, so the caller may still serve it elsewhere.
+    func forward(store: WireUUID, request: [UInt8], stream: any BidiStream, to peer: ClusterPeer) async throws(StreamsError) {
         let (owner, slot) = try await links.open(store: store, request: request, at: peer)
         let id = active.withLock { a -> UInt64 in
             a.nextID += 1
@@ -55,6 +59,14 @@ public final class StreamForwarder: Sendable {
             finish(id, slot)
             throw .shuttingDown
         }
+    }
+
+    /// The first message of `stream`, its request.
+    static func request(of stream: any BidiStream) async throws(StreamsError) -> [UInt8] {
+        guard let request = try await stream.receive() else {
+            throw .invalidRequest("the stream ended before its request")
+        }
+        return request
     }
 
     /// Ends every stream forwarded for `store` with `store_unavailable` and `reason`: its route

@@ -92,6 +92,8 @@ public final class Daemon: Sendable {
             logger.info("shutting down", ["grace": DurationText.format(milliseconds: configuration.shutdownGraceMs),
                                           "connections": listener.server?.connectionCount ?? 0])
             endpoints.markShuttingDown()
+            // Out of the cluster's placement before the stores close: the other daemons take them over.
+            await (catalog as? PostgresStoreCatalog)?.ownerships.leave()
         })
         var services: [any Service] = [DataDirectoryService(configuration: configuration, catalog: catalog)]
         if let postgres = catalog as? PostgresStoreCatalog {

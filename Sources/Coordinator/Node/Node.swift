@@ -22,6 +22,9 @@ public final class Node: Sendable {
     static let timersOnTheClock = 3
     private let streams = Mutex<[ObjectIdentifier: any BidiStream]>([:])
     private let closing = Atomic<Bool>(false)
+    /// Requests that may write (produce, lease acquire, renew, release) being served now: a hand-off
+    /// lets them finish and answer before it ends the streams.
+    private let writesInFlight = Atomic<Int>(0)
 
     init(storeID: WireUUID, store: any StreamStore, configuration: NodeConfiguration) async throws(StreamsError) {
         self.storeID = storeID
@@ -58,6 +61,9 @@ public final class Node: Sendable {
         guard track(stream, key) else { return }
         defer { streams.withLock { _ = $0.removeValue(forKey: key) } }
         guard let request = await Self.readRequest(from: stream, metrics: configuration.metrics) else { return }
+        let writes = Self.mayWrite(request)
+        if writes { writesInFlight.add(1, ordering: .relaxed) }
+        defer { if writes { writesInFlight.subtract(1, ordering: .releasing) } }
         let operation = Self.operationName(of: request)
         let metrics = configuration.metrics
         metrics.streamStarted(operation: operation)
@@ -82,6 +88,11 @@ public final class Node: Sendable {
     /// segment status subscriptions): their duration says nothing about the daemon's speed.
     static func isSubscription(_ request: any EnvelopedMessage) -> Bool {
         request is SubscribeWorkers || request is SubscribeToSegmentStatus || request is SubscribeAssignments
+    }
+
+    /// True for the one-answer requests that may write to the store.
+    static func mayWrite(_ request: any EnvelopedMessage) -> Bool {
+        request is Produce || request is LeaseAcquire || request is LeaseRenew || request is LeaseRelease
     }
 
     /// Reads and decodes a stream's first message, the request. A stream that ends first or whose first
@@ -172,6 +183,19 @@ public final class Node: Sendable {
             observers: UInt64(presence.observers), leases: UInt64(leases.count), inventoryRevision: presence.revision)
     }
 
+    /// Returns once no request that may write is being served, or after `graceMs`. Polled: this runs once
+    /// per hand-off, for a few milliseconds, and a poll needs no wake-up path on every request's end.
+    private func writesFinished(withinMs graceMs: Int64) async {
+        // Real time, also under a test's manual clock: this bounds a wait, it decides nothing.
+        let deadline = ContinuousClock.now + .milliseconds(graceMs)
+        while writesInFlight.load(ordering: .acquiring) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(Self.writesFinishedPollMs))
+        }
+    }
+
+    /// How often a hand-off looks whether the writes in flight finished.
+    static let writesFinishedPollMs = 5
+
     /// Open streams (for metrics and tests).
     public var openStreamCount: Int { streams.withLock { $0.count } }
 
@@ -184,8 +208,13 @@ public final class Node: Sendable {
     }
 
     /// Ends every stream with `error` (`server shutting down` unless told otherwise) and closes the store.
-    public func close(ending error: StreamsError = .shuttingDown) async {
+    ///
+    /// With `finishingWritesWithinMs` (a hand-off), new streams are refused at once, and the requests that
+    /// may write and are being served get up to that long to commit and answer before the streams end,
+    /// so a client is not left guessing whether its last write took.
+    public func close(ending error: StreamsError = .shuttingDown, finishingWritesWithinMs graceMs: Int64 = 0) async {
         closing.store(true, ordering: .releasing)
+        if graceMs > 0 { await writesFinished(withinMs: graceMs) }
         let open = streams.withLock { Array($0.values) }
         for stream in open { stream.close(error: error) }
         segmentSubscriptions.closeAll()

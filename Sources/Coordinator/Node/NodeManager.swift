@@ -71,6 +71,8 @@ public final class NodeManager: Sendable {
         case evicted
         /// Its writes stopped after a failure: opening it again rebuilds what the failure left behind.
         case writesStopped = "writes_stopped"
+        /// Placement moves it to another daemon.
+        case handedOff = "handed_off"
     }
 
     private let catalog: any StoreCatalog
@@ -327,6 +329,7 @@ public final class NodeManager: Sendable {
     /// Marks `store` closing and closes its node in a task; once closed the slot is gone and, unless the
     /// place passes to a store opening after it, the place under the bound is given back.
     private func startClosing(_ store: WireUUID, _ node: Node, _ reason: CloseReason, releasingPlace: Bool,
+                              ending handOffError: StreamsError? = nil, graceMs: Int64 = 0,
                               in s: inout State) -> Task<Void, Never> {
         let idleMs = s.slots[store].map { configuration.monotonicClock.nowMs() - $0.lastUsedMs } ?? 0
         let task = Task { [self] in
@@ -335,7 +338,8 @@ public final class NodeManager: Sendable {
                             ["store": store, "error": node.store.writesStopped?.message ?? ""])
             }
             // Streams of a store whose writes stopped end with the reason (transient), others with `shutting_down`.
-            await node.close(ending: reason == .writesStopped ? node.store.writesStopped ?? .shuttingDown : .shuttingDown)
+            let ending = reason == .writesStopped ? node.store.writesStopped ?? .shuttingDown : handOffError ?? .shuttingDown
+            await node.close(ending: ending, finishingWritesWithinMs: graceMs)
             state.withLock { s in
                 if case .closing? = s.slots[store]?.phase { s.slots[store] = nil }
                 if releasingPlace { s.reserved -= 1 }
@@ -364,6 +368,18 @@ public final class NodeManager: Sendable {
         }
         for entry in closing { await entry.task.value }
         return closing.map(\.store).sorted()
+    }
+
+    /// Hands `store` to another daemon, if it is open here: new streams of it wait, the writes being
+    /// served get up to `graceMs` to commit and answer, then its streams end with `error` (transient, so
+    /// their clients reopen them and reach the new owner) and the store closes, which releases its
+    /// ownership. Returns once it is closed.
+    public func handOff(_ store: WireUUID, ending error: StreamsError, graceMs: Int64) async {
+        let closing = state.withLock { s -> Task<Void, Never>? in
+            guard !s.closed, case .open(let node)? = s.slots[store]?.phase else { return nil }
+            return startClosing(store, node, .handedOff, releasingPlace: true, ending: error, graceMs: graceMs, in: &s)
+        }
+        await closing?.value
     }
 
     /// Closes every open store whose writes stopped (``StreamStore/writesStopped``), ending its streams,

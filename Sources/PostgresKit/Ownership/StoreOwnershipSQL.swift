@@ -64,10 +64,11 @@ public struct StoreOwnershipSQL: Sendable {
     }
 
     /// Renews every ownership of `owned` that still holds its epoch and has not expired, and records this
-    /// node's heartbeat (with `advertiseURL`), inside the caller's transaction. Returns the stores renewed;
-    /// the others are lost.
-    public func renew(_ owned: [OwnerEpoch], advertiseURL: String?, on s: PostgresSession) throws(StreamsError) -> Set<WireUUID> {
-        try heartbeat(advertiseURL: advertiseURL, on: s)
+    /// node's heartbeat (with `advertiseURL`) unless `heartbeat` is false (a node that left, draining its
+    /// last stores), inside the caller's transaction. Returns the stores renewed; the others are lost.
+    public func renew(_ owned: [OwnerEpoch], advertiseURL: String?, heartbeat: Bool = true,
+                      on s: PostgresSession) throws(StreamsError) -> Set<WireUUID> {
+        if heartbeat { try self.heartbeat(advertiseURL: advertiseURL, on: s) }
         guard !owned.isEmpty else { return [] }
         let rows = try s.query("""
             UPDATE coordd_store_owner o SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
@@ -89,23 +90,33 @@ public struct StoreOwnershipSQL: Sendable {
             """, [.text(node), advertiseURL.map { .text($0) } ?? .null])
     }
 
-    /// The live daemons (a heartbeat younger than the TTL), by node id, each with the stores it owns now.
-    /// A few rows per daemon; read with every renewal round.
-    public func liveNodes(on s: PostgresSession) throws(StreamsError) -> [ClusterNode] {
+    /// The live daemons (a heartbeat younger than the TTL, or than `maxAgeMs`), by node id, each with the
+    /// stores it owns now when `countingStores` (else 0). A few rows per daemon; read with every renewal
+    /// round, and without the counts when a free store is placed.
+    public func liveNodes(maxAgeMs: Int64? = nil, countingStores: Bool = true, on s: PostgresSession) throws(StreamsError)
+        -> [ClusterNode]
+    {
         let rows = try s.query("""
             SELECT n.node_id, n.advertise_url,
                    GREATEST(0, floor(extract(epoch FROM clock_timestamp() - n.heartbeat_at) * 1000))::bigint,
-                   (SELECT count(*) FROM coordd_store_owner o WHERE o.owner_node = n.node_id AND o.expires_at > clock_timestamp())
+                   CASE WHEN $2 THEN (SELECT count(*) FROM coordd_store_owner o
+                                       WHERE o.owner_node = n.node_id AND o.expires_at > clock_timestamp()) ELSE 0 END
               FROM coordd_nodes n
              WHERE n.heartbeat_at > clock_timestamp() - $1 * interval '1 millisecond'
              ORDER BY n.node_id
-            """, [.int64(ttlMs)])
+            """, [.int64(maxAgeMs ?? ttlMs), .bool(countingStores)])
         var nodes: [ClusterNode] = []
         for row in 0..<rows.count {
             nodes.append(ClusterNode(nodeID: try rows.string(row, 0) ?? "", advertiseURL: try rows.string(row, 1),
                                      heartbeatAgeMs: try rows.int64(row, 2) ?? 0, ownedStores: Int(try rows.int64(row, 3) ?? 0)))
         }
         return nodes
+    }
+
+    /// Removes this node's row: a daemon that drains leaves the cluster at once, so no other daemon
+    /// places a store on it meanwhile. Its ownerships stay until each store's close releases it.
+    public func leave(on s: PostgresSession) throws(StreamsError) {
+        try s.query("DELETE FROM coordd_nodes WHERE node_id = $1", [.text(node)])
     }
 
     /// Gives `owner` up: its row expires now, so another node takes over at once. False when the row no
