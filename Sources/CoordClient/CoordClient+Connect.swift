@@ -73,6 +73,17 @@ extension CoordClient {
         url: String, token: String? = nil, tls: CoordTLS? = nil, store: WireUUID = .defaultStore,
         limits: WebSocketClientLimits = WebSocketClientLimits()
     ) throws(CoordError) -> CoordClient {
+        try connect(urls: [url], token: token, tls: tls, store: store, limits: limits)
+    }
+
+    /// A client of `store` on a cluster of coordd daemons, any of which serves every store: it connects to
+    /// the first of `urls`, and when a dial fails (the daemon is gone, or draining) to the next, round the
+    /// list, each call trying every daemon before it backs off. Otherwise as
+    /// ``connect(url:token:tls:store:limits:)``; at most ``WebSocketClientLimits/maxURLs`` URLs.
+    public static func connect(
+        urls: [String], token: String? = nil, tls: CoordTLS? = nil, store: WireUUID = .defaultStore,
+        limits: WebSocketClientLimits = WebSocketClientLimits()
+    ) throws(CoordError) -> CoordClient {
         let context = try tls?.context()
         let group: EventLoopGroup
         do {
@@ -81,7 +92,7 @@ extension CoordClient {
             throw .other(.internalError("cannot start an event loop: \(error)"))
         }
         do {
-            let provider = try WebSocketProvider(url: url, token: { token }, tls: context, group: group, limits: limits)
+            let provider = try WebSocketProvider(urls: urls, token: { token }, tls: context, group: group, limits: limits)
             return CoordClient(provider: provider, store: store, connection: ClientConnection(group: group, provider: provider))
         } catch {
             group.shutdownGracefully(graceMs: 0)

@@ -171,6 +171,30 @@ import Transport
         }
         await daemon.stop()
     }
+
+    @Test func aClientGivenSeveralDaemonsMovesOnWhenOneCannotBeReached() async throws {
+        // Nothing listens on the first: its port was bound and closed.
+        let gone = try await NetworkDaemon.start()
+        let gonePort = gone.port
+        await gone.stop()
+        let a = try await NetworkDaemon.start()
+        let b = try await NetworkDaemon.start()
+        let urls = [gonePort, a.port, b.port].map { "ws://127.0.0.1:\($0)" }
+        var limits = WebSocketClientLimits()
+        limits.backoffInitialMs = 20
+        let client = try CoordClient.connect(urls: urls, limits: limits)
+        #expect(try await client.status().storeID == .defaultStore, "the call reached a daemon")
+        // `a` goes away: the next calls move on to `b`, round the list (its dead first entry included).
+        await a.stop()
+        let served = try await withDeadline(seconds: 20) {
+            try await retryingTransient { try await client.status().storeID }
+        }
+        #expect(served == .defaultStore)
+        #expect(b.manager.openNodes.contains { $0.storeID == .defaultStore }, "b served it")
+        await client.close()
+        await b.stop()
+        #expect(throws: CoordError.invalidRequest("no server URL given")) { _ = try CoordClient.connect(urls: []) }
+    }
 }
 
 /// A leader as a campaign's body saw itself.

@@ -4,6 +4,9 @@ public struct WebSocketClientLimits: Sendable, Hashable {
     /// `maxEncodeAttempts` (7, streamkit v1 §3.5). With the backoff below a dead server is reported
     /// after about six seconds.
     public var maxCallAttempts = 7
+    /// Server URLs one provider takes (the daemons of a cluster): coordd's choice, many more than any
+    /// cluster has, and a bound on what a mistyped list can make a client hold.
+    public static let maxURLs = 64
     /// The first pause between attempts: streamkit's 100 ms, doubling per attempt.
     public var backoffInitialMs = 100
     /// The longest pause between attempts: streamkit's 10 s cap.

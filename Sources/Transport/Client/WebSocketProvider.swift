@@ -11,10 +11,14 @@ import Synchronization
 /// (401/403) fails the call at once with the permanent `unauthorized` error. Errors the server sends
 /// in `mux::close` / `mux::error` arrive typed, with its code and name.
 ///
+/// Given several URLs (the daemons of one cluster, any of which serves every store), it dials the first,
+/// and a dial that fails moves it on to the next, round the list: a daemon that is gone costs a call one
+/// attempt, not all of them.
+///
 /// Call ``close()`` when done: a provider whose server went away keeps redialling until then.
 public final class WebSocketProvider: ReconnectingStreamProvider {
-    /// The server URL, normalised (`…/streamz`).
-    public let url: WebSocketURL
+    /// The server URLs, normalised (`…/streamz`), in the order they are tried.
+    public let urls: [WebSocketURL]
     private let token: @Sendable () async -> String?
     private let group: EventLoopGroup
     private let limits: WebSocketClientLimits
@@ -30,6 +34,8 @@ public final class WebSocketProvider: ReconnectingStreamProvider {
         var nextReconnector: UInt64 = 0
         var generation: UInt64 = 0
         var closed = false
+        /// Which of ``urls`` is dialled next.
+        var endpoint = 0
         var handlers: [@Sendable (UInt64) -> Void] = []
         var listeners: [UInt64: AsyncStream<UInt64>.Continuation] = [:]
         var nextListener: UInt64 = 0
@@ -44,17 +50,36 @@ public final class WebSocketProvider: ReconnectingStreamProvider {
     ///   - tls: the client TLS context for `wss` (its trust: a CA file or the system store); a `wss` URL
     ///     without one uses the system trust store. SNI and verification use the URL's host.
     ///   - group: the loops the connection runs on.
-    public init(
+    public convenience init(
         url: String, token: @escaping @Sendable () async -> String? = { nil }, tls: TLSContext? = nil,
         group: EventLoopGroup, limits: WebSocketClientLimits = WebSocketClientLimits()
     ) throws(WebSocketURLError) {
-        self.url = try WebSocketURL(parsing: url)
+        try self.init(urls: [url], token: token, tls: tls, group: group, limits: limits)
+    }
+
+    /// Creates a provider for the daemons at `urls` (at least one, at most
+    /// ``WebSocketClientLimits/maxURLs``), tried in turn as dials fail; otherwise as
+    /// ``init(url:token:tls:group:limits:)``.
+    public init(
+        urls: [String], token: @escaping @Sendable () async -> String? = { nil }, tls: TLSContext? = nil,
+        group: EventLoopGroup, limits: WebSocketClientLimits = WebSocketClientLimits()
+    ) throws(WebSocketURLError) {
+        guard !urls.isEmpty else { throw WebSocketURLError("no server URL given") }
+        guard urls.count <= WebSocketClientLimits.maxURLs else {
+            throw WebSocketURLError("\(urls.count) server URLs given; at most \(WebSocketClientLimits.maxURLs) are taken")
+        }
+        var parsed: [WebSocketURL] = []
+        for url in urls { parsed.append(try WebSocketURL(parsing: url)) }
+        self.urls = parsed
         self.token = token
         self.tls = tls
         self.group = group
         self.limits = limits
         backoff = ReconnectBackoff(limits: limits)
     }
+
+    /// The URL dialled now: the first, until a dial fails.
+    public var url: WebSocketURL { urls[state.withLock { $0.endpoint }] }
 
     // MARK: StreamProvider
 
@@ -79,6 +104,8 @@ public final class WebSocketProvider: ReconnectingStreamProvider {
                 lastError = error
             }
             guard attempt < limits.maxCallAttempts else { break }
+            // The next daemon of the list is tried at once; the backoff is once per round of the list.
+            guard urls.count == 1 || attempt % urls.count == 0 else { continue }
             do {
                 try await Task.sleep(for: .milliseconds(backoff.delayMs(attempt: attempt)))
             } catch {
@@ -161,16 +188,22 @@ public final class WebSocketProvider: ReconnectingStreamProvider {
 
     private func dial() async -> Result<MuxConnection, StreamsError> {
         let token = await self.token()
+        let endpoint = state.withLock { $0.endpoint }
+        let url = urls[endpoint]
         let result: Result<MuxConnection, StreamsError>
         do {
             result = .success(
-                try await WebSocketDialer.dial(url: url, token: token, tls: try tlsContext(), loop: group.next(), limits: limits))
+                try await WebSocketDialer.dial(url: url, token: token, tls: try tlsContext(for: url), loop: group.next(), limits: limits))
         } catch {
             result = .failure(error)
         }
         let outcome = state.withLock { s -> (link: MuxConnection?, generation: UInt64, notify: [@Sendable (UInt64) -> Void], listeners: [AsyncStream<UInt64>.Continuation])? in
             s.dialing = nil
-            guard case .success(let link) = result else { return nil }
+            guard case .success(let link) = result else {
+                // The next dial tries the next daemon.
+                s.endpoint = (endpoint + 1) % urls.count
+                return nil
+            }
             if s.closed { return (link, 0, [], []) }
             s.link = link
             s.generation += 1
@@ -195,7 +228,7 @@ public final class WebSocketProvider: ReconnectingStreamProvider {
     }
 
     /// The TLS context for a `wss` URL: the one given, else one trusting the system store.
-    private func tlsContext() throws(StreamsError) -> TLSContext? {
+    private func tlsContext(for url: WebSocketURL) throws(StreamsError) -> TLSContext? {
         guard url.secure else { return nil }
         if let tls { return tls }
         do {
