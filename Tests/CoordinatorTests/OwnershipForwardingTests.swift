@@ -82,6 +82,7 @@ struct OwnershipForwardingTests {
         // Epoch 2: node-a closed it once and never took it back in between.
         #expect(row?.node == "node-b" && row?.epoch == 2, "\(String(describing: row))")
         #expect(!a.nodes.openNodes.contains { $0.storeID == store }, "node-a closed it")
+        #expect(DaemonMetricsTests.sample("coordd_cluster_handoffs_total", in: a.metrics.registry.exposition()) == 1)
         // It stays there: no daemon takes it back while streams keep coming through node-a.
         for _ in 0..<10 {
             _ = try? await client.peek(space: "s", segment: "g")

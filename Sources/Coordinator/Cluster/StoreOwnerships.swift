@@ -42,6 +42,7 @@ public final class StoreOwnerships: Sendable {
         var handingOff: [WireUUID: ClusterPeer] = [:]
         /// The daemon drains: it has left the cluster's live nodes, takes no store over and hands none off.
         var leaving = false
+        var handOffsStarted = 0
     }
 
     /// A renewal round: the ownerships it renews, and when it was started.
@@ -147,6 +148,9 @@ public final class StoreOwnerships: Sendable {
     /// How many stores this daemon owns now.
     public var ownedCount: Int { state.withLock { $0.owned.count } }
 
+    /// How many hand-offs this daemon has started.
+    public var handOffCount: Int { state.withLock { $0.handOffsStarted } }
+
     /// The stores owned now, with their epochs.
     public var owned: [OwnerEpoch] {
         state.withLock { s in s.owned.values.map(\.store.owner) }.sorted { $0.store.description < $1.store.description }
@@ -232,6 +236,7 @@ public final class StoreOwnerships: Sendable {
                 of: held, selfID: nodeID, selfEligible: s.advertiseURL != nil, nowMs: nowMs,
                 limit: PlacementView.maxHandOffsPerRound - s.handingOff.count)
             for move in moves { s.handingOff[move.store] = move.to }
+            s.handOffsStarted += moves.count
             return moves
         }
     }
