@@ -77,7 +77,7 @@ live_script_pid() {
     [ -f "$file" ] || return 0
     pid="$(cat "$file")"
     [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 0
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'cluster\.sh' && printf '%s' "$pid"
+    tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q 'cluster\.sh' && printf '%s' "$pid"
     return 0
 }
 
