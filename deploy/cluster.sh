@@ -127,7 +127,7 @@ stop_recorded() {
 
 status() {
     local node pid
-    [ -f "$dir/urls" ] && say "URLs: $(tr '\n' ' ' <"$dir/urls")"
+    [ -f "$dir/urls" ] && printf 'urls      %s\n' "$(tr '\n' ' ' <"$dir/urls")"
     for node in postgres "${nodes[@]}"; do
         local program=coordd
         [ "$node" = postgres ] && program=postgres
@@ -214,11 +214,15 @@ port_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 taken_ports=" "
-# Sets $port to one of 20000–59999 that nothing listens on and this script has not picked yet.
+# Below the kernel's range for outgoing connections' local ports, which a listener cannot see in use.
+ephemeral_low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$ephemeral_low" -gt 21000 ] 2>/dev/null || ephemeral_low=32768
+# Sets $port to one from 20000 to below that range that nothing listens on and this script has not
+# picked yet.
 pick_free_port() {
     local i
     for ((i = 0; i < 100; i++)); do
-        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        port=$((20000 + RANDOM % (ephemeral_low - 20000)))
         if [[ "$taken_ports" != *" $port "* ]] && port_free "$port"; then
             taken_ports+="$port "
             return 0
@@ -280,24 +284,38 @@ for i in 0 1 2; do
     fi
 done
 urls=()
-for i in 0 1 2; do
-    node=${nodes[$i]}
-    url="ws://127.0.0.1:${ports[$i]}"
-    urls+=("$url")
+# Starts daemon $1 (0, 1, 2) on ports[$1].
+start_daemon() {
+    local node=${nodes[$1]} url="ws://127.0.0.1:${ports[$1]}"
+    urls[$1]=$url
     COORDD_POSTGRES_URL="$postgres_url" COORDD_POSTGRES_PASSWORD_FILE="$dir/postgres.password" \
-        setsid "$coordd" --storage postgres --cluster-node-id "$node" --listen "127.0.0.1:${ports[$i]}" \
+        setsid "$coordd" --storage postgres --cluster-node-id "$node" --listen "127.0.0.1:${ports[$1]}" \
         --advertise-url "$url" --cluster-secret-file "$dir/cluster.secret" "${extra[@]}" \
         </dev/null >"$dir/$node.log" 2>&1 &
     printf '%s\n' "$!" >"$dir/$node.pid"
-done
+    # Its end is reported below, not as a job of this shell.
+    disown "$!"
+}
+for i in 0 1 2; do start_daemon "$i"; done
 
 # Each daemon answers /readyz with 200 (its schema is ready) within --wait, or the start fails with
-# the end of its log.
+# the end of its log. A free port found taken at bind time (another program's, between the check and
+# the bind) is replaced, at most twice per daemon.
 deadline=$((SECONDS + wait_seconds))
 for i in 0 1 2; do
     node=${nodes[$i]}
+    rebinds=0
     until answer="$(timeout 5 "$coordctl" health --ready --server "${urls[$i]}" 2>&1)"; do
-        if [ -z "$(live_pid "$node" coordd)" ]; then
+        # Only kill -0: just after the fork the child is not yet named coordd.
+        if ! kill -0 "$(cat "$dir/$node.pid")" 2>/dev/null; then
+            if [ "$base_port" = 0 ] && [ "$rebinds" -lt 2 ] && grep -q 'Address already in use' "$dir/$node.log"; then
+                rebinds=$((rebinds + 1))
+                pick_free_port
+                say "$node: port ${ports[$i]} was taken; trying $port"
+                ports[$i]=$port
+                start_daemon "$i"
+                continue
+            fi
             tail_of "$dir/$node.log"
             fail "$node exited while starting; see $dir/$node.log"
         fi
