@@ -81,15 +81,15 @@ live_script_pid() {
     return 0
 }
 
-# Sends $2 to PID $1 and waits up to $3 seconds for it to end; then SIGKILL.
-stop_pid() {
-    local pid="$1" signal="$2" seconds="$3" i
-    kill -"$signal" "$pid" 2>/dev/null || return 0
+# Waits up to $2 seconds for PID $1, already signalled, to end; then SIGKILL. Never signals twice: a
+# second SIGTERM makes coordd exit at once, without its drain.
+await_exit() {
+    local pid="$1" seconds="$2" i
     for ((i = 0; i < seconds * 10; i++)); do
         kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.1
     done
-    say "pid $pid ignored SIG$signal for $seconds s; sending SIGKILL"
+    say "pid $pid did not end within $seconds s; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
 }
 
@@ -104,11 +104,11 @@ stop_recorded() {
         [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && pids+=("$pid") && say "stopping $node (pid $pid)"
     done
     # The daemon's drain grace (10 s by default) and its own guard, with room to spare.
-    for pid in "${pids[@]}"; do stop_pid "$pid" TERM 20; done
+    for pid in "${pids[@]}"; do await_exit "$pid" 20; done
     pid="$(live_pid postgres postgres)"
     if [ -n "$pid" ]; then
         say "stopping PostgreSQL (pid $pid)"
-        stop_pid "$pid" INT 30
+        kill -INT "$pid" 2>/dev/null && await_exit "$pid" 30
     fi
     if [ -f "$dir/postgres.dir" ]; then
         local data
