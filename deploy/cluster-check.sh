@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Checks deploy/cluster.sh end to end on loopback: it starts, every daemon sees all three, records produced
-# through one daemon read back the same through the other two (so through forwarding to the store's
-# owner), `cluster.sh stop` ends the script, and no process it started is left.
+# Checks deploy/cluster.sh end to end on loopback: it starts (with --tokens), every daemon sees all three,
+# records produced through two daemons read back the same through all three (so through forwarding to the
+# store's owner, which accepts the forwarding daemon only by the cluster secret), a client without a token
+# is refused, `cluster.sh stop` ends the script, and no process it started is left.
 # Usage: deploy/cluster-check.sh [COORDD_BINARY]   (coordctl beside it; default .build/release/coordd)
 # Without PostgreSQL installed it skips with a notice, except with COORDD_CI=1, where it fails.
 set -euo pipefail
@@ -35,7 +36,7 @@ finish() {
 }
 trap finish EXIT
 
-deploy/cluster.sh start --coordd "$coordd" --dir "$state" --base-port 0 --wait 60 >"$scratch/output" 2>&1 &
+deploy/cluster.sh start --coordd "$coordd" --dir "$state" --base-port 0 --wait 60 --tokens >"$scratch/output" 2>&1 &
 script=$!
 for ((i = 0; i < start_limit * 10; i++)); do
     [ -f "$state/urls" ] && break
@@ -50,6 +51,7 @@ database="$(cat "$state/postgres.dir")"
 started_in=$((SECONDS - began))
 
 ctl() { timeout "$call_limit" "$coordctl" "$@"; }
+token="$(ctl token mint --hs256-secret-file "$state/jwt.secret" --all-stores --ttl 10m)"
 
 # Every daemon's own view lists the three live daemons, itself once.
 for url in "${urls[@]}"; do
@@ -64,12 +66,12 @@ done
 
 # Produced through two daemons (one of them, at most, owns the store), read through all three.
 segment="s$RANDOM$RANDOM"
-printf 'one\ntwo\nthree\n' | ctl --server "${urls[0]}" produce deploycheck "$segment" >/dev/null ||
+printf 'one\ntwo\nthree\n' | ctl --server "${urls[0]}" --token "$token" produce deploycheck "$segment" >/dev/null ||
     fail "produce through ${urls[0]} failed"
-printf 'four\nfive\n' | ctl --server "${urls[1]}" produce deploycheck "$segment" >/dev/null ||
+printf 'four\nfive\n' | ctl --server "${urls[1]}" --token "$token" produce deploycheck "$segment" >/dev/null ||
     fail "produce through ${urls[1]} failed"
 for url in "${urls[@]}"; do
-    records="$(ctl --server "$url" consume deploycheck "$segment" | awk '{print $2, $NF}' | tr '\n' ' ')" ||
+    records="$(ctl --server "$url" --token "$token" consume deploycheck "$segment" | awk '{print $2, $NF}' | tr '\n' ' ')" ||
         fail "consume through $url failed"
     [ "$records" = "#1 one #2 two #3 three #4 four #5 five " ] || fail "read through $url: $records"
 done
@@ -80,6 +82,9 @@ for ((i = 0; i < view_limit * 2; i++)); do
     sleep 0.5
 done
 [ "$owners" = 1 ] || fail "one daemon should own the store, $owners do"
+if refusal="$(COORDD_TOKEN= ctl --server "${urls[2]}" consume deploycheck "$segment" 2>&1)"; then
+    fail "a client without a token was served: $refusal"
+fi
 
 # Stopped from outside, as a user in another terminal would; nothing it started is left.
 stopped_at=$SECONDS

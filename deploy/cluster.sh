@@ -6,7 +6,7 @@
 # stops every process it started by its PID (the daemons first, so they release their stores, then
 # PostgreSQL) and deletes the database. Logs stay in the state directory.
 #
-#   deploy/cluster.sh [start] [--coordd PATH] [--dir DIR] [--base-port N] [--wait S] [-- COORDD_OPTION …]
+#   deploy/cluster.sh [start] [--coordd PATH] [--dir DIR] [--base-port N] [--wait S] [--tokens] [-- COORDD_OPTION …]
 #   deploy/cluster.sh stop [--dir DIR]
 #   deploy/cluster.sh status [--dir DIR]
 #
@@ -15,6 +15,8 @@
 #   --dir DIR       state: PIDs, logs, the secrets, the URLs (default ${TMPDIR:-/tmp}/coordd-cluster-$UID)
 #   --base-port N   the daemons listen on N, N+1, N+2 (default 7071); 0 picks three free ports
 #   --wait S        how long each daemon may take to become ready, and the cluster to see all three (30)
+#   --tokens        clients need a token (a random HS256 key, DIR/jwt.secret; the script prints how to
+#                   mint one), so the daemons' links to each other work only through the cluster secret
 #   -- …            further options for every daemon, e.g. -- --ownership-ttl 3s
 #
 # Run as root, PostgreSQL runs as the unprivileged user `postgres` (Debian's postgresql package makes
@@ -31,6 +33,7 @@ coordctl=""
 dir="${TMPDIR:-/tmp}/coordd-cluster-$(id -u)"
 base_port=7071
 wait_seconds=30
+tokens=0
 postgres_user=postgres
 extra=()
 usage() {
@@ -45,8 +48,9 @@ while [ $# -gt 0 ]; do
     --base-port) base_port=${2:?--base-port needs a port} && shift 2 ;;
     --wait) wait_seconds=${2:?--wait needs seconds} && shift 2 ;;
     --postgres-user) postgres_user=${2:?--postgres-user needs a user name} && shift 2 ;;
+    --tokens) tokens=1 && shift ;;
     --) shift && extra=("$@") && break ;;
-    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' && exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' && exit 0 ;;
     *) echo "cluster: unknown argument $1" >&2 && usage ;;
     esac
 done
@@ -121,7 +125,7 @@ stop_recorded() {
         esac
     fi
     rm -f "$dir"/node-*.pid "$dir/postgres.pid" "$dir/postgres.dir" "$dir/cluster.secret" \
-        "$dir/postgres.password" "$dir/urls" "$dir/script.pid"
+        "$dir/postgres.password" "$dir/jwt.secret" "$dir/urls" "$dir/script.pid"
     set -e
 }
 
@@ -266,9 +270,15 @@ head -1 "$pgroot/data/postmaster.pid" >"$dir/postgres.pid"
 postgres_url="postgresql://coordd@127.0.0.1:$postgres_port/postgres"
 say "PostgreSQL $("$postgres_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$postgres_port (pid $(cat "$dir/postgres.pid"))"
 
-# --- the cluster secret: random bytes, readable by the daemons' user only ---
+# --- the cluster secret (and the client token key): random bytes, readable by the daemons' user only ---
 head -c 48 /dev/urandom >"$dir/cluster.secret"
 chmod 0600 "$dir/cluster.secret" "$dir/postgres.password"
+token_options=()
+if [ "$tokens" = 1 ]; then
+    head -c 48 /dev/urandom >"$dir/jwt.secret"
+    chmod 0600 "$dir/jwt.secret"
+    token_options=(--jwt-hs256-secret-file "$dir/jwt.secret")
+fi
 umask 022
 
 # --- the daemons ---
@@ -290,7 +300,7 @@ start_daemon() {
     urls[$1]=$url
     COORDD_POSTGRES_URL="$postgres_url" COORDD_POSTGRES_PASSWORD_FILE="$dir/postgres.password" \
         setsid "$coordd" --storage postgres --cluster-node-id "$node" --listen "127.0.0.1:${ports[$1]}" \
-        --advertise-url "$url" --cluster-secret-file "$dir/cluster.secret" "${extra[@]}" \
+        --advertise-url "$url" --cluster-secret-file "$dir/cluster.secret" "${token_options[@]}" "${extra[@]}" \
         </dev/null >"$dir/$node.log" 2>&1 &
     printf '%s\n' "$!" >"$dir/$node.pid"
     # Its end is reported below, not as a job of this shell.
@@ -349,9 +359,15 @@ Any daemon serves any store (a daemon that does not own it forwards to the one t
   echo hello | coordctl --server ${urls[0]} produce demo s1  # produce through one daemon …
   coordctl --server ${urls[2]} consume demo s1               # … read back through another
   kill -9 \$(cat $dir/node-1.pid)                        # a crash: its stores move after the TTL (10 s)
-
-Ctrl-C here, or deploy/cluster.sh stop --dir $dir, stops all of it.
 EOF
+if [ "$tokens" = 1 ]; then
+    cat <<EOF
+
+Clients need a token (the daemons present theirs to each other, made from the cluster secret):
+  export COORDD_TOKEN=\$(coordctl token mint --hs256-secret-file $dir/jwt.secret --all-stores --ttl 8h)
+EOF
+fi
+printf '\nCtrl-C here, or deploy/cluster.sh stop --dir %s, stops all of it.\n' "$dir"
 
 # Until told to stop: say once when a process ends on its own (a daemon killed on purpose to watch a
 # fail-over is expected; the others keep running).
