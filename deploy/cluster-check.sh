@@ -9,10 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 coordd=${1:-.build/release/coordd}
 coordctl="$(dirname "$coordd")/coordctl"
-# Bounds: the start (PostgreSQL, three daemons, their views), a view of all three, one coordctl call.
+# Bounds (seconds): the start (PostgreSQL, three daemons, their views), a view of all three, one coordctl
+# call, the stop.
 start_limit=90
 view_limit=20
 call_limit=20
+stop_limit=120
 
 fail() {
     echo "deploy/cluster: $*" >&2
@@ -53,11 +55,16 @@ started_in=$((SECONDS - began))
 ctl() { timeout "$call_limit" "$coordctl" "$@"; }
 token="$(ctl token mint --hs256-secret-file "$state/jwt.secret" --all-stores --ttl 10m)"
 
+for secret in cluster.secret jwt.secret postgres.password; do
+    [ "$(stat -c %a "$state/$secret")" = 600 ] || fail "$secret is not mode 0600"
+done
+
 # Every daemon's own view lists the three live daemons, itself once.
 for url in "${urls[@]}"; do
-    for ((i = 0; i < view_limit * 2; i++)); do
+    deadline=$((SECONDS + view_limit))
+    while :; do
         view="$(ctl --server "$url" cluster --json 2>&1 || true)"
-        [ "$(grep -c '"node":"node-[123]"' <<<"$view")" = 3 ] && break
+        [ "$(grep -c '"node":"node-[123]"' <<<"$view")" = 3 ] || [ "$SECONDS" -ge "$deadline" ] && break
         sleep 0.5
     done
     [ "$(grep -c '"node":"node-[123]"' <<<"$view")" = 3 ] || fail "$url does not see three live daemons: $view"
@@ -76,9 +83,10 @@ for url in "${urls[@]}"; do
     [ "$records" = "#1 one #2 two #3 three #4 four #5 five " ] || fail "read through $url: $records"
 done
 # The store has one owner in the views (they refresh every third of the ownership TTL).
-for ((i = 0; i < view_limit * 2; i++)); do
+deadline=$((SECONDS + view_limit))
+while :; do
     owners="$(ctl --server "${urls[2]}" cluster --json | grep -c '"stores":"1"' || true)"
-    [ "$owners" = 1 ] && break
+    [ "$owners" = 1 ] || [ "$SECONDS" -ge "$deadline" ] && break
     sleep 0.5
 done
 [ "$owners" = 1 ] || fail "one daemon should own the store, $owners do"
@@ -88,7 +96,7 @@ fi
 
 # Stopped from outside, as a user in another terminal would; nothing it started is left.
 stopped_at=$SECONDS
-deploy/cluster.sh stop --dir "$state" >/dev/null 2>&1 || fail "cluster.sh stop failed"
+timeout "$stop_limit" deploy/cluster.sh stop --dir "$state" >/dev/null 2>&1 || fail "cluster.sh stop failed"
 wait "$script" || true
 for pid in $script $pids; do
     kill -0 "$pid" 2>/dev/null && fail "pid $pid still runs after cluster.sh stop"
