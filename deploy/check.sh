@@ -3,7 +3,9 @@
 #   1. the systemd unit with `systemd-analyze verify` (ExecStart pointed at the built binary; any
 #      warning counts as a failure),
 #   2. the Kubernetes manifests (deploy/kubernetes/check.py: YAML, kinds, probes, ports, Secrets),
-#   3. the container recipe's steps (deploy/container/build-steps.sh).
+#   3. the container recipe's steps (deploy/container/build-steps.sh),
+#   4. deploy/cluster.sh: three daemons on a throwaway PostgreSQL, started, used and stopped
+#      (deploy/cluster-check.sh; needs PostgreSQL, skipped without it unless COORDD_CI=1).
 # Usage: deploy/check.sh   (run from anywhere; .ci/run calls it after the release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,3 +28,5 @@ echo "deploy/systemd: coordd.service verifies cleanly"
 python=python3
 python3 -c 'import yaml' 2>/dev/null || python=/usr/bin/python3
 "$python" deploy/kubernetes/check.py "$coordd"
+
+deploy/cluster-check.sh "$coordd"
