@@ -89,8 +89,10 @@ enum ClusterSession {
         case .leaseRenew:
             var results: [WorkloadResult] = []
             for route in ClusterRoute.allCases {
-                let routed = try await routedEnvironment(environment, route: route, daemons: daemons, owners: owners, observersOnly: false)
-                results.append(labelled(try await LeaseWorkloads.renew(routed, system: .coordd, depth: 1), route: route, daemons: count))
+                results += await measured(Workload.leaseRenew.title(environment.sizes), route: route, daemons: count) {
+                    let routed = try await routedEnvironment(environment, route: route, daemons: daemons, owners: owners, observersOnly: false)
+                    return [try await LeaseWorkloads.renew(routed, system: .coordd, depth: 1)]
+                }
             }
             return results
         case .fanout:
@@ -98,9 +100,9 @@ enum ClusterSession {
             for variant in environment.sizes.fanoutVariants {
                 for route in ClusterRoute.allCases {
                     // The workers and the changer are on the owner either way; only the observers move.
-                    let routed = try await routedEnvironment(environment, route: route, daemons: daemons, owners: owners, observersOnly: true)
-                    results += try await FanoutWorkload.run(routed, system: .coordd, variant: variant).map {
-                        labelled($0, route: route, daemons: count)
+                    results += await measured(variant.name, route: route, daemons: count) {
+                        let routed = try await routedEnvironment(environment, route: route, daemons: daemons, owners: owners, observersOnly: true)
+                        return try await FanoutWorkload.run(routed, system: .coordd, variant: variant)
                     }
                 }
             }
@@ -131,6 +133,21 @@ enum ClusterSession {
             routed.coordd = entry.target(loops: environment.loops)
         }
         return routed
+    }
+
+    /// The results of `run` on `route`, labelled; a run that fails gives a row saying why, and the other
+    /// route still runs (as a failing system does in a run of the peers).
+    private static func measured(_ title: String, route: ClusterRoute, daemons: Int,
+                                 _ run: () async throws -> [WorkloadResult]) async -> [WorkloadResult] {
+        let results: [WorkloadResult]
+        do {
+            results = try await run()
+        } catch {
+            log("coordbench: \(title) on \(route.rawValue) failed: \(error)")
+            results = [WorkloadResult(workload: title, system: route.rawValue, operations: 0, elapsed: .zero, latencies: Samples(),
+                                      notes: [("error", "\(error)")])]
+        }
+        return results.map { labelled($0, route: route, daemons: daemons) }
     }
 
     /// `result` under its route's system name, its workload naming the cluster's size.
