@@ -37,3 +37,16 @@ import Testing
         #expect(ClusterURLs.hostPort(of: "wss://127.0.0.1:7070") == nil)
     }
 }
+
+/// A result measured without an interval, such as fail-over rounds.
+@Suite struct BenchRoundsTests {
+    @Test func resultsWithoutAnIntervalShowNoRate() {
+        var times = Samples()
+        for seconds in [7, 9, 8] { times.record(.seconds(seconds)) }
+        let rounds = WorkloadResult(workload: "fail-over", system: "coordd-cluster", operations: 3, elapsed: .zero, latencies: times)
+        #expect(rounds.comparedValues.map(\.name) == ["p50 ms", "p99 ms", "max ms"])
+        #expect(rounds.comparedValues.first { $0.name == "p50 ms" }?.value == 8_000)
+        let timed = WorkloadResult(workload: "w", system: "coordd", operations: 10, elapsed: .seconds(2), latencies: times)
+        #expect(timed.comparedValues.first?.name == "ops/s" && timed.comparedValues.first?.value == 5)
+    }
+}
