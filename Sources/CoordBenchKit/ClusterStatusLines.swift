@@ -102,6 +102,12 @@ public struct ClusterURLError: Error, Sendable, Equatable, CustomStringConvertib
     /// What is wrong with it.
     public var reason: String
 
+    /// The error for `text`, and why.
+    public init(text: String, reason: String) {
+        self.text = text
+        self.reason = reason
+    }
+
     public var description: String { "--cluster-urls: \(text): \(reason)" }
 }
 

@@ -119,12 +119,7 @@ do {
         if ClusterSession.isRequested(options) {
             results = try await ClusterSession.run(workloadName, options: options)
         } else {
-            let workloads: [Workload]
-            if workloadName == "all" {
-                workloads = Workload.allCases
-            } else if let workload = Workload(rawValue: workloadName) {
-                workloads = [workload]
-            } else {
+            guard let workloads = Workload.named(workloadName) else {
                 print(usage)
                 exit(2)
             }

@@ -32,16 +32,11 @@ enum ClusterSession {
 
     /// True when the options ask for a cluster run.
     static func isRequested(_ options: Options) -> Bool {
-        options.value("cluster") != nil || options.value("cluster-urls") != nil
+        options.value("cluster") != nil || options.flag("cluster") || options.value("cluster-urls") != nil
     }
 
     static func run(_ workloadName: String, options: Options) async throws -> [WorkloadResult] {
-        let workloads: [ClusterWorkload]
-        if workloadName == "all" {
-            workloads = ClusterWorkload.allCases
-        } else if let workload = ClusterWorkload(rawValue: workloadName) {
-            workloads = [workload]
-        } else {
+        guard let workloads = ClusterWorkload.named(workloadName) else {
             throw PeerError("\(workloadName) does not run on a cluster (lease-renew, fanout, failover or all)")
         }
         ChildProcesses.installSignalHandlers()
@@ -49,6 +44,9 @@ enum ClusterSession {
         let loops = try EventLoopGroup()
         defer { loops.shutdownGracefully(graceMs: 1_000) }
         var environment = BenchEnvironment(loops: loops, sizes: try BenchSizes(options), runTag: BenchSession.runTag())
+        for variant in environment.sizes.fanoutVariants where variant.observers > maxForwardedObservers {
+            log("coordbench: \(variant.name) left out: more than \(maxForwardedObservers) observers cannot be forwarded to one daemon")
+        }
         environment.sizes.fanoutVariants.removeAll { $0.observers > maxForwardedObservers }
         let peersDirectory = options.value("peers-dir") ?? "bench/.peers"
         guard let postgresURL = options.value("postgres-url") ?? BenchSession.stateValue(peersDirectory, "postgres.url") else {
