@@ -57,7 +57,8 @@ let package = Package(
         .target(name: "CoordBenchKit", dependencies: ["StreamCore", "Transport"]),
         // Coordinator for the in-process workloads that measure a store node itself (lease-churn).
         .executableTarget(
-            name: "coordbench", dependencies: ["CoordBenchKit", "CoordClient", "Coordinator", "StreamCore", "Transport"]),
+            name: "coordbench",
+            dependencies: ["CoordBenchKit", "CoordClient", "Coordinator", "PostgresKit", "StreamCore", "Transport"]),
 
         // Small programs built on CoordClient, as docs/sdk.md shows them; the CoorddTests run each against a
         // real daemon.

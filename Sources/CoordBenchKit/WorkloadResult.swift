@@ -56,9 +56,10 @@ public struct WorkloadResult: Sendable {
     }
 
     /// The numbers a comparison table shows, in row order: throughput, latency, server CPU, then
-    /// ``metrics``.
+    /// ``metrics``. A result without a measured interval (the rounds of a fail-over, a run that failed)
+    /// has no throughput row.
     public var comparedValues: [Metric] {
-        var values = [Metric("ops/s", perSecond)]
+        var values = seconds > 0 ? [Metric("ops/s", perSecond)] : []
         if hasLatencies { values += [Metric("p50 ms", p50Ms), Metric("p99 ms", p99Ms), Metric("max ms", maxMs)] }
         if let serverCPUMicrosPerOp { values.append(Metric("server CPU µs/op", serverCPUMicrosPerOp)) }
         return values + metrics

@@ -36,19 +36,23 @@ extension BenchSession {
         return daemon
     }
 
-    private static func startCoordd(options: Options, environment: BenchEnvironment, storage: [String]) async throws -> CoorddProcess {
+    /// Starts a daemon of `--coordd PATH` with `storage` options; on `port` when given, with `arguments`
+    /// after the others (a cluster daemon's flags).
+    static func startCoordd(options: Options, environment: BenchEnvironment, storage: [String], port: Int? = nil,
+                            arguments: [String] = []) async throws -> CoorddProcess {
         let path = options.value("coordd") ?? defaultCoorddPath
         let loops = environment.loops
         // The connections workload's workers renew every heartbeat period; a TTL of three periods is
         // the streamkit rule, so the daemon's floor is set to that rather than its 30 s default.
         let floorSeconds = max(1, 3 * environment.sizes.heartbeatMs / 1_000)
-        return try await CoorddProcess.start(path: path, presenceTTLFloor: "\(floorSeconds)s", storage: storage) { endpoint in
+        return try await CoorddProcess.start(path: path, presenceTTLFloor: "\(floorSeconds)s", storage: storage, port: port,
+                                             arguments: arguments) { endpoint in
             await isReady(endpoint, loops: loops)
         }
     }
 
     /// True when the daemon at `endpoint` answers `/readyz` with 200.
-    private static func isReady(_ endpoint: Endpoint, loops: EventLoopGroup) async -> Bool {
+    static func isReady(_ endpoint: Endpoint, loops: EventLoopGroup) async -> Bool {
         guard let http = try? await HTTPConnection.connect(to: endpoint, on: loops.next()) else { return false }
         defer { http.close() }
         return (try? await http.get("/readyz"))?.status == 200

@@ -67,7 +67,7 @@ enum BenchSession {
     }
 
     /// A tag unique to this run (time-based, so names sort by run).
-    private static func runTag() -> String {
+    static func runTag() -> String {
         "r" + String(UInt64(Date().timeIntervalSince1970 * 1_000), radix: 36)
     }
 }

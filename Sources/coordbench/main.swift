@@ -43,6 +43,15 @@ let usage = """
                              state (ports, PIDs) is read from --peers-dir (bench/.peers)
       --etcd HOST:PORT, --redis HOST:PORT, --etcd-pid PID, --redis-pid PID   override that state
 
+    cluster (several coordd daemons on one PostgreSQL; lease-renew and fanout run once with the clients
+    (fanout: the observers) on a daemon that does not own the store, once on its owner; all = the three):
+      --cluster N            start N daemons of --coordd PATH on the PostgreSQL of bench/peers.sh (or
+                             --postgres-url URL), each with its own node id and port, one cluster secret
+                             [--ownership-ttl DURATION (coordd's default, 10s)]
+      --cluster-urls U1,U2,…  use running daemons instead (ws://host:port; --postgres-url their database)
+      failover               kill -9 of a store's owner, time until a client on another daemon is answered;
+                             the owner is restarted after each round (--rounds 5; --cluster N only)
+
     options:
       --seconds S (5) --warmup S (1)   measured window and warm-up of each throughput workload
       --json                           print JSON instead of tables
@@ -106,16 +115,16 @@ do {
         let result = try StoreWorkloads.reopen(directory: directory)
         print(json ? Report.json([result]) : Report.table([result]))
     default:
-        let workloads: [Workload]
-        if workloadName == "all" {
-            workloads = Workload.allCases
-        } else if let workload = Workload(rawValue: workloadName) {
-            workloads = [workload]
+        let results: [WorkloadResult]
+        if ClusterSession.isRequested(options) {
+            results = try await ClusterSession.run(workloadName, options: options)
         } else {
-            print(usage)
-            exit(2)
+            guard let workloads = Workload.named(workloadName) else {
+                print(usage)
+                exit(2)
+            }
+            results = try await BenchSession.run(workloads, options: options)
         }
-        let results = try await BenchSession.run(workloads, options: options)
         if let path = options.value("json-out") {
             try Data(Report.json(results).utf8).write(to: URL(fileURLWithPath: path))
         }

@@ -54,6 +54,12 @@ struct BenchEnvironment: Sendable {
     var etcd: PeerTarget?
     var redis: PeerTarget?
     var sizes: BenchSizes
+    /// The store the coordd workloads use, when it was chosen beforehand (a cluster run places it and
+    /// finds its owner first); nil: each workload run takes a new random one.
+    var coorddStore: WireUUID?
+    /// Where fan-out observers connect, when not to ``coordd`` (a cluster run puts them on a daemon that
+    /// does not own the store, the workers and the changer on the owner).
+    var coorddObservers: CoorddTarget?
     /// A tag unique to this run, in every key, stream and space name, so runs never see each other's data.
     let runTag: String
 
@@ -103,6 +109,12 @@ struct BenchEnvironment: Sendable {
         guard let coordd else { preconditionFailure("a coordd workload ran without a coordd target") }
         return coordd
     }
+
+    /// The store a coordd workload run uses: ``coorddStore``, else a new random one.
+    func workloadStore() -> WireUUID { coorddStore ?? .random() }
+
+    /// The coordd target fan-out observers connect to.
+    var observerTarget: CoorddTarget { coorddObservers ?? coorddTarget }
 
     /// Connects to the etcd gateway.
     func etcdClient() async throws -> EtcdClient {

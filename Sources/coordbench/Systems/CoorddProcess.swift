@@ -28,12 +28,15 @@ final class CoorddProcess: Sendable {
     /// Starts the daemon at `path` and waits until it is ready. `presenceTTLFloor` is passed as
     /// `--presence-ttl-floor` (the `connections` workload's 5 s heartbeats give a 15 s TTL with 15s);
     /// `storage` are the storage options (`--storage file` by default; the data directory is its own).
+    /// `port` is a free loopback port unless given (a cluster daemon restarted on its old one);
+    /// `arguments` are passed on after the others (the cluster flags).
     static func start(path: String, presenceTTLFloor: String, storage: [String] = ["--storage", "file"],
+                      port: Int? = nil, arguments: [String] = [],
                       ready: (Endpoint) async -> Bool) async throws -> CoorddProcess {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw PeerError("no coordd executable at \(path) (build it with: swift build -c release --product coordd)")
         }
-        let port = try freeLoopbackPort()
+        let port = try port ?? freeLoopbackPort()
         let endpoint = Endpoint(host: "127.0.0.1", port: port)
         let dataDirectory = NSTemporaryDirectory() + "coordbench-coordd-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
@@ -44,7 +47,7 @@ final class CoorddProcess: Sendable {
         process.arguments = [
             "--listen", endpoint.description, "--data-dir", dataDirectory,
             "--presence-ttl-floor", presenceTTLFloor, "--log-level", "warn",
-        ] + storage
+        ] + storage + arguments
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log
@@ -76,6 +79,14 @@ final class CoorddProcess: Sendable {
         ChildProcesses.forget(pid)
         try? FileManager.default.removeItem(atPath: dataDirectory)
         try? FileManager.default.removeItem(atPath: logPath)
+    }
+
+    /// Kills the daemon with SIGKILL (a crash: nothing is drained or released), reaps it and removes
+    /// its data directory.
+    func kill9() {
+        if process.isRunning { kill(pid, SIGKILL) }
+        process.waitUntilExit()
+        stop()
     }
 
     /// A loopback port nothing listens on now: bound with port 0 and released. Another process could

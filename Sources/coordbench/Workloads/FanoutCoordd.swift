@@ -90,7 +90,7 @@ struct CoorddFanout: FanoutSystem {
     let connections: [CoorddConnection]
 
     static func prepare(_ environment: BenchEnvironment, variant: FanoutVariant, closers: Closers) async throws -> CoorddFanout {
-        let store = WireUUID.random()
+        let store = environment.workloadStore()
         let target = environment.coorddTarget
         var connections: [CoorddConnection] = []
         var workers: [RawWorker] = []
@@ -129,7 +129,7 @@ struct CoorddFanout: FanoutSystem {
     }
 
     func makeObserver(_ index: Int) async throws -> any FanoutObserver {
-        let connection = try await environment.coorddTarget.connect()
+        let connection = try await environment.observerTarget.connect()
         do {
             let stream = try await connection.provider.callStream(store: store, request: SubscribeWorkers(workerID: nil, deltas: variant.deltas))
             guard let first = try await stream.receive(), MarkerScan.lastRevision(first) != nil else {

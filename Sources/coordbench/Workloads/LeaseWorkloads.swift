@@ -8,7 +8,7 @@ enum LeaseWorkloads {
     /// renewals in flight per client (1: one request in flight).
     static func renew(_ environment: BenchEnvironment, system: System, depth: Int) async throws -> WorkloadResult {
         let clients = environment.sizes.renewClients
-        let store = WireUUID.random()
+        let store = environment.workloadStore()
         let outcome: ClosedLoopOutcome
         let pid = environment.pid(of: system)
         switch system {
