@@ -12,6 +12,15 @@ public struct ClusterLimits: Sendable, Hashable {
     /// for it rather than each dialling: coordd's choice, enough for a burst of reconnecting clients.
     public var maxPendingOpensPerPeer = 256
 
+    /// How long a daemon remembers which daemon owns a store it forwards to, in milliseconds: a second,
+    /// enough to spare PostgreSQL a read per lease call through a front, short next to a TTL; a route is
+    /// forgotten at once when a stream forwarded by it fails. coordd's choice.
+    public var routeCacheMs: Int64 = 1_000
+
+    /// Routes remembered at once; past it the expired ones, then all, are dropped (and read again on use).
+    /// Far more than the stores a daemon forwards at once in any deployment coordd aims at.
+    public var maxCachedRoutes = 65_536
+
     /// How long the cluster token a link presents is valid, in seconds. It is checked only when the
     /// link opens, so a short life costs nothing and limits what a captured token is worth.
     public var tokenLifetimeSeconds: Int64 = 60

@@ -25,22 +25,40 @@ public struct DaemonCluster: Sendable {
     func accept(store: WireUUID, stream: any BidiStream, authorization: any ConnectionAuthorization, manager: NodeManager)
         async throws(StreamsError)
     {
-        switch try await router.route(store) {
-        case .local:
+        let route = try await router.route(store)
+        if case .local = route {
             try await manager.accept(store: store, stream: stream)
+            return
+        }
+        if let forwarder = authorization as? ClusterAuthorization {
+            switch route {
+            case .forward(let peer): throw Self.notForwardedAgain(store, to: peer, free: false, by: forwarder)
+            case .place(let peer): throw Self.notForwardedAgain(store, to: peer, free: true, by: forwarder)
+            case .local: break
+            }
+        }
+        let request = try await StreamForwarder.request(of: stream)
+        do throws(StreamsError) {
+            try await serve(store: store, request: request, stream: stream, route: route, manager: manager)
+        } catch where error.name == StreamsError.storeUnavailable.name {
+            // The link could not carry it (the forwarder has made the router forget a remembered owner):
+            // routed once more from what PostgreSQL says now, so an owner that just left costs no error.
+            let fresh = try await router.route(store)
+            try await serve(store: store, request: request, stream: stream, route: fresh, manager: manager)
+        }
+    }
+
+    /// Serves `stream`, its request read already, by `route`; throws `store_unavailable` untouched when a
+    /// forward could not be opened.
+    private func serve(store: WireUUID, request: [UInt8], stream: any BidiStream, route: StoreRoute, manager: NodeManager)
+        async throws(StreamsError)
+    {
+        switch route {
+        case .local:
+            try await manager.accept(store: store, stream: ReplayedRequestStream(request, then: stream))
         case .forward(let peer):
-            if let forwarder = authorization as? ClusterAuthorization {
-                throw .storeUnavailable(because: "node \(forwarder.nodeID) forwarded a stream for store \(store) here, "
-                    + "but this node routes it to \(peer); a stream is forwarded at most once")
-            }
-            try await self.forwarder.forward(store: store, stream: stream, to: peer)
+            try await forwarder.forward(store: store, request: request, stream: stream, to: peer)
         case .place(let peer):
-            // Forwarded here already: this daemon takes it (the forwarding one placed it here).
-            guard !(authorization is ClusterAuthorization) else {
-                try await manager.accept(store: store, stream: stream)
-                return
-            }
-            let request = try await StreamForwarder.request(of: stream)
             do throws(StreamsError) {
                 try await forwarder.forward(store: store, request: request, stream: stream, to: peer)
             } catch where error.name == StreamsError.storeUnavailable.name {
@@ -48,5 +66,16 @@ public struct DaemonCluster: Sendable {
                 try await manager.accept(store: store, stream: ReplayedRequestStream(request, then: stream))
             }
         }
+    }
+
+    /// The refusal of a stream another daemon forwarded here for a store this one would send to `peer`.
+    /// For a `free` store too: that daemon saw an owner that is gone, or a placement this one does not
+    /// share, and the client's next attempt is routed afresh rather than the store taken here against
+    /// placement (a stale route would otherwise take a store back from the daemon it was just handed to).
+    private static func notForwardedAgain(_ store: WireUUID, to peer: ClusterPeer, free: Bool, by forwarder: ClusterAuthorization)
+        -> StreamsError
+    {
+        .storeUnavailable(because: "node \(forwarder.nodeID) forwarded a stream for store \(store) here, but "
+            + (free ? "no daemon owns it and placement puts it on \(peer)" : "this node routes it to \(peer); a stream is forwarded at most once"))
     }
 }

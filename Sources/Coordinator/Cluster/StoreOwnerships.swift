@@ -55,7 +55,8 @@ public final class StoreOwnerships: Sendable {
     /// The TTL, margin and renewal cadence.
     public let timing: OwnershipTiming
     private let pool: PostgresPool
-    private let clock: any MonotonicClock
+    /// The daemon's monotonic clock, which terms and the routes remembered are timed on.
+    let clock: any MonotonicClock
     private let logger: Logger
     private let state: Mutex<State>
     private let waiter: DeadlineWaiter

@@ -38,6 +38,16 @@ public protocol StoreRouter: Sendable {
     /// The route of `store` now; a transient error (`store_unavailable`) when no daemon may serve it
     /// yet (ownership is moving).
     func route(_ store: WireUUID) async throws(StreamsError) -> StoreRoute
+
+    /// A stream of `store` forwarded by this route could not be opened, or the owner ended it with a
+    /// transient error (it no longer serves the store, or is going away): a router that remembers routes
+    /// forgets this one.
+    func forwardFailed(_ store: WireUUID)
+}
+
+extension StoreRouter {
+    /// Remembers nothing, so there is nothing to forget.
+    public func forwardFailed(_ store: WireUUID) {}
 }
 
 /// Every store is served here: a daemon on its own.

@@ -22,12 +22,16 @@ public final class StreamForwarder: Sendable {
 
     /// The links to the owners.
     public let links: ClusterLinks
+    /// Told of each store whose forwarded stream failed to open or ended with a transient error.
+    private let failed: @Sendable (WireUUID) -> Void
     private let tasks = OwnedTasks()
     private let active = Mutex<(forwards: [UInt64: Forward], nextID: UInt64)>(([:], 0))
 
-    /// A forwarder over `links`.
-    public init(links: ClusterLinks) {
+    /// A forwarder over `links`; `failed` hears of each store whose forwarded stream could not be opened
+    /// or whose owner ended it with a transient error (``StoreRouter/forwardFailed(_:)``).
+    public init(links: ClusterLinks, failed: @escaping @Sendable (WireUUID) -> Void = { _ in }) {
         self.links = links
+        self.failed = failed
     }
 
     /// Streams forwarded now, over every link.
@@ -44,14 +48,21 @@ public final class StreamForwarder: Sendable {
     /// it (the peer cannot be reached, or its limits are reached), throws `store_unavailable` having
     /// touched nothing of the stream, so the caller may still serve it elsewhere.
     func forward(store: WireUUID, request: [UInt8], stream: any BidiStream, to peer: ClusterPeer) async throws(StreamsError) {
-        let (owner, slot) = try await links.open(store: store, request: request, at: peer)
+        let (owner, slot): (any BidiStream, ClusterLinks.Slot)
+        do {
+            (owner, slot) = try await links.open(store: store, request: request, at: peer)
+        } catch {
+            failed(store)
+            throw error
+        }
         let id = active.withLock { a -> UInt64 in
             a.nextID += 1
             a.forwards[a.nextID] = Forward(store: store, client: stream, owner: owner)
             return a.nextID
         }
+        let failed = self.failed
         let started = tasks.spawn {
-            await Self.copy(client: stream, owner: owner, peer: peer)
+            await Self.copy(client: stream, owner: owner, peer: peer, ownerFailed: { failed(store) })
             self.finish(id, slot)
         }
         if !started {
@@ -96,7 +107,8 @@ public final class StreamForwarder: Sendable {
     }
 
     /// Copies both ways until both directions ended, then closes both streams.
-    private static func copy(client: any BidiStream, owner: any BidiStream, peer: ClusterPeer) async {
+    private static func copy(client: any BidiStream, owner: any BidiStream, peer: ClusterPeer,
+                             ownerFailed: @escaping @Sendable () -> Void) async {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 // A client gone entirely (torn down, connection lost) ends the owner's stream, which may
@@ -109,7 +121,10 @@ public final class StreamForwarder: Sendable {
                 // other direction, so nothing is closed here.
                 await pump(from: client, to: owner, translate: { $0 }, destinationGone: {})
             }
-            await pump(from: owner, to: client, translate: { fromOwner($0, peer) }, destinationGone: { owner.close(error: nil) })
+            await pump(from: owner, to: client, translate: { error in
+                if error.code == .transient { ownerFailed() }
+                return fromOwner(error, peer)
+            }, destinationGone: { owner.close(error: nil) })
             // The owner is done: once it has ended both ways, so is the client's stream.
             await owner.waitClosed()
             client.close(error: nil)

@@ -104,6 +104,7 @@ extension DaemonResources {
             try ClusterCredential.load(path: path, clientSecretFile: configuration.jwtHS256SecretFile)
         }
         let links = ClusterLinks(nodeID: configuration.clusterNodeID ?? configuration.listen.description, credential: credential, group: group)
-        return DaemonCluster(router: router, forwarder: StreamForwarder(links: links), credential: credential)
+        let forwarder = StreamForwarder(links: links, failed: { router.forwardFailed($0) })
+        return DaemonCluster(router: router, forwarder: forwarder, credential: credential)
     }
 }
