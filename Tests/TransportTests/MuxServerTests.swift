@@ -1,4 +1,6 @@
 import CoordTestKit
+import CorePrimitives
+import Dispatch
 import StreamCore
 import Testing
 import Transport
@@ -18,6 +20,43 @@ import Transport
         await #expect(throws: StreamsError.self) { try await stream.send(MuxTest.message("late")) }
         await provider.close()
         await server.shutdown(graceMs: 1_000)
+    }
+
+    /// A server's answer is written even when the client's half-close is read after the server queued
+    /// the answer and its close but before the loop ran the answer's write (as when a forwarding daemon
+    /// half-closes a moment after the request): the stream, finished on both sides then, must not be
+    /// forgotten by its connection ahead of its queued frames. The server's one loop is held while the
+    /// answer is queued and the half-close arrives, so the loop reads the half-close first.
+    @Test(.timeLimit(.minutes(1)))
+    func anAnswerQueuedBeforeTheClientsHalfCloseIsReadIsStillWritten() async throws {
+        let loops = try EventLoopGroup(loopCount: 1)
+        let acceptor = GatedAnswerAcceptor()
+        let server = try await WebSocketServer.start(
+            configuration: WebSocketServerConfiguration(host: "127.0.0.1", port: 0), group: loops, acceptor: acceptor)
+        let provider = try MuxTest.provider(server)
+        let request = MuxTest.message("renew")
+        let stream = try await provider.callStream(store: TestStores.echo, request: request)
+        #expect(await acceptor.received.wait(until: .now + .seconds(10), clock: ContinuousClock()), "the server read the request")
+
+        let hold = DispatchSemaphore(value: 0)
+        let held = Latch()
+        _ = loops.next().execute {
+            _ = held.open()
+            hold.wait()
+        }
+        #expect(await held.wait(until: .now + .seconds(10), clock: ContinuousClock()))
+        _ = acceptor.answer.open()
+        #expect(await acceptor.answered.wait(until: .now + .seconds(10), clock: ContinuousClock()), "answer and close queued")
+        stream.closeSend(error: nil)
+        // Long enough for the half-close to reach the server's socket.
+        try await Task.sleep(for: .milliseconds(100))
+        hold.signal()
+
+        #expect(try await MuxTest.receive(stream) == request, "the answer arrives")
+        #expect(try await MuxTest.receive(stream) == nil)
+        await provider.close()
+        await server.shutdown(graceMs: 1_000)
+        loops.shutdownGracefully(graceMs: 0)
     }
 
     @Test func aCloseErrorArrivesTypedWithItsCodeAndNameAfterTheMessagesBeforeIt() async throws {
@@ -228,5 +267,30 @@ extension Sequence where Element: Sendable {
         var results: [T] = []
         for element in self { results.append(try await transform(element)) }
         return results
+    }
+}
+
+/// Reads a stream's request, then answers it with itself and closes once told to.
+final class GatedAnswerAcceptor: StreamAcceptor {
+    let received = Latch()
+    let answer = Latch()
+    let answered = Latch()
+
+    func authorize(_ request: HTTPRequestHead, peer: SocketAddress?) -> Result<any ConnectionAuthorization, HTTPResponse> {
+        .success(AllStoresAuthorization())
+    }
+
+    func respond(to request: HTTPRequestHead) -> HTTPResponse? { nil }
+
+    func accept(store: WireUUID, stream: any BidiStream) async throws(StreamsError) {
+        Task {
+            guard let request = try? await stream.receive() else { return }
+            _ = received.open()
+            await answer.wait()
+            try? await stream.send(request)
+            // A half-close, as a forwarding daemon ends its client's stream once the owner's end arrives.
+            stream.closeSend(error: nil)
+            _ = answered.open()
+        }
     }
 }

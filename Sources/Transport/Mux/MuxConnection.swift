@@ -222,7 +222,10 @@ final class MuxConnection: @unchecked Sendable {
         let control = MuxControlMessage.decode(payload)
         if let stream = channels[channel] {
             if let control {
-                if stream.deliverEnd(peerText(control.streamError)) { remove(stream, tombstone: false) }
+                // Finished both ways now; but this side's last frames (an answer, then its half-close) may
+                // still wait in the loop's task queue, and a write runs only for a stream still known, so
+                // the stream is forgotten after them, not before (else the answer is lost).
+                if stream.deliverEnd(peerText(control.streamError)) { release(stream, tombstone: false) }
             } else {
                 checkBacklog(of: stream, after: stream.deliver(payload))
             }
