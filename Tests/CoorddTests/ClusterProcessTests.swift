@@ -21,51 +21,52 @@ struct ClusterProcessTests {
 
     @Test(.timeLimit(.minutes(4)))
     func killingTheOwnerTenTimesFailsOverWithinTwoTTLsWithoutOverlappingHoldersOrLostProduces() async throws {
-        let cluster = try await ClusterProcesses.start("failover", ttlMs: Self.ttlMs)
-        let load = ClusterLoad(cluster)
-        defer {
-            load.halt()
-            cluster.stopAll()
-            Task { await cluster.shutDown() }
+        try await Self.underLoad("failover", minimumGrants: Self.failOvers) { cluster, load in
+            var failOverMs: [Int] = []
+            for round in 0..<Self.failOvers {
+                let owner = try #require(await cluster.ownerSlot(seconds: 30), "an owner before fail-over \(round)")
+                let killedAt = ContinuousClock.now
+                let exit = try await cluster.stop(owner.slot, signal: SIGKILL)
+                #expect(exit.reason == .uncaughtSignal)
+                let served = try #require(
+                    await Self.servedAgain(cluster, round: round, killed: owner.slot, since: killedAt, seconds: 60),
+                    "fail-over \(round): no other daemon served the store within 60 s\n\(cluster.logs((owner.slot + 1) % 3))")
+                let ms = Int(served / .milliseconds(1))
+                failOverMs.append(ms)
+                #expect(ms < 2 * Self.ttlMs, "fail-over \(round) took \(ms) ms, more than twice the \(Self.ttlMs) ms TTL")
+                let next = try #require(await cluster.ownerSlot(seconds: 30), "an owner after fail-over \(round)")
+                #expect(next.slot != owner.slot && next.epoch > owner.epoch, "fail-over \(round): \(owner) → \(next)")
+                #expect(await load.progresses(by: 10, seconds: 30), "fail-over \(round): clients keep working with node-\(owner.slot) down")
+                try await cluster.start(owner.slot)
+                #expect(await cluster.waitUntilEveryoneSeesEveryone(seconds: 30), "fail-over \(round): node-\(owner.slot) rejoins")
+            }
+            let sorted = failOverMs.sorted()
+            print("cluster fail-over after SIGKILL of the owner, TTL \(Self.ttlMs) ms, \(sorted.count) fail-overs: "
+                + "min \(Self.percentile(0, of: sorted)) ms, p50 \(Self.percentile(50, of: sorted)) ms, "
+                + "p90 \(Self.percentile(90, of: sorted)) ms, max \(Self.percentile(100, of: sorted)) ms")
+            #expect(failOverMs.count == Self.failOvers)
         }
-        load.start()
-        try #require(await load.progresses(by: 20, seconds: 60), "the load gets going; \(load.failureSummary)\n\(cluster.logs(0))")
-
-        var failOverMs: [Int] = []
-        for round in 0..<Self.failOvers {
-            let owner = try #require(await cluster.ownerSlot(seconds: 30), "an owner before fail-over \(round)")
-            let killedAt = ContinuousClock.now
-            let exit = try await cluster.stop(owner.slot, signal: SIGKILL)
-            #expect(exit.reason == .uncaughtSignal)
-            let served = try #require(await Self.servedAgain(cluster, round: round, killed: owner.slot, since: killedAt, seconds: 60),
-                                      "fail-over \(round): no other daemon served the store within 60 s\n\(cluster.logs((owner.slot + 1) % 3))")
-            let ms = Int(served / .milliseconds(1))
-            failOverMs.append(ms)
-            #expect(ms < 2 * Self.ttlMs, "fail-over \(round) took \(ms) ms, more than twice the \(Self.ttlMs) ms TTL")
-            let next = try #require(await cluster.ownerSlot(seconds: 30), "an owner after fail-over \(round)")
-            #expect(next.slot != owner.slot && next.epoch > owner.epoch, "fail-over \(round): \(owner) → \(next)")
-            #expect(await load.progresses(by: 10, seconds: 30), "fail-over \(round): clients keep working with node-\(owner.slot) down")
-            try await cluster.start(owner.slot)
-            #expect(await cluster.waitUntilEveryoneSeesEveryone(seconds: 30), "fail-over \(round): node-\(owner.slot) rejoins")
-        }
-        #expect(await load.progresses(by: 10, seconds: 30), "the load goes on after the last fail-over")
-        await load.stop()
-
-        let sorted = failOverMs.sorted()
-        print("cluster fail-over after SIGKILL of the owner, TTL \(Self.ttlMs) ms, \(sorted.count) fail-overs: "
-            + "min \(Self.percentile(0, of: sorted)) ms, p50 \(Self.percentile(50, of: sorted)) ms, "
-            + "p90 \(Self.percentile(90, of: sorted)) ms, max \(Self.percentile(100, of: sorted)) ms; "
-            + "grants \(load.grants.withLock { $0.count }), transient failures: \(load.failureSummary)")
-        #expect(failOverMs.count == Self.failOvers)
-        load.checkNoViolations()
-        try await load.checkLeaseHistory(minimumGrants: Self.failOvers)
-        try await load.checkEveryAcknowledgedProduceOnce()
-        await cluster.shutDown()
     }
 
     @Test(.timeLimit(.minutes(3)))
     func aRollingRestartOfEveryDaemonUnderLoadLosesNothingAcknowledged() async throws {
-        let cluster = try await ClusterProcesses.start("rolling", ttlMs: Self.ttlMs)
+        try await Self.underLoad("rolling", minimumGrants: 3) { cluster, load in
+            for slot in 0..<cluster.count {
+                let exit = try await cluster.stop(slot, signal: SIGTERM)
+                #expect(exit.reason == .exit && exit.status == 0, "node-\(slot) drains and exits 0\n\(cluster.logs(slot))")
+                #expect(await load.progresses(by: 10, seconds: 30), "clients keep working with node-\(slot) stopped")
+                try await cluster.start(slot)
+                #expect(await cluster.waitUntilEveryoneSeesEveryone(seconds: 30), "node-\(slot) rejoins")
+            }
+        }
+    }
+
+    /// Three daemons with a ``ClusterLoad`` running, `faults` done to them, then the load stopped and
+    /// checked: nothing that must not happen, the lease history, every acknowledged produce once.
+    static func underLoad(_ label: String, minimumGrants: Int,
+                          _ faults: (ClusterProcesses, ClusterLoad) async throws -> Void) async throws
+    {
+        let cluster = try await ClusterProcesses.start(label, ttlMs: Self.ttlMs)
         let load = ClusterLoad(cluster)
         defer {
             load.halt()
@@ -74,20 +75,12 @@ struct ClusterProcessTests {
         }
         load.start()
         try #require(await load.progresses(by: 20, seconds: 60), "the load gets going; \(load.failureSummary)\n\(cluster.logs(0))")
-
-        for slot in 0..<cluster.count {
-            let exit = try await cluster.stop(slot, signal: SIGTERM)
-            #expect(exit.reason == .exit && exit.status == 0, "node-\(slot) drains and exits 0\n\(cluster.logs(slot))")
-            #expect(await load.progresses(by: 10, seconds: 30), "clients keep working with node-\(slot) stopped")
-            try await cluster.start(slot)
-            #expect(await cluster.waitUntilEveryoneSeesEveryone(seconds: 30), "node-\(slot) rejoins")
-        }
-        #expect(await load.progresses(by: 10, seconds: 30), "the load goes on after the restarts")
+        try await faults(cluster, load)
+        #expect(await load.progresses(by: 10, seconds: 30), "the load goes on after the faults")
         await load.stop()
-
-        print("cluster rolling restart: grants \(load.grants.withLock { $0.count }), transient failures: \(load.failureSummary)")
+        print("cluster \(label): grants \(load.grants.withLock { $0.count }), transient failures: \(load.failureSummary)")
         load.checkNoViolations()
-        try await load.checkLeaseHistory(minimumGrants: 3)
+        try await load.checkLeaseHistory(minimumGrants: minimumGrants)
         try await load.checkEveryAcknowledgedProduceOnce()
         await cluster.shutDown()
     }
