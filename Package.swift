@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(
             name: "CoorddTests",
             dependencies: [
-                "coordd", "coordctl", "coordbench", "CoordClient", "Transport", "StreamCore", "CoordTestKit", "WorkerExample",
+                "coordd", "coordctl", "coordbench", "CoordClient", "Transport", "StreamCore", "CoordTestKit", "PostgresKit", "WorkerExample",
                 "ObserverExample", "PartitionServiceExample", "LeaderElectionExample", "AssignedPartitionsExample",
             ]),
         // A seeded simulation of a node on the memory store and manual clocks, invariants after every step.
