@@ -61,7 +61,7 @@ struct OwnershipForwardingTests {
     @Test func aStoreMovesToItsPreferredDaemonOnceThatOneHasSettled() async throws {
         let db = try await TestPostgres.database("handoff")
         defer { Task { await db.drop() } }
-        let a = try await Self.start("node-a", url: db.url, ttlMs: 2_000)
+        let a = try await Self.start("node-a", url: db.url, ttlMs: 4_000)
         let store = PlacementViewTests.stores(preferring: "node-b", among: ["node-a", "node-b"], count: 1)[0]
         let viaA = try Self.provider(a)
         let client = CoordClient(provider: viaA, store: store)
@@ -70,18 +70,19 @@ struct OwnershipForwardingTests {
         #expect(try await client.acquire(key: "job", holder: "h", ttl: .seconds(60)).fence == 1)
         #expect(try await ownerRow(store, url: db.url)?.node == "node-a")
 
-        // node-b joins; once it has been live for a TTL (2 s), node-a hands the store over, and the next
+        // node-b joins; once it has been live for a TTL (4 s), node-a hands the store over, and the next
         // stream through node-a is placed on node-b, which takes it over under the next epoch.
-        let b = try await Self.start("node-b", url: db.url, ttlMs: 2_000)
+        let b = try await Self.start("node-b", url: db.url, ttlMs: 4_000)
         let moved = await eventually(seconds: 20) {
             _ = try? await client.peek(space: "s", segment: "g")
             return b.nodes.openNodes.contains { $0.storeID == store }
         }
         #expect(moved, "node-b serves the store")
         let row = try await ownerRow(store, url: db.url)
-        // Epoch 2: node-a closed it once and never took it back in between.
-        #expect(row?.node == "node-b" && row?.epoch == 2, "\(String(describing: row))")
+        #expect(row?.node == "node-b" && (row?.epoch ?? 0) >= 2, "\(String(describing: row))")
         #expect(!a.nodes.openNodes.contains { $0.storeID == store }, "node-a closed it")
+        // Handed off once: node-a never took it back after closing it (epochs may rise more, by a step-down
+        // under a loaded machine, but those are no hand-offs).
         #expect(DaemonMetricsTests.sample("coordd_cluster_handoffs_total", in: a.metrics.registry.exposition()) == 1)
         // It stays there: no daemon takes it back while streams keep coming through node-a.
         for _ in 0..<10 {
