@@ -102,13 +102,16 @@ final class ClusterLoad: Sendable {
 
     private func violation(_ text: String) { violations.withLock { $0.append(text) } }
 
-    /// A failure: counted when transient, a violation when permanent.
-    private func failed(_ error: StreamsError, _ what: String) {
-        if error.code == .transient {
+    /// A failure: counted when transient, a violation when permanent; true when the task should give up.
+    /// `provider_closed` is the test's own doing (the cluster closes a daemon's client when it stops or
+    /// kills that daemon, maybe in the middle of a call): counted, and the task moves to the next daemon.
+    private func failed(_ error: StreamsError, _ what: String) -> Bool {
+        if error.code == .transient || error == .providerClosed {
             transientFailures.withLock { $0[error.name, default: 0] += 1 }
-        } else {
-            violation("\(what): permanent \(error.name): \(error.message)")
+            return false
         }
+        violation("\(what): permanent \(error.name): \(error.message)")
+        return true
     }
 
     // MARK: Producers
@@ -145,8 +148,7 @@ final class ClusterLoad: Sendable {
                 next = head.sequence + 1
                 uncertain = false
             } catch {
-                failed(error, "\(segment): produce of \(next)…")
-                if error.code == .permanent { return }
+                if failed(error, "\(segment): produce of \(next)…") { return }
                 uncertain = true
                 slot += 1
                 try? await Task.sleep(for: Self.retryPause)
@@ -169,8 +171,7 @@ final class ClusterLoad: Sendable {
             do throws(StreamsError) {
                 result = try await client.acquire(key: Self.leaseKey, holder: holder, ttl: Self.leaseTTL)
             } catch {
-                failed(error, "\(holder): acquire")
-                if error.code == .permanent { return }
+                if failed(error, "\(holder): acquire") { return }
                 slot += 1
                 // The grant may have committed with its answer lost: give it back before asking again.
                 await release(holder, &slot)
@@ -217,8 +218,7 @@ final class ClusterLoad: Sendable {
             } catch where error.name == "sequence_gap" {
                 continue  // the head moved between peek and produce: read it again
             } catch {
-                failed(error, "\(grant.holder): history write with fence \(grant.fence)")
-                if error.code == .permanent { return }
+                if failed(error, "\(grant.holder): history write with fence \(grant.fence)") { return }
                 slot += 1
                 try? await Task.sleep(for: Self.retryPause)
             }
@@ -236,8 +236,7 @@ final class ClusterLoad: Sendable {
                 _ = try await client.release(key: Self.leaseKey, holder: holder)
                 return
             } catch {
-                failed(error, "\(holder): release")
-                if error.code == .permanent { return }
+                if failed(error, "\(holder): release") { return }
                 slot += 1
                 try? await Task.sleep(for: Self.retryPause)
             }
