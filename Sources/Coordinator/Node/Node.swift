@@ -25,11 +25,14 @@ public final class Node: Sendable {
     /// Requests that may write (produce, lease acquire, renew, release) being served now: a hand-off
     /// lets them finish and answer before it ends the streams.
     private let writesInFlight = Atomic<Int>(0)
+    /// Woken when the last write in flight of a closing node finishes.
+    private let writesDrained: DeadlineWaiter
 
     init(storeID: WireUUID, store: any StreamStore, configuration: NodeConfiguration) async throws(StreamsError) {
         self.storeID = storeID
         self.store = store
         self.configuration = configuration
+        writesDrained = DeadlineWaiter(clock: configuration.monotonicClock)
         segmentSubscriptions = SegmentSubscriptionHub(limits: configuration.limits)
         let events = StoreEventLog(store: storeID, logger: configuration.logger, metrics: configuration.metrics)
         self.events = events
@@ -62,8 +65,13 @@ public final class Node: Sendable {
         defer { streams.withLock { _ = $0.removeValue(forKey: key) } }
         guard let request = await Self.readRequest(from: stream, metrics: configuration.metrics) else { return }
         let writes = Self.mayWrite(request)
-        if writes { writesInFlight.add(1, ordering: .relaxed) }
-        defer { if writes { writesInFlight.subtract(1, ordering: .releasing) } }
+        if writes { writesInFlight.add(1, ordering: .sequentiallyConsistent) }
+        defer {
+            if writes, writesInFlight.subtract(1, ordering: .sequentiallyConsistent).newValue == 0,
+               closing.load(ordering: .sequentiallyConsistent) {
+                writesDrained.wake()
+            }
+        }
         let operation = Self.operationName(of: request)
         let metrics = configuration.metrics
         metrics.streamStarted(operation: operation)
@@ -183,18 +191,15 @@ public final class Node: Sendable {
             observers: UInt64(presence.observers), leases: UInt64(leases.count), inventoryRevision: presence.revision)
     }
 
-    /// Returns once no request that may write is being served, or after `graceMs`. Polled: this runs once
-    /// per hand-off, for a few milliseconds, and a poll needs no wake-up path on every request's end.
+    /// Returns once no request that may write is being served (the node is closing, so no new one
+    /// starts), or when the node's clock passes `graceMs` from now.
     private func writesFinished(withinMs graceMs: Int64) async {
-        // Real time, also under a test's manual clock: this bounds a wait, it decides nothing.
-        let deadline = ContinuousClock.now + .milliseconds(graceMs)
-        while writesInFlight.load(ordering: .acquiring) > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(Self.writesFinishedPollMs))
+        let deadlineMs = configuration.monotonicClock.nowMs() + graceMs
+        // A wake left from an earlier write's end only makes the loop look again.
+        while writesInFlight.load(ordering: .sequentiallyConsistent) > 0 {
+            if await writesDrained.wait(untilMs: deadlineMs) != .woken { return }
         }
     }
-
-    /// How often a hand-off looks whether the writes in flight finished.
-    static let writesFinishedPollMs = 5
 
     /// Open streams (for metrics and tests).
     public var openStreamCount: Int { streams.withLock { $0.count } }
@@ -213,7 +218,7 @@ public final class Node: Sendable {
     /// may write and are being served get up to that long to commit and answer before the streams end,
     /// so a client is not left guessing whether its last write took.
     public func close(ending error: StreamsError = .shuttingDown, finishingWritesWithinMs graceMs: Int64 = 0) async {
-        closing.store(true, ordering: .releasing)
+        closing.store(true, ordering: .sequentiallyConsistent)
         if graceMs > 0 { await writesFinished(withinMs: graceMs) }
         let open = streams.withLock { Array($0.values) }
         for stream in open { stream.close(error: error) }

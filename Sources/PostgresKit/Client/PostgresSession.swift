@@ -52,7 +52,7 @@ public final class PostgresSession {
             // An idle connection has nothing to read unless the server ended it: then a termination notice
             // and the end of the stream wait on the socket. Reading them (without blocking) makes libpq
             // mark the connection bad, so this request gets a new one instead of failing.
-            for _ in 0..<PostgresSession.maxIdleReads where Self.readable(PQsocket(connection)) {
+            for _ in 0..<PostgresSession.maxIdleReads where Posix.hasInput(PQsocket(connection)) {
                 if PQconsumeInput(connection) == 0 { break }
             }
             if PQstatus(connection) == CONNECTION_OK, PQtransactionStatus(connection) == PQTRANS_IDLE { return }
@@ -63,13 +63,6 @@ public final class PostgresSession {
 
     /// Reads of an idle connection's socket before a request: a notice, then the end of the stream.
     static let maxIdleReads = 4
-
-    /// True when `fd` has something to read right now.
-    private static func readable(_ fd: Int32) -> Bool {
-        guard fd >= 0 else { return false }
-        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&poller, 1, 0) > 0
-    }
 
     private func connect() throws(StreamsError) {
         var pairs: [(String, String)] = [

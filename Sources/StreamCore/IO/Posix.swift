@@ -180,6 +180,14 @@ public enum Posix {
         return names
     }
 
+    /// True when `fd` has input to read (or has reached its end) right now, without waiting: `poll`
+    /// with a zero timeout. False for a negative descriptor or when `poll` fails.
+    public static func hasInput(_ fd: Int32) -> Bool {
+        guard fd >= 0 else { return false }
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return (try? call("poll") { poll(&poller, 1, 0) }).map { $0 > 0 } ?? false
+    }
+
     /// This machine's host name (`gethostname`), or nil when it cannot be read.
     public static func hostName() -> String? {
         var name = [CChar](repeating: 0, count: 256)
