@@ -1,3 +1,5 @@
+import StreamCore
+
 /// A daemon of a coordd cluster as one `/readyz` detail line shows it
 /// (`cluster node=ID self=yes url=ws://… stores=3 heartbeat_age_ms=… view_age_ms=…`).
 public struct ClusterStatusLine: Sendable, Equatable {
@@ -22,46 +24,12 @@ public struct ClusterStatusLine: Sendable, Equatable {
     /// (`cluster view=pending`) or on a daemon without a cluster.
     public static func parse(readyz body: String) -> [ClusterStatusLine] {
         body.split(whereSeparator: \.isNewline).compactMap { line in
-            let fields = logfmt(Substring(line))
+            let fields = Logfmt.fields(line)
             guard fields.first?.key == "cluster", let node = fields.first(where: { $0.key == "node" })?.value else { return nil }
             let value = { (key: String) in fields.first { $0.key == key }?.value }
             let url = value("url")
             return ClusterStatusLine(nodeID: node, isSelf: value("self") == "yes", url: url == "-" ? nil : url,
                                      stores: value("stores").flatMap { Int($0) })
-        }
-    }
-
-    /// `key=value` and bare `key` fields of one logfmt line; a value may be double-quoted with `\"` and
-    /// `\\` escapes inside.
-    static func logfmt(_ line: Substring) -> [(key: String, value: String?)] {
-        var fields: [(key: String, value: String?)] = []
-        var rest = line[...]
-        while true {
-            rest = rest.drop { $0 == " " }
-            guard !rest.isEmpty else { return fields }
-            let keyEnd = rest.firstIndex { $0 == "=" || $0 == " " } ?? rest.endIndex
-            let key = String(rest[..<keyEnd])
-            rest = rest[keyEnd...]
-            guard rest.first == "=" else {
-                fields.append((key, nil))
-                continue
-            }
-            rest = rest.dropFirst()
-            if rest.first == "\"" {
-                var value = ""
-                var index = rest.index(after: rest.startIndex)
-                while index < rest.endIndex, rest[index] != "\"" {
-                    if rest[index] == "\\", rest.index(after: index) < rest.endIndex { index = rest.index(after: index) }
-                    value.append(rest[index])
-                    index = rest.index(after: index)
-                }
-                fields.append((key, value))
-                rest = index < rest.endIndex ? rest[rest.index(after: index)...] : rest[rest.endIndex...]
-            } else {
-                let valueEnd = rest.firstIndex(of: " ") ?? rest.endIndex
-                fields.append((key, String(rest[..<valueEnd])))
-                rest = rest[valueEnd...]
-            }
         }
     }
 }

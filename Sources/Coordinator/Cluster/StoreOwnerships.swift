@@ -101,16 +101,21 @@ public final class StoreOwnerships: Sendable {
     /// Where a new stream of `store` goes, from what this daemon holds and, unless it owns the store, its
     /// owner row and the daemons eligible for it, read from PostgreSQL now in one round trip.
     func whereIs(_ store: WireUUID) async throws(StreamsError) -> StorePosition {
-        let (nodeID, advertiseURL, known) = state.withLock { s -> (String?, String?, StorePosition?) in
-            if let peer = s.handingOff[store] { return (s.nodeID, s.advertiseURL, .handingOff(to: peer)) }
-            // A closed store (handed off, idle) is no longer served here, though the next round drops it.
-            if let owned = s.owned[store], !owned.store.isClosed { return (s.nodeID, s.advertiseURL, .ownedHere) }
-            return (s.nodeID, s.advertiseURL, nil)
+        let (nodeID, advertiseURL, freshForMs, known) = state.withLock { s -> (String?, String?, Int64, StorePosition?) in
+            let known: StorePosition?
+            if let peer = s.handingOff[store] {
+                known = .handingOff(to: peer)
+            } else if let owned = s.owned[store], !owned.store.isClosed {
+                // A closed store (handed off, idle) is no longer served here, though the next round drops it.
+                known = .ownedHere
+            } else {
+                known = nil
+            }
+            return (s.nodeID, s.advertiseURL, s.placement.freshForMs, known)
         }
         if let known { return known }
         guard let nodeID else { return .free(placeOn: nil) }
         let sql = StoreOwnershipSQL(node: nodeID, ttlMs: timing.ttlMs)
-        let freshForMs = PlacementView(timing: timing).freshForMs
         let (owner, nodes) = try await pool.run { s throws(StreamsError) in
             let owner = try sql.foreignOwner(of: store, on: s)
             return (owner, owner == nil ? try sql.liveNodes(maxAgeMs: freshForMs, countingStores: false, on: s) : [])
