@@ -50,11 +50,11 @@ struct PlacementView: Sendable {
     /// The other daemons eligible at `nowMs`; with `settled`, only those eligible for ``settleMs``.
     func peers(except selfID: String, nowMs: Int64, settled: Bool) -> [ClusterPeer] {
         nodes.compactMap { node in
-            guard node.nodeID != selfID, let url = node.advertiseURL,
-                  Self.eligible(node, ageMs: node.heartbeatAgeMs + max(0, nowMs - readAtMs), freshForMs: freshForMs),
+            guard let peer = Self.eligiblePeer(node, except: selfID, ageMs: node.heartbeatAgeMs + max(0, nowMs - readAtMs),
+                                               freshForMs: freshForMs),
                   let since = eligibleSinceMs[node.nodeID], !settled || nowMs - since >= settleMs
             else { return nil }
-            return ClusterPeer(nodeID: node.nodeID, advertiseURL: url)
+            return peer
         }
     }
 
@@ -78,20 +78,29 @@ struct PlacementView: Sendable {
         return moves
     }
 
-    /// Where a free store goes: the daemon preferred among `nodes` (read fresh from PostgreSQL, each
-    /// with its heartbeat's age) and this one when `selfURL` is given; nil when that is this daemon, or
+    /// Where a free store goes: the daemon preferred among the eligible `nodes` (read fresh from
+    /// PostgreSQL, each with its heartbeat's age) and this one when `selfEligible`; nil when that is this
+    /// daemon, or
     /// when no daemon is eligible (this one then serves it anyway: placement is a preference, serving
     /// comes first).
     static func placement(of store: WireUUID, among nodes: [ClusterNode], selfID: String, selfEligible: Bool,
                           freshForMs: Int64) -> ClusterPeer? {
         var peers: [String: ClusterPeer] = [:]
-        for node in nodes where node.nodeID != selfID && eligible(node, ageMs: node.heartbeatAgeMs, freshForMs: freshForMs) {
-            if let url = node.advertiseURL { peers[node.nodeID] = ClusterPeer(nodeID: node.nodeID, advertiseURL: url) }
+        for node in nodes {
+            if let peer = eligiblePeer(node, except: selfID, ageMs: node.heartbeatAgeMs, freshForMs: freshForMs) { peers[node.nodeID] = peer }
         }
         let candidates = Array(peers.keys) + (selfEligible ? [selfID] : [])
         return StorePlacement.preferredOwner(of: store, among: candidates).flatMap { peers[$0] }
     }
 
+    /// `node` as a peer stores may be placed on: another daemon, with an advertise URL, whose heartbeat
+    /// (`ageMs` old now) is fresh; else nil.
+    private static func eligiblePeer(_ node: ClusterNode, except selfID: String, ageMs: Int64, freshForMs: Int64) -> ClusterPeer? {
+        guard node.nodeID != selfID, eligible(node, ageMs: ageMs, freshForMs: freshForMs), let url = node.advertiseURL else { return nil }
+        return ClusterPeer(nodeID: node.nodeID, advertiseURL: url)
+    }
+
+    /// Eligible for stores: reachable (an advertise URL) with a heartbeat `ageMs` old, fresh.
     private static func eligible(_ node: ClusterNode, ageMs: Int64, freshForMs: Int64) -> Bool {
         node.advertiseURL != nil && ageMs <= freshForMs
     }
