@@ -30,6 +30,10 @@ final class ClusterLoad: Sendable {
     /// Attempts of one hold's write or release before giving up on it.
     static let maxAttempts = 400
     static let retryPause = Duration.milliseconds(50)
+    /// Between one producer's acknowledged chunks: the load keeps every daemon busy across the faults
+    /// (about 150 chunks/s in all), without saturating a 2-core machine that runs the rest of the suite
+    /// beside it, whose real-time tests would then starve.
+    static let producePace = Duration.milliseconds(20)
 
     /// An acknowledged grant.
     struct Grant: Sendable, Hashable {
@@ -138,6 +142,7 @@ final class ClusterLoad: Sendable {
                 next = last + 1
                 uncertain = false
                 successes.add(1, ordering: .relaxed)
+                try? await Task.sleep(for: Self.producePace)
             } catch where error.name == "sequence_gap" {
                 // Expected only after an attempt whose answer was lost: it committed (some of) the chunk.
                 guard let head = try? await client.peek(space: Self.space, segment: segment) else { continue }
