@@ -33,6 +33,9 @@ final class ClusterProcesses: Sendable {
     private let starts = Atomic<Int>(0)
     private let shutDownStarted = Atomic<Bool>(false)
     private let pool: PostgresPool
+    /// The clients' own event loop: their load (and their redials of killed daemons) stays off the loops
+    /// the other network tests share, whose servers would otherwise answer late.
+    private let loops: EventLoopGroup
 
     /// One attempt per call, so a call to a daemon that was just killed fails at once and the caller
     /// moves on to another daemon.
@@ -70,6 +73,7 @@ final class ClusterProcesses: Sendable {
         try String(secret).write(toFile: secretPath, atomically: true, encoding: .utf8)
         members = Mutex(Array(repeating: nil, count: count))
         pool = PostgresPool(settings: PostgresSettings(url: db.url), size: 1)
+        loops = try EventLoopGroup(loopCount: 1)
     }
 
     /// Starts `slot`'s daemon (again), waits for its listener and makes its client.
@@ -81,7 +85,7 @@ final class ClusterProcesses: Sendable {
             logPath: scratch.path + "/\(Self.nodeID(slot)).\(n).log", environment: ["COORDD_POSTGRES_URL": db.url])
         started.withLock { $0.append(daemon) }
         let port = try DaemonShutdownTests.port(try await daemon.listeningAddress(seconds: 60))
-        let provider = try WebSocketProvider(url: "ws://127.0.0.1:\(port)", group: TestNetwork.group, limits: Self.clientLimits)
+        let provider = try WebSocketProvider(url: "ws://127.0.0.1:\(port)", group: loops, limits: Self.clientLimits)
         let member = Member(daemon: daemon, client: CoordClient(provider: provider), provider: provider, port: port)
         members.withLock { $0[slot] = member }
     }
@@ -197,6 +201,9 @@ final class ClusterProcesses: Sendable {
             _ = try? await stop(slot, signal: SIGTERM)
         }
         stopAll()
+        // Joining the loop's thread blocks: not on a thread of the concurrency pool.
+        let loops = self.loops
+        try? await Posix.runBlocking(name: "cluster-test-loops-stop") { loops.shutdownGracefully(graceMs: 0) }
         await pool.close()
         await db.drop()
         scratch.remove()
