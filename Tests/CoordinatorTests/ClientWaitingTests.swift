@@ -46,9 +46,12 @@ final class CountingProvider: ReconnectingStreamProvider {
         let waiting = Task { try await waiter.acquire(key: "job", holder: "b", ttl: .seconds(30), waitingUpTo: .seconds(60)) }
         // The waiter has watched the key, been refused once, and is parked reading its watch: it waits
         // for the server.
-        #expect(await eventually {
+        let parked = await eventually {
             counting.count(LeaseAcquire.self) == 1 && counting.count(LeaseWatch.self) == 1 && counting.isReadingLatestWatch
-        })
+        }
+        let seen = "acquires \(counting.count(LeaseAcquire.self)), watches \(counting.count(LeaseWatch.self)), "
+            + "reading its watch: \(counting.isReadingLatestWatch)"
+        #expect(parked, "\(seen)")
         // Time passes with the key held: a waiter that also polled on a timer would ask again. No event
         // marks a timer that never fires, so this stays a short real wait; it cannot fail a correct
         // waiter, which sends nothing while the key is held however long the wait lasts (a loaded
