@@ -52,6 +52,15 @@ public struct RingBuffer<Element> {
         held += 1
     }
 
+    /// Inserts at the front (puts back an element just popped).
+    @inlinable
+    public mutating func prepend(_ element: Element) {
+        if count == storage.count { grow() }
+        head = (head - 1) & (storage.count - 1)
+        storage[head] = element
+        held += 1
+    }
+
     /// Removes and returns the front element.
     @inlinable
     public mutating func popFirst() -> Element? {

@@ -101,10 +101,13 @@ public final class RawWebSocket: @unchecked Sendable {
 
     /// Sends `count` copies of one mux frame in masked text frames, in one write (a flood of pings).
     public func send(_ frame: MuxFrame, times count: Int) async throws {
-        let one = Self.frameBytes(opcode: 0x1, payload: frame.encoded())
+        try await send([MuxFrame](repeating: frame, count: count))
+    }
+
+    /// Sends mux frames in masked text frames, all in one write, so the server reads them together.
+    public func send(_ frames: [MuxFrame]) async throws {
         var all: [UInt8] = []
-        all.reserveCapacity(one.count * count)
-        for _ in 0..<count { all.append(contentsOf: one) }
+        for frame in frames { all.append(contentsOf: Self.frameBytes(opcode: 0x1, payload: frame.encoded())) }
         try await socket.send(all)
     }
 

@@ -15,7 +15,7 @@ import Testing
         #expect(queue.isEmpty && Array(queue) == [])
     }
 
-    /// Random appends and pops at both ends, filtered removals and clears, wrapping the ring many times,
+    /// Random appends and pops at both ends, prepends, filtered removals and clears, wrapping the ring many times,
     /// checked after every step against an array.
     @Test(arguments: [1, 2, 3, 42, 1_234, 99_999] as [UInt64])
     func agreesWithAnArray(seed: UInt64) {
@@ -25,10 +25,14 @@ import Testing
         var next = 0
         for step in 0..<5_000 {
             switch random.next() % 10 {
-            case 0...4:
+            case 0...3:
                 next += 1
                 queue.append(next)
                 reference.append(next)
+            case 4:
+                next += 1
+                queue.prepend(next)
+                reference.insert(next, at: 0)
             case 5, 6:
                 #expect(queue.popFirst() == (reference.isEmpty ? nil : reference.removeFirst()), "seed \(seed) step \(step)")
             case 7:

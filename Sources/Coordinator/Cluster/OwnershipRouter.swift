@@ -40,6 +40,11 @@ final class OwnershipRouter: StoreRouter {
         }
     }
 
+    /// True while this daemon owns `store` and is not handing it off.
+    func servesHereNow(_ store: WireUUID) -> Bool {
+        ownerships.servesHere(store)
+    }
+
     /// Forgets the owner remembered for `store`: the next stream reads it afresh.
     func forwardFailed(_ store: WireUUID) {
         cache.withLock { $0.forget(store) }

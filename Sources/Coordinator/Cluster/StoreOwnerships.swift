@@ -98,6 +98,12 @@ public final class StoreOwnerships: Sendable {
         state.withLock { $0.owned[store].map { !$0.store.isClosed } ?? false }
     }
 
+    /// True while this daemon owns `store`, has not closed it and is not handing it off: what
+    /// ``whereIs(_:)`` answers as ``StorePosition/ownedHere`` without reading PostgreSQL.
+    func servesHere(_ store: WireUUID) -> Bool {
+        state.withLock { s in s.handingOff[store] == nil && s.owned[store].map { !$0.store.isClosed } ?? false }
+    }
+
     /// Where a new stream of `store` goes, from what this daemon holds and, unless it owns the store, its
     /// owner row and the daemons eligible for it, read from PostgreSQL now in one round trip.
     func whereIs(_ store: WireUUID) async throws(StreamsError) -> StorePosition {

@@ -43,6 +43,10 @@ public protocol StoreRouter: Sendable {
     /// transient error (it no longer serves the store, or is going away): a router that remembers routes
     /// forgets this one.
     func forwardFailed(_ store: WireUUID)
+
+    /// True when `store` is known, without waiting, to be served here now: its streams may be served
+    /// on the thread that read them. False when finding out means waiting (or the store is elsewhere).
+    func servesHereNow(_ store: WireUUID) -> Bool
 }
 
 extension StoreRouter {
@@ -57,6 +61,9 @@ public struct LocalStoreRouter: StoreRouter {
 
     /// Always ``StoreRoute/local``.
     public func route(_ store: WireUUID) async throws(StreamsError) -> StoreRoute { .local }
+
+    /// Always true.
+    public func servesHereNow(_ store: WireUUID) -> Bool { true }
 }
 
 /// A fixed table of stores served elsewhere, every other store served here: for tests and for
@@ -78,5 +85,10 @@ public final class StaticStoreRouter: StoreRouter {
     /// The peer in the table, else ``StoreRoute/local``.
     public func route(_ store: WireUUID) async throws(StreamsError) -> StoreRoute {
         routes.withLock { $0[store] }.map { .forward(to: $0) } ?? .local
+    }
+
+    /// True unless the table sends `store` elsewhere.
+    public func servesHereNow(_ store: WireUUID) -> Bool {
+        routes.withLock { $0[store] == nil }
     }
 }

@@ -72,8 +72,29 @@ final class LeaseService: Sendable {
     /// LeaseAcquire: validated in streamkit's order; a grant is answered once its event is durable. With a
     /// `worker_id`, the lease is bound to that worker's current presence and ends with it.
     func acquire(_ request: LeaseAcquire) async throws(StreamsError) -> LeaseResult {
+        let decision = decide(request)
+        try await waitDurable(decision.commit, operation: "acquire")
+        return answer(decision.action, to: request)
+    }
+
+    /// LeaseRenew: only the live holder may renew; a renewal is logged only when it lengthens the TTL.
+    func renew(_ request: LeaseRenew) async throws(StreamsError) -> LeaseResult {
+        let decision = decide(request)
+        try await waitDurable(decision.commit, operation: "renew")
+        return answer(decision.action)
+    }
+
+    /// LeaseRelease: only the holder may release.
+    func release(_ request: LeaseRelease) async throws(StreamsError) -> LeaseResult {
+        let decision = decide(request)
+        try await waitDurable(decision.commit, operation: "release")
+        return answer(decision.action)
+    }
+
+    /// An acquire decided by the engine, its grant appended to the log (not yet durable).
+    func decide(_ request: LeaseAcquire) -> LeaseDecision<AcquireAction> {
         let ttl = Self.ttl(request.terms)
-        let action = try await decideDurably("acquire", logging: \.event) { engine, now -> AcquireAction in
+        return decide(logging: \.event) { engine, now -> AcquireAction in
             var bound: UInt64?
             if let worker = request.workerID {
                 // Checked under the lease lock: a presence that ends after this check is reported to
@@ -83,6 +104,24 @@ final class LeaseService: Sendable {
             }
             return engine.acquire(key: request.terms.key, holder: request.terms.holder, ttl: ttl, boundTo: bound, now: now)
         }
+    }
+
+    /// A renewal decided by the engine; most log nothing and can be answered at once.
+    func decide(_ request: LeaseRenew) -> LeaseDecision<RenewAction> {
+        decide(logging: \.event) { engine, now in
+            engine.renew(key: request.terms.key, holder: request.terms.holder, ttl: Self.ttl(request.terms), now: now)
+        }
+    }
+
+    /// A release decided by the engine, its event appended to the log (not yet durable).
+    func decide(_ request: LeaseRelease) -> LeaseDecision<ReleaseAction> {
+        decide(logging: \.event) { engine, now in
+            engine.release(key: request.key, holder: request.holder, now: now)
+        }
+    }
+
+    /// The answer to an acquire whose event (if any) is durable.
+    func answer(_ action: AcquireAction, to request: LeaseAcquire) -> LeaseResult {
         switch action {
         case .appendToLog(let event, let grant):
             events.leaseLogged(event, operation: "acquire", worker: request.workerID)
@@ -93,11 +132,8 @@ final class LeaseService: Sendable {
         }
     }
 
-    /// LeaseRenew: only the live holder may renew; a renewal is logged only when it lengthens the TTL.
-    func renew(_ request: LeaseRenew) async throws(StreamsError) -> LeaseResult {
-        let action = try await decideDurably("renew", logging: \.event) { engine, now in
-            engine.renew(key: request.terms.key, holder: request.terms.holder, ttl: Self.ttl(request.terms), now: now)
-        }
+    /// The answer to a renewal whose event (if any) is durable.
+    func answer(_ action: RenewAction) -> LeaseResult {
         switch action {
         case .renewed(let grant):
             events.leaseRenewed()
@@ -111,11 +147,8 @@ final class LeaseService: Sendable {
         }
     }
 
-    /// LeaseRelease: only the holder may release.
-    func release(_ request: LeaseRelease) async throws(StreamsError) -> LeaseResult {
-        let action = try await decideDurably("release", logging: \.event) { engine, now in
-            engine.release(key: request.key, holder: request.holder, now: now)
-        }
+    /// The answer to a release whose event (if any) is durable.
+    func answer(_ action: ReleaseAction) -> LeaseResult {
         switch action {
         case .appendToLog(let event):
             events.leaseLogged(event, operation: "release")
@@ -211,17 +244,16 @@ final class LeaseService: Sendable {
         return .success(commit)
     }
 
-    /// Runs `decide` on the engine under its lock, appends the event its action logs (if any) in the same
-    /// critical section, so the log holds it in the engine's order, and waits until that event is durable.
-    private func decideDurably<Action: Sendable>(
-        _ operation: String, logging event: (Action) -> LeaseEvent?, _ decide: (inout LeaseEngine, Int64) -> Action
-    ) async throws(StreamsError) -> Action {
-        let (action, commit) = engine.withLock { engine -> (Action, Result<LogCommit, StreamsError>?) in
+    /// Runs `decide` on the engine under its lock and appends the event its action logs (if any) in the
+    /// same critical section, so the log holds it in the engine's order. Nothing waits here: the caller
+    /// answers once ``LeaseDecision/commit`` is durable.
+    private func decide<Action: Sendable>(
+        logging event: (Action) -> LeaseEvent?, _ decide: (inout LeaseEngine, Int64) -> Action
+    ) -> LeaseDecision<Action> {
+        engine.withLock { engine in
             let action = decide(&engine, monotonicClock.nowMs())
-            return (action, event(action).map { append([$0], engine) })
+            return LeaseDecision(action: action, commit: event(action).map { append([$0], engine) })
         }
-        try await waitDurable(commit, operation: operation)
-        return action
     }
 
     /// Waits until an append is durable (at once for nil), then wakes the ticker: a new lease may expire
@@ -233,7 +265,7 @@ final class LeaseService: Sendable {
     }
 
     /// ``waitDurable(_:)`` for a request's `operation`, counting a failure (the stream reports the error).
-    private func waitDurable(_ commit: Result<LogCommit, StreamsError>?, operation: String) async throws(StreamsError) {
+    func waitDurable(_ commit: Result<LogCommit, StreamsError>?, operation: String) async throws(StreamsError) {
         do throws(StreamsError) {
             try await waitDurable(commit)
         } catch {
@@ -262,4 +294,13 @@ final class LeaseService: Sendable {
         return LeaseResult(ok: false, message: rejection.message, reason: reason, fence: current.token,
                            holder: current.holder, expiresAt: expiresAt(current), ttlMs: current.ttlMs)
     }
+}
+
+/// A lease request the engine has decided: what to answer, once the event it logged (if any) is durable.
+struct LeaseDecision<Action: Sendable>: Sendable {
+    /// What the engine decided.
+    let action: Action
+    /// The append of the action's event to the lease log; nil when nothing was logged, so the answer may
+    /// go at once.
+    let commit: Result<LogCommit, StreamsError>?
 }

@@ -21,7 +21,7 @@ public final class Node: Sendable {
     /// lease ticker, the assignment timer): a test on a manual clock waits until all of them are parked.
     static let timersOnTheClock = 3
     private let streams = Mutex<[ObjectIdentifier: any BidiStream]>([:])
-    private let closing = Atomic<Bool>(false)
+    let closing = Atomic<Bool>(false)
     /// Requests that may write (produce, lease acquire, renew, release) being served now: a hand-off
     /// lets them finish and answer before it ends the streams.
     private let writesInFlight = Atomic<Int>(0)
@@ -62,33 +62,51 @@ public final class Node: Sendable {
     func handle(_ stream: any BidiStream, createdStore: Bool) async {
         let key = ObjectIdentifier(stream)
         guard track(stream, key) else { return }
-        defer { streams.withLock { _ = $0.removeValue(forKey: key) } }
+        defer { untrack(key) }
         guard let request = await Self.readRequest(from: stream, metrics: configuration.metrics) else { return }
         let writes = Self.mayWrite(request)
-        if writes { writesInFlight.add(1, ordering: .sequentiallyConsistent) }
-        defer {
-            if writes, writesInFlight.subtract(1, ordering: .sequentiallyConsistent).newValue == 0,
-               closing.load(ordering: .sequentiallyConsistent) {
-                writesDrained.wake()
-            }
-        }
-        let operation = Self.operationName(of: request)
+        if writes { beginWrite() }
+        await serve(request, on: stream, started: .now, by: serving(request, createdStore: createdStore),
+                    endingWrite: writes)
+    }
+
+    /// Serves `request`, read from `stream` already, to the stream's end with `operation`: counts it,
+    /// times it, and ends the stream cleanly or with the operation's error (typed, with code and name).
+    /// `endingWrite`: the request was counted as a write in flight (``beginWrite()``), ended here.
+    func serve(_ request: any EnvelopedMessage, on stream: any BidiStream, started: ContinuousClock.Instant,
+               by operation: Operation, endingWrite: Bool) async {
+        defer { if endingWrite { endWrite() } }
+        let name = Self.operationName(of: request)
         let metrics = configuration.metrics
-        metrics.streamStarted(operation: operation)
-        let started = ContinuousClock.now
+        metrics.streamStarted(operation: name)
         do {
-            try await serving(request, createdStore: createdStore)(stream)
+            try await operation(stream)
             stream.close(error: nil)
         } catch {
-            metrics.streamFailed(operation: operation, error: error)
-            events.storageFailed(error, during: operation)
+            metrics.streamFailed(operation: name, error: error)
+            events.storageFailed(error, during: name)
             stream.close(error: error)
         }
-        if !Self.isSubscription(request) {
-            let took = started.duration(to: .now)
-            metrics.operationFinished(
-                operation: operation,
-                seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
+        if !Self.isSubscription(request) { finished(name, since: started) }
+    }
+
+    /// Records how long a one-answer operation took.
+    func finished(_ operation: String, since started: ContinuousClock.Instant) {
+        let took = started.duration(to: .now)
+        configuration.metrics.operationFinished(
+            operation: operation, seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
+    }
+
+    /// Counts a request that may write as in flight: a hand-off waits for it.
+    func beginWrite() {
+        writesInFlight.add(1, ordering: .sequentiallyConsistent)
+    }
+
+    /// Ends what ``beginWrite()`` counted; the last one to end wakes a closing node's hand-off.
+    func endWrite() {
+        if writesInFlight.subtract(1, ordering: .sequentiallyConsistent).newValue == 0,
+           closing.load(ordering: .sequentiallyConsistent) {
+            writesDrained.wake()
         }
     }
 
@@ -112,12 +130,17 @@ public final class Node: Sendable {
             }
             return try Envelope.decode(first)
         } catch {
-            let reported = error.name == StreamsError.malformed("").name ? .invalidRequest(error.message) : error
-            metrics.streamStarted(operation: invalidOperation)
-            metrics.streamFailed(operation: invalidOperation, error: reported)
-            stream.close(error: reported)
+            refuseRequest(error, on: stream, metrics: metrics)
             return nil
         }
+    }
+
+    /// Ends a stream whose first message could not be read as a request, and counts it.
+    static func refuseRequest(_ error: StreamsError, on stream: any BidiStream, metrics: any NodeMetrics) {
+        let reported = error.name == StreamsError.malformed("").name ? .invalidRequest(error.message) : error
+        metrics.streamStarted(operation: invalidOperation)
+        metrics.streamFailed(operation: invalidOperation, error: reported)
+        stream.close(error: reported)
     }
 
     /// An operation served on a stream.
@@ -126,7 +149,7 @@ public final class Node: Sendable {
     /// The operation that serves `request`. Chosen synchronously so the choice holds no async frame
     /// of its own: an async `switch` over every operation took the sum of all their frames (3 KB) for
     /// the whole life of every stream, which 10,000 long-lived worker streams felt.
-    private func serving(_ request: any EnvelopedMessage, createdStore: Bool) -> Operation {
+    func serving(_ request: any EnvelopedMessage, createdStore: Bool) -> Operation {
         switch request {
         case let r as Produce: return { stream throws(StreamsError) in try await self.produce(r, on: stream) }
         case let r as Peek: return { stream throws(StreamsError) in try await self.peek(r, on: stream) }
@@ -170,8 +193,9 @@ public final class Node: Sendable {
         }
     }
 
-    /// Records a stream so `close()` can end it; false when the node is already closing.
-    private func track(_ stream: any BidiStream, _ key: ObjectIdentifier) -> Bool {
+    /// Records a stream so `close()` can end it; false (and the stream ended) when the node is already
+    /// closing.
+    func track(_ stream: any BidiStream, _ key: ObjectIdentifier) -> Bool {
         let accepted = streams.withLock { streams -> Bool in
             guard !closing.load(ordering: .acquiring) else { return false }
             streams[key] = stream
@@ -179,6 +203,11 @@ public final class Node: Sendable {
         }
         if !accepted { stream.close(error: .shuttingDown) }
         return accepted
+    }
+
+    /// Forgets a stream ``track(_:_:)`` recorded, once it has ended.
+    func untrack(_ key: ObjectIdentifier) {
+        streams.withLock { _ = $0.removeValue(forKey: key) }
     }
 
     /// What GetStatus answers.

@@ -106,6 +106,36 @@ public final class NodeManager: Sendable {
 
     // MARK: Routing
 
+    /// Serves a new stream whose first message, `request`, the connection has just read, on the caller's
+    /// thread (the connection's event loop), when its store is open here: the node answers it at once or
+    /// serves it in a task (``Node/serveAtOnce(_:on:)``). False when the store is not open (opening it
+    /// means waiting): nothing was done, and the stream is accepted as usual. Never blocks.
+    public func serveAtOnce(store: WireUUID, request: [UInt8], stream: any BidiStream) -> Bool {
+        let nowMs = configuration.monotonicClock.nowMs()
+        let node = state.withLock { s -> Node? in
+            guard !s.closed, var slot = s.slots[store], case .open(let node) = slot.phase,
+                  !(catalog.keepsContentsWhenClosed && node.store.writesStopped != nil) else { return nil }
+            slot.uses += 1
+            slot.lastUsedMs = nowMs
+            s.slots[store] = slot
+            return node
+        }
+        guard let node else { return false }
+        guard let rest = node.serveAtOnce(request, on: stream) else {
+            release(store, node)
+            return true
+        }
+        let serving = tasks.spawn {
+            await rest()
+            self.release(store, node)
+        }
+        if !serving {
+            release(store, node)
+            stream.close(error: .shuttingDown)
+        }
+        return true
+    }
+
     /// Routes a new server-side stream to its store's node, opening the store on first use (and creating
     /// it, unless stores are created only when asked); the node serves it in its own task. A stream for a
     /// store that does not exist and may not be created so is answered in a task of its own: only a

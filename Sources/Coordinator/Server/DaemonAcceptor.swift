@@ -161,6 +161,14 @@ public struct DaemonAcceptor: StreamAcceptor {
         try await cluster.accept(store: store, stream: stream, authorization: authorization, manager: manager)
     }
 
+    /// Serves a new stream at once when its store is open here and, in a cluster, owned here
+    /// (``NodeManager/serveAtOnce(store:request:stream:)``); false otherwise, and nothing was done.
+    public func serveAtOnce(store: WireUUID, request: [UInt8], stream: any BidiStream,
+                            authorization: any ConnectionAuthorization) -> Bool {
+        if let cluster, !cluster.router.servesHereNow(store) { return false }
+        return manager.serveAtOnce(store: store, request: request, stream: stream)
+    }
+
     /// The daemon's answer to a plain request (health, readiness, metrics), nil for 404; `/metrics`
     /// only with the credentials it needs.
     public func respond(to request: HTTPRequestHead) -> HTTPResponse? {

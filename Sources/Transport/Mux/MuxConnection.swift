@@ -51,6 +51,8 @@ final class MuxConnection: @unchecked Sendable {
     // Loop-confined; internal (not private) for the lifecycle extension in MuxConnection+Lifecycle.swift.
     weak var transport: (any MuxTransport)?
     var channels: [WireUUID: MuxStream] = [:]
+    /// Streams opened by the read being handled, served when it is done (``readFinished()``).
+    private var opened: [MuxStream] = []
     private var tombstones: MuxTombstones
     var stallTimers: [WireUUID: (timer: TimerID, taken: UInt64)] = [:]
     private var maskKeys = MaskKeyPool()
@@ -254,8 +256,28 @@ final class MuxConnection: @unchecked Sendable {
         let stream = MuxStream(channelID: channel, storeID: store, link: self)
         channels[channel] = stream
         _ = stream.deliver(payload)
-        let acceptor = server.acceptor
-        let authorization = server.authorization
+        opened.append(stream)
+    }
+
+    /// The frames of one read are all handled: the streams they opened are served now. Not before: a
+    /// unary call's half-close comes in the same read as its request, and a stream that knows it is
+    /// finished both ways when it answers is forgotten at once, without a tombstone.
+    func readFinished() {
+        guard !opened.isEmpty, let server else { return }
+        var batch: [MuxStream] = []
+        swap(&batch, &opened)
+        for stream in batch { serve(stream, server) }
+        batch.removeAll(keepingCapacity: true)
+        if opened.isEmpty { opened = batch }
+    }
+
+    /// Hands a new stream to the acceptor: at once on this thread when it can serve it so, else in a task.
+    private func serve(_ stream: MuxStream, _ server: ServerRole) {
+        let (acceptor, authorization, store) = (server.acceptor, server.authorization, stream.storeID)
+        if channels[stream.channelID] === stream, let request = stream.takeRequest() {
+            if acceptor.serveAtOnce(store: store, request: request, stream: stream, authorization: authorization) { return }
+            stream.restoreRequest(request)
+        }
         Task {
             do throws(StreamsError) {
                 try await acceptor.accept(store: store, stream: stream, authorization: authorization)

@@ -193,6 +193,22 @@ final class MuxStream: BidiStream {
         return outcome.0
     }
 
+    /// Takes the first queued message (a new stream's request) for the acceptor to serve at once (called
+    /// on the loop, before anything reads the stream).
+    func takeRequest() -> [UInt8]? {
+        state.withLock { s in take(from: &s) }
+    }
+
+    /// Puts back a message ``takeRequest()`` took, first again, when the acceptor declined it.
+    func restoreRequest(_ message: [UInt8]) {
+        state.withLock { s in
+            s.inbound.prepend(message)
+            s.inboundBytes += Self.accountedBytes(message)
+            s.taken &-= 1
+            link.inboundBytes.add(Self.accountedBytes(message), ordering: .relaxed)
+        }
+    }
+
     /// The peer finished sending (its `mux::close`), or gave up on the stream (an `error` frame:
     /// `peerGaveUp`, after which this side's sends fail too). Returns true when both sides are done, so
     /// the channel can be released.

@@ -34,6 +34,14 @@ public protocol StreamAcceptor: Sendable {
     /// default ignores `authorization`.
     func accept(store: WireUUID, stream: any BidiStream, authorization: any ConnectionAuthorization) async throws(StreamsError)
 
+    /// Serves a new stream at once, on its connection's event loop, when that needs no waiting (its
+    /// store is open here): `request` is its first message, taken out of it. True when the acceptor took
+    /// the stream (answered it, or started its own task to serve it); false, having done nothing, to
+    /// have it accepted as usual (``accept(store:stream:authorization:)``, in a task, with `request`
+    /// still its first message). Must not block. The default takes nothing.
+    func serveAtOnce(store: WireUUID, request: [UInt8], stream: any BidiStream,
+                     authorization: any ConnectionAuthorization) -> Bool
+
     /// Plain HTTP requests that are not the upgrade (nil → 404).
     func respond(to request: HTTPRequestHead) -> HTTPResponse?
 }
@@ -44,6 +52,12 @@ extension StreamAcceptor {
         async throws(StreamsError)
     {
         try await accept(store: store, stream: stream)
+    }
+
+    /// Takes nothing: every stream is accepted in a task.
+    public func serveAtOnce(store: WireUUID, request: [UInt8], stream: any BidiStream,
+                            authorization: any ConnectionAuthorization) -> Bool {
+        false
     }
 }
 

@@ -65,6 +65,8 @@ final class WebSocketConnection: ConnectionHandler, MuxTransport, @unchecked Sen
     // MARK: ConnectionHandler
 
     func didRead(_ bytes: UnsafeRawBufferPointer) {
+        // The streams this read opened are served once all its frames are in.
+        defer { mux?.readFinished() }
         guard let tls else {
             handlePlaintext(bytes)
             return

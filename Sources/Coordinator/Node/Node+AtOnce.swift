@@ -1,0 +1,103 @@
+import StreamCore
+import Transport
+
+extension Node {
+    /// What a request comes to when it is decided on the thread that read it.
+    enum AtOnce {
+        /// The stream's one answer, known now.
+        case answer([UInt8])
+        /// A lease write whose event is appended and must be durable before `answer` is sent.
+        case afterCommit(Result<LogCommit, StreamsError>, operation: String, answer: @Sendable () -> [UInt8])
+    }
+
+    /// Serves a stream whose request the connection has just read, on the connection's own thread,
+    /// so that a request needing no wait costs no task and no hand-over between threads: a lease
+    /// renewal, a refused acquire or release. A lease write that must become durable
+    /// first is decided here and answered by a task once its group commit is done; every other request
+    /// is served by a task as ``handle(_:)`` serves it.
+    ///
+    /// Returns what is left to do in a task, or nil when the stream has been served to its end. Must
+    /// not block: it takes the lease engine's lock and appends to the lease log's queue, nothing more.
+    func serveAtOnce(_ bytes: [UInt8], on stream: any BidiStream) -> (@Sendable () async -> Void)? {
+        let started = ContinuousClock.now
+        let request: any EnvelopedMessage
+        do throws(StreamsError) {
+            request = try Envelope.decode(bytes)
+        } catch {
+            Self.refuseRequest(error, on: stream, metrics: configuration.metrics)
+            return nil
+        }
+        guard !closing.load(ordering: .acquiring) else {
+            stream.close(error: .shuttingDown)
+            return nil
+        }
+        let writes = Self.mayWrite(request)
+        // Counted before the engine decides, so a hand-off that starts now waits for the write.
+        if writes { beginWrite() }
+        switch decideAtOnce(request) {
+        case nil:
+            let operation = serving(request, createdStore: false)
+            return { await self.serveTracked(request, on: stream, started: started, by: operation, endingWrite: writes) }
+        case .afterCommit(let commit, let leaseOperation, let answer):
+            return {
+                await self.serveTracked(request, on: stream, started: started, by: { stream throws(StreamsError) in
+                    try await self.leases.waitDurable(commit, operation: leaseOperation)
+                    try await stream.send(answer())
+                }, endingWrite: writes)
+            }
+        case .answer(let answer):
+            if writes { endWrite() }
+            return reply(answer, to: request, on: stream, started: started)
+        }
+    }
+
+    /// The outcome of the requests that can be decided without waiting (lease requests, except on the keys
+    /// that partition assignment owns); nil for the others.
+    private func decideAtOnce(_ request: any EnvelopedMessage) -> AtOnce? {
+        switch request {
+        case let r as LeaseRenew where AssignmentKeys.refusal(r.terms.key) == nil:
+            return lease(leases.decide(r), "renew") { self.leases.answer($0) }
+        case let r as LeaseAcquire where AssignmentKeys.refusal(r.terms.key) == nil:
+            return lease(leases.decide(r), "acquire") { self.leases.answer($0, to: r) }
+        case let r as LeaseRelease where AssignmentKeys.refusal(r.key) == nil:
+            return lease(leases.decide(r), "release") { self.leases.answer($0) }
+        default:
+            return nil
+        }
+    }
+
+    /// A lease decision as an outcome: answered now when it logged nothing.
+    private func lease<Action: Sendable>(_ decision: LeaseDecision<Action>, _ operation: String,
+                                         _ answer: @escaping @Sendable (Action) -> LeaseResult) -> AtOnce {
+        guard let commit = decision.commit else { return .answer(answer(decision.action).encoded()) }
+        return .afterCommit(commit, operation: operation, answer: { answer(decision.action).encoded() })
+    }
+
+    /// Sends an answer known now and ends the stream, counted and timed as ``serve(_:on:started:by:endingWrite:)``
+    /// counts them. The answer goes without waiting when the connection takes it now (it nearly always
+    /// does); when the connection is backed up, a task waits to send it, as a served stream would.
+    private func reply(_ answer: [UInt8], to request: any EnvelopedMessage, on stream: any BidiStream,
+                       started: ContinuousClock.Instant) -> (@Sendable () async -> Void)? {
+        guard stream.offer(answer) else {
+            return { await self.serveTracked(request, on: stream, started: started, by: { stream throws(StreamsError) in try await stream.send(answer) },
+                                             endingWrite: false) }
+        }
+        let name = Self.operationName(of: request)
+        configuration.metrics.streamStarted(operation: name)
+        stream.close(error: nil)
+        finished(name, since: started)
+        return nil
+    }
+
+    /// ``serve(_:on:started:by:endingWrite:)`` for a stream not yet tracked, so that closing the node ends it.
+    private func serveTracked(_ request: any EnvelopedMessage, on stream: any BidiStream, started: ContinuousClock.Instant,
+                              by operation: @escaping Operation, endingWrite: Bool) async {
+        let key = ObjectIdentifier(stream)
+        guard track(stream, key) else {
+            if endingWrite { endWrite() }
+            return
+        }
+        defer { untrack(key) }
+        await serve(request, on: stream, started: started, by: operation, endingWrite: endingWrite)
+    }
+}
