@@ -10,6 +10,8 @@ let usage = """
     workloads (each on coordd, and on every --peer in the same run):
       lease-renew            C clients each renew their own lease, one request in flight (--clients 50)
       lease-renew-pipelined  the same with --depth renewals in flight per client (16)
+                             (coordd: on each client's lease_renewals stream; --renew-per-stream: a
+                             stream per renewal, streamkit's way)
       lease-acquire          acquire + release of fresh keys, durable (--clients 50)
       fanout                 M workers, N observers, one join or leave every 1/R s; the observers'
                              connects are the connect storm (--changes 100 --rate 20; one variant with

@@ -85,6 +85,15 @@ private struct RecordingService: Service {
         #expect(ended.all.sorted() == ["0", "1", "2"] && tasks.count == 0)
         #expect(!tasks.spawn { ended.record("late") })
     }
+
+    /// Tasks that end before their spawn has registered them are forgotten all the same.
+    @Test func ownedTasksThatEndAtOnceAreForgotten() async {
+        let tasks = OwnedTasks()
+        for _ in 0..<1_000 { tasks.spawn {} }
+        #expect(await eventually { tasks.count == 0 })
+        await tasks.cancelAndWait()
+        #expect(tasks.count == 0)
+    }
 }
 
 @Suite struct DaemonRollbackTests {

@@ -40,6 +40,7 @@ enum Samples {
         LeaseWatch(key: "partition-7"),
         SubscribeAssignments(group: "indexers", memberID: "indexer-7", weight: 2, partitions: .count(64)),
         AssignmentList(group: "indexers"),
+        LeaseRenewals(),
     ]
 }
 

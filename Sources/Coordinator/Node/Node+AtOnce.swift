@@ -10,44 +10,61 @@ extension Node {
         case afterCommit(Result<LogCommit, StreamsError>, operation: String, answer: @Sendable () -> [UInt8])
     }
 
+    /// Where a stream served at once runs what must wait, and whom it tells when it is done with.
+    struct AtOnceContext: Sendable {
+        /// Starts a task the node's owner keeps track of; false when it is closing and starts none.
+        let spawn: @Sendable (@escaping @Sendable () async -> Void) -> Bool
+        /// Called once, when the node has finished with the stream.
+        let ended: @Sendable () -> Void
+
+        /// Runs `body` in a task, then ``ended``; when no task can start, ends `stream` as shutting down.
+        func run(_ body: @escaping @Sendable () async -> Void, ending stream: any BidiStream) {
+            guard !spawn({ await body(); ended() }) else { return }
+            stream.close(error: .shuttingDown)
+            ended()
+        }
+    }
+
     /// Serves a stream whose request the connection has just read, on the connection's own thread,
     /// so that a request needing no wait costs no task and no hand-over between threads: a lease
-    /// renewal, a refused acquire or release. A lease write that must become durable
-    /// first is decided here and answered by a task once its group commit is done; every other request
-    /// is served by a task as ``handle(_:)`` serves it.
+    /// renewal, a refused acquire or release, and the renewals of a `lease_renewals` stream. A lease write
+    /// that must become durable first is decided here and answered by a task once its group commit is
+    /// done; every other request is served by a task as ``handle(_:)`` serves it.
     ///
-    /// Returns what is left to do in a task, or nil when the stream has been served to its end. Must
-    /// not block: it takes the lease engine's lock and appends to the lease log's queue, nothing more.
-    func serveAtOnce(_ bytes: [UInt8], on stream: any BidiStream) -> (@Sendable () async -> Void)? {
+    /// Calls `context.ended` once the node has finished with the stream. Must not block: it takes the
+    /// lease engine's lock and appends to the lease log's queue, nothing more.
+    func serveAtOnce(_ bytes: [UInt8], on stream: any BidiStream, _ context: AtOnceContext) {
         let started = ContinuousClock.now
         let request: any EnvelopedMessage
         do throws(StreamsError) {
             request = try Envelope.decode(bytes)
         } catch {
             Self.refuseRequest(error, on: stream, metrics: configuration.metrics)
-            return nil
+            return context.ended()
         }
         guard !closing.load(ordering: .acquiring) else {
             stream.close(error: .shuttingDown)
-            return nil
+            return context.ended()
         }
+        if request is LeaseRenewals { return serveRenewals(request, on: stream, context) }
         let writes = Self.mayWrite(request)
         // Counted before the engine decides, so a hand-off that starts now waits for the write.
         if writes { beginWrite() }
         switch decideAtOnce(request) {
         case nil:
             let operation = serving(request, createdStore: false)
-            return { await self.serveTracked(request, on: stream, started: started, by: operation, endingWrite: writes) }
+            context.run({ await self.serveTracked(request, on: stream, started: started, by: operation, endingWrite: writes) },
+                        ending: stream)
         case .afterCommit(let commit, let leaseOperation, let answer):
-            return {
+            context.run({
                 await self.serveTracked(request, on: stream, started: started, by: { stream throws(StreamsError) in
                     try await self.leases.waitDurable(commit, operation: leaseOperation)
                     try await stream.send(answer())
                 }, endingWrite: writes)
-            }
+            }, ending: stream)
         case .answer(let answer):
             if writes { endWrite() }
-            return reply(answer, to: request, on: stream, started: started)
+            reply(answer, to: request, on: stream, started: started, context)
         }
     }
 
@@ -77,20 +94,23 @@ extension Node {
     /// counts them. The answer goes without waiting when the connection takes it now (it nearly always
     /// does); when the connection is backed up, a task waits to send it, as a served stream would.
     private func reply(_ answer: [UInt8], to request: any EnvelopedMessage, on stream: any BidiStream,
-                       started: ContinuousClock.Instant) -> (@Sendable () async -> Void)? {
+                       started: ContinuousClock.Instant, _ context: AtOnceContext) {
         guard stream.offer(answer) else {
-            return { await self.serveTracked(request, on: stream, started: started, by: { stream throws(StreamsError) in try await stream.send(answer) },
-                                             endingWrite: false) }
+            return context.run({
+                await self.serveTracked(request, on: stream, started: started, by: { stream throws(StreamsError) in
+                    try await stream.send(answer)
+                }, endingWrite: false)
+            }, ending: stream)
         }
         let name = Self.operationName(of: request)
         configuration.metrics.streamStarted(operation: name)
         stream.close(error: nil)
         finished(name, since: started)
-        return nil
+        context.ended()
     }
 
     /// ``serve(_:on:started:by:endingWrite:)`` for a stream not yet tracked, so that closing the node ends it.
-    private func serveTracked(_ request: any EnvelopedMessage, on stream: any BidiStream, started: ContinuousClock.Instant,
+    func serveTracked(_ request: any EnvelopedMessage, on stream: any BidiStream, started: ContinuousClock.Instant,
                               by operation: @escaping Operation, endingWrite: Bool) async {
         let key = ObjectIdentifier(stream)
         guard track(stream, key) else {

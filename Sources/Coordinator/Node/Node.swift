@@ -114,6 +114,7 @@ public final class Node: Sendable {
     /// segment status subscriptions): their duration says nothing about the daemon's speed.
     static func isSubscription(_ request: any EnvelopedMessage) -> Bool {
         request is SubscribeWorkers || request is SubscribeToSegmentStatus || request is SubscribeAssignments
+            || request is LeaseRenewals
     }
 
     /// True for the one-answer requests that may write to the store.
@@ -176,6 +177,7 @@ public final class Node: Sendable {
         case let r as LeaseRenew: return { stream throws(StreamsError) in try await stream.send(self.leases.renew(r)) }
         case let r as LeaseRelease: return { stream throws(StreamsError) in try await stream.send(self.leases.release(r)) }
         case let r as LeaseWatch: return { stream throws(StreamsError) in try await self.leases.watch(r, on: stream) }
+        case is LeaseRenewals: return { stream throws(StreamsError) in try await self.renewals(on: stream) }
         case is StoreCreate:
             // The store exists, since this node serves it; it is new if opening it for this stream made it.
             let answer = StoreCreateResult(storeID: storeID, created: createdStore)

@@ -121,18 +121,7 @@ public final class NodeManager: Sendable {
             return node
         }
         guard let node else { return false }
-        guard let rest = node.serveAtOnce(request, on: stream) else {
-            release(store, node)
-            return true
-        }
-        let serving = tasks.spawn {
-            await rest()
-            self.release(store, node)
-        }
-        if !serving {
-            release(store, node)
-            stream.close(error: .shuttingDown)
-        }
+        node.serveAtOnce(request, on: stream, Node.AtOnceContext(spawn: { self.tasks.spawn($0) }, ended: { self.release(store, node) }))
         return true
     }
 

@@ -115,14 +115,18 @@ final class MuxConnection: @unchecked Sendable {
 
     /// ``submit(_:credit:from:)`` for a frame given as consecutive buffers.
     func submit(parts: [[UInt8]], credit: Int, from stream: MuxStream? = nil) {
-        let accepted = loop.execute { [self] in
-            // The transport drops frames once its socket is closing.
-            if stream.map({ channels[$0.channelID] === $0 }) ?? true {
-                if parts.count == 1 { transport?.writeWebSocketFrame(parts[0]) } else { transport?.writeWebSocketFrame(parts: parts) }
-            }
-            if credit > 0 { gate.release(credit) }
-        }
+        let accepted = loop.execute { [self] in write(parts: parts, credit: credit, from: stream) }
         if !accepted && credit > 0 { gate.release(credit) }
+    }
+
+    /// Writes a frame now, on the loop: for a stream none of whose frames wait in the loop's queue.
+    func write(parts: [[UInt8]], credit: Int, from stream: MuxStream?) {
+        loop.preconditionInEventLoop()
+        // The transport drops frames once its socket is closing.
+        if stream.map({ channels[$0.channelID] === $0 }) ?? true {
+            if parts.count == 1 { transport?.writeWebSocketFrame(parts[0]) } else { transport?.writeWebSocketFrame(parts: parts) }
+        }
+        if credit > 0 { gate.release(credit) }
     }
 
     /// Forgets a stream this side closed; with `tombstone` (the peer may still be sending), frames still

@@ -35,6 +35,11 @@ final class MuxStream: BidiStream {
         var nextID: UInt64 = 0
         /// Sends and receives done without suspending since the last yield.
         var unyielded = 0
+        /// A data frame of this stream was handed to the loop's queue from another thread: later frames
+        /// must follow it through the queue.
+        var submittedOffLoop = false
+        /// Takes each message on the loop instead of the queue (``receiveDirectly(_:)``).
+        var direct: (@Sendable ([UInt8]?) -> Bool)?
     }
 
     private let state = Mutex(State())
@@ -85,14 +90,27 @@ final class MuxStream: BidiStream {
     /// Hands a frame whose gate credit was taken to the connection; returns the credit and the error
     /// when the stream stopped sending meanwhile.
     private func submitCredited(_ frame: DataFrame) -> StreamsError? {
+        let onLoop = link.loop.inEventLoop
         // Handed over under the lock, so a concurrent close is queued entirely before or after it.
-        let error = state.withLock { s -> StreamsError? in
-            if let error = s.end.sendFailure { return error }
+        let outcome = state.withLock { s -> Result<Bool, StreamsError> in
+            if let error = s.end.sendFailure { return .failure(error) }
+            // Every frame of this stream so far went from the loop, so none waits in the loop's queue and
+            // this one may be written now, without a trip through it. Written after the lock is released
+            // (a write may end the connection, which ends this stream): whatever another thread does to the
+            // stream meanwhile goes through the queue, which runs after this.
+            if onLoop && !s.submittedOffLoop { return .success(true) }
+            s.submittedOffLoop = s.submittedOffLoop || !onLoop
             link.submit(parts: frame.parts, credit: frame.count, from: self)
-            return nil
+            return .success(false)
         }
-        if error != nil { link.gate.release(frame.count) }
-        return error
+        switch outcome {
+        case .success(let writeNow):
+            if writeNow { link.write(parts: frame.parts, credit: frame.count, from: self) }
+            return nil
+        case .failure(let error):
+            link.gate.release(frame.count)
+            return error
+        }
     }
 
     func receive() async throws(StreamsError) -> [UInt8]? {
@@ -175,22 +193,65 @@ final class MuxStream: BidiStream {
         case queued(count: Int, bytes: Int)
     }
 
-    /// Queues one inbound message (called on the loop).
+    /// Queues one inbound message, or hands it to the reader waiting or the direct handler (called on
+    /// the loop).
     func deliver(_ message: [UInt8]) -> Delivery {
-        let outcome = state.withLock { s -> (Delivery, CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
-            guard s.end.acceptsMessages else { return (.dropped, nil) }
+        typealias Taker = (CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?, (@Sendable ([UInt8]?) -> Bool)?)
+        let (delivery, taker) = state.withLock { s -> (Delivery, Taker) in
+            guard s.end.acceptsMessages else { return (.dropped, (nil, nil)) }
             s.arrived &+= 1
+            if s.inbound.isEmpty, let direct = s.direct {
+                s.taken &+= 1
+                return (.handedOver, (nil, direct))
+            }
             if s.inbound.isEmpty, let receiver = s.receiver.take() {
                 s.taken &+= 1
-                return (.handedOver, receiver)
+                return (.handedOver, (receiver, nil))
             }
             s.inbound.append(message)
             s.inboundBytes += Self.accountedBytes(message)
             link.inboundBytes.add(Self.accountedBytes(message), ordering: .relaxed)
-            return (.queued(count: s.inbound.count, bytes: s.inboundBytes), nil)
+            return (.queued(count: s.inbound.count, bytes: s.inboundBytes), (nil, nil))
         }
-        outcome.1?.resume(returning: .success(message))
-        return outcome.0
+        taker.0?.resume(returning: .success(message))
+        if let direct = taker.1, !direct(message) { state.withLock { $0.direct = nil } }
+        return delivery
+    }
+
+    func receiveDirectly(_ handler: @escaping @Sendable ([UInt8]?) -> Bool) -> Bool {
+        guard link.loop.inEventLoop else { return false }
+        enum Next {
+            case message([UInt8])
+            case ended
+            case installed
+        }
+        // Bounded: the queue holds at most the stream's receive buffer, and nothing is added meanwhile
+        // (messages are delivered on this thread).
+        while true {
+            let next = state.withLock { s -> Next in
+                if s.end.tornError == nil, let message = take(from: &s) { return .message(message) }
+                if s.end.endOfMessages != nil { return .ended }
+                s.direct = handler
+                return .installed
+            }
+            switch next {
+            case .message(let message): if !handler(message) { return true }
+            case .ended:
+                _ = handler(nil)
+                return true
+            case .installed: return true
+            }
+        }
+    }
+
+    /// Tells the direct handler, if still installed, that nothing more will arrive (run on the loop, so
+    /// never while it handles a message).
+    private func endDirect() {
+        let direct = state.withLock { s -> (@Sendable ([UInt8]?) -> Bool)? in
+            defer { s.direct = nil }
+            return s.direct
+        }
+        _ = direct?(nil)
     }
 
     /// Takes the first queued message (a new stream's request) for the acceptor to serve at once (called
@@ -269,7 +330,8 @@ final class MuxStream: BidiStream {
     @discardableResult
     private func apply(announceAsErrorFrame: Bool = false,
                        _ transition: (inout State) -> StreamEndState.Effects) -> StreamEndState.Effects {
-        let (effects, receiver) = state.withLock { s -> (StreamEndState.Effects, CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?) in
+        let (effects, receiver, endsDirect) = state.withLock {
+            s -> (StreamEndState.Effects, CheckedContinuation<Result<[UInt8]?, StreamsError>, Never>?, Bool) in
             let effects = transition(&s)
             if let announce = effects.announce {
                 let frame = announceAsErrorFrame && announce != nil
@@ -277,9 +339,13 @@ final class MuxStream: BidiStream {
                 link.submit(frame, credit: 0)
             }
             if effects.dropBuffered { dropInbound(&s) }
-            return (effects, effects.endReceiver == nil ? nil : s.receiver.take())
+            guard effects.endReceiver != nil else { return (effects, nil, false) }
+            return (effects, s.receiver.take(), s.direct != nil)
         }
         if let end = effects.endReceiver { receiver?.resume(returning: end.map { .failure($0) } ?? .success(nil)) }
+        // On the loop, after whatever it is doing: the handler may be handling a message right now, and
+        // may be what ended the stream.
+        if endsDirect && !link.execute({ _ in self.endDirect() }) { endDirect() }
         if effects.closedNow { closed.open() }
         return effects
     }

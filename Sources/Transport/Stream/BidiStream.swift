@@ -34,6 +34,22 @@ public protocol BidiStream: AnyObject, Sendable {
     /// How many messages the peer has sent that reached this side, read or not: a sign of the peer's
     /// life that does not depend on when this side's reader gets to run.
     var arrivals: UInt64 { get }
+
+    /// Hands this stream's messages, from now on, to `handler` on the thread that delivers them (the
+    /// connection's event loop) instead of queueing them for ``receive()``, so a server that answers
+    /// without waiting needs no task for the stream. Messages already queued go first, in order (they
+    /// may be handed before this returns). `handler` gets nil once nothing more will arrive (the peer
+    /// finished, or the stream ended), never before it returned from the message before. It returns
+    /// false to stop: later messages queue for ``receive()`` again, and no nil follows.
+    ///
+    /// Returns false, doing nothing, when the stream cannot: only a network stream can, and only when
+    /// called on its connection's loop. The caller then reads with ``receive()``.
+    func receiveDirectly(_ handler: @escaping @Sendable ([UInt8]?) -> Bool) -> Bool
+}
+
+extension BidiStream {
+    /// Cannot: messages are read with ``receive()``.
+    public func receiveDirectly(_ handler: @escaping @Sendable ([UInt8]?) -> Bool) -> Bool { false }
 }
 
 extension BidiStream {

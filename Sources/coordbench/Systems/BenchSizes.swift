@@ -12,6 +12,9 @@ struct BenchSizes: Sendable {
     var renewClients = 50
     /// Renewals each client keeps in flight in the pipelined variant.
     var pipelineDepth = 16
+    /// coordd's renewals go on a stream per renewal (`LeaseRenew`, streamkit's way; `--renew-per-stream`)
+    /// instead of the client's one `lease_renewals` stream (the SDK's ``LeaseRenewalStream``).
+    var renewPerStream = false
     /// `lease-acquire` clients.
     var acquireClients = 50
     /// TTL of every lease the workloads take: long enough that none expires during a run.
@@ -71,6 +74,7 @@ struct BenchSizes: Sendable {
             acquireClients = v
         }
         if let v = options.int("depth") { pipelineDepth = v }
+        renewPerStream = options.flag("renew-per-stream")
         if let v = options.int("changes") { fanoutChanges = v }
         if let v = options.double("rate") { fanoutRate = v }
         if let v = options.int("peer-max-observers") { peerMaxObservers = v }

@@ -3,10 +3,12 @@ import Foundation
 import StreamCore
 
 /// `lease-renew` on coordd: one lease per client, renewed by its holder (`depth` renewals in flight
-/// at once on the client's connection in the pipelined variant).
+/// at once on the client's connection in the pipelined variant), on the client's `lease_renewals`
+/// stream, or on a stream per renewal with `--renew-per-stream`.
 final class CoorddRenewSession: ClientSession {
     var closer: @Sendable () -> Void { connection.close }
     private let client: CoordClient
+    private let renewals: LeaseRenewalStream?
     private let connection: CoorddConnection
     private let key: String
     private let holder: String
@@ -21,16 +23,28 @@ final class CoorddRenewSession: ClientSession {
         self.depth = depth
         let granted = try await client.acquire(key: key, holder: holder, ttl: ttl)
         guard granted.ok else { throw PeerError("coordd acquire \(key): \(granted.message)") }
+        renewals = environment.sizes.renewPerStream ? nil : try await client.leaseRenewals()
     }
 
     func round() async throws -> Int {
+        let (client, renewals, key, holder, ttl) = (self.client, self.renewals, self.key, self.holder, self.ttl)
+        let renew: @Sendable () async throws -> LeaseResult = {
+            if let renewals { return try await renewals.renew(key: key, holder: holder, ttl: ttl) }
+            return try await client.renew(key: key, holder: holder, ttl: ttl)
+        }
         if depth == 1 {
-            try check(try await client.renew(key: key, holder: holder, ttl: ttl))
+            try check(try await renew())
             return 1
         }
-        let (client, key, holder, ttl) = (self.client, self.key, self.holder, self.ttl)
+        if let renewals {
+            // One batch, as Redis's client pipelines its commands in one write.
+            for result in try await renewals.renew(keys: Array(repeating: key, count: depth), holder: holder, ttl: ttl) {
+                try check(result)
+            }
+            return depth
+        }
         try await withThrowingTaskGroup(of: LeaseResult.self) { group in
-            for _ in 0..<depth { group.addTask { try await client.renew(key: key, holder: holder, ttl: ttl) } }
+            for _ in 0..<depth { group.addTask { try await renew() } }
             for try await result in group { try check(result) }
         }
         return depth
@@ -41,6 +55,7 @@ final class CoorddRenewSession: ClientSession {
     }
 
     func finish() async {
+        await renewals?.close()
         _ = try? await client.release(key: key, holder: holder)
         connection.close()
     }

@@ -263,3 +263,23 @@ public struct LeaseInfo: WireMessage, Equatable {
         w.endObject()
     }
 }
+
+/// coordd extension: one stream carrying many renewals, like etcd's keep-alive stream. After this
+/// request the client sends bare ``LeaseRenew`` contents (`{"key","holder","ttl_seconds","ttl_ms"}`), as
+/// many as it likes and without waiting for answers; the server answers each with a bare ``LeaseResult``,
+/// in the order they came. A renewal that lengthens a lease's TTL is answered once it is durable, and
+/// the answers after it wait for it. The stream ends, cleanly, once the client half-closes and every
+/// renewal is answered. Unlike a stream per renewal it costs no stream opening and closing per renewal.
+public struct LeaseRenewals: RequestMessage, Equatable {
+    public static let discriminator = "coordd://api/v1/lease_renewals"
+
+    /// Creates the request.
+    public init() {}
+
+    public init(fields: JSONFields) throws(StreamsError) {}
+
+    public func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.endObject()
+    }
+}

@@ -1,0 +1,181 @@
+import CorePrimitives
+import StreamCore
+import Synchronization
+import Transport
+
+extension CoordClient {
+    /// Opens a `lease_renewals` stream (a coordd extension): renewals of any leases of this store, many
+    /// in flight at once on one stream. A streamkit server refuses it (`invalid_request`).
+    public func leaseRenewals() async throws(StreamsError) -> LeaseRenewalStream {
+        LeaseRenewalStream(try await open(LeaseRenewals()))
+    }
+}
+
+/// Renewals over one `lease_renewals` stream: each ``renew(key:holder:ttl:)`` sends one message and gets
+/// its answer, in order, with no stream opened per renewal and as many in flight as callers want;
+/// ``renew(keys:holder:ttl:)`` sends a batch at once (a service renewing all its leases). It is cheaper for
+/// client and server than ``CoordClient/renew(key:holder:ttl:)`` for a client that renews often or holds
+/// many leases.
+///
+/// Once the stream fails (the connection is lost, the server goes away), every renewal waiting and every
+/// later one throws that error: open a new stream. A renewal is not cancelled with its task: it is one
+/// message, answered in the time the server takes for it.
+public final class LeaseRenewalStream: Sendable {
+    private struct State {
+        /// One entry per renewal sent, in the order they went: the server answers in that order.
+        var waiters = RingBuffer<RenewalWaiter>()
+        /// Renewals waiting for the sender, while the connection had no room for them at once.
+        var outbox = RingBuffer<(message: [UInt8], waiter: RenewalWaiter)>()
+        /// A caller is sending the outbox.
+        var sending = false
+        var failure: StreamsError?
+        var closed = false
+    }
+
+    private let stream: any BidiStream
+    private let state = Mutex(State())
+    private let reader = Mutex<Task<Void, Never>?>(nil)
+
+    init(_ stream: any BidiStream) {
+        self.stream = stream
+        let task = Task { [self] in await readAnswers() }
+        reader.withLock { $0 = task }
+    }
+
+    /// Renews `holder`'s live lease on `key` for another `ttl`, as ``CoordClient/renew(key:holder:ttl:)``
+    /// does: a refusal is returned, an invalid request throws `invalid_request`.
+    public func renew(key: String, holder: String, ttl: Duration) async throws(StreamsError) -> LeaseResult {
+        try await renew(keys: [key], holder: holder, ttl: ttl)[0]
+    }
+
+    /// Renews `holder`'s leases on `keys`, each for another `ttl`, sent together without waiting between
+    /// them; the results in the order of `keys`. Any one invalid request throws `invalid_request`.
+    public func renew(keys: [String], holder: String, ttl: Duration) async throws(StreamsError) -> [LeaseResult] {
+        guard !keys.isEmpty else { return [] }
+        let messages = keys.map { LeaseRenew(terms: CoordClient.terms($0, holder, ttl)).encoded() }
+        let results = await withCheckedContinuation { continuation in
+            submit(messages, RenewalWaiter(count: messages.count, continuation))
+        }
+        return try results.get().map { result throws(StreamsError) in try CoordClient.valid(result) }
+    }
+
+    /// Half-closes the stream: the server answers what was sent, then ends it. Returns once it has.
+    public func close() async {
+        let task = reader.withLock { task -> Task<Void, Never>? in task }
+        state.withLock { $0.closed = true }
+        stream.closeSend(error: nil)
+        await task?.value
+    }
+
+    /// Sends at once what the connection takes now when nothing is queued (the common case); queues the
+    /// rest, and the caller that finds no sender running sends the queue in order.
+    private func submit(_ messages: [[UInt8]], _ waiter: RenewalWaiter) {
+        let step = state.withLock { s -> Result<Bool, StreamsError> in
+            if let failure = s.failure { return .failure(failure) }
+            if s.closed { return .failure(.streamClosed("the lease renewals stream was closed")) }
+            for message in messages {
+                // Under the lock, so the order of the waiters is the order the renewals went in.
+                if !s.sending && s.outbox.isEmpty && stream.offer(message) {
+                    s.waiters.append(waiter)
+                } else {
+                    s.outbox.append((message, waiter))
+                }
+            }
+            guard !s.outbox.isEmpty && !s.sending else { return .success(false) }
+            s.sending = true
+            return .success(true)
+        }
+        switch step {
+        case .failure(let error): waiter.fail(error)
+        case .success(true): Task { await sendOutbox() }
+        case .success(false): break
+        }
+    }
+
+    /// Sends the queued renewals in order, waiting for room, until the queue is empty.
+    private func sendOutbox() async {
+        while true {
+            let next = state.withLock { s -> [UInt8]? in
+                guard let (message, waiter) = s.outbox.popFirst() else {
+                    s.sending = false
+                    return nil
+                }
+                s.waiters.append(waiter)
+                return message
+            }
+            guard let next else { return }
+            do throws(StreamsError) {
+                try await stream.send(next)
+            } catch {
+                fail(error)
+                return
+            }
+        }
+    }
+
+    /// Hands each answer to the oldest renewal waiting; when the stream ends, fails the rest.
+    private func readAnswers() async {
+        do throws(StreamsError) {
+            while let answer = try await stream.receive(LeaseResult.self) {
+                let waiter = state.withLock { $0.waiters.popFirst() }
+                guard let waiter else { throw .malformed("an answer to no renewal on the lease renewals stream") }
+                waiter.add(answer)
+            }
+            fail(.streamClosed("the server ended the lease renewals stream"))
+        } catch {
+            fail(error)
+        }
+        stream.close(error: nil)
+    }
+
+    /// Fails every renewal waiting or queued, and every later one, with `error` (the first failure wins).
+    private func fail(_ error: StreamsError) {
+        let (waiters, failure) = state.withLock { s -> ([RenewalWaiter], StreamsError) in
+            if s.failure == nil { s.failure = error }
+            var waiters: [RenewalWaiter] = []
+            while let waiter = s.waiters.popFirst() { waiters.append(waiter) }
+            while let queued = s.outbox.popFirst() { waiters.append(queued.waiter) }
+            return (waiters, s.failure!)
+        }
+        for waiter in waiters { waiter.fail(failure) }
+    }
+}
+
+/// The caller of one ``LeaseRenewalStream/renew(keys:holder:ttl:)``: resumed once, with every answer or
+/// with the stream's failure.
+private final class RenewalWaiter: Sendable {
+    typealias Continuation = CheckedContinuation<Result<[LeaseResult], StreamsError>, Never>
+
+    private struct State {
+        var results: [LeaseResult] = []
+        var continuation: Continuation?
+    }
+
+    private let count: Int
+    private let state: Mutex<State>
+
+    init(count: Int, _ continuation: Continuation) {
+        self.count = count
+        state = Mutex(State(continuation: continuation))
+    }
+
+    /// The next answer; the last one resumes the caller.
+    func add(_ result: LeaseResult) {
+        let done = state.withLock { s -> (Continuation, [LeaseResult])? in
+            s.results.append(result)
+            guard s.results.count == count, let continuation = s.continuation else { return nil }
+            s.continuation = nil
+            return (continuation, s.results)
+        }
+        done?.0.resume(returning: .success(done!.1))
+    }
+
+    /// Resumes the caller with `error`, unless it was resumed already.
+    func fail(_ error: StreamsError) {
+        let continuation = state.withLock { s -> Continuation? in
+            defer { s.continuation = nil }
+            return s.continuation
+        }
+        continuation?.resume(returning: .failure(error))
+    }
+}

@@ -1,0 +1,85 @@
+import CoordClient
+import CoordTestKit
+import Coordinator
+import StreamCore
+import Testing
+import Transport
+
+/// The `lease_renewals` stream: many renewals on one stream, answered in order, whether the daemon
+/// decides them on the connection's loop (network transports) or in a task (in process, or once one
+/// renewal had to wait for its log write).
+@Suite(.serialized) struct LeaseRenewalsTests {
+    static let configurations = [
+        Configuration(store: .file, transport: .webSocket), Configuration(store: .file, transport: .inProcess),
+        Configuration(store: .memory, transport: .webSocketTLS),
+    ]
+
+    @Test(arguments: configurations)
+    func renewalsAreAnsweredInOrderAndALoggedOneIsDurable(_ configuration: Configuration) async throws {
+        let harness = try await Harness(configuration)
+        let client = harness.client
+        for key in ["a", "b"] { #expect(try await client.acquire(key: key, holder: "h", ttl: .seconds(10)).ok) }
+        let renewals = try await client.leaseRenewals()
+
+        let batch = try await renewals.renew(keys: ["a", "b", "a", "nobody"], holder: "h", ttl: .seconds(10))
+        #expect(batch.map(\.ok) == [true, true, true, false])
+        #expect(batch.map(\.fence) == [1, 2, 1, nil] && batch[3].reason == "not_held")
+
+        // A longer TTL is logged and answered once durable; the renewals behind it wait for it, in order.
+        async let longer = renewals.renew(key: "a", holder: "h", ttl: .seconds(60))
+        async let after = renewals.renew(keys: ["b", "a"], holder: "h", ttl: .seconds(10))
+        let (logged, following) = try await (longer, after)
+        #expect(logged.ok && logged.ttlMs == 60_000)
+        #expect(following.map(\.ok) == [true, true])
+        // After the logged renewal the stream may be served by a task: it goes on all the same.
+        #expect(try await renewals.renew(key: "b", holder: "h", ttl: .seconds(10)).ok)
+        await #expect(throws: StreamsError.self, "an invalid renewal throws, as a single renew does") {
+            try await renewals.renew(key: "b", holder: "", ttl: .seconds(10))
+        }
+        #expect(try await renewals.renew(key: "a", holder: "other", ttl: .seconds(10)).reason == "held")
+        await renewals.close()
+        await #expect(throws: StreamsError.self, "a closed stream renews nothing") {
+            try await renewals.renew(key: "a", holder: "h", ttl: .seconds(10))
+        }
+
+        if configuration.store == .file {
+            let reopened = try await harness.restart()
+            let leases = try await reopened.client.leases()
+            #expect(leases.first { $0.key == "a" }?.ttlMs == 60_000, "the logged renewal's TTL came back")
+            await reopened.shutdown()
+        } else {
+            await harness.shutdown()
+        }
+    }
+
+    @Test(arguments: configurations)
+    func aMessageThatIsNoRenewalEndsTheStreamAndItsWaiters(_ configuration: Configuration) async throws {
+        let harness = try await Harness(configuration)
+        #expect(try await harness.client.acquire(key: "k", holder: "h", ttl: .seconds(10)).ok)
+        let renewals = try await harness.client.leaseRenewals()
+        #expect(try await renewals.renew(key: "k", holder: "h", ttl: .seconds(10)).ok)
+        let error = await #expect(throws: StreamsError.self) {
+            try await renewals.renew(key: "$assign/g/0", holder: "h", ttl: .seconds(10))
+        }
+        #expect(error?.name == "invalid_request", "\(String(describing: error))")
+        await #expect(throws: StreamsError.self, "the stream ended: later renewals fail too") {
+            try await renewals.renew(key: "k", holder: "h", ttl: .seconds(10))
+        }
+        await renewals.close()
+        await harness.shutdown()
+    }
+
+    @Test func waitingRenewalsFailWhenTheDaemonStops() async throws {
+        let harness = try await Harness(Configuration(store: .memory, transport: .webSocket))
+        #expect(try await harness.client.acquire(key: "k", holder: "h", ttl: .seconds(10)).ok)
+        let renewals = try await harness.client.leaseRenewals()
+        #expect(try await renewals.renew(key: "k", holder: "h", ttl: .seconds(10)).ok)
+        await harness.manager.close()
+        let error = await #expect(throws: StreamsError.self) {
+            try await withDeadline { try await renewals.renew(key: "k", holder: "h", ttl: .seconds(10)) }
+        }
+        #expect(error?.name == StreamsError.shuttingDown.name, "\(String(describing: error))")
+        await renewals.close()
+        await harness.shutdown()
+    }
+}
