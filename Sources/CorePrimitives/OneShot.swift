@@ -8,6 +8,7 @@ public final class OneShot<Value: Sendable>: Sendable {
     private struct State {
         var value: Value?
         var waiter: CheckedContinuation<Value, Never>?
+        var handler: (@Sendable (Value) -> Void)?
     }
 
     private let state = Mutex(State())
@@ -15,15 +16,27 @@ public final class OneShot<Value: Sendable>: Sendable {
     /// An empty one.
     public init() {}
 
-    /// Gives the value (exactly once) and wakes the waiter.
+    /// Gives the value (exactly once) and wakes the waiter, or calls the handler on this thread.
     public func complete(_ value: Value) {
-        let waiter = state.withLock { s -> CheckedContinuation<Value, Never>? in
+        let (waiter, handler) = state.withLock { s -> (CheckedContinuation<Value, Never>?, (@Sendable (Value) -> Void)?) in
             precondition(s.value == nil, "a one-shot value was given twice")
             s.value = value
-            defer { s.waiter = nil }
-            return s.waiter
+            defer { (s.waiter, s.handler) = (nil, nil) }
+            return (s.waiter, s.handler)
         }
         waiter?.resume(returning: value)
+        handler?(value)
+    }
+
+    /// Calls `handler` with the value once it is given: at once (on this thread) if it was, else on the
+    /// thread that gives it, which it must not hold up. The one waiter, instead of ``value()``.
+    public func onComplete(_ handler: @escaping @Sendable (Value) -> Void) {
+        let ready = state.withLock { s -> Value? in
+            if let value = s.value { return value }
+            s.handler = handler
+            return nil
+        }
+        if let ready { handler(ready) }
     }
 
     /// The value if it was given, without waiting.

@@ -1,7 +1,8 @@
 import CoordClient
 import CoordTestKit
-import Coordinator
-import StreamCore
+@testable import Coordinator
+import Glibc
+@testable import StreamCore
 import Testing
 import Transport
 
@@ -55,6 +56,19 @@ import Transport
         let regrant = try await reopened.client.acquire(key: "k", holder: "x", ttl: .seconds(5))
         #expect(regrant.ok && regrant.fence == 2, "the at-once grant and release were logged")
         await reopened.shutdown()
+    }
+
+    /// A grant whose log write fails is not answered as granted: the stream ends with the storage error,
+    /// from the log's writer, with no task waiting for it.
+    @Test func aGrantWhoseLogWriteFailsEndsItsStreamWithTheError() async throws {
+        let harness = try await Harness(Configuration(store: .file, transport: .inProcess))
+        _ = try await harness.client.spaces()
+        let store = try #require(harness.manager.openNodes.first?.store)
+        try LeaseLogTests.leaseDurableLog(store).faults.arm(.sync, errno: EIO)
+        let stream = try #require(Self.serve(harness, LeaseAcquire(terms: Self.terms("k"))))
+        let error = await #expect(throws: StreamsError.self) { try await withDeadline { try await stream.receive() } }
+        #expect(error?.name == "storage_error" && error?.code == .transient, "\(String(describing: error))")
+        await harness.shutdown()
     }
 
     @Test func anAssignmentKeyOrAnotherRequestIsServedInATaskAsBefore() async throws {

@@ -154,4 +154,29 @@ struct CompactingLogTests {
         await log.close()
         #expect(throws: StreamsError.self) { _ = try log.append([Self.event(5)]) }
     }
+
+    /// `whenDurable` reports each kind of commit once, without anyone awaiting it: the file log's group
+    /// when its writer has made it durable (or failed it), a backend's wait when it returns, an immediate one at once.
+    @Test func whenDurableReportsEveryKindOfCommitOnce() async throws {
+        let reports = Mutex<[String]>([])
+        func record(_ tag: String) -> @Sendable (StreamsError?) -> Void {
+            { error in reports.withLock { $0.append("\(tag):\(error?.name ?? "ok")") } }
+        }
+        LogCommit.immediate.whenDurable(record("immediate"))
+        #expect(reports.withLock { $0 } == ["immediate:ok"], "at once")
+        LogCommit(waitingFor: {}).whenDurable(record("waited"))
+        LogCommit(waitingFor: { () throws(StreamsError) in throw .storage("database gone") }).whenDurable(record("refused"))
+        try await LogTests.withScratchDirectory { dir in
+            let log = try FileCompactingLog.open(directory: dir)
+            _ = try log.recover()
+            try log.append([Self.event(1)]).whenDurable(record("file"))
+            #expect(await eventually { reports.withLock { $0.contains("file:ok") } })
+            log.log.faults.arm(.sync, errno: EIO)
+            try log.append([Self.event(2)]).whenDurable(record("failed"))
+            #expect(await eventually { reports.withLock { $0.contains("failed:storage_error") } })
+            await log.close()
+        }
+        #expect(await eventually { reports.withLock { $0.count } == 5 })
+        #expect(Set(reports.withLock { $0 }) == ["immediate:ok", "waited:ok", "refused:storage_error", "file:ok", "failed:storage_error"])
+    }
 }

@@ -264,6 +264,23 @@ final class LeaseService: Sendable {
         ticker.wake()
     }
 
+    /// Calls `handler` once a request's append is durable (nil) or with why it is not, without a task
+    /// waiting for it (see ``LogCommit/whenDurable(_:)``); wakes the ticker and counts a failure as
+    /// ``waitDurable(_:operation:)`` does.
+    func whenDurable(_ commit: Result<LogCommit, StreamsError>, operation: String,
+                     _ handler: @escaping @Sendable (StreamsError?) -> Void) {
+        switch commit {
+        case .failure(let error):
+            events.leaseFailed(operation)
+            handler(error)
+        case .success(let commit):
+            commit.whenDurable { [self] error in
+                if let error { events.leaseFailed(operation) } else { ticker.wake() }
+                handler(error)
+            }
+        }
+    }
+
     /// ``waitDurable(_:)`` for a request's `operation`, counting a failure (the stream reports the error).
     func waitDurable(_ commit: Result<LogCommit, StreamsError>?, operation: String) async throws(StreamsError) {
         do throws(StreamsError) {

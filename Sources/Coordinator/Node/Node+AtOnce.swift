@@ -56,12 +56,15 @@ extension Node {
             context.run({ await self.serveTracked(request, on: stream, started: started, by: operation, endingWrite: writes) },
                         ending: stream)
         case .afterCommit(let commit, let leaseOperation, let answer):
-            context.run({
-                await self.serveTracked(request, on: stream, started: started, by: { stream throws(StreamsError) in
-                    try await self.leases.waitDurable(commit, operation: leaseOperation)
-                    try await stream.send(answer())
-                }, endingWrite: writes)
-            }, ending: stream)
+            // Answered by whoever learns of the commit (the log's writer thread), with no task waiting for it.
+            leases.whenDurable(commit, operation: leaseOperation) { [self] error in
+                if let error {
+                    fail(request, on: stream, with: error, started: started, context)
+                } else {
+                    reply(answer(), to: request, on: stream, started: started, context)
+                }
+                if writes { endWrite() }
+            }
         case .answer(let answer):
             if writes { endWrite() }
             reply(answer, to: request, on: stream, started: started, context)
@@ -105,6 +108,19 @@ extension Node {
         let name = Self.operationName(of: request)
         configuration.metrics.streamStarted(operation: name)
         stream.close(error: nil)
+        finished(name, since: started)
+        context.ended()
+    }
+
+    /// Ends a stream whose write failed with its error, counted as ``serve(_:on:started:by:endingWrite:)``
+    /// counts a failed operation.
+    private func fail(_ request: any EnvelopedMessage, on stream: any BidiStream, with error: StreamsError,
+                      started: ContinuousClock.Instant, _ context: AtOnceContext) {
+        let name = Self.operationName(of: request)
+        configuration.metrics.streamStarted(operation: name)
+        configuration.metrics.streamFailed(operation: name, error: error)
+        events.storageFailed(error, during: name)
+        stream.close(error: error)
         finished(name, since: started)
         context.ended()
     }

@@ -123,23 +123,22 @@ public struct CheckpointSchedule: Sendable {
 
 /// The durability of one append to a ``CompactingLog``.
 public struct LogCommit: Sendable {
+    /// The file log's group, whose writer reports its outcome.
+    private let append: PendingAppend?
+    /// Another backend's wait for durability (a database's commit).
     private let wait: (@Sendable () async throws(StreamsError) -> Void)?
 
     /// The commit of `append`; for a checkpoint, of its last group: a log that fails stops, so no group
     /// becomes durable after one before it failed, and the last one's durability is the whole's.
     init(_ append: PendingAppend?) {
-        guard let append else {
-            wait = nil
-            return
-        }
-        wait = { () async throws(StreamsError) -> Void in
-            _ = try await append.durable()
-        }
+        self.append = append
+        wait = nil
     }
 
     /// A commit that is durable once `wait` returns (a log whose durability another backend reports:
     /// a database's commit).
     public init(waitingFor wait: @escaping @Sendable () async throws(StreamsError) -> Void) {
+        append = nil
         self.wait = wait
     }
 
@@ -148,6 +147,29 @@ public struct LogCommit: Sendable {
 
     /// Returns once everything the append queued is durable, or throws why it is not.
     public func durable() async throws(StreamsError) {
+        if let append { _ = try await append.durable() }
         try await wait?()
+    }
+
+    /// Calls `handler` once everything the append queued is durable (nil) or with why it is not, without
+    /// a task waiting for it: on the file log's writer thread, at once when there was nothing to wait for,
+    /// or from a task for a backend that reports durability asynchronously.
+    public func whenDurable(_ handler: @escaping @Sendable (StreamsError?) -> Void) {
+        if let append {
+            append.whenSettled { outcome in
+                if case .failure(let error) = outcome { handler(error) } else { handler(nil) }
+            }
+        } else if let wait {
+            Task {
+                do throws(StreamsError) {
+                    try await wait()
+                    handler(nil)
+                } catch {
+                    handler(error)
+                }
+            }
+        } else {
+            handler(nil)
+        }
     }
 }

@@ -274,6 +274,13 @@ public struct PendingAppend: Sendable {
         return ticket.positions(await ticket.value())
     }
 
+    /// Calls `handler` with the outcome once the group has it, on the writer's thread (at once if it has
+    /// it already): for a caller that answers without a task of its own, and must not hold the writer up.
+    public func whenSettled(_ handler: @escaping @Sendable (Result<[LogPosition], StreamsError>) -> Void) {
+        guard let ticket else { return handler(.success([])) }
+        ticket.onSettled { handler(ticket.positions($0)) }
+    }
+
     /// The outcome if the writer has given it, without waiting.
     public var outcome: Result<[LogPosition], StreamsError>? {
         guard let ticket else { return .success([]) }

@@ -200,4 +200,9 @@ final class LogTicket: Sendable {
     func value() async -> Outcome {
         await result.value()
     }
+
+    /// Calls `handler` with the outcome, on the writer's thread once it gives it (at once if it has).
+    func onSettled(_ handler: @escaping @Sendable (Outcome) -> Void) {
+        result.onComplete(handler)
+    }
 }
