@@ -116,5 +116,39 @@ extension RealTimeTests {
             #expect(state.problems.filter { !$0.hasPrefix("snapshot") }.isEmpty, "\(state.problems)")
             await harness.shutdown()
         }
+
+        /// Over the network, changes are delivered on the connection's loop; an observer that stops reading
+        /// backs its connection up, and what the loop cannot send then waits in its sender task. When it
+        /// reads again it gets every delta in order (or a snapshot that resynchronises it), never a gap.
+        @Test func anObserverWhoseConnectionBacksUpGetsEveryDeltaInOrderLater() async throws {
+            let harness = try await Harness(Configuration(store: .memory, transport: .webSocket))
+            let port = try #require(harness.server?.port)
+            let observer = try await RawWebSocket.upgraded(port: port, receiveBufferBytes: 4_096)
+            let channel = WireUUID.random()
+            try await observer.send(MuxFrame(controlType: .data, storeID: harness.store, channelID: channel,
+                                             payload: SubscribeWorkers(workerID: nil, deltas: true).enveloped()))
+            let view = ObserverView()
+            let first = try #require(try await observer.nextMuxFrame()?.payload)
+            view.apply(try Envelope.decode(first))
+            // 2 KB of metadata per worker: 1,500 joins are 4 MB of deltas, past every buffer on the way.
+            let metadata = Dictionary(uniqueKeysWithValues: (0..<8).map { ("label-\($0)", String(repeating: "x", count: 250)) })
+            var workers: [any BidiStream] = []
+            for _ in 0..<1_500 {
+                workers.append(try await harness.provider.callStream(
+                    store: harness.store, request: SubscribeWorkers(workerID: .random(), metadata: metadata, presenceOnly: true)))
+            }
+            let node = try await harness.manager.node(for: harness.store)
+            #expect(await eventually(seconds: 30) { node.inventory.current.workers.count == 1_500 })
+            let final = node.inventory.current.revision
+            for _ in 0..<3_000 where view.state.withLock({ $0.revision }) < final {
+                guard let frame = try await observer.nextMuxFrame(timeoutMs: 10_000), let payload = frame.payload else { break }
+                view.apply(try Envelope.decode(payload))
+            }
+            let state = view.state.withLock { $0 }
+            #expect(state.revision == final && state.members.count == 1_500, "at \(state.revision) of \(final)")
+            #expect(state.problems.isEmpty, "\(state.problems.prefix(5))")
+            for worker in workers { worker.close(error: nil) }
+            await harness.shutdown()
+        }
     }
 }

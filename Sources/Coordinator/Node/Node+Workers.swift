@@ -42,18 +42,27 @@ extension Node {
         }
     }
 
-    /// Sends what the subscriber's mailbox holds, and heartbeats, in one task so the stream's order is
-    /// the mailbox's order.
+    /// Sends what the subscriber's mailbox holds, and heartbeats, whenever woken and nobody else is
+    /// sending to it (``InventoryService/deliver(to:)`` sends on the connection's loop when it can, and
+    /// leaves to this task what must wait for room); one sender at a time keeps the mailbox's order.
     private func sendInventory(to subscriber: InventorySubscriber) async throws(StreamsError) {
         while !Task.isCancelled {
-            var delivered = 0
-            defer { if delivered > 0 { configuration.metrics.inventoryDelivered(delivered) } }
-            while let payload = inventory.next(for: subscriber) {
-                try await subscriber.stream.send(payload)
-                delivered += 1
-            }
-            if subscriber.heartbeatDue.exchange(false, ordering: .acquiringAndReleasing) {
-                try await subscriber.stream.send(inventory.heartbeat(for: subscriber))
+            // Held by a delivery on the loop: it looks at the mailbox again before it lets go.
+            if subscriber.claim() {
+                defer { subscriber.unclaim() }
+                var delivered = 0
+                defer { if delivered > 0 { configuration.metrics.inventoryDelivered(delivered) } }
+                if let carried = subscriber.carried.withLock({ $0.take() }) {
+                    try await subscriber.stream.send(carried)
+                    delivered += 1
+                }
+                while let payload = inventory.next(for: subscriber) {
+                    try await subscriber.stream.send(payload)
+                    delivered += 1
+                }
+                if subscriber.heartbeatDue.exchange(false, ordering: .acquiringAndReleasing) {
+                    try await subscriber.stream.send(inventory.heartbeat(for: subscriber))
+                }
             }
             await subscriber.wakeup.wait()
         }

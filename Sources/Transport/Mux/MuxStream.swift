@@ -35,9 +35,9 @@ final class MuxStream: BidiStream {
         var nextID: UInt64 = 0
         /// Sends and receives done without suspending since the last yield.
         var unyielded = 0
-        /// A data frame of this stream was handed to the loop's queue from another thread: later frames
-        /// must follow it through the queue.
-        var submittedOffLoop = false
+        /// Data frames of this stream handed to the loop's queue (from another thread) and not yet written:
+        /// while there are any, later frames must follow them through the queue.
+        var queuedFrames = 0
         /// Takes each message on the loop instead of the queue (``receiveDirectly(_:)``).
         var direct: (@Sendable ([UInt8]?) -> Bool)?
     }
@@ -98,9 +98,11 @@ final class MuxStream: BidiStream {
             // this one may be written now, without a trip through it. Written after the lock is released
             // (a write may end the connection, which ends this stream): whatever another thread does to the
             // stream meanwhile goes through the queue, which runs after this.
-            if onLoop && !s.submittedOffLoop { return .success(true) }
-            s.submittedOffLoop = s.submittedOffLoop || !onLoop
-            link.submit(parts: frame.parts, credit: frame.count, from: self)
+            if onLoop && s.queuedFrames == 0 { return .success(true) }
+            s.queuedFrames += 1
+            link.submit(parts: frame.parts, credit: frame.count, from: self) { [self] in
+                state.withLock { $0.queuedFrames -= 1 }
+            }
             return .success(false)
         }
         switch outcome {
@@ -176,6 +178,8 @@ final class MuxStream: BidiStream {
     var isClosed: Bool { closed.isOpen }
 
     var arrivals: UInt64 { state.withLock { $0.arrived } }
+
+    var eventLoop: EventLoop? { link.loop }
 
     /// True while a ``receive()`` is parked waiting for a message (lets a test act on a receive that is
     /// provably waiting rather than one that may not have started).

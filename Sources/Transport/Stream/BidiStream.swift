@@ -45,11 +45,18 @@ public protocol BidiStream: AnyObject, Sendable {
     /// Returns false, doing nothing, when the stream cannot: only a network stream can, and only when
     /// called on its connection's loop. The caller then reads with ``receive()``.
     func receiveDirectly(_ handler: @escaping @Sendable ([UInt8]?) -> Bool) -> Bool
+
+    /// The event loop of the stream's connection, for a stream that has one: work run there may
+    /// ``offer(_:)`` to it without a trip through the loop's queue. Nil in process.
+    var eventLoop: EventLoop? { get }
 }
 
 extension BidiStream {
     /// Cannot: messages are read with ``receive()``.
     public func receiveDirectly(_ handler: @escaping @Sendable ([UInt8]?) -> Bool) -> Bool { false }
+
+    /// None.
+    public var eventLoop: EventLoop? { nil }
 }
 
 extension BidiStream {
