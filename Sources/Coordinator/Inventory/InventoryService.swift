@@ -314,15 +314,20 @@ final class InventoryService: Sendable {
     /// for all of them, so a change costs no task wake-up per subscriber and both loops share the sending;
     /// the others' sender tasks are woken.
     func deliver(to subscribers: [InventorySubscriber]) {
-        var byLoop: [ObjectIdentifier: (loop: EventLoop, subscribers: [InventorySubscriber])] = [:]
+        // A daemon has a few loops (one per core): a list searched by identity beats hashing.
+        var byLoop: [(loop: EventLoop, subscribers: [InventorySubscriber])] = []
         for subscriber in subscribers {
-            if let loop = subscriber.stream.eventLoop, subscriber.claim() {
-                byLoop[ObjectIdentifier(loop), default: (loop, [])].subscribers.append(subscriber)
-            } else {
+            guard let loop = subscriber.stream.eventLoop, subscriber.claim() else {
                 subscriber.wakeup.signal()
+                continue
+            }
+            if let index = byLoop.firstIndex(where: { $0.loop === loop }) {
+                byLoop[index].subscribers.append(subscriber)
+            } else {
+                byLoop.append((loop, [subscriber]))
             }
         }
-        for (loop, batch) in byLoop.values {
+        for (loop, batch) in byLoop {
             let accepted = loop.execute { [self] in
                 for subscriber in batch { deliverOnLoop(subscriber) }
             }
