@@ -229,6 +229,27 @@ func fastPresence() -> NodeConfiguration {
         await harness.shutdown()
     }
 
+    /// Over the network a presence-only worker is served on its connection's loop, with no task: a message
+    /// that is no renewal still ends it with a clear error and unregisters it, and a second registration
+    /// of the same worker still replaces it.
+    @Test(arguments: Configuration.all)
+    func aPresenceOnlyWorkerEndsOnABadMessageAndIsReplacedByANewRegistration(_ configuration: Configuration) async throws {
+        let harness = try await Harness(configuration)
+        let id = WireUUID.random()
+        let first = try await WorkerStream.open(harness, SubscribeWorkers(workerID: id, presenceOnly: true))
+        _ = try #require(try await first.next() as? Presence)
+        let second = try await WorkerStream.open(harness, SubscribeWorkers(workerID: id, presenceOnly: true))
+        _ = try #require(try await second.next() as? Presence)
+        await #expect(throws: StreamsError.workerReplaced) { _ = try await first.next() }
+        try await second.renew(id)
+        try await second.stream.send(GetSpaces().enveloped())
+        await #expect(throws: StreamsError.invalidRequest("unexpected worker presence stream message type: *api.GetSpaces")) {
+            _ = try await second.next()
+        }
+        #expect(await eventually { (try? await harness.client.status().workers) == 0 }, "the worker left with its stream")
+        await harness.shutdown()
+    }
+
     @Test(arguments: Configuration.all)
     func presenceOnlyWithoutAWorkerOrWithDeltasIsRefused(_ configuration: Configuration) async throws {
         let harness = try await Harness(configuration)

@@ -47,6 +47,7 @@ extension Node {
             return context.ended()
         }
         if request is LeaseRenewals { return serveRenewals(request, on: stream, context) }
+        if let r = request as? SubscribeWorkers, r.presenceOnly { return servePresence(r, on: stream, context) }
         let writes = Self.mayWrite(request)
         // Counted before the engine decides, so a hand-off that starts now waits for the write.
         if writes { beginWrite() }

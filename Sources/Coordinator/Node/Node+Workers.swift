@@ -71,26 +71,91 @@ extension Node {
     /// Reads a worker's renewals until the stream ends. Anything but a Presence, or a Presence for another
     /// worker, ends the stream with a clear error; observers send nothing.
     private func readRenewals(of subscriber: InventorySubscriber) async throws(StreamsError) {
-        while let bytes = try await subscriber.stream.receive() {
-            let message: any EnvelopedMessage
-            do {
-                message = try Envelope.decode(bytes)
+        while let bytes = try await subscriber.stream.receive() { try renew(subscriber, with: bytes) }
+    }
+
+    /// One message on a worker's stream: a renewal of its presence (a client heartbeat is ignored).
+    func renew(_ subscriber: InventorySubscriber, with bytes: [UInt8]) throws(StreamsError) {
+        let message: any EnvelopedMessage
+        do {
+            message = try Envelope.decode(bytes)
+        } catch {
+            throw .invalidRequest("invalid worker presence message: \(error.message)")
+        }
+        guard let presence = message as? Presence else {
+            throw .invalidRequest("unexpected worker presence stream message type: *api.\(type(of: message))")
+        }
+        guard let workerID = subscriber.workerID else {
+            throw .invalidRequest("an observer stream carries no presence renewals")
+        }
+        if presence.heartbeat { return }
+        if let claimed = presence.workerID, claimed != workerID {
+            throw .invalidRequest("worker presence renew worker_id mismatch: expected \(workerID) got \(claimed)")
+        }
+        if inventory.renew(subscriber) == .notOwner {
+            throw .invalidRequest("worker \(workerID) is no longer registered by this stream")
+        }
+    }
+
+    /// Serves a presence-only worker's stream at once, on its connection's loop: registers it, answers
+    /// with the Presence that acknowledges it, and takes each renewal on the loop as it arrives
+    /// (``BidiStream/receiveDirectly(_:)``), so the stream costs no task for its whole life (10,000 workers
+    /// held 10,000 tasks, each with its allocation slabs). A stream without a loop, or whose
+    /// acknowledgement cannot go at once, is served by a task as ``subscribeWorkers(_:on:)`` serves it.
+    func servePresence(_ request: SubscribeWorkers, on stream: any BidiStream, _ context: AtOnceContext) {
+        let serving: Operation = { stream throws(StreamsError) in try await self.subscribeWorkers(request, on: stream) }
+        guard stream.eventLoop != nil else {
+            return context.run({ await self.serveTracked(request, on: stream, started: .now, by: serving, endingWrite: false) },
+                               ending: stream)
+        }
+        let key = ObjectIdentifier(stream)
+        guard track(stream, key) else { return context.ended() }
+        let name = Self.operationName(of: request)
+        let metrics = configuration.metrics
+        metrics.streamStarted(operation: name)
+        let subscriber: InventorySubscriber
+        do throws(StreamsError) {
+            subscriber = try inventory.open(request, stream: stream)
+        } catch {
+            metrics.streamFailed(operation: name, error: error)
+            stream.close(error: error)
+            untrack(key)
+            return context.ended()
+        }
+        let finish: @Sendable (StreamsError?) -> Void = { [self] error in
+            inventory.close(subscriber)
+            if let error { metrics.streamFailed(operation: name, error: error) }
+            stream.close(error: error)
+            untrack(key)
+            context.ended()
+        }
+        // The task that serves the rest when the loop cannot: it ends the stream itself, `finish` included.
+        let rest: @Sendable (_ acknowledged: Bool) -> Void = { acknowledged in
+            let started = context.spawn {
+                do throws(StreamsError) {
+                    if !acknowledged { try await stream.send(self.inventory.heartbeat(for: subscriber)) }
+                    try await self.readRenewals(of: subscriber)
+                    finish(nil)
+                } catch {
+                    finish(error)
+                }
+            }
+            if !started { finish(.shuttingDown) }
+        }
+        guard stream.offer(inventory.heartbeat(for: subscriber)) else { return rest(false) }
+        let direct = stream.receiveDirectly { [self] message in
+            guard let message else {
+                finish(nil)
+                return false
+            }
+            do throws(StreamsError) {
+                try renew(subscriber, with: message)
+                return true
             } catch {
-                throw .invalidRequest("invalid worker presence message: \(error.message)")
-            }
-            guard let presence = message as? Presence else {
-                throw .invalidRequest("unexpected worker presence stream message type: *api.\(type(of: message))")
-            }
-            guard let workerID = subscriber.workerID else {
-                throw .invalidRequest("an observer stream carries no presence renewals")
-            }
-            if presence.heartbeat { continue }
-            if let claimed = presence.workerID, claimed != workerID {
-                throw .invalidRequest("worker presence renew worker_id mismatch: expected \(workerID) got \(claimed)")
-            }
-            if inventory.renew(subscriber) == .notOwner {
-                throw .invalidRequest("worker \(workerID) is no longer registered by this stream")
+                finish(error)
+                return false
             }
         }
+        if !direct { rest(true) }
     }
 }
