@@ -113,12 +113,11 @@ final class MuxConnection: @unchecked Sendable {
         submit(parts: [frame], credit: credit, from: stream)
     }
 
-    /// ``submit(_:credit:from:)`` for a frame given as consecutive buffers; `written` runs on the loop
-    /// once the frame is written or dropped (not at all when the loop has stopped).
-    func submit(parts: [[UInt8]], credit: Int, from stream: MuxStream? = nil, written: (@Sendable () -> Void)? = nil) {
+    /// ``submit(_:credit:from:)`` for a frame given as consecutive buffers.
+    func submit(parts: [[UInt8]], credit: Int, from stream: MuxStream? = nil) {
         let accepted = loop.execute { [self] in
             write(parts: parts, credit: credit, from: stream)
-            written?()
+            stream?.queuedFrameWritten()
         }
         if !accepted && credit > 0 { gate.release(credit) }
     }

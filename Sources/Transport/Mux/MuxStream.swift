@@ -35,14 +35,15 @@ final class MuxStream: BidiStream {
         var nextID: UInt64 = 0
         /// Sends and receives done without suspending since the last yield.
         var unyielded = 0
-        /// Data frames of this stream handed to the loop's queue (from another thread) and not yet written:
-        /// while there are any, later frames must follow them through the queue.
-        var queuedFrames = 0
         /// Takes each message on the loop instead of the queue (``receiveDirectly(_:)``).
         var direct: (@Sendable ([UInt8]?) -> Bool)?
     }
 
     private let state = Mutex(State())
+    /// Data frames of this stream handed to the loop's queue and not yet written: while there are any,
+    /// later frames must follow them through the queue. Raised under the state lock, lowered by the loop
+    /// once it has written one (``queuedFrameWritten()``).
+    private let queuedFrames = Atomic<Int>(0)
     /// Opened when the stream has ended for this side.
     private let closed = Latch()
     /// Masking keys for the frames a client sends; unused on the server side.
@@ -98,11 +99,9 @@ final class MuxStream: BidiStream {
             // this one may be written now, without a trip through it. Written after the lock is released
             // (a write may end the connection, which ends this stream): whatever another thread does to the
             // stream meanwhile goes through the queue, which runs after this.
-            if onLoop && s.queuedFrames == 0 { return .success(true) }
-            s.queuedFrames += 1
-            link.submit(parts: frame.parts, credit: frame.count, from: self) { [self] in
-                state.withLock { $0.queuedFrames -= 1 }
-            }
+            if onLoop && queuedFrames.load(ordering: .acquiring) == 0 { return .success(true) }
+            queuedFrames.add(1, ordering: .relaxed)
+            link.submit(parts: frame.parts, credit: frame.count, from: self)
             return .success(false)
         }
         switch outcome {
@@ -180,6 +179,11 @@ final class MuxStream: BidiStream {
     var arrivals: UInt64 { state.withLock { $0.arrived } }
 
     var eventLoop: EventLoop? { link.loop }
+
+    /// The loop wrote (or dropped) a data frame of this stream that went through its queue.
+    func queuedFrameWritten() {
+        queuedFrames.subtract(1, ordering: .releasing)
+    }
 
     /// True while a ``receive()`` is parked waiting for a message (lets a test act on a receive that is
     /// provably waiting rather than one that may not have started).
