@@ -3,6 +3,7 @@ import CoordTestKit
 @testable import Coordinator
 import Glibc
 @testable import StreamCore
+import Synchronization
 import Testing
 import Transport
 
@@ -68,6 +69,26 @@ import Transport
         let stream = try #require(Self.serve(harness, LeaseAcquire(terms: Self.terms("k"))))
         let error = await #expect(throws: StreamsError.self) { try await withDeadline { try await stream.receive() } }
         #expect(error?.name == "storage_error" && error?.code == .transient, "\(String(describing: error))")
+        await harness.shutdown()
+    }
+
+    /// A stream that reaches a node while it closes is refused with what the node's streams end with (a
+    /// store whose writes stopped says why), not with a shutdown that is not happening.
+    @Test func aStreamReachingAClosingNodeIsRefusedWithItsEnding() async throws {
+        let harness = try await Harness(Configuration(store: .memory, transport: .inProcess))
+        let node = try await harness.manager.node(for: harness.store)
+        let ending = StreamsError.storeUnavailable(because: "its writes stopped")
+        await node.close(ending: ending)
+        let ended = Mutex(0)
+        for request in [LeaseRenew(terms: Self.terms("k")).enveloped(), GetSpaces().enveloped()] {
+            let (client, server) = InProcessStream.pair()
+            node.serveAtOnce(request, on: server, Node.AtOnceContext(spawn: { _ in false }, ended: { ended.withLock { $0 += 1 } }))
+            await #expect(throws: ending) { try await withDeadline { try await client.receive() } }
+        }
+        let (client, server) = InProcessStream.pair()
+        await node.handle(server)
+        await #expect(throws: ending, "the task path too") { try await withDeadline { try await client.receive() } }
+        #expect(ended.withLock { $0 } == 2, "the node is done with each stream once")
         await harness.shutdown()
     }
 

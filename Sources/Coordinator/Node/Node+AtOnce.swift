@@ -43,7 +43,7 @@ extension Node {
             return context.ended()
         }
         guard !closing.load(ordering: .acquiring) else {
-            stream.close(error: .shuttingDown)
+            stream.close(error: closingError)
             return context.ended()
         }
         if request is LeaseRenewals { return serveRenewals(request, on: stream, context) }

@@ -22,6 +22,8 @@ public final class Node: Sendable {
     static let timersOnTheClock = 3
     private let streams = Mutex<[ObjectIdentifier: any BidiStream]>([:])
     let closing = Atomic<Bool>(false)
+    /// What the streams of a closing node end with, and what a stream arriving then is refused with.
+    private let ending = Mutex<StreamsError?>(nil)
     /// Requests that may write (produce, lease acquire, renew, release) being served now: a hand-off
     /// lets them finish and answer before it ends the streams.
     private let writesInFlight = Atomic<Int>(0)
@@ -203,9 +205,13 @@ public final class Node: Sendable {
             streams[key] = stream
             return true
         }
-        if !accepted { stream.close(error: .shuttingDown) }
+        if !accepted { stream.close(error: closingError) }
         return accepted
     }
+
+    /// The error a stream that arrives while the node closes is refused with: the one its streams end
+    /// with (a store whose writes stopped says why; a hand-off says where the store goes).
+    var closingError: StreamsError { ending.withLock { $0 } ?? .shuttingDown }
 
     /// Forgets a stream ``track(_:_:)`` recorded, once it has ended.
     func untrack(_ key: ObjectIdentifier) {
@@ -249,6 +255,7 @@ public final class Node: Sendable {
     /// may write and are being served get up to that long to commit and answer before the streams end,
     /// so a client is not left guessing whether its last write took.
     public func close(ending error: StreamsError = .shuttingDown, finishingWritesWithinMs graceMs: Int64 = 0) async {
+        ending.withLock { $0 = $0 ?? error }
         closing.store(true, ordering: .sequentiallyConsistent)
         if graceMs > 0 { await writesFinished(withinMs: graceMs) }
         let open = streams.withLock { Array($0.values) }
