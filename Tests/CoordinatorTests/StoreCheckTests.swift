@@ -55,10 +55,13 @@ import Testing
         }
 
         /// The last sequence of the store's segment once it opens.
+        /// The segment's last sequence, read by opening the store; closed before it returns, so a check
+        /// right after finds the logs free (a close left to a task of its own raced with it under load).
         func lastSequence() async throws -> UInt64 {
             let store = try FileStore(directory: directory, logLimits: logLimits)
-            defer { Task { await store.close() } }
-            return store.status(space: "s", segment: "g")?.lastSequence ?? 0
+            let last = store.status(space: "s", segment: "g")?.lastSequence ?? 0
+            await store.close()
+            return last
         }
     }
 
