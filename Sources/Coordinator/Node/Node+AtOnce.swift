@@ -88,7 +88,7 @@ extension Node {
     }
 
     /// A lease decision as an outcome: answered now when it logged nothing.
-    private func lease<Action: Sendable>(_ decision: LeaseDecision<Action>, _ operation: String,
+    func lease<Action: Sendable>(_ decision: LeaseDecision<Action>, _ operation: String,
                                          _ answer: @escaping @Sendable (Action) -> LeaseResult) -> AtOnce {
         guard let commit = decision.commit else { return .answer(answer(decision.action).encoded()) }
         return .afterCommit(commit, operation: operation, answer: { answer(decision.action).encoded() })
