@@ -43,6 +43,15 @@ public final class StoreOwnerships: Sendable {
         /// The daemon drains: it has left the cluster's live nodes, takes no store over and hands none off.
         var leaving = false
         var handOffsStarted = 0
+
+        /// Where `store` is, as far as this daemon alone knows: handing off, owned here, or nil (ask
+        /// PostgreSQL). A closed store (handed off, idle) is no longer served here, though the next round
+        /// drops it.
+        func knownPosition(of store: WireUUID) -> StorePosition? {
+            if let peer = handingOff[store] { return .handingOff(to: peer) }
+            if let owned = owned[store], !owned.store.isClosed { return .ownedHere }
+            return nil
+        }
     }
 
     /// A renewal round: the ownerships it renews, and when it was started.
@@ -101,23 +110,17 @@ public final class StoreOwnerships: Sendable {
     /// True while this daemon owns `store`, has not closed it and is not handing it off: what
     /// ``whereIs(_:)`` answers as ``StorePosition/ownedHere`` without reading PostgreSQL.
     func servesHere(_ store: WireUUID) -> Bool {
-        state.withLock { s in s.handingOff[store] == nil && s.owned[store].map { !$0.store.isClosed } ?? false }
+        state.withLock { s in
+            if case .ownedHere? = s.knownPosition(of: store) { return true }
+            return false
+        }
     }
 
     /// Where a new stream of `store` goes, from what this daemon holds and, unless it owns the store, its
     /// owner row and the daemons eligible for it, read from PostgreSQL now in one round trip.
     func whereIs(_ store: WireUUID) async throws(StreamsError) -> StorePosition {
         let (nodeID, advertiseURL, freshForMs, known) = state.withLock { s -> (String?, String?, Int64, StorePosition?) in
-            let known: StorePosition?
-            if let peer = s.handingOff[store] {
-                known = .handingOff(to: peer)
-            } else if let owned = s.owned[store], !owned.store.isClosed {
-                // A closed store (handed off, idle) is no longer served here, though the next round drops it.
-                known = .ownedHere
-            } else {
-                known = nil
-            }
-            return (s.nodeID, s.advertiseURL, s.placement.freshForMs, known)
+            (s.nodeID, s.advertiseURL, s.placement.freshForMs, s.knownPosition(of: store))
         }
         if let known { return known }
         guard let nodeID else { return .free(placeOn: nil) }
