@@ -1,6 +1,7 @@
 import CoordClient
 import CoordTestKit
-import Coordinator
+import Glibc
+@testable import Coordinator
 import StreamCore
 import Testing
 import Transport
@@ -84,6 +85,37 @@ import Transport
         #expect(await eventually { cluster.front.cluster.forwarder.forwardedCount == 0 })
         #expect(cluster.front.cluster.forwarder.links.forwardedCount(to: cluster.peer) == 0)
         await provider.close()
+        await cluster.stop()
+    }
+
+    @Test func aClientWhoseConnectionIsLostMidProduceCommitsNothingThroughTheFront() async throws {
+        let cluster = try await ForwardingCluster.start()
+        let atOwner = try ForwardingCluster.provider(cluster.owner)
+        let ownerClient = CoordClient(provider: atOwner, store: ForwardingCluster.store)
+        let expiry = SystemWallClock().nowMs() / 1_000 + 3_600
+        let token = TestJWT.hs256(claims: JWTFixture.claims(exp: expiry), secret: JWTFixture.secret)
+        // Several times: the front hears of the lost connection on two paths at once, and a clean end on
+        // either would let the owner commit.
+        for attempt in 0..<3 {
+            let raw = try await RawWebSocket.upgraded(
+                port: cluster.front.localAddress.port, headers: [("Authorization", "Bearer \(token)")])
+            // A produce whose records are sent but which never ends: the client's connection is lost instead.
+            let channel = WireUUID.random()
+            let frame = { (payload: [UInt8]) in
+                MuxFrame(controlType: .data, storeID: ForwardingCluster.store, channelID: channel, payload: payload)
+            }
+            let segment = "g\(attempt)"
+            try await raw.send([frame(Produce(space: "s", segment: segment).enveloped())] + makeRecords(3).map { frame($0.encoded()) })
+            #expect(await eventually { (try? await cluster.owner.nodes.node(for: ForwardingCluster.store).openStreamArrivals) == 4 },
+                    "the request and the three records reached the owner")
+            Glibc.shutdown(raw.socket.fd, Int32(SHUT_RDWR))
+
+            // The owner's stream ends as the client's did, with an error, not as a produce the client finished.
+            #expect(await eventually { (try? await cluster.ownerStreams()) == 0 }, "the owner's stream ended")
+            let head = try await ownerClient.peek(space: "s", segment: segment)
+            #expect(head.sequence == 0, "\(segment): a produce its client never finished committed nothing")
+        }
+        await atOwner.close()
         await cluster.stop()
     }
 

@@ -112,9 +112,11 @@ public final class StreamForwarder: Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 // A client gone entirely (torn down, connection lost) ends the owner's stream, which may
-                // otherwise wait forever for a subscriber that will never read.
+                // otherwise wait forever for a subscriber that will never read. With an error, as the
+                // client's lost connection would end it there: a clean end would read as the end of the
+                // client's messages, and a produce would commit a partial chunk nobody asked to end.
                 await client.waitClosed()
-                owner.close(error: nil)
+                owner.close(error: clientGone)
             }
             group.addTask {
                 // A failed send means the owner's side ended: its end reaches the client through the
@@ -124,12 +126,15 @@ public final class StreamForwarder: Sendable {
             await pump(from: owner, to: client, translate: { error in
                 if error.code == .transient { ownerFailed() }
                 return fromOwner(error, peer)
-            }, destinationGone: { owner.close(error: nil) })
+            }, destinationGone: { owner.close(error: clientGone) })
             // The owner is done: once it has ended both ways, so is the client's stream.
             await owner.waitClosed()
             client.close(error: nil)
         }
     }
+
+    /// What the owner's stream ends with when the client's stream here ended before it.
+    static let clientGone = StreamsError.streamClosed("the client's stream on the forwarding daemon ended")
 
     /// Passes messages from `source` to `destination` one at a time, then `source`'s end.
     private static func pump(

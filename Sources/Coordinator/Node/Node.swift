@@ -241,6 +241,10 @@ public final class Node: Sendable {
     /// Open streams (for metrics and tests).
     public var openStreamCount: Int { streams.withLock { $0.count } }
 
+    /// Messages that have arrived on the open streams so far, read or not (for tests that must know a
+    /// client's messages reached the node).
+    var openStreamArrivals: UInt64 { streams.withLock { $0.values.reduce(0) { $0 + $1.arrivals } } }
+
     /// True when the node serves nothing: no stream at all, so no request in flight and no worker,
     /// observer or segment subscription. Live leases do not count: they are in the store's lease log.
     var isIdle: Bool {
