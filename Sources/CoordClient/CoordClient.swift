@@ -36,7 +36,8 @@ public struct CoordClient: Sendable {
 
     /// Writes `records` to a segment and returns one status per committed chunk. Each record must carry
     /// the next sequence of the segment (last + 1, then + 1 …); the first wrong one ends the produce with a
-    /// permanent `sequence_gap` error, keeping the chunks committed before it.
+    /// permanent `sequence_gap` error, keeping the chunks committed before it. A stream that ends cleanly
+    /// before the last record is acknowledged throws the transient `stream_closed`.
     @discardableResult
     public func produce(space: String, segment: String, records: [Record], fence: Fence? = nil)
         async throws(StreamsError) -> [SegmentStatus]
@@ -66,6 +67,11 @@ public struct CoordClient: Sendable {
             throw error as? StreamsError ?? .internalError("\(error)")
         }
         if let sendError { throw sendError }
+        // Each committed chunk is answered, the last with the last record's sequence: a stream that ended
+        // cleanly short of that left the last records' fate unknown, which only a retry can settle.
+        if let last = records.last, statuses.last?.lastSequence != last.sequence {
+            throw .streamClosed("the produce ended before its record \(last.sequence) was acknowledged")
+        }
         return statuses
     }
 

@@ -3,6 +3,7 @@ import CoordTestKit
 import Coordinator
 import StreamCore
 import Testing
+import Transport
 
 /// streamkit v1 §8.1 (core / produce / transactions), over every configuration.
 @Suite(.serialized) struct ProduceTests {
@@ -167,5 +168,44 @@ import Testing
         await #expect(throws: StreamsError.self) { try await stream.receive() }
         #expect(try await harness.client.spaces().isEmpty, "nothing was stored")
         await harness.shutdown()
+    }
+
+    @Test func aProduceEndedCleanlyBeforeItsLastRecordIsAcknowledgedThrowsATransientError() async throws {
+        // A server that reads every record, acknowledges only the first chunk's worth, and ends cleanly.
+        let provider = ScriptedProvider { stream throws(StreamsError) in
+            var records = 0
+            while try await stream.receive() != nil { records += 1 }
+            if records > 1 {
+                try await stream.send(SegmentStatus(space: "s", segment: "g", firstSequence: 1, firstTimestamp: 1,
+                                                    lastSequence: 1, lastTimestamp: 1, heartbeat: false))
+            }
+            stream.close(error: nil)
+        }
+        let client = CoordClient(provider: provider)
+        for count in [1, 3] {
+            let error = await #expect(throws: StreamsError.self) {
+                try await client.produce(space: "s", segment: "g", records: makeRecords(count))
+            }
+            #expect(error?.name == "stream_closed" && error?.code == .transient, "\(count) records: \(String(describing: error))")
+        }
+    }
+}
+
+/// Serves each stream it opens with `serve`, in a task, after reading the request.
+private struct ScriptedProvider: StreamProvider {
+    let serve: @Sendable (any BidiStream) async throws(StreamsError) -> Void
+
+    func callStream(store: WireUUID, request: [UInt8]) async throws(StreamsError) -> any BidiStream {
+        let (client, server) = InProcessStream.pair()
+        try await client.send(request)
+        Task {
+            do throws(StreamsError) {
+                _ = try await server.receive()
+                try await serve(server)
+            } catch {
+                server.close(error: error)
+            }
+        }
+        return client
     }
 }
