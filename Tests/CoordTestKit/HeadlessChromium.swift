@@ -151,7 +151,7 @@ public final class HeadlessChromium: @unchecked Sendable {
 
     /// Sends one command and returns its `result`, skipping the events that arrive meanwhile (at most 10,000).
     private func call(_ method: String, _ params: String, inPage: Bool = false, timeoutMs: Int = 20_000) async throws
-        -> [String: JSONValue]
+        -> JSONObject
     {
         nextID += 1
         let id = nextID

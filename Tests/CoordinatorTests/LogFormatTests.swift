@@ -28,7 +28,7 @@ struct LogFormatTests {
     }
 
     /// The object a JSON line holds.
-    static func jsonObject(_ line: String) throws -> [String: JSONValue] {
+    static func jsonObject(_ line: String) throws -> JSONObject {
         #expect(line.hasSuffix("\n") && line.dropLast().firstIndex(of: "\n") == nil, "one line: \(line)")
         guard case .object(let object) = try JSONValue.parse(line) else {
             throw StreamsError.internalError("not a JSON object: \(line)")

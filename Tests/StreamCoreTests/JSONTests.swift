@@ -34,6 +34,43 @@ import Testing
         #expect(try JSONValue.parse(#"{"a":{"b":1,"b":[]}}"#) == .object(["a": .object(["b": .array([])])]))
     }
 
+    /// Objects of every size around the one where a key index is added: each key once, its last value.
+    @Test(arguments: [1, 5, 12, 13, 14, 40])
+    func objectsOfAnySizeKeepEachKeyOnceWithItsLastValue(_ count: Int) throws {
+        // Every key, then every even one again with a new value.
+        let members = (0..<count).map { #""k\#($0)":\#($0)"# } + stride(from: 0, to: count, by: 2).map { #""k\#($0)":"again""# }
+        let object = try #require(try JSONValue.parse("{" + members.joined(separator: ",") + "}").objectValue)
+        #expect(object.count == count)
+        #expect(object.keys == (0..<count).map { "k\($0)" }, "keys in the order they first appeared")
+        for i in 0..<count {
+            #expect(object["k\(i)"] == (i % 2 == 0 ? .string("again") : .int(Int64(i))), "k\(i)")
+        }
+        #expect(object["k\(count)"] == nil && object["K0"] == nil)
+        #expect(Array(object.map(\.key)) == object.keys)
+
+        let strict = JSONLimits.strict(maxDepth: JSONLimits.defaultMaxDepth, maxBytes: JSONLimits.defaultMaxBytes)
+        let last = #""k\#(count - 1)":0"#
+        #expect(throws: JSONError.self, "a key repeated after \(count) members") {
+            try JSONValue.parse("{" + (0..<count).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + "," + last + "}", limits: strict)
+        }
+    }
+
+    @Test func objectsAreEqualWhenTheirMembersAreWhateverTheirOrder() throws {
+        let keys = (0..<20).map { "k\($0)" }
+        let forward = JSONObject(Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONValue.string($0)) }))
+        var backward = JSONObject()
+        for key in keys.reversed() { backward.updateValue(.string(key), forKey: key) }
+        #expect(forward == backward)
+        #expect(try JSONValue.parse(#"{"a":1,"b":[true]}"#) == JSONValue.parse(#"{"b":[true],"a":1}"#))
+        #expect(try JSONValue.parse(#"{"a":1,"b":2}"#) != JSONValue.parse(#"{"a":1,"b":3}"#))
+        #expect(try JSONValue.parse(#"{"a":1}"#) != JSONValue.parse(#"{"a":1,"b":2}"#))
+        #expect(try JSONValue.parse(#"{"a":1,"b":2}"#) != JSONValue.parse(#"{"a":1,"c":2}"#))
+        var replaced = forward
+        #expect(replaced.updateValue(.null, forKey: "k3") == .string("k3"))
+        #expect(replaced != forward && replaced.count == forward.count && replaced["k3"] == .null)
+        #expect(replaced.dictionary.count == 20 && replaced.dictionary["k3"] == .null)
+    }
+
     @Test(arguments: [#"{"a":1,"a":2}"#, #"{"a":{"b":1,"b":1}}"#, #"[{"a":1},{"b":1,"c":2,"b":3}]"#, #"{"a":1,"a":2}"#])
     func duplicateKeysAreRefusedUnderStrictLimits(_ text: String) {
         let strict = JSONLimits.strict(maxDepth: JSONLimits.defaultMaxDepth, maxBytes: JSONLimits.defaultMaxBytes)

@@ -159,7 +159,7 @@ public struct JWTVerifier: Sendable {
 
     // MARK: Steps
 
-    private func checkAlgorithm(_ header: [String: JSONValue]) throws(JWTRejection) -> String {
+    private func checkAlgorithm(_ header: JSONObject) throws(JWTRejection) -> String {
         guard case .string(let alg)? = header["alg"] else { throw .malformed("header has no alg string") }
         if alg.lowercased() == "none" { throw .algorithmNone }
         guard ["HS256", "RS256", "ES256"].contains(alg) else { throw .unsupportedAlgorithm(alg) }
@@ -178,7 +178,7 @@ public struct JWTVerifier: Sendable {
         return false
     }
 
-    private func check(_ claims: [String: JSONValue], alg: String, now: Int64) throws(JWTRejection) -> JWTClaims {
+    private func check(_ claims: JSONObject, alg: String, now: Int64) throws(JWTRejection) -> JWTClaims {
         let expiresAt = try Self.numericDate(claims, "exp")
         let notBefore = try Self.numericDate(claims, "nbf")
         if let expiresAt {
@@ -200,7 +200,7 @@ public struct JWTVerifier: Sendable {
             scopes: try Self.scopes(claims["scopes"]))
     }
 
-    private static func numericDate(_ claims: [String: JSONValue], _ name: String) throws(JWTRejection) -> Double? {
+    private static func numericDate(_ claims: JSONObject, _ name: String) throws(JWTRejection) -> Double? {
         guard let value = claims[name] else { return nil }
         guard let seconds = value.doubleValue else {
             throw .invalidClaim(name: name, reason: "must be a number of seconds since 1970 (NumericDate)")
@@ -228,7 +228,7 @@ public struct JWTVerifier: Sendable {
         }
     }
 
-    private static func jsonObject(_ segment: ArraySlice<UInt8>, segment name: String) throws(JWTRejection) -> [String: JSONValue] {
+    private static func jsonObject(_ segment: ArraySlice<UInt8>, segment name: String) throws(JWTRejection) -> JSONObject {
         guard !segment.isEmpty, let decoded = Base64.decode(segment, alphabet: .url) else {
             throw .malformed("\(name) segment is not unpadded base64url")
         }

@@ -5,7 +5,7 @@
 /// range (Go rejects `1.5` or `-1` for an unsigned field).
 public struct JSONFields: Sendable {
     /// The object's members.
-    public let members: [String: JSONValue]
+    public let members: JSONObject
 
     /// Wraps `value`, which must be a JSON object.
     public init(_ value: JSONValue) throws(StreamsError) {

@@ -63,9 +63,9 @@ struct JSONParser {
         guard depth <= limits.maxDepth else { throw error("nesting deeper than \(limits.maxDepth)") }
     }
 
-    /// Members an object's dictionary has room for before it grows: 6 is the most its smallest table
-    /// (8 buckets) holds, and covers an envelope, a lease request and a lease result.
-    static let objectCapacity = 6
+    /// Members an object has room for before it grows: covers an envelope, a mux frame, a lease request and
+    /// a lease result.
+    static let objectCapacity = 8
 
     private mutating func parseObject() throws(JSONError) -> JSONValue {
         try enter()
@@ -76,10 +76,9 @@ struct JSONParser {
             index += 1
             return .object([:])
         }
-        // Room for a typical message's fields at once: grown from empty, a dictionary is rehashed on its way
-        // to 3 and 6 members, a large part of decoding a small message. An empty object allocates nothing,
-        // and a one-member object takes at most the 8-bucket table it would reach at 2 members anyway.
-        var object = [String: JSONValue](minimumCapacity: Self.objectCapacity)
+        // Room for a typical message's fields at once: grown from empty, the members' storage is reallocated
+        // on its way to 2, 4 and 8 members. An empty object allocates nothing.
+        var object = JSONObject(minimumCapacity: Self.objectCapacity)
         while true {
             skipWhitespace()
             guard index < input.count, input[index] == UInt8(ascii: "\"") else { throw error("expected a key") }

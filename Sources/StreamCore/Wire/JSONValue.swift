@@ -1,8 +1,8 @@
 /// A parsed JSON value.
 ///
 /// Integers keep their full 64-bit precision (`limit` may be 18446744073709551615, which a `Double`
-/// cannot hold). Objects are dictionaries: key order carries no meaning in JSON, and a duplicate key
-/// keeps its last value, as Go's decoder does, unless ``JSONLimits/rejectsDuplicateKeys`` is set.
+/// cannot hold). An object's key order carries no meaning, and a duplicate key keeps its last value, as
+/// Go's decoder does, unless ``JSONLimits/rejectsDuplicateKeys`` is set (``JSONObject``).
 /// Numbers beyond `Double`'s range are errors, as in Go.
 public enum JSONValue: Sendable, Equatable {
     case null
@@ -15,7 +15,7 @@ public enum JSONValue: Sendable, Equatable {
     case double(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// Parses one JSON value from UTF-8 text; whitespace around it is allowed, anything else is not.
     public static func parse(_ bytes: some Collection<UInt8>, limits: JSONLimits = .init()) throws(JSONError) -> JSONValue {
@@ -44,7 +44,7 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// The members of an object, or nil for any other value.
-    public var objectValue: [String: JSONValue]? {
+    public var objectValue: JSONObject? {
         if case .object(let members) = self { return members }
         return nil
     }

@@ -86,7 +86,7 @@ public enum MuxControlMessage: Sendable, Hashable {
     }
 
     /// The error coordd's own peers describe with `code` and `error`; nil when they are absent.
-    private static func typedError(text: String, members: [String: JSONValue]) -> StreamsError? {
+    private static func typedError(text: String, members: JSONObject) -> StreamsError? {
         guard case .string(let name)? = members["error"], !name.isEmpty else { return nil }
         let code: ErrorCode
         switch members["code"] {

@@ -189,9 +189,9 @@ extension MuxFrame {
 /// Object members looked up as Go's `encoding/json` matches struct fields: an exact key first, then
 /// any key equal ignoring ASCII case.
 private struct FoldedMembers {
-    let members: [String: JSONValue]
+    let members: JSONObject
 
-    init(_ members: [String: JSONValue]) {
+    init(_ members: JSONObject) {
         self.members = members
     }
 
