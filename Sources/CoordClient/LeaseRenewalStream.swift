@@ -67,20 +67,16 @@ public final class LeaseRenewalStream: Sendable {
         await task?.value
     }
 
-    /// Sends at once what the connection takes now when nothing is queued (the common case); queues the
-    /// rest, and the caller that finds no sender running sends the queue in order.
+    /// Sends at once what the connection takes now when nothing is queued (the common case), as one batch;
+    /// queues the rest, and the caller that finds no sender running sends the queue in order.
     private func submit(_ messages: [[UInt8]], _ waiter: RenewalWaiter) {
         let step = state.withLock { s -> Result<Bool, StreamsError> in
             if let failure = s.failure { return .failure(failure) }
             if s.closed { return .failure(.streamClosed("the lease renewals stream was closed")) }
-            for message in messages {
-                // Under the lock, so the order of the waiters is the order the renewals went in.
-                if !s.sending && s.outbox.isEmpty && stream.offer(message) {
-                    s.waiters.append(waiter)
-                } else {
-                    s.outbox.append((message, waiter))
-                }
-            }
+            // Under the lock, so the order of the waiters is the order the renewals went in.
+            let sent = !s.sending && s.outbox.isEmpty ? stream.offer(contentsOf: messages) : 0
+            for _ in 0..<sent { s.waiters.append(waiter) }
+            for message in messages[sent...] { s.outbox.append((message, waiter)) }
             guard !s.outbox.isEmpty && !s.sending else { return .success(false) }
             s.sending = true
             return .success(true)

@@ -110,6 +110,17 @@ let hello = Array(#""hello""#.utf8)
         #expect(try await server.receive() == Array("5".utf8))
     }
 
+    @Test func aBatchOfferTakesWhatFitsAndStopsAtTheFirstThatDoesNot() async throws {
+        var limits = InProcessLimits()
+        limits.bufferedMessages = 3
+        let (client, server) = InProcessStream.pair(limits: limits)
+        #expect(client.offer(hello))
+        #expect(client.offer(contentsOf: (1...4).map { Array("\($0)".utf8) }) == 2, "room for two more")
+        for expected in [hello, Array("1".utf8), Array("2".utf8)] { #expect(try await server.receive() == expected) }
+        client.closeSend(error: nil)
+        #expect(try await server.receive() == nil, "the third and fourth were not sent")
+    }
+
     @Test func anOfferIsRefusedRatherThanWaitingWhenTheBufferIsFull() async throws {
         var limits = InProcessLimits()
         limits.bufferedMessages = 2

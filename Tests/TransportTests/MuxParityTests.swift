@@ -120,6 +120,22 @@ struct StreamPair: Sendable {
     }
 
     @Test(arguments: StreamPair.Kind.allCases)
+    func aBatchOfferGoesOutInOrderWithSendsFromEitherSideAndIsRefusedOnceTheSideIsClosed(_ kind: StreamPair.Kind) async throws {
+        let pair = try await StreamPair.make(kind)
+        for (from, to) in [(pair.server, pair.client), (pair.client, pair.server)] {
+            try await from.send(MuxTest.message("0"))
+            #expect(from.offer(contentsOf: (1...5).map { MuxTest.message("\($0)") }) == 5)
+            #expect(from.offer(contentsOf: []) == 0)
+            try await from.send(MuxTest.message("6"))
+            for i in 0...6 { #expect(try await MuxTest.receive(to) == MuxTest.message("\(i)"), "\(kind): message \(i)") }
+            from.closeSend(error: nil)
+            #expect(from.offer(contentsOf: [MuxTest.message("late")]) == 0, "nothing goes after the close")
+            #expect(try await MuxTest.receive(to) == nil)
+        }
+        await pair.tearDown()
+    }
+
+    @Test(arguments: StreamPair.Kind.allCases)
     func theFirstCloseErrorWins(_ kind: StreamPair.Kind) async throws {
         let pair = try await StreamPair.make(kind)
         pair.server.closeSend(error: .accessDenied)

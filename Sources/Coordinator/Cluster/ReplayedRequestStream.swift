@@ -20,6 +20,7 @@ final class ReplayedRequestStream: BidiStream {
 
     func send(_ message: [UInt8]) async throws(StreamsError) { try await stream.send(message) }
     func offer(_ message: [UInt8]) -> Bool { stream.offer(message) }
+    func offer(contentsOf messages: [[UInt8]]) -> Int { stream.offer(contentsOf: messages) }
     func closeSend(error: StreamsError?) { stream.closeSend(error: error) }
     func close(error: StreamsError?) { stream.close(error: error) }
     func waitClosed() async { await stream.waitClosed() }

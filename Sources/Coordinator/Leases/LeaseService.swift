@@ -275,7 +275,7 @@ final class LeaseService: Sendable {
             handler(error)
         case .success(let commit):
             commit.whenDurable { [self] error in
-                if let error { events.leaseFailed(operation) } else { ticker.wake() }
+                if error != nil { events.leaseFailed(operation) } else { ticker.wake() }
                 handler(error)
             }
         }

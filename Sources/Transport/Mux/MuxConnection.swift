@@ -5,7 +5,7 @@ import Synchronization
 protocol MuxTransport: AnyObject {
     /// Queues one complete WebSocket frame (already masked on the client side).
     func writeWebSocketFrame(_ bytes: [UInt8])
-    /// Queues one complete WebSocket frame given as consecutive buffers (some shared with other
+    /// Queues complete WebSocket frames (one or more) given as consecutive buffers (some shared with other
     /// connections), written without copying them together.
     func writeWebSocketFrame(parts: [[UInt8]])
     /// Ends the connection: a WebSocket close frame with `code`, then the socket is flushed and closed.
@@ -247,7 +247,7 @@ final class MuxConnection: @unchecked Sendable {
             sendError(.streamClosed("the receiver closed the stream"), store: frame.storeID, channel: channel)
             return
         }
-        guard control == nil, let server, !tombstones.contains(channel, nowMs: nowMs) else { return }
+        guard control == nil, server != nil, !tombstones.contains(channel, nowMs: nowMs) else { return }
         guard let store = frame.storeID else {
             refuse(channel: channel, store: nil, .invalidRequest("invalid mux frame: data frame without store_id"))
             return

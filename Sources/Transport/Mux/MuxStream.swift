@@ -65,7 +65,8 @@ final class MuxStream: BidiStream {
         if let error = submitCredited(frame) { throw error }
     }
 
-    /// A data frame as the buffers it is written as (see ``MuxFrameCodec/webSocketFrameParts(_:maskKey:)``).
+    /// Data frames as the buffers they are written as, one after the other (see
+    /// ``MuxFrameCodec/webSocketFrameParts(_:maskKey:)``).
     private struct DataFrame {
         var parts: [[UInt8]]
         var count: Int
@@ -76,6 +77,20 @@ final class MuxStream: BidiStream {
               link.gate.tryAcquire(frame.count)
         else { return false }
         return submitCredited(frame) == nil
+    }
+
+    func offer(contentsOf messages: [[UInt8]]) -> Int {
+        guard state.withLock({ $0.end.sendFailure }) == nil else { return 0 }
+        var batch = DataFrame(parts: [], count: 0)
+        var taken = 0
+        for message in messages {
+            guard let frame = try? dataFrame(message), link.gate.tryAcquire(frame.count) else { break }
+            batch.parts += frame.parts
+            batch.count += frame.count
+            taken += 1
+        }
+        guard taken > 0 else { return 0 }
+        return submitCredited(batch) == nil ? taken : 0
     }
 
     /// The WebSocket frame carrying `message` on this channel, refused when over the payload limit.

@@ -14,6 +14,11 @@ public protocol BidiStream: AnyObject, Sendable {
     /// than waiting for, such as keepalives: a sender that cannot wait needs no task of its own.
     func offer(_ message: [UInt8]) -> Bool
 
+    /// Offers `messages` in order, as ``offer(_:)`` does each, and returns how many went: the first that
+    /// cannot go stops the rest. A network stream hands those that go to its connection at once, so a
+    /// batch costs one trip to the connection's thread and one write.
+    func offer(contentsOf messages: [[UInt8]]) -> Int
+
     /// The next message; nil once the peer half-closed cleanly and everything it sent has been read.
     /// Throws the peer's error when it closed with one, after its earlier messages have been read.
     func receive() async throws(StreamsError) -> [UInt8]?
@@ -52,6 +57,11 @@ public protocol BidiStream: AnyObject, Sendable {
 }
 
 extension BidiStream {
+    /// One ``offer(_:)`` after the other.
+    public func offer(contentsOf messages: [[UInt8]]) -> Int {
+        messages.firstIndex { !offer($0) } ?? messages.count
+    }
+
     /// Cannot: messages are read with ``receive()``.
     public func receiveDirectly(_ handler: @escaping @Sendable ([UInt8]?) -> Bool) -> Bool { false }
 
