@@ -34,12 +34,18 @@ public final class LeaseRenewalStream: Sendable {
 
     private let stream: any BidiStream
     private let state = Mutex(State())
-    private let reader = Mutex<Task<Void, Never>?>(nil)
+    /// Opened once the stream has ended and every renewal waiting was answered or failed.
+    private let ended = Latch()
 
     init(_ stream: any BidiStream) {
         self.stream = stream
-        let task = Task { [self] in await readAnswers() }
-        reader.withLock { $0 = task }
+        // On a network stream the answers are taken on the connection's loop as they arrive, so no task
+        // stands between the connection and the callers; in process, a task reads them.
+        if let loop = stream.eventLoop,
+           loop.execute({ [self] in if !stream.receiveDirectly({ self.take($0) }) { startReader() } }) {
+            return
+        }
+        startReader()
     }
 
     /// Renews `holder`'s live lease on `key` for another `ttl`, as ``CoordClient/renew(key:holder:ttl:)``
@@ -61,10 +67,9 @@ public final class LeaseRenewalStream: Sendable {
 
     /// Half-closes the stream: the server answers what was sent, then ends it. Returns once it has.
     public func close() async {
-        let task = reader.withLock { task -> Task<Void, Never>? in task }
         state.withLock { $0.closed = true }
         stream.closeSend(error: nil)
-        await task?.value
+        await ended.wait()
     }
 
     /// Sends at once what the connection takes now when nothing is queued (the common case), as one batch;
@@ -109,19 +114,55 @@ public final class LeaseRenewalStream: Sendable {
         }
     }
 
-    /// Hands each answer to the oldest renewal waiting; when the stream ends, fails the rest.
-    private func readAnswers() async {
-        do throws(StreamsError) {
-            while let answer = try await stream.receive(LeaseResult.self) {
-                let waiter = state.withLock { $0.waiters.popFirst() }
-                guard let waiter else { throw .malformed("an answer to no renewal on the lease renewals stream") }
-                waiter.add(answer)
+    /// Reads the answers in a task, for a stream that cannot hand them over on its loop.
+    private func startReader() {
+        Task {
+            do throws(StreamsError) {
+                while let answer = try await stream.receive() { try answered(answer) }
+                finish(.streamClosed("the server ended the lease renewals stream"))
+            } catch {
+                finish(error)
             }
-            fail(.streamClosed("the server ended the lease renewals stream"))
-        } catch {
-            fail(error)
         }
+    }
+
+    /// Takes one answer on the connection's loop; nil when nothing more will arrive. False once the
+    /// stream is done with.
+    private func take(_ answer: [UInt8]?) -> Bool {
+        guard let answer else {
+            // How the stream ended is what its reader sees now: nothing is left to read before it.
+            Task {
+                do throws(StreamsError) {
+                    _ = try await stream.receive()
+                    finish(.streamClosed("the server ended the lease renewals stream"))
+                } catch {
+                    finish(error)
+                }
+            }
+            return false
+        }
+        do throws(StreamsError) {
+            try answered(answer)
+            return true
+        } catch {
+            finish(error)
+            return false
+        }
+    }
+
+    /// Hands `answer` to the oldest renewal waiting.
+    private func answered(_ answer: [UInt8]) throws(StreamsError) {
+        let result = try LeaseResult(decoding: answer)
+        let waiter = state.withLock { $0.waiters.popFirst() }
+        guard let waiter else { throw .malformed("an answer to no renewal on the lease renewals stream") }
+        waiter.add(result)
+    }
+
+    /// Fails what is still waiting with `error`, closes the stream and lets ``close()`` return.
+    private func finish(_ error: StreamsError) {
+        fail(error)
         stream.close(error: nil)
+        ended.open()
     }
 
     /// Fails every renewal waiting or queued, and every later one, with `error` (the first failure wins).
