@@ -53,7 +53,15 @@ public struct CoordClient: Sendable {
         }
         var sendError: StreamsError?
         do {
-            for record in records { try await stream.send(record) }
+            // In batches, each handed to the connection in one go when it has room (one trip to the
+            // connection's thread and one write); what it has no room for is sent one by one, waiting.
+            var start = records.startIndex
+            while start < records.endIndex {
+                let end = min(start + Self.produceBatchRecords, records.endIndex)
+                let messages = records[start..<end].map { $0.encoded() }
+                for message in messages[stream.offer(contentsOf: messages)...] { try await stream.send(message) }
+                start = end
+            }
             stream.closeSend(error: nil)
         } catch {
             sendError = error
@@ -74,6 +82,10 @@ public struct CoordClient: Sendable {
         }
         return statuses
     }
+
+    /// Records a produce encodes and hands to the connection at once: enough that a batch costs one write,
+    /// few enough that a large produce does not hold all of its records encoded twice.
+    static let produceBatchRecords = 64
 
     /// The head entry of a segment (the empty entry, sequence 0, when the segment is empty).
     public func peek(space: String, segment: String) async throws(StreamsError) -> Entry {
