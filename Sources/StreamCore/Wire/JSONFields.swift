@@ -15,6 +15,17 @@ public struct JSONFields: Sendable {
         self.members = members
     }
 
+    /// The members of the JSON object in `bytes`; text that is no JSON, or no object, is `malformed`.
+    public init(parsing bytes: some Collection<UInt8>) throws(StreamsError) {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes)
+        } catch {
+            throw .malformed(error.message)
+        }
+        try self.init(value)
+    }
+
     private func mismatch(_ key: String, _ expected: String, _ got: JSONValue) -> StreamsError {
         .malformed("field \"\(key)\": expected \(expected), got \(got.typeName)")
     }

@@ -29,13 +29,7 @@ extension WireMessage {
 
     /// Decodes a bare JSON message.
     public init(decoding bytes: some Collection<UInt8>) throws(StreamsError) {
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(bytes)
-        } catch {
-            throw .malformed(error.message)
-        }
-        try self.init(fields: JSONFields(value))
+        try self.init(fields: JSONFields(parsing: bytes))
     }
 }
 

@@ -9,13 +9,7 @@ extension Record {
             self = record
             return
         }
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(bytes)
-        } catch {
-            throw .malformed(error.message)
-        }
-        try self.init(fields: JSONFields(value))
+        try self.init(fields: JSONFields(parsing: bytes))
     }
 
     private static let sequencePrefix = Array(#"{"sequence":"#.utf8)
