@@ -18,8 +18,8 @@ extension CoordClient {
 /// many leases.
 ///
 /// Once the stream fails (the connection is lost, the server goes away), every renewal waiting and every
-/// later one throws that error: open a new stream. A renewal is not cancelled with its task: it is one
-/// message, answered in the time the server takes for it.
+/// later one throws that error: open a new stream. A renewal whose task is cancelled throws `cancelled` at
+/// once; if it was sent already, the server still renews, and its answer is dropped when it comes.
 public final class LeaseRenewalStream: Sendable {
     private struct State {
         /// One entry per renewal sent, in the order they went: the server answers in that order.
@@ -59,8 +59,13 @@ public final class LeaseRenewalStream: Sendable {
     public func renew(keys: [String], holder: String, ttl: Duration) async throws(StreamsError) -> [LeaseResult] {
         guard !keys.isEmpty else { return [] }
         let messages = keys.map { LeaseRenew(terms: CoordClient.terms($0, holder, ttl)).encoded() }
-        let results = await withCheckedContinuation { continuation in
-            submit(messages, RenewalWaiter(count: messages.count, continuation))
+        let waiter = RenewalWaiter(count: messages.count)
+        let results = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if waiter.wait(continuation) { submit(messages, waiter) }
+            }
+        } onCancel: {
+            waiter.fail(.cancelled)
         }
         return try results.get().map { result throws(StreamsError) in try CoordClient.valid(result) }
     }
@@ -178,30 +183,48 @@ public final class LeaseRenewalStream: Sendable {
     }
 }
 
-/// The caller of one ``LeaseRenewalStream/renew(keys:holder:ttl:)``: resumed once, with every answer or
-/// with the stream's failure.
+/// The caller of one ``LeaseRenewalStream/renew(keys:holder:ttl:)``: resumed once, with every answer, the
+/// stream's failure, or its cancellation, whichever comes first.
 private final class RenewalWaiter: Sendable {
     typealias Continuation = CheckedContinuation<Result<[LeaseResult], StreamsError>, Never>
 
     private struct State {
         var results: [LeaseResult] = []
         var continuation: Continuation?
+        /// The failure that came before the caller waited (a cancellation); it is resumed with it at once.
+        var early: StreamsError?
+        var resumed = false
     }
 
     private let count: Int
-    private let state: Mutex<State>
+    private let state = Mutex(State())
 
-    init(count: Int, _ continuation: Continuation) {
+    init(count: Int) {
         self.count = count
-        state = Mutex(State(continuation: continuation))
     }
 
-    /// The next answer; the last one resumes the caller.
+    /// Waits with `continuation`; false when a failure came first, and `continuation` was resumed with it.
+    func wait(_ continuation: Continuation) -> Bool {
+        let early = state.withLock { s -> StreamsError? in
+            guard let early = s.early else {
+                s.continuation = continuation
+                return nil
+            }
+            s.resumed = true
+            return early
+        }
+        guard let early else { return true }
+        continuation.resume(returning: .failure(early))
+        return false
+    }
+
+    /// The next answer; the last one resumes the caller (if nothing else did).
     func add(_ result: LeaseResult) {
         let done = state.withLock { s -> (Continuation, [LeaseResult])? in
             s.results.append(result)
             guard s.results.count == count, let continuation = s.continuation else { return nil }
             s.continuation = nil
+            s.resumed = true
             return (continuation, s.results)
         }
         done?.0.resume(returning: .success(done!.1))
@@ -210,8 +233,14 @@ private final class RenewalWaiter: Sendable {
     /// Resumes the caller with `error`, unless it was resumed already.
     func fail(_ error: StreamsError) {
         let continuation = state.withLock { s -> Continuation? in
-            defer { s.continuation = nil }
-            return s.continuation
+            guard !s.resumed else { return nil }
+            guard let continuation = s.continuation else {
+                if s.early == nil { s.early = error }
+                return nil
+            }
+            s.continuation = nil
+            s.resumed = true
+            return continuation
         }
         continuation?.resume(returning: .failure(error))
     }

@@ -1,8 +1,10 @@
 import CoordClient
 import CoordTestKit
+import CorePrimitives
 import Coordinator
 import StreamCore
 import Testing
+import Synchronization
 import Transport
 
 /// The `lease_renewals` stream: many renewals on one stream, answered in order, whether the daemon
@@ -81,5 +83,33 @@ import Transport
         #expect(error?.name == StreamsError.shuttingDown.name, "\(String(describing: error))")
         await renewals.close()
         await harness.shutdown()
+    }
+
+    @Test func aCancelledRenewalThrowsAtOnceAndItsLateAnswerGoesToNobodyElse() async throws {
+        // A server that holds its answers until told, then answers each renewal with its ordinal as the fence.
+        let received = Atomic<Int>(0)
+        let release = Latch()
+        let provider = ScriptedProvider { stream throws(StreamsError) in
+            var answered: UInt64 = 0
+            while try await stream.receive() != nil {
+                received.add(1, ordering: .relaxed)
+                await release.wait()
+                answered += 1
+                try await stream.send(LeaseResult(ok: true, fence: answered, holder: "h"))
+            }
+            stream.close(error: nil)
+        }
+        let renewals = try await CoordClient(provider: provider).leaseRenewals()
+        let first = Task { try await renewals.renew(key: "k", holder: "h", ttl: .seconds(10)) }
+        #expect(await eventually { received.load(ordering: .relaxed) == 1 }, "the first renewal reached the server")
+        first.cancel()
+        let error = await StreamsError.of { _ = try await withDeadline(seconds: 10) { try await first.value } }
+        #expect(error == .cancelled, "\(String(describing: error))")
+
+        let second = Task { try await renewals.renew(key: "k", holder: "h", ttl: .seconds(10)) }
+        release.open()
+        let answer = try await withDeadline(seconds: 10) { try await second.value }
+        #expect(answer.fence == 2, "the second renewal gets the second answer, not the cancelled one's")
+        await renewals.close()
     }
 }
