@@ -17,6 +17,8 @@ public struct CoordClient: Sendable {
     public let store: WireUUID
     /// What `connect` opened for this client, closed by `close()`; nil over a caller's provider.
     let connection: ClientConnection?
+    /// The stream `withLease`'s renewals share.
+    let leaseKeepers = LeaseKeepers()
 
     /// Creates a client for `store` over a provider the caller owns (and closes).
     public init(provider: any StreamProvider, store: WireUUID = .defaultStore) {

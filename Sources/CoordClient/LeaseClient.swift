@@ -76,7 +76,8 @@ extension CoordClient {
     ///
     /// Acquires — at once, or with `wait`, waiting up to that long for the key to be released or to
     /// expire (woken by the server, see ``acquire(key:holder:ttl:workerID:waitingUpTo:)``) — then renews
-    /// every ttl/3 and cancels `body`, which must then stop its work, when a renewal is refused or when no
+    /// every ttl/3 (on the `lease_renewals` stream this client's keepers share, or a stream per renewal
+    /// against a server without it) and cancels `body`, which must then stop its work, when a renewal is refused or when no
     /// renewal has succeeded by the local safe deadline: the send time of the last successful renewal +
     /// TTL − a margin (TTL/10). Since the server's deadline is at least the receive time of that renewal +
     /// TTL, the body is cancelled before the lease can be granted elsewhere.
@@ -102,6 +103,8 @@ extension CoordClient {
         let (granted, sentAt) = try await acquireOrWait(key: key, holder: holder, ttl: ttl, workerID: nil, wait: wait)
         guard let fence = granted.fence else { throw CoordError.notAcquired(key, granted) }
         let lease = HeldLease(key: key, holder: holder, fence: fence)
+        leaseKeepers.begin()
+        defer { leaseKeepers.end() }
         let margin = max(ttlMs / limits.safetyMarginDivisor, 1)
         let deadline = SafeDeadline(sentAt + ttlMs - margin)
         let outcome: Result<LeaseOutcome<T>, any Error>
@@ -160,7 +163,9 @@ extension CoordClient {
             let client = self
             let answer: LeaseResult?
             do {
-                answer = try await withDeadlineMs(remaining) { try await client.renew(key: lease.key, holder: lease.holder, ttl: ttl) }
+                answer = try await withDeadlineMs(remaining) {
+                    try await client.leaseKeepers.renew(key: lease.key, holder: lease.holder, ttl: ttl, client: client)
+                }
             } catch let error as StreamsError where error.name == StreamsError.invalidRequest("").name {
                 return error  // Renewing again cannot succeed.
             } catch {

@@ -30,6 +30,8 @@ public final class LeaseRenewalStream: Sendable {
         var sending = false
         var failure: StreamsError?
         var closed = false
+        /// The server answered a renewal on this stream.
+        var answered = false
     }
 
     private let stream: any BidiStream
@@ -69,6 +71,12 @@ public final class LeaseRenewalStream: Sendable {
         }
         return try results.get().map { result throws(StreamsError) in try CoordClient.valid(result) }
     }
+
+    /// The error the stream ended with; nil while it serves renewals.
+    var failure: StreamsError? { state.withLock { $0.failure } }
+
+    /// True once the server answered a renewal on this stream.
+    var hasAnswered: Bool { state.withLock { $0.answered } }
 
     /// Half-closes the stream: the server answers what was sent, then ends it. Returns once it has.
     public func close() async {
@@ -158,7 +166,10 @@ public final class LeaseRenewalStream: Sendable {
     /// Hands `answer` to the oldest renewal waiting.
     private func answered(_ answer: [UInt8]) throws(StreamsError) {
         let result = try LeaseResult(decoding: answer)
-        let waiter = state.withLock { $0.waiters.popFirst() }
+        let waiter = state.withLock { s -> RenewalWaiter? in
+            s.answered = true
+            return s.waiters.popFirst()
+        }
         guard let waiter else { throw .malformed("an answer to no renewal on the lease renewals stream") }
         waiter.add(result)
     }

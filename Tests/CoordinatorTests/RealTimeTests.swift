@@ -3,6 +3,7 @@ import CoordTestKit
 import Coordinator
 import Inventory
 import StreamCore
+import Synchronization
 import Testing
 import Transport
 
@@ -92,6 +93,53 @@ extension RealTimeTests {
         }
     }
 
+    /// `withLease` keepers of one client renew on one shared `lease_renewals` stream.
+    @Suite struct SharedRenewalTests {
+        @Test(arguments: [Configuration(store: .memory, transport: .webSocket), Configuration(store: .memory, transport: .inProcess)])
+        func theLeasesOfOneClientRenewOnOneStreamThatClosesWithTheLastOfThem(_ configuration: Configuration) async throws {
+            let harness = try await Harness(configuration)
+            let client = harness.client
+            let node = try await harness.manager.node(for: harness.store)
+            // Three leases of 300 ms kept for at least 1.2 s: four renewal rounds each, or their bodies are
+            // cancelled. Each body looks at the open streams, then waits for the others to have looked too, so
+            // no release of a lease that ended is counted.
+            let looked = SharedCount()
+            let seen = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<3 {
+                    group.addTask {
+                        try await client.withLease(key: "job-\(i)", ttl: .milliseconds(300)) { _ in
+                            try await Task.sleep(for: .milliseconds(1_200))
+                            let open = node.openStreamCount
+                            looked.value.add(1, ordering: .relaxed)
+                            #expect(await eventually { looked.value.load(ordering: .relaxed) == 3 })
+                            return open
+                        }
+                    }
+                }
+                var seen: [Int] = []
+                for try await count in group { seen.append(count) }
+                return seen
+            }
+            #expect(seen == [1, 1, 1], "one stream open for all three keepers while they ran: \(seen)")
+            #expect(await eventually { node.openStreamCount == 0 }, "the last keeper closed it")
+            #expect(try await client.leases(prefix: "job").isEmpty)
+            await harness.shutdown()
+        }
+
+        @Test func againstAServerWithoutTheRenewalsStreamEachRenewalHasAStreamOfItsOwn() async throws {
+            let harness = try await Harness(Configuration(store: .memory, transport: .inProcess))
+            let provider = RenewalsRefusingProvider(inner: harness.provider)
+            let client = CoordClient(provider: provider, store: harness.store)
+            let fence = try await client.withLease(key: "job", ttl: .milliseconds(300)) { lease in
+                try await Task.sleep(for: .milliseconds(1_200))
+                return lease.fence
+            }
+            #expect(fence > 0, "kept through four renewal rounds")
+            #expect(provider.refused.value.load(ordering: .relaxed) == 1, "asked for the renewals stream once, then renewed without it")
+            await harness.shutdown()
+        }
+    }
+
     @Suite struct SubscriptionTimingTests {
         @Test(arguments: Configuration.all)
         func heartbeatsArriveAtOnceWithTheWildcardMarker(_ configuration: Configuration) async throws {
@@ -103,4 +151,28 @@ extension RealTimeTests {
             await harness.shutdown()
         }
     }
+}
+
+/// A provider that refuses `lease_renewals` streams as a streamkit server refuses a request type it does
+/// not know, and passes every other stream to `inner`.
+final class RenewalsRefusingProvider: StreamProvider {
+    let inner: any StreamProvider
+    let refused = SharedCount()
+
+    init(inner: any StreamProvider) {
+        self.inner = inner
+    }
+
+    func callStream(store: WireUUID, request: [UInt8]) async throws(StreamsError) -> any BidiStream {
+        guard (try? Envelope.decode(request)) is LeaseRenewals else { return try await inner.callStream(store: store, request: request) }
+        refused.value.add(1, ordering: .relaxed)
+        let (client, server) = InProcessStream.pair()
+        server.close(error: .invalidRequest("invalid request msg type"))
+        return client
+    }
+}
+
+/// A count shared between tasks.
+final class SharedCount: Sendable {
+    let value = Atomic<Int>(0)
 }
