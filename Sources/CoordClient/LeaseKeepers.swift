@@ -14,7 +14,7 @@ final class LeaseKeepers: Sendable {
     private struct State {
         var keepers = 0
         /// The shared stream, once a renewal opened it; nil when none is open.
-        var stream: Task<LeaseRenewalStream, any Error>?
+        var stream: LeaseRenewalStream?
         /// The server refused the stream but answered a renewal on a stream of its own.
         var streamPerRenewal = false
     }
@@ -28,39 +28,28 @@ final class LeaseKeepers: Sendable {
 
     /// A keeper stopped renewing; the last one half-closes the shared stream, without waiting for it.
     func end() {
-        let closing = state.withLock { s -> Task<LeaseRenewalStream, any Error>? in
+        let closing = state.withLock { s -> LeaseRenewalStream? in
             s.keepers -= 1
             guard s.keepers == 0 else { return nil }
             defer { s.stream = nil }
             return s.stream
         }
-        guard let closing else { return }
-        Task { if let stream = try? await closing.value { await stream.close() } }
+        if let closing { Task { await closing.close() } }
     }
 
     /// Renews `holder`'s lease on `key` for another `ttl`, as ``CoordClient/renew(key:holder:ttl:)`` does.
+    /// Every wait in it ends when the calling task is cancelled.
     func renew(key: String, holder: String, ttl: Duration, client: CoordClient) async throws(StreamsError) -> LeaseResult {
-        let opening = state.withLock { s -> Task<LeaseRenewalStream, any Error>? in
-            if s.streamPerRenewal { return nil }
-            if s.stream == nil {
-                s.stream = Task { () throws(StreamsError) -> LeaseRenewalStream in try await client.leaseRenewals() }
-            }
-            return s.stream
-        }
-        guard let opening else { return try await client.renew(key: key, holder: holder, ttl: ttl) }
+        let (shared, perRenewal) = state.withLock { ($0.stream, $0.streamPerRenewal) }
+        if perRenewal { return try await client.renew(key: key, holder: holder, ttl: ttl) }
         let stream: LeaseRenewalStream
-        do {
-            stream = try await opening.value
-        } catch {
-            forget(opening)
-            throw error as? StreamsError ?? .internalError("\(error)")
-        }
+        if let shared { stream = shared } else { stream = adopt(try await client.leaseRenewals()) }
         do {
             return try await stream.renew(key: key, holder: holder, ttl: ttl)
         } catch {
             // A stream still serving refused this renewal alone (it failed validation) or it was cancelled.
             guard let failure = stream.failure else { throw error }
-            forget(opening)
+            forget(stream)
             guard failure.name == StreamsError.invalidRequest("").name, !stream.hasAnswered else { throw error }
             let answer = try await client.renew(key: key, holder: holder, ttl: ttl)
             state.withLock { $0.streamPerRenewal = true }
@@ -68,10 +57,22 @@ final class LeaseKeepers: Sendable {
         }
     }
 
+    /// Makes `opened` the shared stream, unless another keeper's opening got there first: then that one is
+    /// used and `opened` closed.
+    private func adopt(_ opened: LeaseRenewalStream) -> LeaseRenewalStream {
+        let shared = state.withLock { s -> LeaseRenewalStream in
+            if let stream = s.stream { return stream }
+            s.stream = opened
+            return opened
+        }
+        if shared !== opened { Task { await opened.close() } }
+        return shared
+    }
+
     /// Drops `stream` as the shared one, unless another replaced it already; a later renewal opens anew.
-    private func forget(_ stream: Task<LeaseRenewalStream, any Error>) {
+    private func forget(_ stream: LeaseRenewalStream) {
         state.withLock { s in
-            if s.stream == stream { s.stream = nil }
+            if s.stream === stream { s.stream = nil }
         }
     }
 }
