@@ -1,4 +1,3 @@
-import Glibc
 import StreamCore
 
 /// The mux frame on the hot path: every stream message is encoded straight into its WebSocket frame,
@@ -163,7 +162,7 @@ enum MuxFrameCodec {
 
     /// The fields of a canonical frame, or nil to let the general decoder decide.
     static func scanCanonical(_ input: UnsafeRawBufferPointer, maxPayloadBytes: Int) -> Result<MuxFrame, MuxFrameError>? {
-        var reader = Reader(input: input)
+        var reader = JSONCursor(input: input)
         var controlType: MuxControlType?
         var storeID: WireUUID?
         var channelID: WireUUID?
@@ -244,66 +243,6 @@ enum MuxFrameCodec {
             self = field
         }
     }
-
-    /// A cursor over the frame text. Bytes are compared as hex literals (`0x22` is `"`, `0x5C` is `\`,
-    /// `0x7B`/`0x7D` are braces, `0x3A` `:`, `0x2C` `,`, `0x6E 0x75 0x6C 0x6C` `null`): this runs for every
-    /// frame received.
-    private struct Reader {
-        let input: UnsafeRawBufferPointer
-        var index = 0
-
-        var atEnd: Bool { index == input.count }
-
-        mutating func skipSpace() {
-            while index < input.count {
-                let byte = input[index]
-                guard byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D else { return }
-                index &+= 1
-            }
-        }
-
-        mutating func take(_ byte: UInt8) -> Bool {
-            guard index < input.count, input[index] == byte else { return false }
-            index &+= 1
-            return true
-        }
-
-        mutating func takeNull() -> Bool {
-            guard index + 4 <= input.count, input[index] == 0x6E, input[index + 1] == 0x75, input[index + 2] == 0x6C,
-                input[index + 3] == 0x6C
-            else { return false }
-            index &+= 4
-            return true
-        }
-
-        /// The contents of a string up to the next quote, found with `memchr` and not checked: only for
-        /// the payload, whose base64 decoding rejects every byte a plain string could not hold (a
-        /// backslash, a control character), so a frame with an escape in its payload still goes to the
-        /// general decoder. Checking each byte here took a third of a client's time in a fan-out.
-        mutating func stringToNextQuote() -> Range<Int>? {
-            guard take(0x22), let base = input.baseAddress else { return nil }
-            let start = index
-            guard start < input.count, let quote = memchr(base + start, 0x22, input.count - start) else { return nil }
-            let end = base.distance(to: UnsafeRawPointer(quote))
-            index = end &+ 1
-            return start..<end
-        }
-
-        /// The contents of a string without escapes; nil for anything else. Control characters are not
-        /// looked for: every value read here is then checked against the strict grammar of a type name,
-        /// a UUID or base64, none of which admits one, so such a frame still goes to the general decoder.
-        mutating func plainString() -> Range<Int>? {
-            guard take(0x22), let base = input.baseAddress else { return nil }
-            let start = index
-            // `memchr` for the closing quote and for a backslash: keys and values of every frame pass here.
-            guard let quote = memchr(base + start, 0x22, input.count - start) else { return nil }
-            let end = UnsafeRawPointer(quote) - base
-            if end > start, memchr(base + start, 0x5C, end - start) != nil { return nil }
-            index = end + 1
-            return start..<end
-        }
-    }
-
 }
 
 extension MuxControlType {
