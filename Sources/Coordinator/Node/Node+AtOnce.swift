@@ -60,7 +60,7 @@ extension Node {
             // Answered by whoever learns of the commit (the log's writer thread), with no task waiting for it.
             leases.whenDurable(commit, operation: leaseOperation) { [self] error in
                 if let error {
-                    fail(request, on: stream, with: error, started: started, context)
+                    settle(request, on: stream, with: error, started: started, context)
                 } else {
                     reply(answer(), to: request, on: stream, started: started, context)
                 }
@@ -106,23 +106,16 @@ extension Node {
                 }, endingWrite: false)
             }, ending: stream)
         }
-        let name = Self.operationName(of: request)
-        configuration.metrics.streamStarted(operation: name)
-        stream.close(error: nil)
-        finished(name, since: started)
-        context.ended()
+        settle(request, on: stream, with: nil, started: started, context)
     }
 
-    /// Ends a stream whose write failed with its error, counted as ``serve(_:on:started:by:endingWrite:)``
-    /// counts a failed operation.
-    private func fail(_ request: any EnvelopedMessage, on stream: any BidiStream, with error: StreamsError,
-                      started: ContinuousClock.Instant, _ context: AtOnceContext) {
+    /// Ends a stream served with no task, answered or failed with `error`, counted and timed as
+    /// ``serve(_:on:started:by:endingWrite:)`` counts and times it.
+    private func settle(_ request: any EnvelopedMessage, on stream: any BidiStream, with error: StreamsError?,
+                        started: ContinuousClock.Instant, _ context: AtOnceContext) {
         let name = Self.operationName(of: request)
         configuration.metrics.streamStarted(operation: name)
-        configuration.metrics.streamFailed(operation: name, error: error)
-        events.storageFailed(error, during: name)
-        stream.close(error: error)
-        finished(name, since: started)
+        end(request, named: name, on: stream, with: error, started: started)
         context.ended()
     }
 

@@ -111,21 +111,19 @@ extension Node {
         let key = ObjectIdentifier(stream)
         guard track(stream, key) else { return context.ended() }
         let name = Self.operationName(of: request)
-        let metrics = configuration.metrics
-        metrics.streamStarted(operation: name)
+        let started = ContinuousClock.now
+        configuration.metrics.streamStarted(operation: name)
         let subscriber: InventorySubscriber
         do throws(StreamsError) {
             subscriber = try inventory.open(request, stream: stream)
         } catch {
-            metrics.streamFailed(operation: name, error: error)
-            stream.close(error: error)
+            end(request, named: name, on: stream, with: error, started: started)
             untrack(key)
             return context.ended()
         }
         let finish: @Sendable (StreamsError?) -> Void = { [self] error in
             inventory.close(subscriber)
-            if let error { metrics.streamFailed(operation: name, error: error) }
-            stream.close(error: error)
+            end(request, named: name, on: stream, with: error, started: started)
             untrack(key)
             context.ended()
         }

@@ -79,16 +79,24 @@ public final class Node: Sendable {
                by operation: Operation, endingWrite: Bool) async {
         defer { if endingWrite { endWrite() } }
         let name = Self.operationName(of: request)
-        let metrics = configuration.metrics
-        metrics.streamStarted(operation: name)
+        configuration.metrics.streamStarted(operation: name)
         do {
             try await operation(stream)
-            stream.close(error: nil)
+            end(request, named: name, on: stream, with: nil, started: started)
         } catch {
-            metrics.streamFailed(operation: name, error: error)
-            events.storageFailed(error, during: name)
-            stream.close(error: error)
+            end(request, named: name, on: stream, with: error, started: started)
         }
+    }
+
+    /// Ends a served stream cleanly, or with `error` counted as the operation's failure, and times a
+    /// one-answer operation.
+    func end(_ request: any EnvelopedMessage, named name: String, on stream: any BidiStream, with error: StreamsError?,
+             started: ContinuousClock.Instant) {
+        if let error {
+            configuration.metrics.streamFailed(operation: name, error: error)
+            events.storageFailed(error, during: name)
+        }
+        stream.close(error: error)
         if !Self.isSubscription(request) { finished(name, since: started) }
     }
 
