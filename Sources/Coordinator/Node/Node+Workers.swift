@@ -129,7 +129,7 @@ extension Node {
         }
         // The task that serves the rest when the loop cannot: it ends the stream itself, `finish` included.
         let rest: @Sendable (_ acknowledged: Bool) -> Void = { acknowledged in
-            let started = context.spawn {
+            let spawned = context.spawn {
                 do throws(StreamsError) {
                     if !acknowledged { try await stream.send(self.inventory.heartbeat(for: subscriber)) }
                     try await self.readRenewals(of: subscriber)
@@ -138,7 +138,7 @@ extension Node {
                     finish(error)
                 }
             }
-            if !started { finish(.shuttingDown) }
+            if !spawned { finish(.shuttingDown) }
         }
         guard stream.offer(inventory.heartbeat(for: subscriber)) else { return rest(false) }
         let direct = stream.receiveDirectly { [self] message in
