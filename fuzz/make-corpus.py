@@ -70,6 +70,8 @@ put("json", "numbers", '[0,-0,1.5e3,18446744073709551615,-9223372036854775808,1e
 put("json", "strings", '["a\\"b\\\\c\\/\\n\\u00e9\\ud83d\\ude00","\\ud800x"]')
 put("json", "duplicate", '{"a":1,"a":{"b":[],"b":null}}')
 put("json", "nested", "[" * 40 + "]" * 40)
+put("json", "record", '{"sequence":18446744073709551615,"payload":"AAEC/+8="}')
+put("json", "record-null", '{"sequence":7,"payload":null}')
 
 
 # Lease events: version 1, kinds granted / released / expired.

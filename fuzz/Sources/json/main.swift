@@ -2,7 +2,8 @@ import FuzzDriver
 import StreamCore
 
 // The JSON parser under both its limits, and envelope decoding on top of it. The strict grammar only
-// refuses more: what it accepts, the default accepts as the same value.
+// refuses more: what it accepts, the default accepts as the same value. A record read by its in-place
+// scanner reads as the parser reads it.
 let strict = JSONLimits.strict(maxDepth: JSONLimits.defaultMaxDepth, maxBytes: JSONLimits.defaultMaxBytes)
 
 runFuzzer { input in
@@ -12,4 +13,7 @@ runFuzzer { input in
         precondition(lenient == value, "strict and default parses differ")
     }
     if lenient != nil { _ = try? Envelope.decode(bytes) }
+    let scanned = try? Record(decoding: bytes)
+    let parsed = try? Record(fields: JSONFields(parsing: bytes))
+    precondition(scanned == parsed, "the record scanner and the parser read a record differently")
 }
