@@ -30,6 +30,38 @@ import Testing
         await harness.shutdown()
     }
 
+    /// The ticker sleeps until the earliest deadline it knows and is woken only by a change that brings an
+    /// earlier one: a later grant leaves it asleep, a shorter one and a renewal that shortens a TTL wake it.
+    @Test func theTickerExpiresALeaseAtADeadlineBroughtForwardWhileItSlept() async throws {
+        let clock = ManualMonotonicClock(startMs: 0)
+        let metrics = DaemonMetrics()
+        var node = onClock(clock)
+        node.metrics = metrics
+        let harness = try await Harness(Configuration(store: .memory, transport: .inProcess), node: node)
+        let client = harness.client
+        let expired = { metrics.leaseOperations.value(["expire", "expired"]) }
+        #expect(try await client.acquire(key: "long", holder: "a", ttl: .seconds(60)).ok)
+        #expect(try await client.acquire(key: "later", holder: "a", ttl: .seconds(90)).ok)
+        try await Self.timersParked(clock)
+        #expect(try await client.acquire(key: "short", holder: "a", ttl: .seconds(10)).ok)
+        #expect(try await client.renew(key: "long", holder: "a", ttl: .seconds(1)).ok, "a renewal may shorten the TTL")
+        try await Self.timersParked(clock)
+        clock.advance(byMs: 999)
+        try await Self.timersParked(clock)
+        #expect(expired() == 0)
+        clock.advance(byMs: 1)
+        try await Self.timersParked(clock)
+        #expect(expired() == 1, "expired at the renewal's deadline, not the grant's")
+        clock.advance(byMs: 9_000)
+        try await Self.timersParked(clock)
+        #expect(expired() == 2)
+        #expect(try await client.leases().map(\.key) == ["later"])
+        clock.advance(byMs: 80_000)
+        try await Self.timersParked(clock)
+        #expect(expired() == 3)
+        await harness.shutdown()
+    }
+
     @Test(arguments: Configuration.all)
     func aPresenceBoundLeaseEndsWhenItsWorkerIsEvicted(_ configuration: Configuration) async throws {
         let clock = ManualMonotonicClock(startMs: 0)

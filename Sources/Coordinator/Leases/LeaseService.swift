@@ -21,8 +21,12 @@ final class LeaseService: Sendable {
     /// The `lease_watch` streams of this store (`LeaseService+Watch.swift`).
     let watches: LeaseWatchHub
     private let events: StoreEventLog
-    /// The expiry ticker's timer: woken when a new lease may expire before the deadline it waits for.
+    /// The expiry ticker's timer: woken when a lease may expire before the deadline it waits for.
     private let ticker: DeadlineWaiter
+    /// The deadline the ticker waits for (monotonic ms), written and read under the engine's lock: a change
+    /// wakes the ticker only when it brings an earlier deadline, so a busy store's grants, renewals and
+    /// releases cost no wake-up of the ticker's task each (`Int64.min` until the ticker first looks).
+    private let tickerDeadlineMs = Atomic<Int64>(.min)
 
     /// Opens the service over the store's lease log: every lease live at the end of the log comes back with
     /// a full TTL from now, and fencing tokens continue from the highest logged. A store whose lease log is
@@ -189,14 +193,24 @@ final class LeaseService: Sendable {
     /// Expires leases as their deadlines pass, logging each expiry. Runs until cancelled.
     func runTicker() async {
         while !Task.isCancelled {
-            let (result, commit) = engine.withLock { engine in
-                let result = engine.tick(now: monotonicClock.nowMs())
-                return (result, result.events.isEmpty ? nil : append(result.events, engine))
+            let (result, commit, deadline) = engine.withLock { engine in
+                let now = monotonicClock.nowMs()
+                let result = engine.tick(now: now)
+                let deadline = result.more ? now : result.nextDeadline ?? now + Self.idleTickMs
+                tickerDeadlineMs.store(deadline, ordering: .relaxed)
+                return (result, result.events.isEmpty ? nil : append(result.events, engine), deadline)
             }
             await logDurable(result.events, commit, during: "lease_expiry", operation: "expire")
             if result.more { continue }
-            await ticker.wait(untilMs: result.nextDeadline ?? monotonicClock.nowMs() + Self.idleTickMs)
+            await ticker.wait(untilMs: deadline)
         }
+    }
+
+    /// Whether the engine, just changed under its lock, now holds a deadline earlier than the one the
+    /// ticker waits for. Its earliest deadline may belong to a superseded entry; that costs one empty tick.
+    private func bringsEarlierDeadline(_ engine: LeaseEngine) -> Bool {
+        guard let next = engine.nextDeadline else { return false }
+        return next < tickerDeadlineMs.load(ordering: .relaxed)
     }
 
     /// How long the ticker sleeps with no lease live: a new grant wakes it anyway. coordd's choice.
@@ -250,22 +264,25 @@ final class LeaseService: Sendable {
     private func decide<Action: Sendable>(
         logging event: (Action) -> LeaseEvent?, _ decide: (inout LeaseEngine, Int64) -> Action
     ) -> LeaseDecision<Action> {
-        engine.withLock { engine in
+        let (decision, wake) = engine.withLock { engine in
             let action = decide(&engine, monotonicClock.nowMs())
-            return LeaseDecision(action: action, commit: event(action).map { append([$0], engine) })
+            let commit = event(action).map { append([$0], engine) }
+            return (LeaseDecision(action: action, commit: commit), bringsEarlierDeadline(engine))
         }
+        // Before the write is durable, which is harmless: the ticker expires nothing before its deadline.
+        if wake { ticker.wake() }
+        return decision
     }
 
-    /// Waits until an append is durable (at once for nil), then wakes the ticker: a new lease may expire
-    /// before the one it waits for. A failed append throws its error (a transient `storage_error`).
+    /// Waits until an append is durable (at once for nil). A failed append throws its error (a transient
+    /// `storage_error`).
     func waitDurable(_ commit: Result<LogCommit, StreamsError>?) async throws(StreamsError) {
         guard let commit else { return }
         try await commit.get().durable()
-        ticker.wake()
     }
 
     /// Calls `handler` once a request's append is durable (nil) or with why it is not, without a task
-    /// waiting for it (see ``LogCommit/whenDurable(_:)``); wakes the ticker and counts a failure as
+    /// waiting for it (see ``LogCommit/whenDurable(_:)``); counts a failure as
     /// ``waitDurable(_:operation:)`` does.
     func whenDurable(_ commit: Result<LogCommit, StreamsError>, operation: String,
                      _ handler: @escaping @Sendable (StreamsError?) -> Void) {
@@ -275,7 +292,7 @@ final class LeaseService: Sendable {
             handler(error)
         case .success(let commit):
             commit.whenDurable { [self] error in
-                if error != nil { events.leaseFailed(operation) } else { ticker.wake() }
+                if error != nil { events.leaseFailed(operation) }
                 handler(error)
             }
         }
