@@ -79,9 +79,10 @@ final class RawWorker: Sendable {
 
 /// Fan-out on coordd: M workers registered on a few shared connections, N observers each on its own
 /// connection (`SubscribeWorkers` without a worker id), and a changer that registers and deregisters
-/// one more worker on its own connection. In the deltas variant everyone, workers included, asks for
-/// deltas: a worker is an observer too, and 1,000 workers each sent a 1,000-entry snapshot per change
-/// would measure that, not the observers' fan-out.
+/// one more worker on its own connection. In the snapshots variant the workers are streamkit's workers,
+/// each an observer too. In the deltas variant (coordd's extension) they are `presence_only` workers,
+/// which receive no inventory, as the peers' workers (keys, hash fields) receive nothing: the change
+/// goes to the N observers only, as it does on the peers; the observers and the changer ask for deltas.
 struct CoorddFanout: FanoutSystem {
     let environment: BenchEnvironment
     let variant: FanoutVariant
@@ -104,7 +105,7 @@ struct CoorddFanout: FanoutSystem {
                 let connection = connections[index % connections.count]
                 workers.append(try await RawWorker(
                     provider: connection.provider, store: store, id: WireUUID(PeerInventory.workerID(index))!,
-                    metadata: PeerInventory.metadata(index), heartbeatMs: 30_000, deltas: variant.deltas))
+                    metadata: PeerInventory.metadata(index), heartbeatMs: 30_000, presenceOnly: variant.deltas))
             }
             // Every join is one revision: the store holds all workers once a new observer's first
             // inventory is at revision M.
