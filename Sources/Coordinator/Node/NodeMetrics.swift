@@ -61,8 +61,10 @@ extension Node {
     /// without `split`, whose array of pieces was a measurable share of a lease renewal's CPU time.
     static func operationName(of request: any EnvelopedMessage) -> String {
         let discriminator = type(of: request).discriminator
-        guard let slash = discriminator.lastIndex(of: "/") else { return discriminator }
-        return String(discriminator[discriminator.index(after: slash)...])
+        // Scanned as bytes: a search by Character breaks graphemes, which cost a visible share of a
+        // lease write's CPU for a name read on every stream.
+        guard let slash = discriminator.utf8.lastIndex(of: UInt8(ascii: "/")) else { return discriminator }
+        return String(discriminator[discriminator.utf8.index(after: slash)...])
     }
 
     /// The operation name of a stream whose first message was not a valid request.
