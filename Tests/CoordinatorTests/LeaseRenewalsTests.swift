@@ -54,6 +54,27 @@ import Transport
         }
     }
 
+    /// A renewals stream is counted as started when it opens, not when it ends: it may stay open for
+    /// hours, renewing on the connection's loop or, after a logged renewal, in a task.
+    @Test(arguments: configurations)
+    func aRenewalsStreamIsCountedOnceAsItStarts(_ configuration: Configuration) async throws {
+        let metrics = DaemonMetrics()
+        var node = NodeConfiguration()
+        node.metrics = metrics
+        let harness = try await Harness(configuration, node: node)
+        let started = { metrics.streams.value(["lease_renewals"]) }
+        #expect(try await harness.client.acquire(key: "k", holder: "h", ttl: .seconds(10)).ok)
+        let renewals = try await harness.client.leaseRenewals()
+        #expect(try await renewals.renew(key: "k", holder: "h", ttl: .seconds(10)).ok)
+        #expect(started() == 1, "counted while open")
+        #expect(try await renewals.renew(key: "k", holder: "h", ttl: .seconds(60)).ok, "logged: served by a task from here")
+        #expect(try await renewals.renew(key: "k", holder: "h", ttl: .seconds(60)).ok)
+        await renewals.close()
+        #expect(await eventually { harness.manager.openNodes.allSatisfy { $0.openStreamCount == 0 } }, "the daemon ended it")
+        #expect(started() == 1, "counted once")
+        await harness.shutdown()
+    }
+
     @Test(arguments: configurations)
     func aMessageThatIsNoRenewalEndsTheStreamAndItsWaiters(_ configuration: Configuration) async throws {
         let harness = try await Harness(configuration)

@@ -11,11 +11,11 @@ extension Node {
     func serveRenewals(_ request: any EnvelopedMessage, on stream: any BidiStream, _ context: AtOnceContext) {
         let key = ObjectIdentifier(stream)
         guard track(stream, key) else { return context.ended() }
-        let name = Self.operationName(of: request)
+        // Counted as it starts, as a stream served by a task is: it may stay open for hours.
+        configuration.metrics.streamStarted(operation: Self.operationName(of: request))
         let direct = stream.receiveDirectly { [self] message in
             guard let message else {
                 // The client finished (or the stream ended): every renewal before was answered.
-                configuration.metrics.streamStarted(operation: name)
                 stream.close(error: nil)
                 untrack(key)
                 context.ended()
@@ -46,7 +46,7 @@ extension Node {
         context.run({
             await self.serve(request, on: stream, started: .now, by: { stream throws(StreamsError) in
                 try await self.renewals(on: stream, first: first)
-            }, endingWrite: false)
+            }, endingWrite: false, countedStart: true)
             self.untrack(key)
         }, ending: stream)
     }

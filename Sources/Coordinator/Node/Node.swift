@@ -75,11 +75,12 @@ public final class Node: Sendable {
     /// Serves `request`, read from `stream` already, to the stream's end with `operation`: counts it,
     /// times it, and ends the stream cleanly or with the operation's error (typed, with code and name).
     /// `endingWrite`: the request was counted as a write in flight (``beginWrite()``), ended here.
+    /// `countedStart`: the stream was counted as started already, before it was handed to this task.
     func serve(_ request: any EnvelopedMessage, on stream: any BidiStream, started: ContinuousClock.Instant,
-               by operation: Operation, endingWrite: Bool) async {
+               by operation: Operation, endingWrite: Bool, countedStart: Bool = false) async {
         defer { if endingWrite { endWrite() } }
         let name = Self.operationName(of: request)
-        configuration.metrics.streamStarted(operation: name)
+        if !countedStart { configuration.metrics.streamStarted(operation: name) }
         do {
             try await operation(stream)
             end(request, named: name, on: stream, with: nil, started: started)
