@@ -39,13 +39,31 @@ func isSameHolder(_ lhs: String, _ rhs: String) -> Bool {
 }
 
 /// True when two strings have the same UTF-8 bytes. Compares the lengths, then the contiguous bytes of
-/// native strings as buffers: `elementsEqual` on the UTF-8 views walks them a byte at a time through the
-/// generic collection path, which was a tenth of a lease renewal's time in the engine's table lookups.
+/// native strings eight at a time: `elementsEqual` on the UTF-8 views walks them a byte at a time through
+/// the generic collection path, which was a tenth of a lease renewal's time in the engine's table lookups,
+/// and on buffers still a byte at a time (2 % of a pipelined renewal's daemon CPU).
 func sameBytes(_ lhs: String, _ rhs: String) -> Bool {
     let (left, right) = (lhs.utf8, rhs.utf8)
     guard left.count == right.count else { return false }
     let contiguous = left.withContiguousStorageIfAvailable { l in
-        right.withContiguousStorageIfAvailable { r in l.elementsEqual(r) }
+        right.withContiguousStorageIfAvailable { r in sameBytes(UnsafeRawBufferPointer(l), UnsafeRawBufferPointer(r)) }
     }
     return contiguous.flatMap { $0 } ?? left.elementsEqual(right)
+}
+
+/// True when two buffers of the same length hold the same bytes, compared a machine word at a time.
+func sameBytes(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
+    precondition(left.count == right.count, "sameBytes compares buffers of one length")
+    let count = left.count
+    var offset = 0
+    while offset + 8 <= count {
+        guard left.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            == right.loadUnaligned(fromByteOffset: offset, as: UInt64.self) else { return false }
+        offset += 8
+    }
+    while offset < count {
+        guard left[offset] == right[offset] else { return false }
+        offset += 1
+    }
+    return true
 }

@@ -39,6 +39,29 @@ struct MetricsExpositionTests {
         #expect(registry.exposition() == expected)
     }
 
+    /// A counter's cell counts into the same sample as the family's increments, and a cell that counted
+    /// nothing shows no sample, as an unincremented label set shows none.
+    @Test func countsThroughACellAndThroughTheFamilyAddUpInOneSample() {
+        let registry = MetricsRegistry()
+        let operations = registry.counter("test_operations_total", help: "Operations.", labelNames: ["op", "outcome"])
+        let renewed = operations.cell(["renew", "renewed"])
+        _ = operations.cell(["renew", "refused"])
+        #expect(operations.cell(["renew", "renewed"]) === renewed, "one cell per label set")
+        for _ in 0..<3 { renewed.increment() }
+        operations.increment(["renew", "renewed"])
+        operations.increment(["acquire", "granted"])
+        #expect(operations.value(["renew", "renewed"]) == 4)
+        #expect(operations.value(["renew", "refused"]) == 0)
+        let expected = """
+            # HELP test_operations_total Operations.
+            # TYPE test_operations_total counter
+            test_operations_total{op="acquire",outcome="granted"} 1
+            test_operations_total{op="renew",outcome="renewed"} 4
+
+            """
+        #expect(registry.exposition() == expected)
+    }
+
     @Test func labelsAreWrittenInDeclaredOrderAndSamplesSortedByValue() {
         let registry = MetricsRegistry()
         let errors = registry.counter("e_total", help: "E.", labelNames: ["code", "error"])

@@ -181,3 +181,26 @@ import Testing
     #expect(engine.list(prefix: "cafe", now: 1).map(\.holder) == ["b"])
     #expect(engine.release(key: decomposed, holder: "a", now: 1).rejection != nil)
 }
+
+@Test func keysAndHoldersOfEveryLengthMatchOnlyByteForByte() throws {
+    // Compared a machine word at a time and then byte by byte: a difference in any byte of any length
+    // (across and within the words) must tell the keys apart, and equal bytes must match.
+    for length in 1...19 {
+        var engine = LeaseEngine()
+        let key = String(repeating: "k", count: length)
+        let holder = String(repeating: "h", count: length)
+        #expect(engine.acquire(key: key, holder: holder, ttl: .seconds(5), now: 0).grant != nil)
+        #expect(engine.renew(key: String(repeating: "k", count: length), holder: holder, ttl: .seconds(5), now: 1).grant != nil,
+                "same bytes, another string")
+        for position in 0..<length {
+            var bytes = Array(key.utf8)
+            bytes[position] = UInt8(ascii: "x")
+            let other = String(decoding: bytes, as: UTF8.self)
+            #expect(engine.lease(for: other, now: 1) == nil, "key of \(length) bytes differing at \(position)")
+            var holderBytes = Array(holder.utf8)
+            holderBytes[position] = UInt8(ascii: "x")
+            #expect(engine.renew(key: key, holder: String(decoding: holderBytes, as: UTF8.self), ttl: .seconds(5), now: 1).grant == nil,
+                    "holder of \(length) bytes differing at \(position)")
+        }
+    }
+}

@@ -37,10 +37,12 @@ final class LabeledValues: Sendable {
         values.withLock { $0[labelValues] ?? 0 }
     }
 
-    /// Samples sorted by label values so the exposition is the same on every scrape. A family without
-    /// labels always shows its one sample, 0 until it changes.
-    func render(name: String, into out: inout String) {
+    /// Samples sorted by label values so the exposition is the same on every scrape, each with what
+    /// `adding` holds for it added (kept elsewhere: a counter's cells). A family without labels always
+    /// shows its one sample, 0 until it changes.
+    func render(name: String, adding: [[String]: Double] = [:], into out: inout String) {
         var samples = values.withLock { $0 }
+        for (labelValues, value) in adding { samples[labelValues, default: 0] += value }
         if labelNames.isEmpty, samples.isEmpty { samples[[]] = 0 }
         for (labelValues, value) in samples.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             out += name + PrometheusText.labels(labelNames, labelValues) + " " + PrometheusText.format(value) + "\n"
@@ -54,11 +56,26 @@ public final class CounterFamily: MetricFamily {
     /// The `# HELP` text.
     public let help: String
     private let samples: LabeledValues
+    /// Samples counted through cells, which their owners increment with no lookup.
+    private let cells = Mutex<[[String]: CounterCell]>([:])
 
     init(name: String, help: String, labelNames: [String]) {
         self.name = name
         self.help = help
         samples = LabeledValues(labelNames: labelNames)
+    }
+
+    /// The cell of the sample with `labelValues`, for a caller that counts it often: incrementing a cell
+    /// takes no lock and hashes no label values. Counts through the cell and through ``increment(_:by:)``
+    /// add up in the one sample.
+    public func cell(_ labelValues: [String]) -> CounterCell {
+        samples.check(labelValues, of: name)
+        return cells.withLock { cells in
+            if let cell = cells[labelValues] { return cell }
+            let cell = CounterCell()
+            cells[labelValues] = cell
+            return cell
+        }
     }
 
     /// Adds `amount` (≥ 0) to the sample with `labelValues` (one per label name, in order).
@@ -76,12 +93,28 @@ public final class CounterFamily: MetricFamily {
     }
 
     /// The sample's current value (0 if it was never incremented).
-    public func value(_ labelValues: [String] = []) -> Double { samples.value(labelValues) }
+    public func value(_ labelValues: [String] = []) -> Double {
+        samples.value(labelValues) + (cells.withLock { $0[labelValues] }?.value ?? 0)
+    }
 
     public func render(into out: inout String) {
         out += PrometheusText.header(name: name, help: help, type: "counter")
-        samples.render(name: name, into: &out)
+        // A cell counted nothing yet shows no sample, as an unincremented label set shows none.
+        let counted = cells.withLock { $0 }.compactMapValues { $0.value > 0 ? $0.value : nil }
+        samples.render(name: name, adding: counted, into: &out)
     }
+}
+
+/// One sample of a ``CounterFamily``, found once and then counted with one atomic add.
+public final class CounterCell: Sendable {
+    private let count = Atomic<UInt64>(0)
+
+    init() {}
+
+    /// Adds one.
+    public func increment() { count.add(1, ordering: .relaxed) }
+
+    var value: Double { Double(count.load(ordering: .relaxed)) }
 }
 
 /// A value that goes up and down (open connections, workers), with optional labels.
