@@ -192,6 +192,27 @@ import Testing
         #expect(WireUUID(anyForm: text.utf8) == nil)
     }
 
+    @Test func everyDigitPositionTakesExactlyTheHexDigitsOfEitherCase() {
+        let base = Array("00000000-0000-0000-0000-000000000000".utf8)
+        let digits = Array("0123456789abcdefABCDEF".utf8)
+        for position in 0..<36 where ![8, 13, 18, 23].contains(position) {
+            // The digit's place value in the 128 bits: 32 digits, the first the highest.
+            let digitIndex = position - [8, 13, 18, 23].filter { $0 < position }.count
+            for byte in UInt8.min...UInt8.max {
+                var text = base
+                text[position] = byte
+                let parsed = text.withUnsafeBytes { WireUUID(ascii: $0) }
+                guard let value = digits.firstIndex(of: byte).map({ UInt64($0 < 16 ? $0 : $0 - 6) }) else {
+                    #expect(parsed == nil, "byte \(byte) at \(position)")
+                    continue
+                }
+                let shift = UInt64(4 * (15 - digitIndex % 16))
+                let expected = digitIndex < 16 ? WireUUID(high: value << shift, low: 0) : WireUUID(high: 0, low: value << shift)
+                #expect(parsed == expected, "byte \(byte) at \(position)")
+            }
+        }
+    }
+
     @Test func everyFormGoAcceptsParsesToTheSameID() {
         let id = WireUUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
         for text in ["6BA7B810-9DAD-11D1-80B4-00C04FD430C8", "{6ba7b810-9dad-11d1-80b4-00c04fd430c8}",
