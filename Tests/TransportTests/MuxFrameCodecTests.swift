@@ -99,6 +99,10 @@ import Testing
             var general: [UInt8] = []
             Base64.encode(bytes.lazy.map { $0 }, into: &general)
             #expect(text == general)
+            // Appended in place after what the array holds (a JSON writer's text so far).
+            var prefixed = Array(#"{"payload":""#.utf8)
+            Base64.encode(bytes, into: &prefixed)
+            #expect(prefixed == Array(#"{"payload":""#.utf8) + text)
             #expect(text.withUnsafeBytes { Base64.decodeStandard($0) } == bytes)
         }
     }

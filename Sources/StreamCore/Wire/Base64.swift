@@ -21,12 +21,20 @@ public enum Base64 {
         }
     }
 
-    /// Appends the base64 text of `bytes` to `out` (as ASCII bytes).
+    /// Appends the base64 text of `bytes` to `out` (as ASCII bytes), written in place: no array of its
+    /// own to allocate and copy (a produced record's payload is encoded this way into its JSON).
     public static func encode(_ bytes: some Collection<UInt8>, alphabet: Alphabet = .standard, into out: inout [UInt8]) {
-        let text =
-            bytes.withContiguousStorageIfAvailable { encoded(UnsafeRawBufferPointer($0), alphabet: alphabet) }
-            ?? Array(bytes).withUnsafeBytes { encoded($0, alphabet: alphabet) }
-        if out.isEmpty { out = text } else { out.append(contentsOf: text) }
+        let appended: Void? = bytes.withContiguousStorageIfAvailable { append(UnsafeRawBufferPointer($0), alphabet: alphabet, to: &out) }
+        if appended == nil { Array(bytes).withUnsafeBytes { append($0, alphabet: alphabet, to: &out) } }
+    }
+
+    private static func append(_ input: UnsafeRawBufferPointer, alphabet: Alphabet, to out: inout [UInt8]) {
+        let count = encodedCount(input.count, alphabet: alphabet)
+        guard count > 0 else { return }
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: count))
+        // Non-empty after the append, so the buffer has an address.
+        out.withUnsafeMutableBytes { encode(input, alphabet: alphabet, to: $0.baseAddress! + start) }
     }
 
     /// The base64 text of `bytes`.
