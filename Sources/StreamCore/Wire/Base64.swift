@@ -21,8 +21,9 @@ public enum Base64 {
         }
     }
 
-    /// Appends the base64 text of `bytes` to `out` (as ASCII bytes), written in place: no array of its
-    /// own to allocate and copy (a produced record's payload is encoded this way into its JSON).
+    /// Appends the base64 text of `bytes` to `out` (as ASCII bytes), encoded in temporary memory (on the
+    /// stack for a small payload) and copied once: no array of its own to allocate (a produced record's
+    /// payload is encoded this way into its JSON).
     public static func encode(_ bytes: some Collection<UInt8>, alphabet: Alphabet = .standard, into out: inout [UInt8]) {
         let appended: Void? = bytes.withContiguousStorageIfAvailable { append(UnsafeRawBufferPointer($0), alphabet: alphabet, to: &out) }
         if appended == nil { Array(bytes).withUnsafeBytes { append($0, alphabet: alphabet, to: &out) } }
@@ -31,10 +32,11 @@ public enum Base64 {
     private static func append(_ input: UnsafeRawBufferPointer, alphabet: Alphabet, to out: inout [UInt8]) {
         let count = encodedCount(input.count, alphabet: alphabet)
         guard count > 0 else { return }
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: count))
-        // Non-empty after the append, so the buffer has an address.
-        out.withUnsafeMutableBytes { encode(input, alphabet: alphabet, to: $0.baseAddress! + start) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { text in
+            // count > 0, so the buffer has an address.
+            encode(input, alphabet: alphabet, to: UnsafeMutableRawPointer(text.baseAddress!))
+            out.append(contentsOf: UnsafeBufferPointer(text))
+        }
     }
 
     /// The base64 text of `bytes`.
