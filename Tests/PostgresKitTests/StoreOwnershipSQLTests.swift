@@ -1,6 +1,8 @@
 import CoordTestKit
+import Glibc
 import PostgresKit
 import StreamCore
+import Synchronization
 import Testing
 
 /// The ownership statements against a real PostgreSQL: one owner at a time, epochs that only rise, expiry
@@ -74,6 +76,41 @@ struct StoreOwnershipSQLTests {
         await f.close()
     }
 
+    /// An owner paused (or lost) in the middle of a write transaction holds its epoch check's share lock,
+    /// and a take-over waits for that lock. With an idle-in-transaction timeout on the owner's sessions,
+    /// PostgreSQL ends the paused session after it, and the take-over goes through.
+    @Test func anOwnerPausedInsideAWriteIsCutOffAndItsStoreTakenOver() async throws {
+        let f = try await Fixture.make("paused")
+        let store = WireUUID.random()
+        guard case .owned(let a) = try await f.takeOver(store, by: "a", ttlMs: 1_000) else { Issue.record("a new store is free"); return }
+        let owner = PostgresPool(settings: PostgresSettings(url: f.db.url, idleInTransactionTimeoutMs: 1_000), size: 1)
+        // A takes over with a session that waits this long at most for the paused write's locks.
+        let other = PostgresPool(settings: PostgresSettings(url: f.db.url, statementTimeoutMs: 10_000), size: 1)
+        let resume = PauseEnd()
+        // The owner's write: the epoch check, then a pause (a SIGSTOP, a lost machine) inside the transaction.
+        let paused = Task {
+            try await owner.transaction { s throws(StreamsError) in
+                try StoreOwnershipSQL.checkEpoch(a, on: s)
+                for _ in 0..<300 where !resume.ended { usleep(50_000) }
+            }
+        }
+        let started = ContinuousClock.now
+        let sql = StoreOwnershipSQL(node: "b", ttlMs: 60_000)
+        // Bounded: the owner's TTL and its session's idle timeout pass (1 s each, on PostgreSQL's clock).
+        let taken = await eventually(seconds: 20) {
+            if case .owned = (try? await other.transaction { s throws(StreamsError) in try sql.takeOver(store, on: s) })
+                ?? .ownedElsewhere(ForeignOwner.none) { return true }
+            return false
+        }
+        #expect(taken, "b takes the store over")
+        #expect(ContinuousClock.now - started < .seconds(9), "without waiting for the paused write to end")
+        resume.end()
+        await #expect(throws: StreamsError.self, "the paused write commits nothing") { try await paused.value }
+        await owner.close()
+        await other.close()
+        await f.close()
+    }
+
     @Test func aStaleOwnersBatchIsRefusedWholeAndWritesNothing() async throws {
         let f = try await Fixture.make("stale")
         let store = WireUUID.random()
@@ -103,4 +140,12 @@ struct StoreOwnershipSQLTests {
 extension ForeignOwner {
     /// A placeholder for a failed statement in a poll.
     static let none = ForeignOwner(node: "", epoch: 0, advertiseURL: nil, expiresInMs: 0)
+}
+
+/// When a paused transaction is to go on.
+private final class PauseEnd: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    func end() { flag.store(true, ordering: .relaxed) }
+    var ended: Bool { flag.load(ordering: .relaxed) }
 }

@@ -45,7 +45,10 @@ public final class PostgresStorageStatus: Sendable {
             // One line; the line break an editor adds is not part of the password.
             password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
         }
-        let settings = PostgresSettings(url: url, password: password, statementTimeoutMs: configuration.postgresStatementTimeoutMs)
+        // A transaction left idle for an ownership TTL belongs to a daemon that is paused or gone, whose
+        // stores another daemon may take over: PostgreSQL ends it, so its row locks do not hold the take-over.
+        let settings = PostgresSettings(url: url, password: password, statementTimeoutMs: configuration.postgresStatementTimeoutMs,
+                                        idleInTransactionTimeoutMs: configuration.ownershipTTLMs)
         return PostgresStorageStatus(pool: PostgresPool(settings: settings, size: configuration.postgresPoolSize),
                                      reason: "postgres storage: connecting to \(settings.redactedURL)")
     }

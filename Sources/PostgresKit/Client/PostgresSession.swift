@@ -93,10 +93,14 @@ public final class PostgresSession {
         }
         connection = made
         connects += 1
-        // Every session commits durably and bounds its statements, whatever the server's defaults are.
+        // Every session commits durably and bounds its statements (and its idle transactions, when asked),
+        // whatever the server's defaults are.
         do {
             try execute("SET synchronous_commit TO on")
             try execute("SET statement_timeout TO \(max(0, settings.statementTimeoutMs))")
+            if settings.idleInTransactionTimeoutMs > 0 {
+                try execute("SET idle_in_transaction_session_timeout TO \(settings.idleInTransactionTimeoutMs)")
+            }
         } catch {
             disconnect()
             throw error

@@ -8,6 +8,11 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
     public var password: String?
     /// Longest a statement may run before PostgreSQL cancels it (`SET statement_timeout`); 0 = no limit.
     public var statementTimeoutMs: Int64
+    /// Longest a session may sit idle inside a transaction before PostgreSQL ends it
+    /// (`SET idle_in_transaction_session_timeout`); 0 = the server's setting. A daemon paused or lost in
+    /// the middle of a write transaction keeps that transaction's row locks until then, and a take-over of
+    /// its stores waits for them: the daemon sets its ownership TTL here.
+    public var idleInTransactionTimeoutMs: Int64
     /// Longest a connection attempt may take, in whole seconds (libpq's `connect_timeout`) — unless the
     /// URL says otherwise.
     public var connectTimeoutSeconds: Int
@@ -16,10 +21,12 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
 
     /// Creates settings.
     public init(url: String, password: String? = nil, statementTimeoutMs: Int64 = PostgresLimits.defaultStatementTimeoutMs,
+                idleInTransactionTimeoutMs: Int64 = 0,
                 connectTimeoutSeconds: Int = PostgresLimits.defaultConnectTimeoutSeconds, applicationName: String = "coordd") {
         self.url = url
         self.password = password
         self.statementTimeoutMs = statementTimeoutMs
+        self.idleInTransactionTimeoutMs = idleInTransactionTimeoutMs
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.applicationName = applicationName
     }
