@@ -4,35 +4,43 @@ import Glibc
 import StreamCore
 import Synchronization
 
-/// The one process that may use a data directory: an exclusive advisory lock (`flock`) on the file
-/// `coordd.lock` in it, holding the holder's pid so that a refused process can name it.
+/// The one process that may use a data directory: an exclusive lock on the file `coordd.lock` in it,
+/// holding the holder's pid so that a refused process can name it.
 ///
-/// The kernel drops the lock when the holder's descriptor closes, whichever way the process ends (a
-/// SIGKILL included), so there is never a stale lock to clean up; the pid left in the file by a
-/// process that is gone is simply overwritten by the next holder.
+/// The lock is a POSIX record lock, which belongs to the process (``Posix/tryLockForProcess(_:)``): a
+/// child this process starts never holds it, and the kernel drops it when the holder ends, whichever way
+/// (a SIGKILL included), so there is never a stale lock to clean up; the pid left in the file by a
+/// process that is gone is simply overwritten by the next holder. Since such a lock does not exclude its
+/// own process, the directories this process holds are also kept in a table, checked before the file is
+/// opened (closing any descriptor of the file would drop the lock).
 public final class DataDirectoryLock: Sendable {
     /// The lock file's name inside the data directory.
     public static let fileName = "coordd.lock"
     /// The locked directory.
     public let directory: String
     private let descriptor: Mutex<Int32?>
+    /// The directories this process holds, by the path they were locked with.
+    private static let held = Mutex<Set<String>>([])
 
     private init(directory: String, fd: Int32) {
         self.directory = directory
         descriptor = Mutex(fd)
     }
 
-    /// How long a lock found held is tried again before it counts as held, in milliseconds. A process
-    /// that starts a child (`posix_spawn`) lends it a copy of every descriptor until the child's `exec`
-    /// closes them, close-on-exec or not, and a copy keeps the lock's open file description alive: a lock
-    /// this process has just released looks held to it for that moment. A test process, which starts
-    /// daemons while other tests check stores, saw it one acquire in four in a loop of spawns.
-    static let busyRetryMs = 200
-
     /// Takes the lock on `directory` (which must exist) and writes this process's pid into the lock
-    /// file. Throws ``DataDirectoryLockError/held(directory:pid:)`` when another process holds it (after
-    /// ``busyRetryMs``).
+    /// file. Throws ``DataDirectoryLockError/held(directory:pid:)`` at once when another process, or this
+    /// one, holds it.
     public static func acquire(directory: String) throws(DataDirectoryLockError) -> DataDirectoryLock {
+        guard held.withLock({ $0.insert(directory).inserted }) else { throw .held(directory: directory, pid: getpid()) }
+        do {
+            return try lock(directory)
+        } catch {
+            _ = held.withLock { $0.remove(directory) }
+            throw error
+        }
+    }
+
+    private static func lock(_ directory: String) throws(DataDirectoryLockError) -> DataDirectoryLock {
         let path = directory + "/" + fileName
         let fd: Int32
         do {
@@ -40,15 +48,9 @@ public final class DataDirectoryLock: Sendable {
         } catch {
             throw .unusable(directory: directory, error)
         }
-        var locked: Bool
+        let locked: Bool
         do throws(IOError) {
-            locked = try Posix.tryLockExclusive(fd)
-            var waitedMs = 0
-            while !locked && waitedMs < busyRetryMs {
-                usleep(1_000)
-                waitedMs += 1
-                locked = try Posix.tryLockExclusive(fd)
-            }
+            locked = try Posix.tryLockForProcess(fd)
             if locked {
                 try Posix.ftruncate(fd, 0)
                 try writePid(fd)
@@ -93,6 +95,7 @@ public final class DataDirectoryLock: Sendable {
             return fd
         }) {
             try? Posix.close(fd)
+            _ = Self.held.withLock { $0.remove(directory) }
         }
     }
 
