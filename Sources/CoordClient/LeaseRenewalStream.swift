@@ -63,9 +63,9 @@ public final class LeaseRenewalStream: Sendable {
         let messages = keys.map { LeaseRenew(terms: CoordClient.terms($0, holder, ttl)).encoded() }
         let waiter = RenewalWaiter(count: messages.count)
         let results = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                if waiter.wait(continuation) { submit(messages, waiter) }
-            }
+            // A renewal cancelled before it went is not sent; one cancelled after has its answer dropped.
+            if waiter.outcome.current == nil { submit(messages, waiter) }
+            return await waiter.outcome.value()
         } onCancel: {
             waiter.fail(.cancelled)
         }
@@ -197,62 +197,26 @@ public final class LeaseRenewalStream: Sendable {
 /// The caller of one ``LeaseRenewalStream/renew(keys:holder:ttl:)``: resumed once, with every answer, the
 /// stream's failure, or its cancellation, whichever comes first.
 private final class RenewalWaiter: Sendable {
-    typealias Continuation = CheckedContinuation<Result<[LeaseResult], StreamsError>, Never>
-
-    private struct State {
-        var results: [LeaseResult] = []
-        var continuation: Continuation?
-        /// The failure that came before the caller waited (a cancellation); it is resumed with it at once.
-        var early: StreamsError?
-        var resumed = false
-    }
-
     private let count: Int
-    private let state = Mutex(State())
+    private let results = Mutex<[LeaseResult]>([])
+    /// Every answer, or why there will not be.
+    let outcome = OneShot<Result<[LeaseResult], StreamsError>>()
 
     init(count: Int) {
         self.count = count
     }
 
-    /// Waits with `continuation`; false when a failure came first, and `continuation` was resumed with it.
-    func wait(_ continuation: Continuation) -> Bool {
-        let early = state.withLock { s -> StreamsError? in
-            guard let early = s.early else {
-                s.continuation = continuation
-                return nil
-            }
-            s.resumed = true
-            return early
-        }
-        guard let early else { return true }
-        continuation.resume(returning: .failure(early))
-        return false
-    }
-
     /// The next answer; the last one resumes the caller (if nothing else did).
     func add(_ result: LeaseResult) {
-        let done = state.withLock { s -> (Continuation, [LeaseResult])? in
-            s.results.append(result)
-            guard s.results.count == count, let continuation = s.continuation else { return nil }
-            s.continuation = nil
-            s.resumed = true
-            return (continuation, s.results)
+        let all = results.withLock { results -> [LeaseResult]? in
+            results.append(result)
+            return results.count == count ? results : nil
         }
-        done?.0.resume(returning: .success(done!.1))
+        if let all { outcome.completeFirst(.success(all)) }
     }
 
     /// Resumes the caller with `error`, unless it was resumed already.
     func fail(_ error: StreamsError) {
-        let continuation = state.withLock { s -> Continuation? in
-            guard !s.resumed else { return nil }
-            guard let continuation = s.continuation else {
-                if s.early == nil { s.early = error }
-                return nil
-            }
-            s.continuation = nil
-            s.resumed = true
-            return continuation
-        }
-        continuation?.resume(returning: .failure(error))
+        outcome.completeFirst(.failure(error))
     }
 }

@@ -3,7 +3,8 @@ import Synchronization
 /// A value given once and awaited by one waiter: how a queued write hands its outcome to the caller
 /// that queued it. Queueing and waiting are separate steps, so a caller takes its place in a queue
 /// while holding a lock and waits after releasing it. Waiting is not cancellable: the answer must say
-/// what happened to the write.
+/// what happened to the write (a caller that may give up completes it with its own outcome first,
+/// ``completeFirst(_:)``).
 public final class OneShot<Value: Sendable>: Sendable {
     private struct State {
         var value: Value?
@@ -18,14 +19,23 @@ public final class OneShot<Value: Sendable>: Sendable {
 
     /// Gives the value (exactly once) and wakes the waiter, or calls the handler on this thread.
     public func complete(_ value: Value) {
-        let (waiter, handler) = state.withLock { s -> (CheckedContinuation<Value, Never>?, (@Sendable (Value) -> Void)?) in
-            precondition(s.value == nil, "a one-shot value was given twice")
+        precondition(completeFirst(value), "a one-shot value was given twice")
+    }
+
+    /// Gives the value unless one was given already, as ``complete(_:)`` does; false when one was. For an
+    /// outcome several parties may decide, the first of them winning (an answer, a failure, a cancellation).
+    @discardableResult
+    public func completeFirst(_ value: Value) -> Bool {
+        let taken = state.withLock { s -> (CheckedContinuation<Value, Never>?, (@Sendable (Value) -> Void)?)? in
+            guard s.value == nil else { return nil }
             s.value = value
             defer { (s.waiter, s.handler) = (nil, nil) }
             return (s.waiter, s.handler)
         }
+        guard let (waiter, handler) = taken else { return false }
         waiter?.resume(returning: value)
         handler?(value)
+        return true
     }
 
     /// Calls `handler` with the value once it is given: at once (on this thread) if it was, else on the

@@ -19,4 +19,16 @@ import Testing
         #expect(calls.withLock { $0 } == [1, 2])
         #expect(await late.value() == 2 && late.current == 2)
     }
+
+    /// Of several parties deciding one outcome, the first wins: the later ones are told and change nothing,
+    /// and the waiter, already waiting, is woken once with the first.
+    @Test func theFirstOfSeveralCompletionsWinsAndWakesTheWaiterOnce() async {
+        let outcome = OneShot<String>()
+        let waiting = Task { await outcome.value() }
+        await Task.yield()
+        #expect(outcome.completeFirst("cancelled"))
+        #expect(!outcome.completeFirst("answered"), "too late")
+        #expect(await waiting.value == "cancelled")
+        #expect(outcome.current == "cancelled")
+    }
 }
