@@ -27,6 +27,9 @@ final class InventorySubscriber: Sendable {
     /// heartbeats are offered to its stream by the store's timer task.
     let presenceOnly: Bool
     let stream: any BidiStream
+    /// Its stream's event loop (fixed for the stream's life), read once: a fan-out looks at it for
+    /// every subscriber.
+    let loop: EventLoop?
     /// Why its sender stopped, when it failed first (the reader then reports this, not its own end).
     let sendFailure = Mutex<StreamsError?>(nil)
     /// What it is due, under its own lock: its sender takes from it without touching the store's
@@ -49,6 +52,7 @@ final class InventorySubscriber: Sendable {
         self.workerID = workerID
         self.presenceOnly = presenceOnly
         self.stream = stream
+        loop = stream.eventLoop
         mailbox = Mutex(presenceOnly ? nil : SubscriberMailbox(mode: mode))
     }
 
@@ -60,6 +64,17 @@ final class InventorySubscriber: Sendable {
     /// Gives the right back.
     func unclaim() {
         delivering.store(false, ordering: .releasing)
+    }
+
+    /// Gives the right back after sending, and takes it again when the mailbox got something meanwhile:
+    /// whoever offered that found the right held and left the sending to the holder. True when the
+    /// caller holds the right again and must send what came.
+    ///
+    /// Nothing is stranded: the mailbox's lock orders this look after the offer, or the offerer's claim
+    /// after this give-back (which then succeeds).
+    func giveBack() -> Bool {
+        unclaim()
+        return hasMail && claim()
     }
 
     /// True while its mailbox holds something to send.
@@ -310,17 +325,20 @@ final class InventoryService: Sendable {
     // MARK: Delivery
 
     /// Gets each subscriber's new messages on their way: the subscribers whose connection has an event
-    /// loop (and whom nobody is delivering to now) are delivered to on that loop, one closure per loop
-    /// for all of them, so a change costs no task wake-up per subscriber and both loops share the sending;
-    /// the others' sender tasks are woken.
+    /// loop are delivered to on that loop, one closure per loop for all of them, so a change costs no
+    /// task wake-up per subscriber and both loops share the sending; the others' sender tasks are woken.
+    /// A subscriber someone is delivering to already is left to them: every holder of the claim looks
+    /// at the mailbox again after giving it back. Waking its sender instead cost a task wake-up for
+    /// nothing whenever changes came faster than a loop sent them (the sender found the claim held).
     func deliver(to subscribers: [InventorySubscriber]) {
         // A daemon has a few loops (one per core): a list searched by identity beats hashing.
         var byLoop: [(loop: EventLoop, subscribers: [InventorySubscriber])] = []
         for subscriber in subscribers {
-            guard let loop = subscriber.stream.eventLoop, subscriber.claim() else {
+            guard let loop = subscriber.loop else {
                 subscriber.wakeup.signal()
                 continue
             }
+            guard subscriber.claim() else { continue }
             if let index = byLoop.firstIndex(where: { $0.loop === loop }) {
                 byLoop[index].subscribers.append(subscriber)
             } else {
@@ -361,9 +379,7 @@ final class InventoryService: Sendable {
                 }
                 delivered += 1
             }
-            subscriber.unclaim()
-            // A change offered while this held the claim woke only the sender task, which found it held.
-        } while subscriber.hasMail && subscriber.claim()
+        } while subscriber.giveBack()
         if subscriber.heartbeatDue.load(ordering: .acquiring) { subscriber.wakeup.signal() }
     }
 

@@ -49,22 +49,32 @@ extension Node {
         while !Task.isCancelled {
             // Held by a delivery on the loop: it looks at the mailbox again before it lets go.
             if subscriber.claim() {
-                defer { subscriber.unclaim() }
-                var delivered = 0
-                defer { if delivered > 0 { configuration.metrics.inventoryDelivered(delivered) } }
-                if let carried = subscriber.carried.withLock({ $0.take() }) {
-                    try await subscriber.stream.send(carried)
-                    delivered += 1
-                }
-                while let payload = inventory.next(for: subscriber) {
-                    try await subscriber.stream.send(payload)
-                    delivered += 1
-                }
-                if subscriber.heartbeatDue.exchange(false, ordering: .acquiringAndReleasing) {
-                    try await subscriber.stream.send(inventory.heartbeat(for: subscriber))
+                do throws(StreamsError) {
+                    // A change offered while this sends is left to this holder (nothing wakes it).
+                    repeat { try await sendClaimed(to: subscriber) } while subscriber.giveBack()
+                } catch {
+                    subscriber.unclaim()
+                    throw error
                 }
             }
             await subscriber.wakeup.wait()
+        }
+    }
+
+    /// Sends a carried message, the mailbox and a due heartbeat to a subscriber whose claim this holds.
+    private func sendClaimed(to subscriber: InventorySubscriber) async throws(StreamsError) {
+        var delivered = 0
+        defer { if delivered > 0 { configuration.metrics.inventoryDelivered(delivered) } }
+        if let carried = subscriber.carried.withLock({ $0.take() }) {
+            try await subscriber.stream.send(carried)
+            delivered += 1
+        }
+        while let payload = inventory.next(for: subscriber) {
+            try await subscriber.stream.send(payload)
+            delivered += 1
+        }
+        if subscriber.heartbeatDue.exchange(false, ordering: .acquiringAndReleasing) {
+            try await subscriber.stream.send(inventory.heartbeat(for: subscriber))
         }
     }
 
