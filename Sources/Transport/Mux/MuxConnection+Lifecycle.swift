@@ -56,8 +56,10 @@ extension MuxConnection {
     func schedulePing() {
         let jitter = keepalive.pingJitterMs > 0 ? Int.random(in: 0...keepalive.pingJitterMs) : 0
         let delay = max(1, keepalive.pingIntervalMs - jitter)
-        pingTimer = loop.scheduleTimer(afterMs: delay) { [weak self] in
-            guard let self, ending == nil else { return }
+        // The keepalive timers hold the connection until ``finish`` cancels them: a weak reference
+        // would give it a side table, which makes every retain and release of it the slow kind.
+        pingTimer = loop.scheduleTimer(afterMs: delay) { [self] in
+            guard ending == nil else { return }
             writeControl(.ping)
             schedulePing()
         }
@@ -65,8 +67,8 @@ extension MuxConnection {
 
     /// Checks, when the timeout could first have passed, whether any frame arrived meanwhile.
     func scheduleLivenessCheck(afterMs delay: Int) {
-        livenessTimer = loop.scheduleTimer(afterMs: max(1, delay)) { [weak self] in
-            guard let self, ending == nil else { return }
+        livenessTimer = loop.scheduleTimer(afterMs: max(1, delay)) { [self] in
+            guard ending == nil else { return }
             let silence = ContinuousClock.now - lastInbound
             let silenceMs = Int(silence.wholeMilliseconds)
             if silenceMs >= keepalive.timeoutMs {

@@ -49,7 +49,10 @@ final class MuxConnection: @unchecked Sendable {
 
     private let server: ServerRole?
     // Loop-confined; internal (not private) for the lifecycle extension in MuxConnection+Lifecycle.swift.
-    weak var transport: (any MuxTransport)?
+    /// Strong, and dropped by the transport when its socket closes (which ends the cycle through its
+    /// `mux`): a weak reference would give the transport a side table, which makes every retain and
+    /// release of it, on every frame, the slow kind.
+    var transport: (any MuxTransport)?
     var channels: [WireUUID: MuxStream] = [:]
     /// Streams opened by the read being handled, served when it is done (``readFinished()``).
     private var opened: [MuxStream] = []
@@ -351,8 +354,9 @@ final class MuxConnection: @unchecked Sendable {
 
     private func armStallTimer(for stream: MuxStream, taken: UInt64) {
         let channel = stream.channelID
-        let timer = loop.scheduleTimer(afterMs: limits.streamReceiveStallMs) { [weak self] in
-            self?.stallTimerFired(channel)
+        // Holds the connection until it fires or ``finish`` cancels it (no weak reference: see `transport`).
+        let timer = loop.scheduleTimer(afterMs: limits.streamReceiveStallMs) { [self] in
+            stallTimerFired(channel)
         }
         stallTimers[channel] = (timer, taken)
     }

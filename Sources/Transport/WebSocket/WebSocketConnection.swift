@@ -95,6 +95,8 @@ final class WebSocketConnection: ConnectionHandler, MuxTransport, @unchecked Sen
         cancelHandshakeTimer()
         let reason = error.map { "connection lost: \($0)" } ?? "connection closed"
         mux?.transportClosed(.streamClosed(reason))
+        // Ends the cycle with the muxer, which holds its transport strongly; its later writes are dropped.
+        mux?.transport = nil
         failHandshake(.streamClosed(reason + " during the WebSocket handshake"))
         if let server, server.connections.remove(self), let mux {
             // What ended the connection first: the peer's close, a shutdown, a timeout, or the socket.
@@ -243,8 +245,11 @@ final class WebSocketConnection: ConnectionHandler, MuxTransport, @unchecked Sen
     /// Closes the connection unless the upgrade finishes within `ms` (the slowloris defence on the server,
     /// a bound on a stalled server for the client).
     func startHandshakeTimer(ms: Int) {
-        handshakeTimer = loop.scheduleTimer(afterMs: ms) { [weak self] in
-            guard let self, phase == .handshaking else { return }
+        // Holds the connection until it fires or is cancelled (the upgrade, or the close): a weak
+        // reference would give the connection a side table, which makes every later retain and
+        // release of it, on every frame, the slow kind.
+        handshakeTimer = loop.scheduleTimer(afterMs: ms) { [self] in
+            guard phase == .handshaking else { return }
             handshakeTimer = nil
             failHandshake(.streamClosed("the WebSocket handshake did not finish within \(ms) ms"))
             phase = .closing
