@@ -41,6 +41,7 @@ enum Samples {
         SubscribeAssignments(group: "indexers", memberID: "indexer-7", weight: 2, partitions: .count(64)),
         AssignmentList(group: "indexers"),
         LeaseRenewals(),
+        LeaseOperations(),
     ]
 }
 
@@ -96,5 +97,27 @@ func sameMessage(_ a: any EnvelopedMessage, _ b: any EnvelopedMessage) -> Bool {
         #expect(plain == #"{"ok":true}"#)
         let inventory = String(decoding: WorkerInventory(workers: [], timestamp: 1).encoded(), as: UTF8.self)
         #expect(inventory == #"{"workers":[],"timestamp":1}"#, "workers is [] and never null; no revision unless set")
+    }
+}
+
+/// The messages of a `lease_ops` stream: each request's members with an `op` naming it.
+@Suite struct LeaseOperationMessageTests {
+    @Test func eachOperationRoundTripsWithItsOp() throws {
+        let operations: [LeaseOperation] = [
+            .acquire(LeaseAcquire(terms: LeaseTerms(key: "p-7", holder: "a", ttlSeconds: 5, ttlMs: 4_500), workerID: WireUUID(high: 1, low: 2))),
+            .renew(LeaseRenew(terms: LeaseTerms(key: "p-7", holder: "a", ttlSeconds: 5))),
+            .release(LeaseRelease(key: "p-7", holder: "a")),
+        ]
+        for operation in operations {
+            #expect(try LeaseOperation(decoding: operation.encoded()) == operation)
+        }
+        #expect(String(decoding: operations[2].encoded(), as: UTF8.self) == #"{"op":"release","key":"p-7","holder":"a"}"#)
+    }
+
+    @Test func aMessageWithoutAKnownOpIsAnInvalidRequest() {
+        for (text, expected) in [(#"{"key":"k","holder":"h"}"#, "needs an op"), (#"{"op":"steal","key":"k"}"#, #"unknown lease op "steal""#)] {
+            let error = #expect(throws: StreamsError.self) { try LeaseOperation(decoding: Array(text.utf8)) }
+            #expect(error?.name == "invalid_request" && error?.message.contains(expected) == true, "\(String(describing: error))")
+        }
     }
 }

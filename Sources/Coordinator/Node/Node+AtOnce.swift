@@ -27,7 +27,8 @@ extension Node {
 
     /// Serves a stream whose request the connection has just read, on the connection's own thread,
     /// so that a request needing no wait costs no task and no hand-over between threads: a lease
-    /// renewal, a refused acquire or release, and the renewals of a `lease_renewals` stream. A lease write
+    /// renewal, a refused acquire or release, the renewals of a `lease_renewals` stream and the
+    /// operations of a `lease_ops` stream. A lease write
     /// that must become durable first is decided here and answered by a task once its group commit is
     /// done; every other request is served by a task as ``handle(_:)`` serves it.
     ///
@@ -47,6 +48,7 @@ extension Node {
             return context.ended()
         }
         if request is LeaseRenewals { return serveRenewals(request, on: stream, context) }
+        if request is LeaseOperations { return serveLeaseOperations(request, on: stream, context) }
         if let r = request as? SubscribeWorkers, r.presenceOnly { return servePresence(r, on: stream, context) }
         let writes = Self.mayWrite(request)
         // Counted before the engine decides, so a hand-off that starts now waits for the write.
@@ -72,18 +74,50 @@ extension Node {
         }
     }
 
+    /// Serves a lease stream (`lease_renewals`, `lease_ops`) that reached a task, because its store had to
+    /// be opened first, on its connection's loop from now on, as ``serveAtOnce(_:on:_:)`` serves one that
+    /// came to an open store: otherwise every operation on it for the rest of its life would cost that
+    /// task a wake-up or two. Returns once the stream is done with; false, doing nothing, for any other
+    /// request or a stream with no loop.
+    func serveOnLoop(_ request: any EnvelopedMessage, on stream: any BidiStream,
+                     spawn: @escaping @Sendable (@escaping @Sendable () async -> Void) -> Bool) async -> Bool {
+        let serve: (@Sendable (AtOnceContext) -> Void)
+        switch request {
+        case is LeaseRenewals: serve = { [self] context in serveRenewals(request, on: stream, context) }
+        case is LeaseOperations: serve = { [self] context in serveLeaseOperations(request, on: stream, context) }
+        default: return false
+        }
+        guard let loop = stream.eventLoop else { return false }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let context = AtOnceContext(spawn: spawn, ended: { done.resume() })
+            guard loop.execute({ serve(context) }) else {
+                stream.close(error: .shuttingDown)
+                return done.resume()
+            }
+        }
+        return true
+    }
+
     /// The outcome of the requests that can be decided without waiting (lease requests, except on the keys
     /// that partition assignment owns); nil for the others.
     private func decideAtOnce(_ request: any EnvelopedMessage) -> AtOnce? {
+        let operation: LeaseOperation
         switch request {
-        case let r as LeaseRenew where AssignmentKeys.refusal(r.terms.key) == nil:
-            return lease(leases.decide(r), "renew") { self.leases.answer($0) }
-        case let r as LeaseAcquire where AssignmentKeys.refusal(r.terms.key) == nil:
-            return lease(leases.decide(r), "acquire") { self.leases.answer($0, to: r) }
-        case let r as LeaseRelease where AssignmentKeys.refusal(r.key) == nil:
-            return lease(leases.decide(r), "release") { self.leases.answer($0) }
-        default:
-            return nil
+        case let r as LeaseRenew: operation = .renew(r)
+        case let r as LeaseAcquire: operation = .acquire(r)
+        case let r as LeaseRelease: operation = .release(r)
+        default: return nil
+        }
+        guard AssignmentKeys.refusal(operation.key) == nil else { return nil }
+        return decide(operation)
+    }
+
+    /// Decides a lease operation in the engine (logging it when it changes a lease) as an outcome.
+    func decide(_ operation: LeaseOperation) -> AtOnce {
+        switch operation {
+        case .renew(let r): lease(leases.decide(r), "renew") { self.leases.answer($0) }
+        case .acquire(let r): lease(leases.decide(r), "acquire") { self.leases.answer($0, to: r) }
+        case .release(let r): lease(leases.decide(r), "release") { self.leases.answer($0) }
         }
     }
 

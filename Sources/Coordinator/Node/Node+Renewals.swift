@@ -32,10 +32,15 @@ extension Node {
     /// Decodes and decides one renewal (as a stream of its own would be decided); a logged one is counted
     /// as a write in flight until answered.
     func renewal(_ message: [UInt8]) throws(StreamsError) -> AtOnce {
-        let request = try LeaseRenew(decoding: message)
-        if let refusal = AssignmentKeys.refusal(request.terms.key) { throw refusal }
+        try leaseWrite(.renew(LeaseRenew(decoding: message)))
+    }
+
+    /// Decides one operation of a lease stream: refused (thrown) on a key that partition assignment
+    /// owns, and counted as a write in flight until answered when it is logged.
+    func leaseWrite(_ operation: LeaseOperation) throws(StreamsError) -> AtOnce {
+        if let refusal = AssignmentKeys.refusal(operation.key) { throw refusal }
         beginWrite()
-        let outcome = lease(leases.decide(request), "renew") { self.leases.answer($0) }
+        let outcome = decide(operation)
         if case .answer = outcome { endWrite() }
         return outcome
     }
@@ -45,18 +50,20 @@ extension Node {
                                 first: Result<AtOnce, StreamsError>?, _ context: AtOnceContext) {
         context.run({
             await self.serve(request, on: stream, started: .now, by: { stream throws(StreamsError) in
-                try await self.renewals(on: stream, first: first)
+                try await self.inOrder(on: stream, first: first, decide: self.renewal)
             }, endingWrite: false, countedStart: true)
             self.untrack(key)
         }, ending: stream)
     }
 
-    /// Serves a `lease_renewals` stream in order until the client half-closes: each message a bare
-    /// renewal, each answered with a bare ``LeaseResult``, a logged one once it is durable.
-    func renewals(on stream: any BidiStream, first: Result<AtOnce, StreamsError>? = nil) async throws(StreamsError) {
+    /// Serves a lease stream (`lease_renewals`, `lease_ops`) in order until the client half-closes:
+    /// each message decided by `decide`, each answered with a bare ``LeaseResult``, a logged one once
+    /// it is durable.
+    func inOrder(on stream: any BidiStream, first: Result<AtOnce, StreamsError>? = nil,
+                 decide: ([UInt8]) throws(StreamsError) -> AtOnce) async throws(StreamsError) {
         if let first { try await answer(try first.get(), on: stream) }
         while let message = try await stream.receive() {
-            try await answer(try renewal(message), on: stream)
+            try await answer(try decide(message), on: stream)
         }
     }
 

@@ -60,12 +60,15 @@ public final class Node: Sendable {
     }
 
     /// Serves one stream; `createdStore` tells a `store_create` on it that opening the store for this
-    /// stream created it.
-    func handle(_ stream: any BidiStream, createdStore: Bool) async {
+    /// stream created it. With `spawn` (the tasks of the node's owner), a lease stream is served on its
+    /// connection's loop, as if it had come to an open store (``serveOnLoop(_:on:spawn:)``).
+    func handle(_ stream: any BidiStream, createdStore: Bool,
+                spawn: (@Sendable (@escaping @Sendable () async -> Void) -> Bool)? = nil) async {
         let key = ObjectIdentifier(stream)
         guard track(stream, key) else { return }
         defer { untrack(key) }
         guard let request = await Self.readRequest(from: stream, metrics: configuration.metrics) else { return }
+        if let spawn, await serveOnLoop(request, on: stream, spawn: spawn) { return }
         let writes = Self.mayWrite(request)
         if writes { beginWrite() }
         await serve(request, on: stream, started: .now, by: serving(request, createdStore: createdStore),
@@ -125,7 +128,7 @@ public final class Node: Sendable {
     /// segment status subscriptions): their duration says nothing about the daemon's speed.
     static func isSubscription(_ request: any EnvelopedMessage) -> Bool {
         request is SubscribeWorkers || request is SubscribeToSegmentStatus || request is SubscribeAssignments
-            || request is LeaseRenewals
+            || request is LeaseRenewals || request is LeaseOperations
     }
 
     /// True for the one-answer requests that may write to the store.
@@ -188,7 +191,9 @@ public final class Node: Sendable {
         case let r as LeaseRenew: return { stream throws(StreamsError) in try await stream.send(self.leases.renew(r)) }
         case let r as LeaseRelease: return { stream throws(StreamsError) in try await stream.send(self.leases.release(r)) }
         case let r as LeaseWatch: return { stream throws(StreamsError) in try await self.leases.watch(r, on: stream) }
-        case is LeaseRenewals: return { stream throws(StreamsError) in try await self.renewals(on: stream) }
+        case is LeaseRenewals: return { stream throws(StreamsError) in try await self.inOrder(on: stream, decide: self.renewal) }
+        case is LeaseOperations:
+            return { stream throws(StreamsError) in try await self.inOrder(on: stream, decide: self.leaseOperation) }
         case is StoreCreate:
             // The store exists, since this node serves it; it is new if opening it for this stream made it.
             let answer = StoreCreateResult(storeID: storeID, created: createdStore)

@@ -140,7 +140,7 @@ public final class NodeManager: Sendable {
         // Told to a `store_create` on this stream: one stream's opening created the store.
         let created = absent && openedNow
         let serving = tasks.spawn {
-            await node.handle(stream, createdStore: created)
+            await node.handle(stream, createdStore: created, spawn: { self.tasks.spawn($0) })
             self.release(store, node)
         }
         if !serving {

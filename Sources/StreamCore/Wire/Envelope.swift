@@ -11,7 +11,7 @@ public enum Envelope {
             WorkerInventoryNotification.self,
             // coordd extensions
             WorkerInventoryDelta.self, LeaseList.self, StoreCreate.self, LeaseWatch.self,
-            SubscribeAssignments.self, AssignmentList.self, LeaseRenewals.self,
+            SubscribeAssignments.self, AssignmentList.self, LeaseRenewals.self, LeaseOperations.self,
         ]
         var registry: [String: any EnvelopedMessage.Type] = [:]
         for type in types {

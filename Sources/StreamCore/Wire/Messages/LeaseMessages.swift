@@ -55,9 +55,13 @@ public struct LeaseAcquire: RequestMessage, Equatable {
 
     public func write(to w: inout JSONWriter) {
         w.beginObject()
+        writeMembers(to: &w)
+        w.endObject()
+    }
+
+    func writeMembers(to w: inout JSONWriter) {
         terms.writeMembers(to: &w)
         if let workerID { w.key("worker_id"); w.uuid(workerID) }
-        w.endObject()
     }
 }
 
@@ -102,9 +106,13 @@ public struct LeaseRelease: RequestMessage, Equatable {
 
     public func write(to w: inout JSONWriter) {
         w.beginObject()
+        writeMembers(to: &w)
+        w.endObject()
+    }
+
+    func writeMembers(to w: inout JSONWriter) {
         w.key("key"); w.string(key)
         w.key("holder"); w.string(holder)
-        w.endObject()
     }
 }
 

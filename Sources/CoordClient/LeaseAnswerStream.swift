@@ -3,44 +3,37 @@ import StreamCore
 import Synchronization
 import Transport
 
-extension CoordClient {
-    /// Opens a `lease_renewals` stream (a coordd extension): renewals of any leases of this store, many
-    /// in flight at once on one stream. A streamkit server refuses it (`invalid_request`).
-    public func leaseRenewals() async throws(StreamsError) -> LeaseRenewalStream {
-        LeaseRenewalStream(try await open(LeaseRenewals()))
-    }
-}
-
-/// Renewals over one `lease_renewals` stream: each ``renew(key:holder:ttl:)`` sends one message and gets
-/// its answer, in order, with no stream opened per renewal and as many in flight as callers want;
-/// ``renew(keys:holder:ttl:)`` sends a batch at once (a service renewing all its leases). It is cheaper for
-/// client and server than ``CoordClient/renew(key:holder:ttl:)`` for a client that renews often or holds
-/// many leases.
+/// The client's side of a stream of lease requests answered in order (`lease_renewals`, `lease_ops`):
+/// each ``submit(_:)`` sends its messages and gets their answers, with no stream opened per request and as
+/// many in flight as callers want. ``LeaseRenewalStream`` and ``LeaseOperationStream`` are its faces.
 ///
-/// Once the stream fails (the connection is lost, the server goes away), every renewal waiting and every
-/// later one throws that error: open a new stream. A renewal whose task is cancelled throws `cancelled` at
-/// once; if it was sent already, the server still renews, and its answer is dropped when it comes.
-public final class LeaseRenewalStream: Sendable {
+/// Once the stream fails (the connection is lost, the server goes away), every request waiting and every
+/// later one throws that error. A request whose task is cancelled throws `cancelled` at once; if it was
+/// sent already, the server still carries it out, and its answer is dropped when it comes.
+final class LeaseAnswerStream: Sendable {
     private struct State {
-        /// One entry per renewal sent, in the order they went: the server answers in that order.
-        var waiters = RingBuffer<RenewalWaiter>()
-        /// Renewals waiting for the sender, while the connection had no room for them at once.
-        var outbox = RingBuffer<(message: [UInt8], waiter: RenewalWaiter)>()
+        /// One entry per message sent, in the order they went: the server answers in that order.
+        var waiters = RingBuffer<AnswerWaiter>()
+        /// Messages waiting for the sender, while the connection had no room for them at once.
+        var outbox = RingBuffer<(message: [UInt8], waiter: AnswerWaiter)>()
         /// A caller is sending the outbox.
         var sending = false
         var failure: StreamsError?
         var closed = false
-        /// The server answered a renewal on this stream.
+        /// The server answered a request on this stream.
         var answered = false
     }
 
     private let stream: any BidiStream
+    /// The stream's name in error texts ("the lease renewals stream").
+    private let name: String
     private let state = Mutex(State())
-    /// Opened once the stream has ended and every renewal waiting was answered or failed.
+    /// Opened once the stream has ended and every request waiting was answered or failed.
     private let ended = Latch()
 
-    init(_ stream: any BidiStream) {
+    init(_ stream: any BidiStream, name: String) {
         self.stream = stream
+        self.name = name
         // On a network stream the answers are taken on the connection's loop as they arrive, so no task
         // stands between the connection and the callers; in process, a task reads them.
         if let loop = stream.eventLoop,
@@ -50,20 +43,13 @@ public final class LeaseRenewalStream: Sendable {
         startReader()
     }
 
-    /// Renews `holder`'s live lease on `key` for another `ttl`, as ``CoordClient/renew(key:holder:ttl:)``
-    /// does: a refusal is returned, an invalid request throws `invalid_request`.
-    public func renew(key: String, holder: String, ttl: Duration) async throws(StreamsError) -> LeaseResult {
-        try await renew(keys: [key], holder: holder, ttl: ttl)[0]
-    }
-
-    /// Renews `holder`'s leases on `keys`, each for another `ttl`, sent together without waiting between
-    /// them; the results in the order of `keys`. Any one invalid request throws `invalid_request`.
-    public func renew(keys: [String], holder: String, ttl: Duration) async throws(StreamsError) -> [LeaseResult] {
-        guard !keys.isEmpty else { return [] }
-        let messages = keys.map { LeaseRenew(terms: CoordClient.terms($0, holder, ttl)).encoded() }
-        let waiter = RenewalWaiter(count: messages.count)
+    /// Sends `messages` together, without waiting between them, and returns their answers in order. A
+    /// validation failure among them throws `invalid_request`, as a request on a stream of its own does.
+    func submit(_ messages: [[UInt8]]) async throws(StreamsError) -> [LeaseResult] {
+        guard !messages.isEmpty else { return [] }
+        let waiter = AnswerWaiter(count: messages.count)
         let results = await withTaskCancellationHandler {
-            // A renewal cancelled before it went is not sent; one cancelled after has its answer dropped.
+            // A request cancelled before it went is not sent; one cancelled after has its answer dropped.
             if waiter.outcome.current == nil { submit(messages, waiter) }
             return await waiter.outcome.value()
         } onCancel: {
@@ -72,14 +58,14 @@ public final class LeaseRenewalStream: Sendable {
         return try results.get().map { result throws(StreamsError) in try CoordClient.valid(result) }
     }
 
-    /// The error the stream ended with; nil while it serves renewals.
+    /// The error the stream ended with; nil while it serves requests.
     var failure: StreamsError? { state.withLock { $0.failure } }
 
-    /// True once the server answered a renewal on this stream.
+    /// True once the server answered a request on this stream.
     var hasAnswered: Bool { state.withLock { $0.answered } }
 
     /// Half-closes the stream: the server answers what was sent, then ends it. Returns once it has.
-    public func close() async {
+    func close() async {
         state.withLock { $0.closed = true }
         stream.closeSend(error: nil)
         await ended.wait()
@@ -87,11 +73,11 @@ public final class LeaseRenewalStream: Sendable {
 
     /// Sends at once what the connection takes now when nothing is queued (the common case), as one batch;
     /// queues the rest, and the caller that finds no sender running sends the queue in order.
-    private func submit(_ messages: [[UInt8]], _ waiter: RenewalWaiter) {
+    private func submit(_ messages: [[UInt8]], _ waiter: AnswerWaiter) {
         let step = state.withLock { s -> Result<Bool, StreamsError> in
             if let failure = s.failure { return .failure(failure) }
-            if s.closed { return .failure(.streamClosed("the lease renewals stream was closed")) }
-            // Under the lock, so the order of the waiters is the order the renewals went in.
+            if s.closed { return .failure(.streamClosed("\(name) was closed")) }
+            // Under the lock, so the order of the waiters is the order the messages went in.
             let sent = !s.sending && s.outbox.isEmpty ? stream.offer(contentsOf: messages) : 0
             for _ in 0..<sent { s.waiters.append(waiter) }
             for message in messages[sent...] { s.outbox.append((message, waiter)) }
@@ -106,7 +92,7 @@ public final class LeaseRenewalStream: Sendable {
         }
     }
 
-    /// Sends the queued renewals in order, waiting for room, until the queue is empty.
+    /// Sends the queued messages in order, waiting for room, until the queue is empty.
     private func sendOutbox() async {
         while true {
             let next = state.withLock { s -> [UInt8]? in
@@ -132,7 +118,7 @@ public final class LeaseRenewalStream: Sendable {
         Task {
             do throws(StreamsError) {
                 while let answer = try await stream.receive() { try answered(answer) }
-                finish(.streamClosed("the server ended the lease renewals stream"))
+                finish(.streamClosed("the server ended \(name)"))
             } catch {
                 finish(error)
             }
@@ -147,7 +133,7 @@ public final class LeaseRenewalStream: Sendable {
             Task {
                 do throws(StreamsError) {
                     _ = try await stream.receive()
-                    finish(.streamClosed("the server ended the lease renewals stream"))
+                    finish(.streamClosed("the server ended \(name)"))
                 } catch {
                     finish(error)
                 }
@@ -163,14 +149,14 @@ public final class LeaseRenewalStream: Sendable {
         }
     }
 
-    /// Hands `answer` to the oldest renewal waiting.
+    /// Hands `answer` to the oldest request waiting.
     private func answered(_ answer: [UInt8]) throws(StreamsError) {
         let result = try LeaseResult(decoding: answer)
-        let waiter = state.withLock { s -> RenewalWaiter? in
+        let waiter = state.withLock { s -> AnswerWaiter? in
             s.answered = true
             return s.waiters.popFirst()
         }
-        guard let waiter else { throw .malformed("an answer to no renewal on the lease renewals stream") }
+        guard let waiter else { throw .malformed("an answer to no request on \(name)") }
         waiter.add(result)
     }
 
@@ -181,11 +167,11 @@ public final class LeaseRenewalStream: Sendable {
         ended.open()
     }
 
-    /// Fails every renewal waiting or queued, and every later one, with `error` (the first failure wins).
+    /// Fails every request waiting or queued, and every later one, with `error` (the first failure wins).
     private func fail(_ error: StreamsError) {
-        let (waiters, failure) = state.withLock { s -> ([RenewalWaiter], StreamsError) in
+        let (waiters, failure) = state.withLock { s -> ([AnswerWaiter], StreamsError) in
             if s.failure == nil { s.failure = error }
-            var waiters: [RenewalWaiter] = []
+            var waiters: [AnswerWaiter] = []
             while let waiter = s.waiters.popFirst() { waiters.append(waiter) }
             while let queued = s.outbox.popFirst() { waiters.append(queued.waiter) }
             return (waiters, s.failure!)
@@ -194,9 +180,9 @@ public final class LeaseRenewalStream: Sendable {
     }
 }
 
-/// The caller of one ``LeaseRenewalStream/renew(keys:holder:ttl:)``: resumed once, with every answer, the
-/// stream's failure, or its cancellation, whichever comes first.
-private final class RenewalWaiter: Sendable {
+/// The caller of one ``LeaseAnswerStream/submit(_:)``: resumed once, with every answer, the stream's
+/// failure, or its cancellation, whichever comes first.
+private final class AnswerWaiter: Sendable {
     private let count: Int
     private let results = Mutex<[LeaseResult]>([])
     /// Every answer, or why there will not be.
