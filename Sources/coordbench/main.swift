@@ -13,6 +13,8 @@ let usage = """
                              (coordd: on each client's lease_renewals stream; --renew-per-stream: a
                              stream per renewal, streamkit's way)
       lease-acquire          acquire + release of fresh keys, durable (--clients 50)
+                             (coordd: on each client's lease_ops stream; --acquire-per-stream: a
+                             stream per request, streamkit's way)
       fanout                 M workers, N observers, one join or leave every 1/R s; the observers'
                              connects are the connect storm (--changes 100 --rate 20; one variant with
                              --workers M --observers N [--deltas])

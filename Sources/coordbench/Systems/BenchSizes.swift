@@ -17,6 +17,9 @@ struct BenchSizes: Sendable {
     var renewPerStream = false
     /// `lease-acquire` clients.
     var acquireClients = 50
+    /// coordd's acquires and releases go on a stream each (streamkit's way; `--acquire-per-stream`)
+    /// instead of the client's one `lease_ops` stream (the SDK's ``LeaseOperationStream``).
+    var acquirePerStream = false
     /// TTL of every lease the workloads take: long enough that none expires during a run.
     var leaseTTLSeconds = 30
 
@@ -75,6 +78,7 @@ struct BenchSizes: Sendable {
         }
         if let v = options.int("depth") { pipelineDepth = v }
         renewPerStream = options.flag("renew-per-stream")
+        acquirePerStream = options.flag("acquire-per-stream")
         if let v = options.int("changes") { fanoutChanges = v }
         if let v = options.double("rate") { fanoutRate = v }
         if let v = options.int("peer-max-observers") { peerMaxObservers = v }

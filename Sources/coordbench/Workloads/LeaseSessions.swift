@@ -124,11 +124,13 @@ final class RedisRenewSession: ClientSession {
 }
 
 /// `lease-acquire` on coordd: acquire a lease on a key never used before, then release it; both are
-/// durable (the server answers after the log's fsync).
+/// durable (the server answers after the log's fsync). On the client's `lease_ops` stream, or on a
+/// stream per request with `--acquire-per-stream`.
 final class CoorddAcquireSession: ClientSession {
     var closer: @Sendable () -> Void { connection.close }
     private let client: CoordClient
     private let connection: CoorddConnection
+    private let operations: LeaseOperationStream?
     private let prefix: String
     private let ttl: Duration
     private var next = 0
@@ -137,19 +139,31 @@ final class CoorddAcquireSession: ClientSession {
         (client, connection) = try await environment.coorddTarget.client(store: store)
         prefix = "acquire/\(environment.runTag)/\(index)/"
         ttl = .seconds(environment.sizes.leaseTTLSeconds)
+        operations = environment.sizes.acquirePerStream ? nil : try await client.leaseOperations()
     }
 
     func round() async throws -> Int {
         next += 1
         let key = prefix + String(next)
-        let granted = try await client.acquire(key: key, holder: "h", ttl: ttl)
-        guard granted.ok else { throw PeerError("coordd acquire \(key): \(granted.message)") }
-        let released = try await client.release(key: key, holder: "h")
+        let granted: LeaseResult
+        let released: LeaseResult
+        if let operations {
+            granted = try await operations.acquire(key: key, holder: "h", ttl: ttl)
+            guard granted.ok else { throw PeerError("coordd acquire \(key): \(granted.message)") }
+            released = try await operations.release(key: key, holder: "h")
+        } else {
+            granted = try await client.acquire(key: key, holder: "h", ttl: ttl)
+            guard granted.ok else { throw PeerError("coordd acquire \(key): \(granted.message)") }
+            released = try await client.release(key: key, holder: "h")
+        }
         guard released.ok else { throw PeerError("coordd release \(key): \(released.message)") }
         return 1
     }
 
-    func finish() async { connection.close() }
+    func finish() async {
+        await operations?.close()
+        connection.close()
+    }
 }
 
 /// `lease-acquire` on etcd: grant a lease, put the key if absent under it, then revoke the lease
