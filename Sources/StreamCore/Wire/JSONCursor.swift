@@ -115,4 +115,30 @@ public struct JSONCursor {
         defer { index = end + 1 }
         return start &+ 1..<end
     }
+
+    /// A string without escapes, as the JSON parser would read it: nil for one with an escape, a control
+    /// character or bytes that are not UTF-8, which the caller leaves to the parser.
+    @inlinable
+    public mutating func plainText() -> String? {
+        let start = index
+        guard let range = plainString() else { return nil }
+        let bytes = UnsafeRawBufferPointer(rebasing: input[range])
+        guard !bytes.contains(where: { $0 < 0x20 }), let text = String(validating: bytes, as: UTF8.self) else {
+            index = start
+            return nil
+        }
+        return text
+    }
+
+    /// A non-negative integer that fits a signed 64-bit field; nil for anything else (a negative one is
+    /// left to the parser).
+    @inlinable
+    public mutating func nonNegativeInt64() -> Int64? {
+        let start = index
+        guard let value = unsignedInteger(), value <= UInt64(Int64.max) else {
+            index = start
+            return nil
+        }
+        return Int64(value)
+    }
 }
