@@ -60,7 +60,7 @@ enum CtlFormat {
         var writer = JSONWriter()
         writer.beginObject()
         for (key, value) in fields {
-            writer.key(key)
+            writer.key(escaping: key)
             writer.string(value)
         }
         writer.endObject()

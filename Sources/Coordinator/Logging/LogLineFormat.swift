@@ -28,7 +28,7 @@ public enum LogLineFormat: String, Sendable, Hashable, CaseIterable {
             writer.key("msg")
             writer.string(message)
             for (key, value) in fields {
-                writer.key(Self.sanitizedKey(key))
+                writer.key(escaping: Self.sanitizedKey(key))
                 switch value {
                 case .text(let text): writer.string(text)
                 case .number(let digits): writer.raw(Array(digits.utf8))

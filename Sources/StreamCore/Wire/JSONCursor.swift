@@ -123,7 +123,17 @@ public struct JSONCursor {
         let start = index
         guard let range = plainString() else { return nil }
         let bytes = UnsafeRawBufferPointer(rebasing: input[range])
-        guard !bytes.contains(where: { $0 < 0x20 }), let text = String(validating: bytes, as: UTF8.self) else {
+        var ascii = true
+        for byte in bytes {
+            if byte < 0x20 {
+                index = start
+                return nil
+            }
+            if byte >= 0x80 { ascii = false }
+        }
+        // ASCII is valid UTF-8 as it is; `String(validating:)` costs generic metadata lookups per call.
+        if ascii { return String(decoding: bytes, as: UTF8.self) }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             index = start
             return nil
         }

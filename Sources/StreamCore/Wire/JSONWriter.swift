@@ -63,8 +63,10 @@ public struct JSONWriter: Sendable {
         afterKey = true
     }
 
-    /// Writes an object key given at run time (map keys), escaped.
-    public mutating func key(_ name: String) {
+    /// Writes an object key given at run time (map keys), escaped. Labelled so that a literal key takes
+    /// ``key(_:)`` (a `StaticString`, copied as it is): unlabelled, a literal chose this one, and every
+    /// message paid an escaping scan per member.
+    public mutating func key(escaping name: String) {
         separate()
         appendQuoted(name)
         bytes.append(UInt8(ascii: ":"))
@@ -146,7 +148,7 @@ public struct JSONWriter: Sendable {
     public mutating func stringMap(_ map: [String: String]) {
         beginObject()
         for key in map.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            self.key(key)
+            self.key(escaping: key)
             string(map[key] ?? "")
         }
         endObject()

@@ -138,7 +138,7 @@ public struct Consume: RequestMessage, Equatable {
         w.key("offsets")
         w.beginObject()
         for space in offsets.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            w.key(space)
+            w.key(escaping: space)
             w.hex(offsets[space] ?? [])
         }
         w.endObject()
