@@ -33,6 +33,26 @@ extension WireMessage {
     }
 }
 
+/// A message a stream carries by the thousand, read straight from the bytes when it is in the one form
+/// coordd's encoders write (``canonical(_:)``), and by the JSON parser otherwise, which gives the same
+/// message for what both accept. Building the parser's tree and strings was most of what decoding one cost.
+public protocol CanonicallyDecodable: WireMessage {
+    /// The message in `input` when it is exactly in the encoders' form; nil to let the parser decide.
+    static func canonical(_ input: UnsafeRawBufferPointer) -> Self?
+}
+
+extension CanonicallyDecodable {
+    /// Decodes a bare JSON message: its encoders' form directly, anything else by the parser.
+    @inlinable
+    public init(decoding bytes: [UInt8]) throws(StreamsError) {
+        if let message = bytes.withUnsafeBytes({ Self.canonical($0) }) {
+            self = message
+            return
+        }
+        try self.init(fields: JSONFields(parsing: bytes))
+    }
+}
+
 extension EnvelopedMessage {
     /// The message inside an envelope, `$type` first.
     public func enveloped() -> [UInt8] {

@@ -1,27 +1,17 @@
 // The lease messages a lease stream carries by the thousand (a renewal, and the answer to every lease
-// request) are read straight from the bytes when they are in the form coordd's encoders write: each member
-// in its place, no spaces, strings without escapes. Anything else goes through the JSON parser, which gives
-// the same message for what both accept (`LeaseMessageDecodingTests`). In a pipelined renewal profile the
-// parser's tree and strings were a tenth of the client's CPU, decoding the answers.
+// request) in the form coordd's encoders write: each member in its place, no spaces, strings without
+// escapes (`CanonicallyDecodable`; `LeaseMessageDecodingTests` checks both readings agree). In a pipelined
+// renewal profile the parser's tree and strings were a tenth of the client's CPU, decoding the answers.
 
-extension LeaseRenew {
-    /// Decodes a renewal: `{"key":"…","holder":"…","ttl_seconds":N}` with an optional `"ttl_ms":N` read
-    /// straight from the bytes, anything else by the JSON parser.
-    public init(decoding bytes: [UInt8]) throws(StreamsError) {
-        if let renewal = bytes.withUnsafeBytes({ Self.canonical($0) }) {
-            self = renewal
-            return
-        }
-        try self.init(fields: JSONFields(parsing: bytes))
-    }
-
+/// A renewal: `{"key":"…","holder":"…","ttl_seconds":N}` with an optional `"ttl_ms":N`.
+extension LeaseRenew: CanonicallyDecodable {
     private static let keyPrefix = Array(#"{"key":"#.utf8)
     private static let holderKey = Array(#","holder":"#.utf8)
     private static let ttlSecondsKey = Array(#","ttl_seconds":"#.utf8)
     private static let ttlMsKey = Array(#","ttl_ms":"#.utf8)
 
     /// The renewal in `input` when it is exactly in the encoder's form; nil to let the parser decide.
-    static func canonical(_ input: UnsafeRawBufferPointer) -> LeaseRenew? {
+    public static func canonical(_ input: UnsafeRawBufferPointer) -> LeaseRenew? {
         var cursor = JSONCursor(input: input)
         guard cursor.take(keyPrefix), let key = cursor.plainText(), cursor.take(holderKey), let holder = cursor.plainText(),
               cursor.take(ttlSecondsKey), let ttlSeconds = cursor.nonNegativeInt64()
@@ -36,17 +26,9 @@ extension LeaseRenew {
     }
 }
 
-extension LeaseResult {
-    /// Decodes an answer: `{"ok":true|false}` with the optional `message`, `reason`, `fence`, `holder`,
-    /// `expires_at` and `ttl_ms` in that order read straight from the bytes, anything else by the JSON parser.
-    public init(decoding bytes: [UInt8]) throws(StreamsError) {
-        if let result = bytes.withUnsafeBytes({ Self.canonical($0) }) {
-            self = result
-            return
-        }
-        try self.init(fields: JSONFields(parsing: bytes))
-    }
-
+/// An answer: `{"ok":true|false}` with the optional `message`, `reason`, `fence`, `holder`, `expires_at`
+/// and `ttl_ms` in that order.
+extension LeaseResult: CanonicallyDecodable {
     private static let okTrue = Array(#"{"ok":true"#.utf8)
     private static let okFalse = Array(#"{"ok":false"#.utf8)
     private static let messageKey = Array(#","message":"#.utf8)
@@ -57,7 +39,7 @@ extension LeaseResult {
     private static let ttlMsKey = Array(#","ttl_ms":"#.utf8)
 
     /// The answer in `input` when it is exactly in the encoder's form; nil to let the parser decide.
-    static func canonical(_ input: UnsafeRawBufferPointer) -> LeaseResult? {
+    public static func canonical(_ input: UnsafeRawBufferPointer) -> LeaseResult? {
         var cursor = JSONCursor(input: input)
         var result: LeaseResult
         if cursor.take(okTrue) {

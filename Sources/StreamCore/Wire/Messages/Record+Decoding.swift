@@ -1,22 +1,12 @@
-extension Record {
-    /// Decodes a record. The form coordd's and streamkit's encoders write, `{"sequence":N,"payload":"…"}`
-    /// or `"payload":null` with nothing else, is read straight from the bytes: a produce decodes one per
-    /// record it carries, and building a parsed object and a string for the payload on the way was most of
-    /// that. Anything else (spaces, other members, metadata, escapes) goes through the JSON parser, which
-    /// gives the same record for what both accept.
-    public init(decoding bytes: [UInt8]) throws(StreamsError) {
-        if let record = bytes.withUnsafeBytes({ Self.canonical($0) }) {
-            self = record
-            return
-        }
-        try self.init(fields: JSONFields(parsing: bytes))
-    }
-
+/// A produce decodes one record per record it carries. The form coordd's and streamkit's encoders write,
+/// `{"sequence":N,"payload":"…"}` or `"payload":null` with nothing else, is read straight from the bytes;
+/// anything else (spaces, other members, metadata, escapes) goes through the JSON parser.
+extension Record: CanonicallyDecodable {
     private static let sequencePrefix = Array(#"{"sequence":"#.utf8)
     private static let payloadKey = Array(#","payload":"#.utf8)
 
     /// The record in `input` when it is exactly in the encoders' form; nil to let the parser decide.
-    static func canonical(_ input: UnsafeRawBufferPointer) -> Record? {
+    public static func canonical(_ input: UnsafeRawBufferPointer) -> Record? {
         var cursor = JSONCursor(input: input)
         guard cursor.take(sequencePrefix), let sequence = cursor.unsignedInteger(), cursor.take(payloadKey) else {
             return nil
