@@ -20,14 +20,14 @@ extension Posix {
         lock.l_whence = Int16(SEEK_SET)
         lock.l_start = 0
         lock.l_len = 0  // to the end of the file, however long it grows
-        while true {
-            if fcntl(fd, F_SETLK, &lock) != -1 { return true }
-            let err = errno
-            if err == EINTR { continue }
-            // Held by another process: POSIX allows either answer.
-            if err == EACCES || err == EAGAIN { return false }
-            preconditionFailureOnProgrammingError(err, "fcntl")
-            throw IOError(errno: err, call: "fcntl")
+        do throws(IOError) {
+            switch try nonBlocking("fcntl", { fcntl(fd, F_SETLK, &lock) }) {
+            case .processed: return true
+            case .wouldBlock: return false
+            }
+        } catch where error.errno == EACCES {
+            // Held by another process: POSIX allows this answer as well as `EAGAIN`.
+            return false
         }
     }
 }
