@@ -8,8 +8,8 @@ import Synchronization
 import Transport
 
 /// The `lease_renewals` stream: many renewals on one stream, answered in order, whether the daemon
-/// decides them on the connection's loop (network transports) or in a task (in process, or once one
-/// renewal had to wait for its log write).
+/// decides them on the connection's loop (network transports; a logged one answered once durable) or in
+/// a task (in process).
 @Suite(.serialized) struct LeaseRenewalsTests {
     static let configurations = [
         Configuration(store: .file, transport: .webSocket), Configuration(store: .file, transport: .inProcess),
@@ -33,7 +33,7 @@ import Transport
         let (logged, following) = try await (longer, after)
         #expect(logged.ok && logged.ttlMs == 60_000)
         #expect(following.map(\.ok) == [true, true])
-        // After the logged renewal the stream may be served by a task: it goes on all the same.
+        // The logged renewal was answered from the log's writer thread: the stream goes on in order.
         #expect(try await renewals.renew(key: "b", holder: "h", ttl: .seconds(10)).ok)
         await #expect(throws: StreamsError.self, "an invalid renewal throws, as a single renew does") {
             try await renewals.renew(key: "b", holder: "", ttl: .seconds(10))
@@ -67,7 +67,7 @@ import Transport
         let renewals = try await harness.client.leaseRenewals()
         #expect(try await renewals.renew(key: "k", holder: "h", ttl: .seconds(10)).ok)
         #expect(started() == 1, "counted while open")
-        #expect(try await renewals.renew(key: "k", holder: "h", ttl: .seconds(60)).ok, "logged: served by a task from here")
+        #expect(try await renewals.renew(key: "k", holder: "h", ttl: .seconds(60)).ok, "logged: answered once durable")
         #expect(try await renewals.renew(key: "k", holder: "h", ttl: .seconds(60)).ok)
         await renewals.close()
         #expect(await eventually { harness.manager.openNodes.allSatisfy { $0.openStreamCount == 0 } }, "the daemon ended it")

@@ -2,8 +2,9 @@ import StreamCore
 import Synchronization
 import Transport
 
-/// The answers of one `lease_ops` stream, sent in the order their operations came although some are known
-/// at once (on the connection's loop) and others only once durable (on the log's writer thread).
+/// The answers of one lease stream (`lease_renewals`, `lease_ops`), sent in the order their requests came
+/// although some are known at once (on the connection's loop) and others only once durable (on the log's
+/// writer thread).
 ///
 /// Each operation takes a ticket, in order, before it is decided; its outcome is settled under that
 /// ticket from whichever thread learns it. One sender at a time sends the outcomes due, in ticket order:
@@ -23,6 +24,18 @@ final class LeaseAnswerQueue: Sendable {
         /// The client half-closed: no more operations come.
         var finishing = false
         var ended = false
+
+        /// Takes the outcome due next, as its sender: an answer to send, or the error that ends the stream.
+        mutating func take(_ outcome: Result<[UInt8], StreamsError>) -> Step {
+            switch outcome {
+            case .success(let answer):
+                sent += 1
+                return .send(answer)
+            case .failure(let error):
+                ended = true
+                return .end(error)
+            }
+        }
     }
 
     /// What the sender does next.
@@ -59,21 +72,24 @@ final class LeaseAnswerQueue: Sendable {
         }
         if let ticket, overLimit {
             settle(ticket, .failure(.limitExceeded(
-                "more than \(limit) lease operations wait for their answers on one lease_ops stream: read the answers")))
+                "more than \(limit) lease operations wait for their answers on one stream: read the answers")))
         }
         return overLimit ? nil : ticket
     }
 
     /// Settles a ticket's outcome: its answer, or the error that ends the stream in its place.
     func settle(_ ticket: UInt64, _ outcome: Result<[UInt8], StreamsError>) {
-        let send = state.withLock { s -> Bool in
-            guard !s.ended else { return false }
-            s.settled[ticket] = outcome
-            guard !s.sending, ticket == s.sent else { return false }
+        let first = state.withLock { s -> Step in
+            guard !s.ended else { return .stop }
+            guard !s.sending, ticket == s.sent else {
+                s.settled[ticket] = outcome
+                return .stop
+            }
+            // Due now and nobody sends: this caller becomes the sender, with its own outcome first.
             s.sending = true
-            return true
+            return s.take(outcome)
         }
-        if send { sendDue() }
+        send(from: first)
     }
 
     /// The client half-closed: the stream ends once every answer went.
@@ -98,21 +114,25 @@ final class LeaseAnswerQueue: Sendable {
         if first { ended(error) }
     }
 
-    /// As the sender: offers the outcomes due, in order, while the connection takes them.
-    private func sendDue() {
+    /// As the sender: carries out `step`, then offers the outcomes due after it, in order, while the
+    /// connection takes them.
+    private func send(from step: Step) {
+        var step = step
         while true {
-            switch nextStep() {
+            switch step {
             case .stop:
                 return
             case .end(let error):
                 ended(error)
                 return
             case .send(let answer):
-                if stream.offer(answer) { continue }
-                // Still the sender: the task sends this one when there is room, then goes on.
-                guard spawn({ await self.sendWaiting(answer) }) else { return fail(.shuttingDown) }
-                return
+                guard stream.offer(answer) else {
+                    // Still the sender: the task sends this one when there is room, then goes on.
+                    guard spawn({ await self.sendWaiting(answer) }) else { return fail(.shuttingDown) }
+                    return
+                }
             }
+            step = nextStep()
         }
     }
 
@@ -122,7 +142,7 @@ final class LeaseAnswerQueue: Sendable {
         } catch {
             return fail(error)
         }
-        sendDue()
+        send(from: nextStep())
     }
 
     private func nextStep() -> Step {
@@ -131,19 +151,11 @@ final class LeaseAnswerQueue: Sendable {
                 s.sending = false
                 return .stop
             }
-            switch s.settled.removeValue(forKey: s.sent) {
-            case .success(let answer)?:
-                s.sent += 1
-                return .send(answer)
-            case .failure(let error)?:
-                s.ended = true
-                return .end(error)
-            case nil:
-                s.sending = false
-                guard s.finishing && s.sent == s.issued else { return .stop }
-                s.ended = true
-                return .end(nil)
-            }
+            if let outcome = s.settled.removeValue(forKey: s.sent) { return s.take(outcome) }
+            s.sending = false
+            guard s.finishing && s.sent == s.issued else { return .stop }
+            s.ended = true
+            return .end(nil)
         }
     }
 }

@@ -47,8 +47,7 @@ extension Node {
             stream.close(error: closingError)
             return context.ended()
         }
-        if request is LeaseRenewals { return serveRenewals(request, on: stream, context) }
-        if request is LeaseOperations { return serveLeaseOperations(request, on: stream, context) }
+        if let decide = leaseStreamMessages(of: request) { return serveLeaseStream(request, on: stream, decide: decide, context) }
         if let r = request as? SubscribeWorkers, r.presenceOnly { return servePresence(r, on: stream, context) }
         let writes = Self.mayWrite(request)
         // Counted before the engine decides, so a hand-off that starts now waits for the write.
@@ -81,16 +80,10 @@ extension Node {
     /// request or a stream with no loop.
     func serveOnLoop(_ request: any EnvelopedMessage, on stream: any BidiStream,
                      spawn: @escaping @Sendable (@escaping @Sendable () async -> Void) -> Bool) async -> Bool {
-        let serve: (@Sendable (AtOnceContext) -> Void)
-        switch request {
-        case is LeaseRenewals: serve = { [self] context in serveRenewals(request, on: stream, context) }
-        case is LeaseOperations: serve = { [self] context in serveLeaseOperations(request, on: stream, context) }
-        default: return false
-        }
-        guard let loop = stream.eventLoop else { return false }
+        guard let decide = leaseStreamMessages(of: request), let loop = stream.eventLoop else { return false }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let context = AtOnceContext(spawn: spawn, ended: { done.resume() })
-            guard loop.execute({ serve(context) }) else {
+            guard loop.execute({ self.serveLeaseStream(request, on: stream, decide: decide, context) }) else {
                 stream.close(error: .shuttingDown)
                 return done.resume()
             }

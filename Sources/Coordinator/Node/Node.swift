@@ -165,6 +165,9 @@ public final class Node: Sendable {
     /// of its own: an async `switch` over every operation took the sum of all their frames (3 KB) for
     /// the whole life of every stream, which 10,000 long-lived worker streams felt.
     func serving(_ request: any EnvelopedMessage, createdStore: Bool) -> Operation {
+        if let decide = leaseStreamMessages(of: request) {
+            return { stream throws(StreamsError) in try await self.inOrder(on: stream, decide: decide) }
+        }
         switch request {
         case let r as Produce: return { stream throws(StreamsError) in try await self.produce(r, on: stream) }
         case let r as Peek: return { stream throws(StreamsError) in try await self.peek(r, on: stream) }
@@ -191,9 +194,6 @@ public final class Node: Sendable {
         case let r as LeaseRenew: return { stream throws(StreamsError) in try await stream.send(self.leases.renew(r)) }
         case let r as LeaseRelease: return { stream throws(StreamsError) in try await stream.send(self.leases.release(r)) }
         case let r as LeaseWatch: return { stream throws(StreamsError) in try await self.leases.watch(r, on: stream) }
-        case is LeaseRenewals: return { stream throws(StreamsError) in try await self.inOrder(on: stream, decide: self.renewal) }
-        case is LeaseOperations:
-            return { stream throws(StreamsError) in try await self.inOrder(on: stream, decide: self.leaseOperation) }
         case is StoreCreate:
             // The store exists, since this node serves it; it is new if opening it for this stream made it.
             let answer = StoreCreateResult(storeID: storeID, created: createdStore)

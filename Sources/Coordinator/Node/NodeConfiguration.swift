@@ -11,9 +11,9 @@ public struct CoordinatorLimits: Sendable {
     public var maxHeartbeatSeconds: Int64 = 300
     /// Leases one LeaseList answer may hold.
     public var maxLeaseList = 10_000
-    /// Operations of one `lease_ops` stream whose answers are not yet sent: past it the stream ends with
-    /// `limit_exceeded`, so a client that sends without reading holds a bounded queue. coordd's choice:
-    /// 64 times the most that coordbench's pipelined clients keep in flight.
+    /// Requests of one lease stream (`lease_renewals`, `lease_ops`) whose answers are not yet sent: past it
+    /// the stream ends with `limit_exceeded`, so a client that sends without reading holds a bounded queue.
+    /// coordd's choice: 64 times the most that coordbench's pipelined clients keep in flight.
     public var maxLeaseOperationsInFlight = 1_024
     /// Stores open at once, the default store included (`--max-open-stores`). streamkit has no bound, so
     /// one client allowed every store could open stores until the daemon ran out of descriptors. An open
