@@ -72,6 +72,7 @@ put("json", "duplicate", '{"a":1,"a":{"b":[],"b":null}}')
 put("json", "nested", "[" * 40 + "]" * 40)
 put("json", "record", '{"sequence":18446744073709551615,"payload":"AAEC/+8="}')
 put("json", "record-null", '{"sequence":7,"payload":null}')
+put("json", "record-batch", '{"records":[{"sequence":7,"payload":null},{"sequence":8,"payload":"AAEC/+8="}]}')
 
 
 # Lease events: version 1, kinds granted / released / expired.

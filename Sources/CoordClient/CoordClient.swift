@@ -19,6 +19,8 @@ public struct CoordClient: Sendable {
     let connection: ClientConnection?
     /// The stream `withLease`'s renewals share.
     let leaseKeepers = LeaseKeepers()
+    /// Whether the server refused `produce_batches`, so produces go one record per message.
+    let produceBatching = ProduceBatching()
 
     /// Creates a client for `store` over a provider the caller owns (and closes).
     public init(provider: any StreamProvider, store: WireUUID = .defaultStore) {
@@ -35,59 +37,6 @@ public struct CoordClient: Sendable {
     public func open(_ request: some RequestMessage) async throws(StreamsError) -> any BidiStream {
         try await provider.callStream(store: store, request: request)
     }
-
-    /// Writes `records` to a segment and returns one status per committed chunk. Each record must carry
-    /// the next sequence of the segment (last + 1, then + 1 …); the first wrong one ends the produce with a
-    /// permanent `sequence_gap` error, keeping the chunks committed before it. A stream that ends cleanly
-    /// before the last record is acknowledged throws the transient `stream_closed`.
-    @discardableResult
-    public func produce(space: String, segment: String, records: [Record], fence: Fence? = nil)
-        async throws(StreamsError) -> [SegmentStatus]
-    {
-        let stream = try await open(Produce(space: space, segment: segment, fence: fence))
-        defer { stream.close(error: nil) }
-        // Statuses are read while records are still being sent: a long produce commits many chunks, and
-        // leaving their statuses unread would fill the stream's buffer and stall both sides.
-        let reader = Task { () throws(StreamsError) -> [SegmentStatus] in
-            var statuses: [SegmentStatus] = []
-            while let status = try await stream.receive(SegmentStatus.self) { statuses.append(status) }
-            return statuses
-        }
-        var sendError: StreamsError?
-        do {
-            // In batches, each handed to the connection in one go when it has room (one trip to the
-            // connection's thread and one write); what it has no room for is sent one by one, waiting.
-            var start = records.startIndex
-            while start < records.endIndex {
-                let end = min(start + Self.produceBatchRecords, records.endIndex)
-                let messages = records[start..<end].map { $0.encoded() }
-                for message in messages[stream.offer(contentsOf: messages)...] { try await stream.send(message) }
-                start = end
-            }
-            stream.closeSend(error: nil)
-        } catch {
-            sendError = error
-            stream.closeSend(error: error)
-        }
-        // The server's verdict comes first: a send fails only because the server already ended the stream.
-        let statuses: [SegmentStatus]
-        do {
-            statuses = try await reader.value
-        } catch {
-            throw error as? StreamsError ?? .internalError("\(error)")
-        }
-        if let sendError { throw sendError }
-        // Each committed chunk is answered, the last with the last record's sequence: a stream that ended
-        // cleanly short of that left the last records' fate unknown, which only a retry can settle.
-        if let last = records.last, statuses.last?.lastSequence != last.sequence {
-            throw .streamClosed("the produce ended before its record \(last.sequence) was acknowledged")
-        }
-        return statuses
-    }
-
-    /// Records a produce encodes and hands to the connection at once: enough that a batch costs one write,
-    /// few enough that a large produce does not hold all of its records encoded twice.
-    static let produceBatchRecords = 64
 
     /// The head entry of a segment (the empty entry, sequence 0, when the segment is empty).
     public func peek(space: String, segment: String) async throws(StreamsError) -> Entry {

@@ -42,6 +42,7 @@ enum Samples {
         AssignmentList(group: "indexers"),
         LeaseRenewals(),
         LeaseOperations(),
+        ProduceBatches(Produce(space: "orders", segment: "order-42", fence: Fence(key: "p-1", token: 9))),
     ]
 }
 

@@ -67,3 +67,61 @@ struct RecordDecodingTests {
         }
     }
 }
+
+/// A batch of records in the encoders' form is read without the JSON parser, and reads as the parser reads
+/// it; a batch with anything else in it, anywhere, is left to the parser whole.
+struct RecordBatchDecodingTests {
+    static func parsed(_ text: String) -> RecordBatch? {
+        guard let value = try? JSONValue.parse(text), let fields = try? JSONFields(value) else { return nil }
+        return try? RecordBatch(fields: fields)
+    }
+
+    static func scanned(_ text: String) -> RecordBatch? {
+        Array(text.utf8).withUnsafeBytes { RecordBatch.canonical($0) }
+    }
+
+    @Test func everyBatchTheEncoderWritesWithoutMetadataIsReadDirectlyAndBackAsItWas() throws {
+        var random = SplitMix64(seed: 13)
+        for count in [0, 1, 2, 3, 17, 100] {
+            let records = (0..<count).map { _ in
+                let size = Int(random.next() % 40)
+                let payload = random.next() % 5 == 0 ? nil : (0..<size).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                return Record(sequence: random.next(), payload: payload)
+            }
+            let batch = RecordBatch(records: records)
+            let bytes = batch.encoded()
+            #expect(bytes.withUnsafeBytes { RecordBatch.canonical($0) } == batch, "\(String(decoding: bytes, as: UTF8.self))")
+            #expect(try RecordBatch(decoding: bytes) == batch)
+            #expect(Self.parsed(String(decoding: bytes, as: UTF8.self)) == batch)
+        }
+    }
+
+    @Test(arguments: [
+        #"{"records":[{"sequence":1,"payload":null},{"sequence":2,"payload":"AA==","metadata":{"a":"b"}}]}"#,
+        #"{"records":[{"sequence":1,"payload":null}, {"sequence":2,"payload":null}]}"#,
+        #"{"records":[{"sequence":1,"payload":null},]}"#,
+        #"{"records":[{"sequence":1,"payload":null}]} "#,
+        #"{"records":[{"sequence":1,"payload":null}],"extra":1}"#,
+        #"{"records":[{"sequence":1,"payload":null}"#,
+        #"{"records":[{"sequence":1,"payload":"AA="}]}"#,
+        #"{"records":[{"sequence":1,"payload":null}{"sequence":2,"payload":null}]}"#,
+        #"{"records":[1]}"#,
+        #"{"records":null}"#,
+        #"{"records":{}}"#,
+        #"{"sequence":1,"payload":null}"#,
+        #"[{"sequence":1,"payload":null}]"#,
+        #"{}"#,
+    ])
+    func anythingElseIsLeftToTheParser(_ text: String) throws {
+        #expect(Self.scanned(text) == nil)
+        let parsed = Self.parsed(text)
+        let decoded = try? RecordBatch(decoding: Array(text.utf8))
+        #expect(decoded == parsed)
+    }
+
+    /// A message without `records` is no batch: reading it as an empty one would drop what it held.
+    @Test(arguments: [#"{"sequence":1,"payload":null}"#, #"{}"#, #"{"records":null}"#, #"{"records":{}}"#])
+    func aMessageWithoutRecordsIsRefused(_ text: String) {
+        #expect(throws: StreamsError.self) { try RecordBatch(decoding: Array(text.utf8)) }
+    }
+}

@@ -133,7 +133,7 @@ public final class Node: Sendable {
 
     /// True for the one-answer requests that may write to the store.
     static func mayWrite(_ request: any EnvelopedMessage) -> Bool {
-        request is Produce || request is LeaseAcquire || request is LeaseRenew || request is LeaseRelease
+        request is Produce || request is ProduceBatches || request is LeaseAcquire || request is LeaseRenew || request is LeaseRelease
     }
 
     /// Reads and decodes a stream's first message, the request. A stream that ends first or whose first
@@ -169,7 +169,9 @@ public final class Node: Sendable {
             return { stream throws(StreamsError) in try await self.inOrder(on: stream, decide: decide) }
         }
         switch request {
-        case let r as Produce: return { stream throws(StreamsError) in try await self.produce(r, on: stream) }
+        case let r as Produce: return { stream throws(StreamsError) in try await self.produce(r, batched: false, on: stream) }
+        case let r as ProduceBatches:
+            return { stream throws(StreamsError) in try await self.produce(r.target, batched: true, on: stream) }
         case let r as Peek: return { stream throws(StreamsError) in try await self.peek(r, on: stream) }
         case let r as ConsumeSegment: return { stream throws(StreamsError) in try await self.consumeSegment(r, on: stream) }
         case let r as ConsumeSpace: return { stream throws(StreamsError) in try await self.consumeSpace(r, on: stream) }

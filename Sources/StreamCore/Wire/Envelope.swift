@@ -12,6 +12,7 @@ public enum Envelope {
             // coordd extensions
             WorkerInventoryDelta.self, LeaseList.self, StoreCreate.self, LeaseWatch.self,
             SubscribeAssignments.self, AssignmentList.self, LeaseRenewals.self, LeaseOperations.self,
+            ProduceBatches.self,
         ]
         var registry: [String: any EnvelopedMessage.Type] = [:]
         for type in types {

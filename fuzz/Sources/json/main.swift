@@ -3,7 +3,7 @@ import StreamCore
 
 // The JSON parser under both its limits, and envelope decoding on top of it. The strict grammar only
 // refuses more: what it accepts, the default accepts as the same value. A record read by its in-place
-// scanner reads as the parser reads it.
+// scanner reads as the parser reads it, and so does a batch of records.
 let strict = JSONLimits.strict(maxDepth: JSONLimits.defaultMaxDepth, maxBytes: JSONLimits.defaultMaxBytes)
 
 runFuzzer { input in
@@ -16,4 +16,7 @@ runFuzzer { input in
     let scanned = try? Record(decoding: bytes)
     let parsed = try? Record(fields: JSONFields(parsing: bytes))
     precondition(scanned == parsed, "the record scanner and the parser read a record differently")
+    let scannedBatch = try? RecordBatch(decoding: bytes)
+    let parsedBatch = try? RecordBatch(fields: JSONFields(parsing: bytes))
+    precondition(scannedBatch == parsedBatch, "the batch scanner and the parser read a batch differently")
 }

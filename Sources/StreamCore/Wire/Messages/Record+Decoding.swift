@@ -8,6 +8,13 @@ extension Record: CanonicallyDecodable {
     /// The record in `input` when it is exactly in the encoders' form; nil to let the parser decide.
     public static func canonical(_ input: UnsafeRawBufferPointer) -> Record? {
         var cursor = JSONCursor(input: input)
+        guard let record = canonical(at: &cursor), cursor.atEnd else { return nil }
+        return record
+    }
+
+    /// The record in the encoders' form at the cursor, which then stands after it; nil (with the cursor
+    /// anywhere) for anything else.
+    static func canonical(at cursor: inout JSONCursor) -> Record? {
         guard cursor.take(sequencePrefix), let sequence = cursor.unsignedInteger(), cursor.take(payloadKey) else {
             return nil
         }
@@ -15,11 +22,35 @@ extension Record: CanonicallyDecodable {
         if !cursor.takeNull() {
             // Base64 has no quote or backslash, so the next quote ends it.
             guard let text = cursor.stringToNextQuote(),
-                  let decoded = Base64.decodeStandard(UnsafeRawBufferPointer(rebasing: input[text]))
+                  let decoded = Base64.decodeStandard(UnsafeRawBufferPointer(rebasing: cursor.input[text]))
             else { return nil }
             payload = decoded
         }
-        guard cursor.take(0x7D), cursor.atEnd else { return nil }
+        guard cursor.take(0x7D) else { return nil }
         return Record(sequence: sequence, payload: payload)
+    }
+}
+
+/// A `produce_batches` stream carries its records by the hundred; a batch in the encoders' form
+/// (`{"records":[` canonical records separated by commas `]}`) is read straight from the bytes, and any other
+/// by the parser, as a record is.
+extension RecordBatch: CanonicallyDecodable {
+    private static let recordsPrefix = Array(#"{"records":["#.utf8)
+
+    /// The batch in `input` when it and every record in it are exactly in the encoders' form; nil to let
+    /// the parser decide.
+    public static func canonical(_ input: UnsafeRawBufferPointer) -> RecordBatch? {
+        var cursor = JSONCursor(input: input)
+        guard cursor.take(recordsPrefix) else { return nil }
+        var records: [Record] = []
+        if !cursor.take(0x5D) {
+            repeat {
+                guard let record = Record.canonical(at: &cursor) else { return nil }
+                records.append(record)
+            } while cursor.take(0x2C)
+            guard cursor.take(0x5D) else { return nil }
+        }
+        guard cursor.take(0x7D), cursor.atEnd else { return nil }
+        return RecordBatch(records: records)
     }
 }
