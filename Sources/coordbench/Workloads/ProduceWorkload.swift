@@ -151,7 +151,8 @@ protocol ProducerSession: ClientSession {
     var written: Counter? { get set }
 }
 
-/// A coordd producer: one connection, one segment, a `Produce` stream per batch.
+/// A coordd producer: one connection, one segment, a produce per batch (the SDK's: its records in one
+/// `produce_batches` message).
 final class CoorddProduceSession: ProducerSession {
     var written: Counter?
     var closer: @Sendable () -> Void { connection.close }
