@@ -186,9 +186,17 @@ public final class DurableLog: Sendable {
         guard frame.count == LogFormat.frameHeaderSize + length else {
             throw LogErrors.corrupt(name, position.offset, "record length \(length) runs past the committed data")
         }
-        let intact = frame.withUnsafeBytes { LogFormat.isIntact($0) } && frame[9] == 0
-        guard intact else { throw LogErrors.corrupt(name, position.offset, "no intact record starts here") }
-        return LogRecord(kind: frame[8], payload: Array(frame[LogFormat.frameHeaderSize...]))
+        return try frame.withUnsafeBytes { Self.record(frame: $0, at: position) }.get()
+    }
+
+    /// The record in `frame`, exactly one frame's bytes read from `position`: a storage error unless it is
+    /// intact and a record (not a commit frame).
+    /// (A `Result`, not a throw: it is called inside `withUnsafeBytes`, which rethrows untyped errors.)
+    static func record(frame: UnsafeRawBufferPointer, at position: LogPosition) -> Result<LogRecord, StreamsError> {
+        guard LogFormat.isIntact(frame), frame[9] == 0 else {
+            return .failure(LogErrors.corrupt(LogFormat.fileName(position.file), position.offset, "no intact record starts here"))
+        }
+        return .success(LogRecord(kind: frame[8], payload: Array(UnsafeRawBufferPointer(rebasing: frame[LogFormat.frameHeaderSize...]))))
     }
 
     /// The frame at `offset` as its header's length declares it, cut short at `committedSize`.

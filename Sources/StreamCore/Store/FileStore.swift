@@ -115,7 +115,7 @@ public final class FileStore: StreamStore {
 
     public func peek(space: String, segment: String) throws(StreamsError) -> Entry? {
         guard let head = index.peek(space: space, segment: segment) else { return nil }
-        return try resolve(head)
+        return try resolve([head])[0]
     }
 
     public func status(space: String, segment: String) -> SegmentStatus? {
@@ -127,14 +127,13 @@ public final class FileStore: StreamStore {
     }
 
     public func readSegment(space: String, segment: String, range: SegmentRange, max: Int) throws(StreamsError) -> [Entry] {
-        try index.readSegment(space: space, segment: segment, range: range, max: max).map { e throws(StreamsError) in try resolve(e) }
+        try resolve(index.readSegment(space: space, segment: segment, range: range, max: max))
     }
 
     public func readSpace(space: String, after: [UInt8], afterTimestamp: Int64, throughTimestamp: Int64, max: Int)
         throws(StreamsError) -> [Entry]
     {
-        try index.readSpace(space: space, after: after, afterTimestamp: afterTimestamp, throughTimestamp: throughTimestamp, max: max)
-            .map { e throws(StreamsError) in try resolve(e) }
+        try resolve(index.readSpace(space: space, after: after, afterTimestamp: afterTimestamp, throughTimestamp: throughTimestamp, max: max))
     }
 
     public func visibleBound(space: String) -> Int64 {
@@ -155,15 +154,23 @@ public final class FileStore: StreamStore {
         await leases.close()
     }
 
-    /// Completes an entry from its log record (outside the index lock).
-    private func resolve(_ indexed: IndexedEntry) throws(StreamsError) -> Entry {
-        guard let position = indexed.position else { return indexed.entry }
-        let record = try log.read(at: position)
-        guard record.kind == EntryRecords.entryKind else {
-            throw .storage("log record at \(position) is not an entry")
+    /// Completes entries from their log records (outside the index lock), read together: a page's entries
+    /// were mostly written together, and lie close to each other in the log.
+    private func resolve(_ page: [IndexedEntry]) throws(StreamsError) -> [Entry] {
+        let positions = page.compactMap(\.position)
+        var records = try log.read(at: positions).makeIterator()
+        var entries: [Entry] = []
+        entries.reserveCapacity(page.count)
+        for indexed in page {
+            var entry = indexed.entry
+            if let position = indexed.position, let record = records.next() {
+                guard record.kind == EntryRecords.entryKind else {
+                    throw .storage("log record at \(position) is not an entry")
+                }
+                (entry.payload, entry.metadata) = try EntryRecords.decodeEntry(record.payload)
+            }
+            entries.append(entry)
         }
-        var entry = indexed.entry
-        (entry.payload, entry.metadata) = try EntryRecords.decodeEntry(record.payload)
-        return entry
+        return entries
     }
 }
