@@ -73,6 +73,7 @@ put("json", "nested", "[" * 40 + "]" * 40)
 put("json", "record", '{"sequence":18446744073709551615,"payload":"AAEC/+8="}')
 put("json", "record-null", '{"sequence":7,"payload":null}')
 put("json", "record-batch", '{"records":[{"sequence":7,"payload":null},{"sequence":8,"payload":"AAEC/+8="}]}')
+put("json", "entry", '{"sequence":7,"timestamp":1767225600000,"trx":{"id":"0123abcd-0000-4000-8000-00000000000f","node":"00000000-0000-0000-0000-000000000000","number":3},"payload":"AAEC/+8=","space":"orders","segment":"eu-1"}')
 
 
 # Lease events: version 1, kinds granted / released / expired.

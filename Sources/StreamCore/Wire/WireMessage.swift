@@ -7,9 +7,15 @@ public protocol WireMessage: Sendable {
     init(fields: JSONFields) throws(StreamsError)
     /// Writes the message as one JSON object.
     func write(to writer: inout JSONWriter)
+    /// The message in `input` when it is exactly in the one form coordd's encoders write, read straight
+    /// from the bytes; nil to let the JSON parser decide, which must then give the same message for what
+    /// both accept. Messages a stream carries by the thousand have one (records, entries, renewals, lease
+    /// answers), because building the parser's tree and strings was most of what decoding one cost; the
+    /// default is nil.
+    static func canonical(_ input: UnsafeRawBufferPointer) -> Self?
 }
 
-/// A message registered under a discriminator, so it can travel inside an envelope
+/// A message that may travel inside an envelope, registered under a discriminator
 /// (`{"$type": …, "content": …}`, streamkit v1 §1).
 public protocol EnvelopedMessage: WireMessage {
     /// The `$type` string, e.g. `streamkit://api/v1/peek`.
@@ -20,6 +26,9 @@ public protocol EnvelopedMessage: WireMessage {
 public protocol RequestMessage: EnvelopedMessage {}
 
 extension WireMessage {
+    /// No form read without the parser.
+    public static func canonical(_ input: UnsafeRawBufferPointer) -> Self? { nil }
+
     /// The message as bare JSON bytes.
     public func encoded() -> [UInt8] {
         var writer = JSONWriter()
@@ -27,25 +36,10 @@ extension WireMessage {
         return writer.bytes
     }
 
-    /// Decodes a bare JSON message.
+    /// Decodes a bare JSON message: its encoders' form directly (``canonical(_:)``), anything else by the
+    /// parser. Generic callers (a stream's `receive(_:)`) reach the direct reading too.
     public init(decoding bytes: some Collection<UInt8>) throws(StreamsError) {
-        try self.init(fields: JSONFields(parsing: bytes))
-    }
-}
-
-/// A message a stream carries by the thousand, read straight from the bytes when it is in the one form
-/// coordd's encoders write (``canonical(_:)``), and by the JSON parser otherwise, which gives the same
-/// message for what both accept. Building the parser's tree and strings was most of what decoding one cost.
-public protocol CanonicallyDecodable: WireMessage {
-    /// The message in `input` when it is exactly in the encoders' form; nil to let the parser decide.
-    static func canonical(_ input: UnsafeRawBufferPointer) -> Self?
-}
-
-extension CanonicallyDecodable {
-    /// Decodes a bare JSON message: its encoders' form directly, anything else by the parser.
-    @inlinable
-    public init(decoding bytes: [UInt8]) throws(StreamsError) {
-        if let message = bytes.withUnsafeBytes({ Self.canonical($0) }) {
+        if let message = bytes.withContiguousStorageIfAvailable({ Self.canonical(UnsafeRawBufferPointer($0)) }) ?? nil {
             self = message
             return
         }

@@ -3,7 +3,7 @@ import StreamCore
 
 // The JSON parser under both its limits, and envelope decoding on top of it. The strict grammar only
 // refuses more: what it accepts, the default accepts as the same value. A record read by its in-place
-// scanner reads as the parser reads it, and so does a batch of records.
+// scanner reads as the parser reads it, and so do a batch of records and an entry.
 let strict = JSONLimits.strict(maxDepth: JSONLimits.defaultMaxDepth, maxBytes: JSONLimits.defaultMaxBytes)
 
 runFuzzer { input in
@@ -19,4 +19,7 @@ runFuzzer { input in
     let scannedBatch = try? RecordBatch(decoding: bytes)
     let parsedBatch = try? RecordBatch(fields: JSONFields(parsing: bytes))
     precondition(scannedBatch == parsedBatch, "the batch scanner and the parser read a batch differently")
+    let scannedEntry = try? Entry(decoding: bytes)
+    let parsedEntry = try? Entry(fields: JSONFields(parsing: bytes))
+    precondition(scannedEntry == parsedEntry, "the entry scanner and the parser read an entry differently")
 }

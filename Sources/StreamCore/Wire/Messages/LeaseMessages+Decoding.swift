@@ -1,10 +1,10 @@
 // The lease messages a lease stream carries by the thousand (a renewal, and the answer to every lease
 // request) in the form coordd's encoders write: each member in its place, no spaces, strings without
-// escapes (`CanonicallyDecodable`; `LeaseMessageDecodingTests` checks both readings agree). In a pipelined
+// escapes (`WireMessage.canonical`; `LeaseMessageDecodingTests` checks both readings agree). In a pipelined
 // renewal profile the parser's tree and strings were a tenth of the client's CPU, decoding the answers.
 
 /// A renewal: `{"key":"…","holder":"…","ttl_seconds":N}` with an optional `"ttl_ms":N`.
-extension LeaseRenew: CanonicallyDecodable {
+extension LeaseRenew {
     private static let keyPrefix = Array(#"{"key":"#.utf8)
     private static let holderKey = Array(#","holder":"#.utf8)
     private static let ttlSecondsKey = Array(#","ttl_seconds":"#.utf8)
@@ -28,7 +28,7 @@ extension LeaseRenew: CanonicallyDecodable {
 
 /// An answer: `{"ok":true|false}` with the optional `message`, `reason`, `fence`, `holder`, `expires_at`
 /// and `ttl_ms` in that order.
-extension LeaseResult: CanonicallyDecodable {
+extension LeaseResult {
     private static let okTrue = Array(#"{"ok":true"#.utf8)
     private static let okFalse = Array(#"{"ok":false"#.utf8)
     private static let messageKey = Array(#","message":"#.utf8)

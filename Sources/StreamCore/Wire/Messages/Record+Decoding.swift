@@ -1,7 +1,7 @@
 /// A produce decodes one record per record it carries. The form coordd's and streamkit's encoders write,
 /// `{"sequence":N,"payload":"…"}` or `"payload":null` with nothing else, is read straight from the bytes;
 /// anything else (spaces, other members, metadata, escapes) goes through the JSON parser.
-extension Record: CanonicallyDecodable {
+extension Record {
     private static let sequencePrefix = Array(#"{"sequence":"#.utf8)
     private static let payloadKey = Array(#","payload":"#.utf8)
 
@@ -34,7 +34,7 @@ extension Record: CanonicallyDecodable {
 /// A `produce_batches` stream carries its records by the hundred; a batch in the encoders' form
 /// (`{"records":[` canonical records separated by commas `]}`) is read straight from the bytes, and any other
 /// by the parser, as a record is.
-extension RecordBatch: CanonicallyDecodable {
+extension RecordBatch {
     private static let recordsPrefix = Array(#"{"records":["#.utf8)
 
     /// The batch in `input` when it and every record in it are exactly in the encoders' form; nil to let
