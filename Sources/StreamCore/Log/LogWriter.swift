@@ -77,17 +77,25 @@ final class LogWriter: @unchecked Sendable {
     }
 
     /// Commit delay: while some appends wait but fewer than the last batch held, give the others up to
-    /// `commitDelayMicroseconds` to arrive so they share the coming flush.
+    /// `commitDelayMicroseconds` to arrive so they share the coming flush. The time is read from the clock,
+    /// not added up from the sleeps asked for: a `usleep(50)` takes about 120 µs on Linux (the thread's
+    /// timer slack comes on top), so counting steps waited more than twice the limit.
     private func awaitCompanions() {
-        let step = 50
-        var waited = 0
-        while waited < limits.commitDelayMicroseconds {
+        let limit = UInt64(limits.commitDelayMicroseconds) * 1_000
+        var start: UInt64?
+        while true {
             let pending = queue.pendingCount
             guard pending > 0, pending < previousBatchGroups else { return }
-            usleep(UInt32(step))
-            waited += step
+            let now = LogSyncLatency.monotonicNanoseconds()
+            let waited = now - (start ?? now)
+            if start == nil { start = now }
+            guard waited < limit else { return }
+            usleep(UInt32(min(Self.companionPollNanoseconds, limit - waited) / 1_000))
         }
     }
+
+    /// How often the commit delay looks for companions.
+    private static let companionPollNanoseconds: UInt64 = 50_000
 
     private var fileHasRecords: Bool { fileSize > UInt64(LogFormat.fileHeaderSize) }
 
