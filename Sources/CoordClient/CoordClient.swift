@@ -44,18 +44,32 @@ public struct CoordClient: Sendable {
     }
 
     /// Entries of one segment in ascending sequence.
+    ///
+    /// The reads ask for their entries many to a message (coordd's `batched`); a server without it sends
+    /// them one per message, which the sequence reads the same way.
     public func consumeSegment(_ request: ConsumeSegment) -> MessageSequence<Entry> {
-        sequence(request)
+        var request = request
+        request.batched = true
+        return entries(request)
     }
 
     /// Entries of one space in (timestamp, segment, sequence) order after the request's cursor.
     public func consumeSpace(_ request: ConsumeSpace) -> MessageSequence<Entry> {
-        sequence(request)
+        var request = request
+        request.batched = true
+        return entries(request)
     }
 
     /// Entries of several spaces merged by timestamp.
     public func consume(_ request: Consume) -> MessageSequence<Entry> {
-        sequence(request)
+        var request = request
+        request.batched = true
+        return entries(request)
+    }
+
+    /// The entries of a read that may come many to a message (``EntryBatch``) or one per message.
+    private func entries(_ request: some RequestMessage) -> MessageSequence<Entry> {
+        MessageSequence(open: opener(request), unpack: { message throws(StreamsError) in try EntryBatch.entries(in: message) })
     }
 
     /// Space names in ascending byte order.
@@ -82,11 +96,14 @@ public struct CoordClient: Sendable {
 
     /// The messages answering `request`, as an async sequence.
     public func sequence<M: WireMessage>(_ request: some RequestMessage, of type: M.Type = M.self) -> MessageSequence<M> {
+        MessageSequence(open: opener(request))
+    }
+
+    /// Opens a stream for `request` each time it is called.
+    private func opener(_ request: some RequestMessage) -> @Sendable () async throws(StreamsError) -> any BidiStream {
         let client = self
         let envelope = request.enveloped()
-        return MessageSequence { () throws(StreamsError) in
-            try await client.provider.callStream(store: client.store, request: envelope)
-        }
+        return { () throws(StreamsError) in try await client.provider.callStream(store: client.store, request: envelope) }
     }
 
     /// Sends `request` and reads exactly one answer.

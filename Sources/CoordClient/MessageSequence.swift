@@ -17,17 +17,24 @@ public struct MessageSequence<Element: WireMessage>: AsyncSequence, Sendable {
         let open: @Sendable (Element?) async throws(StreamsError) -> any BidiStream
     }
 
+    /// How a message that may carry several elements is read (a batched read's ``EntryBatch`` or bare
+    /// entry); nil when each message is one element.
+    typealias Unpack = @Sendable ([UInt8]) throws(StreamsError) -> [Element]
+
     let open: @Sendable () async throws(StreamsError) -> any BidiStream
     let resume: Resume?
+    let unpack: Unpack?
 
-    init(open: @escaping @Sendable () async throws(StreamsError) -> any BidiStream, resume: Resume? = nil) {
+    init(open: @escaping @Sendable () async throws(StreamsError) -> any BidiStream, resume: Resume? = nil,
+         unpack: Unpack? = nil) {
         self.open = open
         self.resume = resume
+        self.unpack = unpack
     }
 
     /// Iterates the stream's messages.
     public func makeAsyncIterator() -> Iterator {
-        Iterator(open: open, resume: resume)
+        Iterator(open: open, resume: resume, unpack: unpack)
     }
 
     /// The iterator; dropping it closes the stream.
@@ -35,15 +42,24 @@ public struct MessageSequence<Element: WireMessage>: AsyncSequence, Sendable {
         private let holder: StreamHolder
         private let open: @Sendable () async throws(StreamsError) -> any BidiStream
         private let resume: Resume?
+        private let unpack: Unpack?
         private var last: Element?
+        /// Elements of the last message not yet returned, from `unpacked` on.
+        private var unpackedElements: [Element] = []
+        private var unpacked = 0
 
-        init(open: @escaping @Sendable () async throws(StreamsError) -> any BidiStream, resume: Resume?) {
+        init(open: @escaping @Sendable () async throws(StreamsError) -> any BidiStream, resume: Resume?, unpack: Unpack?) {
             self.open = open
             self.resume = resume
+            self.unpack = unpack
             holder = StreamHolder()
         }
 
         public mutating func next() async throws(StreamsError) -> Element? {
+            if unpacked < unpackedElements.count {
+                defer { unpacked += 1 }
+                return unpackedElements[unpacked]
+            }
             while true {
                 if holder.finished { return nil }
                 let stream: any BidiStream
@@ -54,6 +70,18 @@ public struct MessageSequence<Element: WireMessage>: AsyncSequence, Sendable {
                     holder.stream = stream
                 }
                 do {
+                    if let unpack {
+                        guard let message = try await stream.receive() else {
+                            holder.finish()
+                            return nil
+                        }
+                        unpackedElements = try unpack(message)
+                        unpacked = 0
+                        guard let first = unpackedElements.first else { continue }
+                        unpacked = 1
+                        last = first
+                        return first
+                    }
                     guard let message = try await stream.receive(Element.self) else {
                         holder.finish()
                         return nil

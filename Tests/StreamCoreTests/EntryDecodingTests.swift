@@ -88,3 +88,39 @@ struct EntryDecodingTests {
         #expect(try decode(Probe.self, "{ }") == Probe(direct: false))
     }
 }
+
+/// A batch of entries in the encoder's form is read without the parser, and as the parser reads it; a
+/// message of a batched read is a batch or one entry, never taken for the other.
+struct EntryBatchDecodingTests {
+    static func entries(_ count: Int) -> [Entry] {
+        (0..<count).map { (i: Int) -> Entry in
+            let payload: [UInt8]? = i % 4 == 0 ? nil : Array("payload-\(i)".utf8)
+            let trx = TRX(id: WireUUID.random(), number: UInt64(i / 3))
+            return Entry(sequence: UInt64(i + 1), timestamp: 1_767_225_600_000 + Int64(i), trx: trx, payload: payload,
+                         metadata: nil, space: "s", segment: "g-\(i % 2)")
+        }
+    }
+
+    @Test func everyBatchTheEncoderWritesIsReadDirectlyAndAsTheParserReadsIt() throws {
+        for count in [0, 1, 2, 64] {
+            let batch = EntryBatch(entries: Self.entries(count))
+            let bytes = batch.encoded()
+            #expect(bytes.withUnsafeBytes { EntryBatch.canonical($0) } == batch)
+            #expect(try EntryBatch(fields: JSONFields(parsing: bytes)) == batch)
+            #expect(try EntryBatch.entries(in: bytes) == batch.entries)
+        }
+    }
+
+    @Test func aMessageIsABatchOrOneEntryInAnyValidForm() throws {
+        let entries = Self.entries(3)
+        let withMetadata = Entry(sequence: 9, timestamp: 1, trx: TRX(id: nil, number: 1), payload: [1], metadata: ["k": "v"],
+                                 space: "s", segment: "g")
+        #expect(try EntryBatch.entries(in: entries[1].encoded()) == [entries[1]], "a bare entry")
+        #expect(try EntryBatch.entries(in: withMetadata.encoded()) == [withMetadata], "a bare entry the parser reads")
+        #expect(try EntryBatch.entries(in: EntryBatch(entries: [entries[0], withMetadata]).encoded()) == [entries[0], withMetadata])
+        let spaced: [UInt8] = Array(#" { "entries" : [ "#.utf8) + entries[2].encoded() + Array(" ] } ".utf8)
+        #expect(try EntryBatch.entries(in: spaced) == [entries[2]], "a batch the parser reads")
+        #expect(throws: StreamsError.self) { try EntryBatch.entries(in: Array(#"{"entries":{}}"#.utf8)) }
+        #expect(throws: StreamsError.self) { try EntryBatch.entries(in: Array("[1]".utf8)) }
+    }
+}

@@ -43,6 +43,9 @@ enum Samples {
         LeaseRenewals(),
         LeaseOperations(),
         ProduceBatches(Produce(space: "orders", segment: "order-42", fence: Fence(key: "p-1", token: 9))),
+        ConsumeSegment(space: "orders", segment: "order-42", minSequence: 3, batched: true),
+        ConsumeSpace(space: "orders", offset: [1, 2], batched: true),
+        Consume(offsets: ["orders": []], limit: 5, batched: true),
     ]
 }
 

@@ -34,7 +34,7 @@ extension Node {
             afterTimestamp: lowerTimestamp(request.minTimestamp),
             throughTimestamp: request.maxTimestamp == 0 ? .max : request.maxTimestamp)
         var sent: UInt64 = 0
-        var outgoing = OutgoingEntries(limit: store.limits.maxEntryBytes)
+        var outgoing = OutgoingEntries(limit: store.limits.maxEntryBytes, batched: request.batched)
         while sent < limit {
             let wanted = Int(min(UInt64(store.limits.readPageSize), limit - sent))
             let page = try await store.readSegment(space: request.space, segment: request.segment, range: range, max: wanted)
@@ -56,7 +56,7 @@ extension Node {
             throughTimestamp: min(request.maxTimestamp == 0 ? .max : request.maxTimestamp, bound))
         let limit = effectiveLimit(request.limit)
         var sent: UInt64 = 0
-        var outgoing = OutgoingEntries(limit: store.limits.maxEntryBytes)
+        var outgoing = OutgoingEntries(limit: store.limits.maxEntryBytes, batched: request.batched)
         while sent < limit, let entry = try await reader.next(from: store) {
             try await outgoing.add(entry, on: stream) { "consume_space with offset \(entry.spaceOffset.hex) reads past it" }
             sent += 1
@@ -76,7 +76,7 @@ extension Node {
         }
         let limit = effectiveLimit(request.limit)
         var sent: UInt64 = 0
-        var outgoing = OutgoingEntries(limit: store.limits.maxEntryBytes)
+        var outgoing = OutgoingEntries(limit: store.limits.maxEntryBytes, batched: request.batched)
         while sent < limit {
             var best: Int?
             for i in readers.indices {
@@ -95,7 +95,7 @@ extension Node {
 
     /// Sends one entry read from the store (Peek's answer).
     private func send(_ entry: Entry, on stream: any BidiStream, readPast: () -> String) async throws(StreamsError) {
-        var outgoing = OutgoingEntries(limit: store.limits.maxEntryBytes)
+        var outgoing = OutgoingEntries(limit: store.limits.maxEntryBytes, batched: false)
         try await outgoing.add(entry, on: stream, readPast: readPast)
         try await outgoing.flush(on: stream)
     }
@@ -150,18 +150,23 @@ struct SpaceReader {
 
 /// The entries of a read on their way to the client, handed to the connection a batch at a time
 /// (`offer(contentsOf:)`): one trip to the connection's loop, and one wake-up of it, per batch rather than
-/// per entry, which was a fifth of the daemon's CPU in a consume of small entries.
+/// per entry, which was a fifth of the daemon's CPU in a consume of small entries. For a read that asked
+/// for `batched` entries, a batch goes as one ``EntryBatch`` message, or as few as the message limit
+/// allows; an entry too large for a batch of its own within that limit goes bare.
 struct OutgoingEntries {
-    /// Entries encoded before they are handed over: enough to spread a trip over, few enough that the
-    /// first of a slow read are not held back long.
+    /// Entries encoded before they are handed over: enough to spread a trip (and a batch's framing) over,
+    /// few enough that the first of a slow read are not held back long.
     static let batchEntries = 64
 
-    /// ``StoreLimits/maxEntryBytes``.
+    /// ``StoreLimits/maxEntryBytes``: the largest entry, and the largest message.
     let limit: Int
-    private var messages: [[UInt8]] = []
+    /// Entries go many to a message.
+    let batched: Bool
+    private var encoded: [[UInt8]] = []
 
-    init(limit: Int) {
+    init(limit: Int, batched: Bool) {
         self.limit = limit
+        self.batched = batched
     }
 
     /// Encodes `entry` to go after those before it, handing the batch over once full.
@@ -180,14 +185,45 @@ struct OutgoingEntries {
                     + "is \(bytes.count) bytes as JSON, over the \(limit)-byte limit of one message (StoreLimits.maxEntryBytes): "
                     + "it was stored under an older, larger record limit; \(readPast())")
         }
-        messages.append(bytes)
-        if messages.count >= Self.batchEntries { try await flush(on: stream) }
+        encoded.append(bytes)
+        if encoded.count >= Self.batchEntries { try await flush(on: stream) }
     }
 
     /// Hands over what is encoded: at once what the connection has room for, the rest waiting for room.
     mutating func flush(on stream: any BidiStream) async throws(StreamsError) {
-        guard !messages.isEmpty else { return }
+        guard !encoded.isEmpty else { return }
+        let messages = batched ? batches() : encoded
         for message in messages[stream.offer(contentsOf: messages)...] { try await stream.send(message) }
-        messages.removeAll(keepingCapacity: true)
+        encoded.removeAll(keepingCapacity: true)
+    }
+
+    /// The encoded entries as ``EntryBatch`` messages of at most `limit` bytes each, in order; an entry that
+    /// would not fit a batch of its own goes bare.
+    private func batches() -> [[UInt8]] {
+        var messages: [[UInt8]] = []
+        var batch: [UInt8] = []
+        func close() {
+            guard !batch.isEmpty else { return }
+            batch.append(contentsOf: "]}".utf8)
+            messages.append(batch)
+            batch = []
+        }
+        for entry in encoded {
+            if entry.count + EntryBatch.framingBytes > limit {
+                close()
+                messages.append(entry)
+                continue
+            }
+            if !batch.isEmpty, batch.count + 1 + entry.count + 2 > limit { close() }
+            if batch.isEmpty {
+                batch.reserveCapacity(encoded.reduce(EntryBatch.framingBytes) { $0 + $1.count + 1 })
+                batch.append(contentsOf: #"{"entries":["#.utf8)
+            } else {
+                batch.append(UInt8(ascii: ","))
+            }
+            batch.append(contentsOf: entry)
+        }
+        close()
+        return messages
     }
 }

@@ -3,7 +3,8 @@ import StreamCore
 
 // The JSON parser under both its limits, and envelope decoding on top of it. The strict grammar only
 // refuses more: what it accepts, the default accepts as the same value. A record read by its in-place
-// scanner reads as the parser reads it, and so do a batch of records and an entry.
+// scanner reads as the parser reads it, and so do a batch of records, an entry and a
+// batch of entries.
 let strict = JSONLimits.strict(maxDepth: JSONLimits.defaultMaxDepth, maxBytes: JSONLimits.defaultMaxBytes)
 
 runFuzzer { input in
@@ -22,4 +23,7 @@ runFuzzer { input in
     let scannedEntry = try? Entry(decoding: bytes)
     let parsedEntry = try? Entry(fields: JSONFields(parsing: bytes))
     precondition(scannedEntry == parsedEntry, "the entry scanner and the parser read an entry differently")
+    let scannedEntries = try? EntryBatch(decoding: bytes)
+    let parsedEntries = try? EntryBatch(fields: JSONFields(parsing: bytes))
+    precondition(scannedEntries == parsedEntries, "the entry batch scanner and the parser read a batch differently")
 }

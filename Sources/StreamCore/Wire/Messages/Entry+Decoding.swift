@@ -15,6 +15,13 @@ extension Entry {
     /// The entry in `input` when it is exactly in the encoder's form; nil to let the parser decide.
     public static func canonical(_ input: UnsafeRawBufferPointer) -> Entry? {
         var cursor = JSONCursor(input: input)
+        guard let entry = canonical(at: &cursor), cursor.atEnd else { return nil }
+        return entry
+    }
+
+    /// The entry in the encoder's form at the cursor, which then stands after it; nil (with the cursor
+    /// anywhere) for anything else.
+    static func canonical(at cursor: inout JSONCursor) -> Entry? {
         guard cursor.take(sequencePrefix), let sequence = cursor.unsignedInteger() else { return nil }
         var timestamp: Int64 = 0
         if cursor.take(timestampKey) {
@@ -28,12 +35,12 @@ extension Entry {
         if !cursor.takeNull() {
             // Base64 has no quote or backslash, so the next quote ends it.
             guard let text = cursor.stringToNextQuote(),
-                  let decoded = Base64.decodeStandard(UnsafeRawBufferPointer(rebasing: input[text]))
+                  let decoded = Base64.decodeStandard(UnsafeRawBufferPointer(rebasing: cursor.input[text]))
             else { return nil }
             payload = decoded
         }
         guard cursor.take(spaceKey), let space = cursor.plainText(), cursor.take(segmentKey),
-              let segment = cursor.plainText(), cursor.take(0x7D), cursor.atEnd
+              let segment = cursor.plainText(), cursor.take(0x7D)
         else { return nil }
         return Entry(sequence: sequence, timestamp: timestamp, trx: TRX(id: id.isNil ? nil : id, node: node.isNil ? nil : node,
                                                                          number: number),
@@ -48,5 +55,29 @@ extension Entry {
             return nil
         }
         return id
+    }
+}
+
+/// A read that asked for batches carries its entries by the hundred; a batch in the encoder's form
+/// (`{"entries":[` entries in their encoder's form separated by commas `]}`) is read straight from the bytes,
+/// and any other by the parser, as an entry is.
+extension EntryBatch {
+    private static let entriesPrefix = Array(#"{"entries":["#.utf8)
+
+    /// The batch in `input` when it and every entry in it are exactly in the encoder's form; nil to let the
+    /// parser decide.
+    public static func canonical(_ input: UnsafeRawBufferPointer) -> EntryBatch? {
+        var cursor = JSONCursor(input: input)
+        guard cursor.take(entriesPrefix) else { return nil }
+        var entries: [Entry] = []
+        if !cursor.take(0x5D) {
+            repeat {
+                guard let entry = Entry.canonical(at: &cursor) else { return nil }
+                entries.append(entry)
+            } while cursor.take(0x2C)
+            guard cursor.take(0x5D) else { return nil }
+        }
+        guard cursor.take(0x7D), cursor.atEnd else { return nil }
+        return EntryBatch(entries: entries)
     }
 }

@@ -17,11 +17,13 @@ public struct ConsumeSegment: RequestMessage, Equatable {
     public var maxTimestamp: Int64
     /// At most this many entries (0 or `UInt64.max` = unlimited, else capped at 10,000,000).
     public var limit: UInt64
+    /// coordd extension: the entries may come many to a message (``EntryBatch``).
+    public var batched: Bool
 
     /// Creates a segment read.
     public init(
         space: String, segment: String, minSequence: UInt64 = 0, minTimestamp: Int64 = 0,
-        maxSequence: UInt64 = 0, maxTimestamp: Int64 = 0, limit: UInt64 = 0
+        maxSequence: UInt64 = 0, maxTimestamp: Int64 = 0, limit: UInt64 = 0, batched: Bool = false
     ) {
         self.space = space
         self.segment = segment
@@ -30,6 +32,7 @@ public struct ConsumeSegment: RequestMessage, Equatable {
         self.maxSequence = maxSequence
         self.maxTimestamp = maxTimestamp
         self.limit = limit
+        self.batched = batched
     }
 
     public init(fields: JSONFields) throws(StreamsError) {
@@ -40,6 +43,7 @@ public struct ConsumeSegment: RequestMessage, Equatable {
         maxSequence = try fields.uint64("max_sequence")
         maxTimestamp = try fields.int64("max_timestamp")
         limit = try fields.uint64("limit")
+        batched = try fields.bool("batched")
     }
 
     public func write(to w: inout JSONWriter) {
@@ -51,6 +55,7 @@ public struct ConsumeSegment: RequestMessage, Equatable {
         if maxSequence != 0 { w.key("max_sequence"); w.uint(maxSequence) }
         if maxTimestamp != 0 { w.key("max_timestamp"); w.int(maxTimestamp) }
         if limit != 0 { w.key("limit"); w.uint(limit) }
+        if batched { w.key("batched"); w.bool(true) }
         w.endObject()
     }
 }
@@ -68,14 +73,18 @@ public struct ConsumeSpace: RequestMessage, Equatable {
     public var offset: [UInt8]
     /// At most this many entries (same rule as ``ConsumeSegment/limit``).
     public var limit: UInt64
+    /// coordd extension: the entries may come many to a message (``EntryBatch``).
+    public var batched: Bool
 
     /// Creates a space read.
-    public init(space: String, minTimestamp: Int64 = 0, maxTimestamp: Int64 = 0, offset: [UInt8] = [], limit: UInt64 = 0) {
+    public init(space: String, minTimestamp: Int64 = 0, maxTimestamp: Int64 = 0, offset: [UInt8] = [], limit: UInt64 = 0,
+                batched: Bool = false) {
         self.space = space
         self.minTimestamp = minTimestamp
         self.maxTimestamp = maxTimestamp
         self.offset = offset
         self.limit = limit
+        self.batched = batched
     }
 
     public init(fields: JSONFields) throws(StreamsError) {
@@ -84,6 +93,7 @@ public struct ConsumeSpace: RequestMessage, Equatable {
         maxTimestamp = try fields.int64("max_timestamp")
         offset = try fields.hex("offset")
         limit = try fields.uint64("limit")
+        batched = try fields.bool("batched")
     }
 
     public func write(to w: inout JSONWriter) {
@@ -93,6 +103,7 @@ public struct ConsumeSpace: RequestMessage, Equatable {
         if maxTimestamp != 0 { w.key("max_timestamp"); w.int(maxTimestamp) }
         if !offset.isEmpty { w.key("offset"); w.hex(offset) }
         if limit != 0 { w.key("limit"); w.uint(limit) }
+        if batched { w.key("batched"); w.bool(true) }
         w.endObject()
     }
 }
@@ -108,19 +119,24 @@ public struct Consume: RequestMessage, Equatable {
     public var offsets: [String: [UInt8]]
     /// At most this many entries across all spaces.
     public var limit: UInt64
+    /// coordd extension: the entries may come many to a message (``EntryBatch``).
+    public var batched: Bool
 
     /// Creates a multi-space read.
-    public init(offsets: [String: [UInt8]], minTimestamp: Int64 = 0, maxTimestamp: Int64 = 0, limit: UInt64 = 0) {
+    public init(offsets: [String: [UInt8]], minTimestamp: Int64 = 0, maxTimestamp: Int64 = 0, limit: UInt64 = 0,
+                batched: Bool = false) {
         self.offsets = offsets
         self.minTimestamp = minTimestamp
         self.maxTimestamp = maxTimestamp
         self.limit = limit
+        self.batched = batched
     }
 
     public init(fields: JSONFields) throws(StreamsError) {
         minTimestamp = try fields.int64("min_timestamp")
         maxTimestamp = try fields.int64("max_timestamp")
         limit = try fields.uint64("limit")
+        batched = try fields.bool("batched")
         var offsets: [String: [UInt8]] = [:]
         for (space, text) in try fields.stringMap("offsets") ?? [:] {
             guard let key = LexKey.decodeHex(text) else {
@@ -143,6 +159,7 @@ public struct Consume: RequestMessage, Equatable {
         }
         w.endObject()
         if limit != 0 { w.key("limit"); w.uint(limit) }
+        if batched { w.key("batched"); w.bool(true) }
         w.endObject()
     }
 }
