@@ -37,7 +37,19 @@ extension WireMessage {
     }
 
     /// Decodes a bare JSON message: its encoders' form directly (``canonical(_:)``), anything else by the
-    /// parser. Generic callers (a stream's `receive(_:)`) reach the direct reading too.
+    /// parser. Generic callers (a stream's `receive(_:)`) reach the direct reading too. Inlinable, and for
+    /// the `[UInt8]` every stream hands out without the generic collection: it runs for every message, and
+    /// the unspecialised generic path cost a lease renewal 6 % more CPU on each side.
+    @inlinable
+    public init(decoding bytes: [UInt8]) throws(StreamsError) {
+        if let message = bytes.withUnsafeBytes({ Self.canonical($0) }) {
+            self = message
+            return
+        }
+        try self.init(fields: JSONFields(parsing: bytes))
+    }
+
+    /// Decodes a bare JSON message from any bytes, as ``init(decoding:)-(Array<UInt8>)`` does.
     public init(decoding bytes: some Collection<UInt8>) throws(StreamsError) {
         if let message = bytes.withContiguousStorageIfAvailable({ Self.canonical(UnsafeRawBufferPointer($0)) }) ?? nil {
             self = message
