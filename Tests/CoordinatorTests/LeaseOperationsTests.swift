@@ -1,7 +1,7 @@
 import CoordClient
 import CoordTestKit
 import Coordinator
-import StreamCore
+@testable import StreamCore
 import Testing
 
 /// The `lease_ops` stream: acquires, renewals and releases on one stream, answered in the order they came
@@ -78,19 +78,33 @@ import Testing
         await harness.shutdown()
     }
 
-    /// A client that sends more operations than the daemon keeps answers for is cut off with a named limit.
+    /// A client that sends more operations than the daemon keeps answers for is cut off with a named limit,
+    /// after the answers within it. The lease log's writer is held meanwhile, so no grant is answered (and
+    /// no place freed) before all ten were decided, however the threads are scheduled.
     @Test func operationsPastTheLimitInFlightEndTheStream() async throws {
         var node = NodeConfiguration()
         node.limits.maxLeaseOperationsInFlight = 4
         let harness = try await Harness(Configuration(store: .file, transport: .webSocket), node: node)
-        let operations = try await harness.client.leaseOperations()
-        // Ten grants in one batch are decided together, each waiting for the log: ten outstanding.
+        // The store is open, so the stream is served on its connection's loop from its first operation.
+        #expect(try await harness.client.leases().isEmpty)
+        let log = try LeaseLogTests.leaseDurableLog(try #require(harness.manager.openNodes.first?.store))
+        log.holdWriter()
+        let stream = try await harness.client.open(LeaseOperations())
+        for i in 0..<10 { try await stream.send(Self.acquire("k\(i)", "h").encoded()) }
+        // One connection's frames are read in order: once a later request is answered, all ten were decided.
+        _ = try await harness.client.leases()
+        log.releaseWriter()
+        var answers: [LeaseResult] = []
         let error = await #expect(throws: StreamsError.self) {
-            try await operations.perform((0..<10).map { Self.acquire("k\($0)", "h") })
+            for _ in 0..<10 {
+                guard let message = try await stream.receive() else { return }
+                answers.append(try LeaseResult(decoding: message))
+            }
         }
         #expect(error?.name == "limit_exceeded" && error?.message.contains("4 lease operations") == true, "\(String(describing: error))")
-        #expect(try await harness.client.leases().count == 4, "the four within the limit were carried out")
-        await operations.close()
+        #expect(answers.map(\.ok) == [true, true, true, true], "the four within the limit were answered first")
+        #expect(try await harness.client.leases().map(\.key).sorted() == ["k0", "k1", "k2", "k3"], "and carried out")
+        stream.close(error: nil)
         await harness.shutdown()
     }
 
