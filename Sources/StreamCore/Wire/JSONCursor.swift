@@ -151,4 +151,24 @@ public struct JSONCursor {
         }
         return Int64(value)
     }
+
+    /// `null` (`payload` set to nil) or a string of standard base64 (`payload` set to its bytes); false for
+    /// anything else. Base64 has no quote or backslash, so the next quote ends it.
+    public mutating func takeBase64OrNull(into payload: inout [UInt8]?) -> Bool {
+        if takeNull() {
+            payload = nil
+            return true
+        }
+        guard let text = stringToNextQuote(), let decoded = Base64.decodeStandard(UnsafeRawBufferPointer(rebasing: input[text]))
+        else { return false }
+        payload = decoded
+        return true
+    }
+
+    /// What `read` reads from the start of `input` when it takes every byte; nil otherwise.
+    public static func whole<Value>(_ input: UnsafeRawBufferPointer, _ read: (inout JSONCursor) -> Value?) -> Value? {
+        var cursor = JSONCursor(input: input)
+        guard let value = read(&cursor), cursor.atEnd else { return nil }
+        return value
+    }
 }

@@ -14,9 +14,7 @@ extension Entry {
 
     /// The entry in `input` when it is exactly in the encoder's form; nil to let the parser decide.
     public static func canonical(_ input: UnsafeRawBufferPointer) -> Entry? {
-        var cursor = JSONCursor(input: input)
-        guard let entry = canonical(at: &cursor), cursor.atEnd else { return nil }
-        return entry
+        JSONCursor.whole(input) { canonical(at: &$0) }
     }
 
     /// The entry in the encoder's form at the cursor, which then stands after it; nil (with the cursor
@@ -32,13 +30,7 @@ extension Entry {
               cursor.take(numberKey), let number = cursor.unsignedInteger(), cursor.take(payloadKey)
         else { return nil }
         var payload: [UInt8]?
-        if !cursor.takeNull() {
-            // Base64 has no quote or backslash, so the next quote ends it.
-            guard let text = cursor.stringToNextQuote(),
-                  let decoded = Base64.decodeStandard(UnsafeRawBufferPointer(rebasing: cursor.input[text]))
-            else { return nil }
-            payload = decoded
-        }
+        guard cursor.takeBase64OrNull(into: &payload) else { return nil }
         guard cursor.take(spaceKey), let space = cursor.plainText(), cursor.take(segmentKey),
               let segment = cursor.plainText(), cursor.take(0x7D)
         else { return nil }
@@ -67,17 +59,6 @@ extension EntryBatch {
     /// The batch in `input` when it and every entry in it are exactly in the encoder's form; nil to let the
     /// parser decide.
     public static func canonical(_ input: UnsafeRawBufferPointer) -> EntryBatch? {
-        var cursor = JSONCursor(input: input)
-        guard cursor.take(entriesPrefix) else { return nil }
-        var entries: [Entry] = []
-        if !cursor.take(0x5D) {
-            repeat {
-                guard let entry = Entry.canonical(at: &cursor) else { return nil }
-                entries.append(entry)
-            } while cursor.take(0x2C)
-            guard cursor.take(0x5D) else { return nil }
-        }
-        guard cursor.take(0x7D), cursor.atEnd else { return nil }
-        return EntryBatch(entries: entries)
+        WireList.canonical(input, prefix: entriesPrefix) { Entry.canonical(at: &$0) }.map { EntryBatch(entries: $0) }
     }
 }

@@ -15,19 +15,11 @@ public struct EntryBatch: WireMessage, Equatable {
 
     /// `entries` must be there, as an array: a message without it is an entry.
     public init(fields: JSONFields) throws(StreamsError) {
-        guard case .array? = fields.members["entries"] else {
-            throw .malformed("an entry batch needs \"entries\", an array of entries")
-        }
-        entries = try fields.array("entries").map { value throws(StreamsError) in try Entry(fields: JSONFields(value)) }
+        entries = try WireList.elements("entries", of: fields, naming: "an entry batch")
     }
 
     public func write(to w: inout JSONWriter) {
-        w.beginObject()
-        w.key("entries")
-        w.beginArray()
-        for entry in entries { entry.write(to: &w) }
-        w.endArray()
-        w.endObject()
+        WireList.write(entries, as: "entries", to: &w)
     }
 
     /// The entries of one message of a batched read: a batch's, or the one entry sent bare. An entry never

@@ -38,21 +38,13 @@ public struct RecordBatch: WireMessage, Equatable {
         self.records = records
     }
 
-    /// `records` must be there, as an array (empty or not): a message without it is no batch, and reading it
-    /// as an empty one would drop, say, a record sent on this stream by mistake without a word.
+    /// `records` must be there, as an array (empty or not): a record sent on this stream by mistake is no
+    /// batch, and is refused rather than read as an empty one.
     public init(fields: JSONFields) throws(StreamsError) {
-        guard case .array? = fields.members["records"] else {
-            throw .malformed("a record batch needs \"records\", an array of records")
-        }
-        records = try fields.array("records").map { value throws(StreamsError) in try Record(fields: JSONFields(value)) }
+        records = try WireList.elements("records", of: fields, naming: "a record batch")
     }
 
     public func write(to w: inout JSONWriter) {
-        w.beginObject()
-        w.key("records")
-        w.beginArray()
-        for record in records { record.write(to: &w) }
-        w.endArray()
-        w.endObject()
+        WireList.write(records, as: "records", to: &w)
     }
 }

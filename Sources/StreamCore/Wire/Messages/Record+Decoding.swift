@@ -7,9 +7,7 @@ extension Record {
 
     /// The record in `input` when it is exactly in the encoders' form; nil to let the parser decide.
     public static func canonical(_ input: UnsafeRawBufferPointer) -> Record? {
-        var cursor = JSONCursor(input: input)
-        guard let record = canonical(at: &cursor), cursor.atEnd else { return nil }
-        return record
+        JSONCursor.whole(input) { canonical(at: &$0) }
     }
 
     /// The record in the encoders' form at the cursor, which then stands after it; nil (with the cursor
@@ -19,14 +17,7 @@ extension Record {
             return nil
         }
         var payload: [UInt8]?
-        if !cursor.takeNull() {
-            // Base64 has no quote or backslash, so the next quote ends it.
-            guard let text = cursor.stringToNextQuote(),
-                  let decoded = Base64.decodeStandard(UnsafeRawBufferPointer(rebasing: cursor.input[text]))
-            else { return nil }
-            payload = decoded
-        }
-        guard cursor.take(0x7D) else { return nil }
+        guard cursor.takeBase64OrNull(into: &payload), cursor.take(0x7D) else { return nil }
         return Record(sequence: sequence, payload: payload)
     }
 }
@@ -40,17 +31,6 @@ extension RecordBatch {
     /// The batch in `input` when it and every record in it are exactly in the encoders' form; nil to let
     /// the parser decide.
     public static func canonical(_ input: UnsafeRawBufferPointer) -> RecordBatch? {
-        var cursor = JSONCursor(input: input)
-        guard cursor.take(recordsPrefix) else { return nil }
-        var records: [Record] = []
-        if !cursor.take(0x5D) {
-            repeat {
-                guard let record = Record.canonical(at: &cursor) else { return nil }
-                records.append(record)
-            } while cursor.take(0x2C)
-            guard cursor.take(0x5D) else { return nil }
-        }
-        guard cursor.take(0x7D), cursor.atEnd else { return nil }
-        return RecordBatch(records: records)
+        WireList.canonical(input, prefix: recordsPrefix) { Record.canonical(at: &$0) }.map { RecordBatch(records: $0) }
     }
 }
