@@ -7,9 +7,9 @@ import Synchronization
 ///
 /// - A stream that fails (the connection was lost) fails the renewals waiting on it, which the keepers take
 ///   as renewals lost on the way; the next renewal opens a new stream.
-/// - A server without the extension (a streamkit server) ends the stream with `invalid_request` before
-///   answering anything. The renewal is then made on a stream of its own; when that one is answered, every
-///   later renewal of the client is made that way. When it is refused too, the renewal itself was invalid.
+/// - A server without the extension (an older coordd, a streamkit server) refuses the stream as an unknown
+///   request before answering anything. The renewal is then made on a stream of its own, and so is every
+///   later renewal of the client.
 final class LeaseKeepers: Sendable {
     private struct State {
         var keepers = 0
@@ -50,10 +50,9 @@ final class LeaseKeepers: Sendable {
             // A stream still serving refused this renewal alone (it failed validation) or it was cancelled.
             guard let failure = stream.failure else { throw error }
             forget(stream)
-            guard failure.name == StreamsError.invalidRequest("").name, !stream.hasAnswered else { throw error }
-            let answer = try await client.renew(key: key, holder: holder, ttl: ttl)
+            guard failure.isUnknownRequest, !stream.hasAnswered else { throw error }
             state.withLock { $0.streamPerRenewal = true }
-            return answer
+            return try await client.renew(key: key, holder: holder, ttl: ttl)
         }
     }
 

@@ -7,10 +7,10 @@ extension CoordClient {
     /// permanent `sequence_gap` error, keeping the chunks committed before it. A stream that ends cleanly
     /// before the last record is acknowledged throws the transient `stream_closed`.
     ///
-    /// The records travel many to a message on coordd's `produce_batches` stream. A server without it (a
-    /// streamkit server) refuses that stream with `invalid_request` before reading a record; the produce is
-    /// then made as a `Produce`, one record per message, and so is every later one of this client once a
-    /// `Produce` was not refused.
+    /// The records travel many to a message on coordd's `produce_batches` stream. A server without it (an
+    /// older coordd, a streamkit server) refuses that stream as an unknown request before reading a record;
+    /// the produce is then made as a `Produce`, one record per message, and so is every later one of this
+    /// client.
     @discardableResult
     public func produce(space: String, segment: String, records: [Record], fence: Fence? = nil)
         async throws(StreamsError) -> [SegmentStatus]
@@ -18,14 +18,12 @@ extension CoordClient {
         let request = Produce(space: space, segment: segment, fence: fence)
         if !produceBatching.refused {
             let batched = await produce(request, records: records, batched: true)
-            guard let failure = batched.failure, failure.name == StreamsError.invalidRequest("").name,
-                  batched.statuses.isEmpty
-            else { return try batched.statuses(for: records) }
+            guard let failure = batched.failure, failure.isUnknownRequest, batched.statuses.isEmpty else {
+                return try batched.statuses(for: records)
+            }
+            produceBatching.refuse()
         }
-        let plain = await produce(request, records: records, batched: false)
-        // Refused again: the request or a record was invalid, not the batches.
-        if plain.failure?.name != StreamsError.invalidRequest("").name { produceBatching.refuse() }
-        return try plain.statuses(for: records)
+        return try await produce(request, records: records, batched: false).statuses(for: records)
     }
 
     /// Records a produce encodes and hands to the connection at once when each is its own message: enough
@@ -114,7 +112,7 @@ extension CoordClient {
     }
 }
 
-/// Whether a client's server refused `produce_batches`: learned once, by a `Produce` answered after it.
+/// Whether a client's server refused `produce_batches` as an unknown request: learned once.
 final class ProduceBatching: Sendable {
     private let refusedByServer = Atomic(false)
 

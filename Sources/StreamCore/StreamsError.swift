@@ -37,6 +37,14 @@ public struct StreamsError: Error, Hashable, Sendable, CustomStringConvertible {
     /// True when retrying may succeed.
     public var isTransient: Bool { code == .transient }
 
+    /// The peer refused a stream because it does not know the request's type (`type "…" is not
+    /// registered`, streamkit v1 §1.3): a server without that extension. coordd names it `invalid_request`;
+    /// a streamkit server sends the text alone, which a client reads as a `remote_error`. So the text
+    /// decides, as it does for the error's code.
+    public var isUnknownRequest: Bool {
+        message.hasPrefix("type \"") && message.hasSuffix("\" is not registered")
+    }
+
     public var description: String { message }
 
     /// The same error with another message, keeping its code, name and cause.

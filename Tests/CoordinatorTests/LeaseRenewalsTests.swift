@@ -1,4 +1,4 @@
-import CoordClient
+@testable import CoordClient
 import CoordTestKit
 import CorePrimitives
 import Coordinator
@@ -132,5 +132,25 @@ import Transport
         let answer = try await withDeadline(seconds: 10) { try await second.value }
         #expect(answer.fence == 2, "the second renewal gets the second answer, not the cancelled one's")
         await renewals.close()
+    }
+
+    /// `withLease`'s renewals share a `lease_renewals` stream; a server without it (an older coordd, or a
+    /// streamkit server, which names the refusal only in its text) gets each renewal on a stream of its own,
+    /// after one refusal.
+    @Test(arguments: ExtensionlessProvider.Server.allCases)
+    func keptLeasesAreRenewedOnAStreamEachByAServerWithoutTheStream(_ server: ExtensionlessProvider.Server) async throws {
+        let harness = try await Harness(Configuration(store: .memory, transport: .inProcess))
+        let provider = ExtensionlessProvider(harness.provider, refusing: [LeaseRenewals.self], as: server)
+        let client = CoordClient(provider: provider, store: harness.store)
+        #expect(try await client.acquire(key: "k", holder: "h", ttl: .seconds(10)).ok)
+        client.leaseKeepers.begin()
+        for _ in 0..<3 {
+            let answer = try await withDeadline { try await client.leaseKeepers.renew(key: "k", holder: "h", ttl: .seconds(10), client: client) }
+            #expect(answer.ok)
+        }
+        client.leaseKeepers.end()
+        #expect(provider.opened(LeaseRenewals.self) == 1, "refused once")
+        #expect(provider.opened(LeaseRenew.self) == 3)
+        await harness.shutdown()
     }
 }

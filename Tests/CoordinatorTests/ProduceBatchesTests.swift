@@ -82,33 +82,34 @@ import Transport
         await harness.shutdown()
     }
 
-    @Test func theClientFallsBackToProduceOnceForAServerWithoutBatches() async throws {
+    @Test(arguments: ExtensionlessProvider.Server.allCases)
+    func theClientFallsBackToProduceOnceForAServerWithoutBatches(_ server: ExtensionlessProvider.Server) async throws {
         let harness = try await Harness(Configuration(store: .memory, transport: .inProcess))
-        let provider = ProduceStreamProvider(harness.provider, refusingBatches: true)
+        let provider = ExtensionlessProvider(harness.provider, refusing: [ProduceBatches.self], as: server)
         let client = CoordClient(provider: provider, store: harness.store)
         #expect(try await client.produce(space: "s", segment: "g", records: makeRecords(3)).map(\.lastSequence) == [3])
         #expect(try await client.produce(space: "s", segment: "g", records: makeRecords(2, from: 4)).map(\.lastSequence) == [5])
-        #expect(provider.batchStreams == 1, "refused once, then every produce of the client is a Produce")
-        #expect(provider.recordStreams == 2)
+        #expect(provider.opened(ProduceBatches.self) == 1, "refused once, then every produce of the client is a Produce")
+        #expect(provider.opened(Produce.self) == 2)
         let entries = try await client.consumeSegment(ConsumeSegment(space: "s", segment: "g")).collect()
         #expect(entries.map(\.sequence) == Array(1...5))
         #expect(Set(entries.map(\.trx.number)) == [1, 2], "one chunk per produce")
         await harness.shutdown()
     }
 
-    /// A produce the daemon refuses for itself (an empty space) is refused on both streams; the client
-    /// keeps using batches afterwards.
+    /// A produce the daemon refuses for itself (an empty space) is not taken for a refusal of the stream:
+    /// it is not tried again as a `Produce`, and the client keeps using batches.
     @Test func aRefusedProduceDoesNotTurnTheClientAwayFromBatches() async throws {
         let harness = try await Harness(Configuration(store: .memory, transport: .webSocket))
-        let provider = ProduceStreamProvider(harness.provider, refusingBatches: false)
+        let provider = ExtensionlessProvider(harness.provider, refusing: [])
         let client = CoordClient(provider: provider, store: harness.store)
         await #expect(throws: StreamsError.invalidProduceArgs) {
             try await client.produce(space: "", segment: "g", records: makeRecords(1))
         }
-        #expect(provider.batchStreams == 1 && provider.recordStreams == 1)
+        #expect(provider.opened(ProduceBatches.self) == 1 && provider.opened(Produce.self) == 0)
         try await client.produce(space: "s", segment: "g", records: makeRecords(1))
-        #expect(provider.batchStreams == 2, "the next produce is batched again")
-        #expect(provider.recordStreams == 1)
+        #expect(provider.opened(ProduceBatches.self) == 2, "the next produce is batched again")
+        #expect(provider.opened(Produce.self) == 0)
         await harness.shutdown()
     }
 

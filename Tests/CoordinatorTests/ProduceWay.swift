@@ -18,47 +18,55 @@ extension Harness {
     func client(producing way: ProduceWay) -> CoordClient {
         switch way {
         case .batches: client
-        case .records: CoordClient(provider: ProduceStreamProvider(provider, refusingBatches: true), store: store)
+        case .records: CoordClient(provider: ExtensionlessProvider(provider, refusing: [ProduceBatches.self]), store: store)
         }
     }
 }
 
-/// A provider in front of another that counts the produce streams opened through it, by kind, and, when
-/// `refusingBatches`, answers `produce_batches` as a server without the extension does: the stream ends
-/// with `invalid_request`. Every other request goes through.
-struct ProduceStreamProvider: StreamProvider {
-    let wrapped: any StreamProvider
-    let refusingBatches: Bool
-    private let counts = Counts()
-
-    init(_ wrapped: any StreamProvider, refusingBatches: Bool) {
-        self.wrapped = wrapped
-        self.refusingBatches = refusingBatches
+/// A provider in front of another that plays a server without some of coordd's requests: it refuses them
+/// as such a server does, and counts every request opened through it by discriminator. Everything else goes
+/// through.
+struct ExtensionlessProvider: StreamProvider {
+    /// How the refusal reads: an older coordd names it, a streamkit server sends only the text.
+    enum Server: Sendable, CaseIterable {
+        case coordd
+        case streamkit
     }
 
-    /// `produce_batches` streams opened (or refused) so far.
-    var batchStreams: Int { counts.batches.load(ordering: .relaxed) }
-    /// `Produce` streams opened so far.
-    var recordStreams: Int { counts.records.load(ordering: .relaxed) }
+    let wrapped: any StreamProvider
+    let refused: Set<String>
+    let server: Server
+    private let counts = Counts()
+
+    init(_ wrapped: any StreamProvider, refusing: [any RequestMessage.Type], as server: Server = .coordd) {
+        self.wrapped = wrapped
+        refused = Set(refusing.map { $0.discriminator })
+        self.server = server
+    }
+
+    /// Streams opened (or refused) so far for requests of `type`.
+    func opened(_ type: any RequestMessage.Type) -> Int {
+        counts.value.withLock { $0[type.discriminator, default: 0] }
+    }
 
     func callStream(store: WireUUID, request: [UInt8]) async throws(StreamsError) -> any BidiStream {
-        switch try? Envelope.decode(request) {
-        case is ProduceBatches:
-            counts.batches.add(1, ordering: .relaxed)
-            guard refusingBatches else { break }
-            let (client, server) = InProcessStream.pair()
-            server.close(error: .invalidRequest("type \"\(ProduceBatches.discriminator)\" is not registered"))
-            return client
-        case is Produce:
-            counts.records.add(1, ordering: .relaxed)
-        default:
-            break
+        if let message = try? Envelope.decode(request) {
+            let discriminator = type(of: message).discriminator
+            counts.value.withLock { $0[discriminator, default: 0] += 1 }
+            if refused.contains(discriminator) {
+                let text = "type \"\(discriminator)\" is not registered"
+                let (client, server) = InProcessStream.pair()
+                switch self.server {
+                case .coordd: server.close(error: .invalidRequest(text))
+                case .streamkit: server.close(error: StreamsError(.permanent, name: "remote_error", message: text))
+                }
+                return client
+            }
         }
         return try await wrapped.callStream(store: store, request: request)
     }
 
     private final class Counts: Sendable {
-        let batches = Atomic<Int>(0)
-        let records = Atomic<Int>(0)
+        let value = Mutex<[String: Int]>([:])
     }
 }
