@@ -126,16 +126,18 @@ extension RealTimeTests {
             await harness.shutdown()
         }
 
+        /// A streamkit server refuses the stream with the text alone (`type "…" is not registered`).
         @Test func againstAServerWithoutTheRenewalsStreamEachRenewalHasAStreamOfItsOwn() async throws {
             let harness = try await Harness(Configuration(store: .memory, transport: .inProcess))
-            let provider = RenewalsRefusingProvider(inner: harness.provider)
+            let provider = ExtensionlessProvider(harness.provider, refusing: [LeaseRenewals.self], as: .streamkit)
             let client = CoordClient(provider: provider, store: harness.store)
             let fence = try await client.withLease(key: "job", ttl: .milliseconds(300)) { lease in
                 try await Task.sleep(for: .milliseconds(1_200))
                 return lease.fence
             }
             #expect(fence > 0, "kept through four renewal rounds")
-            #expect(provider.refused.value.load(ordering: .relaxed) == 1, "asked for the renewals stream once, then renewed without it")
+            #expect(provider.opened(LeaseRenewals.self) == 1, "asked for the renewals stream once, then renewed without it")
+            #expect(provider.opened(LeaseRenew.self) >= 3)
             await harness.shutdown()
         }
     }
@@ -150,25 +152,6 @@ extension RealTimeTests {
             stream.close(error: nil)
             await harness.shutdown()
         }
-    }
-}
-
-/// A provider that refuses `lease_renewals` streams as a streamkit server refuses a request type it does
-/// not know, and passes every other stream to `inner`.
-final class RenewalsRefusingProvider: StreamProvider {
-    let inner: any StreamProvider
-    let refused = SharedCount()
-
-    init(inner: any StreamProvider) {
-        self.inner = inner
-    }
-
-    func callStream(store: WireUUID, request: [UInt8]) async throws(StreamsError) -> any BidiStream {
-        guard (try? Envelope.decode(request)) is LeaseRenewals else { return try await inner.callStream(store: store, request: request) }
-        refused.value.add(1, ordering: .relaxed)
-        let (client, server) = InProcessStream.pair()
-        server.close(error: .invalidRequest("invalid request msg type"))
-        return client
     }
 }
 
