@@ -85,7 +85,7 @@ import Testing
         let scratch = try TemporaryDirectory(prefix: "coordd-lease-crash")
         defer { scratch.remove() }
         let storeDirectory = scratch.path + "/store"
-        let logLimits = DurableLogLimits(maxRecordPayloadBytes: 200, maxBatchBytes: 256, commitDelayMicroseconds: 0)
+        let logLimits = DurableLogLimits(maxRecordPayloadBytes: 200, maxBatchBytes: 256)
         let store = try FileStore(directory: storeDirectory, logLimits: logLimits,
                                   leaseLogLimits: CompactingLogLimits(minimumBytes: 600, growthFactor: 2))
         let clock = ManualMonotonicClock(startMs: 1_000)

@@ -80,7 +80,7 @@ struct CompactingLogTests {
     func aCrashAtAnyStepOfACheckpointLeavesTheSameState(maxBatchBytes: Int) async throws {
         try await LogTests.withScratchDirectory { root in
             let dir = root + "/log"
-            let limits = DurableLogLimits(maxRecordPayloadBytes: 512, maxBatchBytes: maxBatchBytes, commitDelayMicroseconds: 0)
+            let limits = DurableLogLimits(maxRecordPayloadBytes: 512, maxBatchBytes: maxBatchBytes)
             let log = try FileCompactingLog.open(directory: dir, logLimits: limits)
             let before = Self.state("first", 4)
             try await log.appendCheckpoint(before).durable()

@@ -52,24 +52,17 @@ public struct DurableLogLimits: Sendable, Hashable {
     /// than queueing without bound. 65,536 is eight times streamkit's per-stream queue depth of 8192
     /// (`defaultMuxQueueChannelDepth`, streamkit v1 §3.4).
     public var maxPendingAppends: Int
-    /// Group commit delay: when fewer appends are waiting than the previous batch held, the writer
-    /// waits up to this long for the rest before flushing. Producers that were just acknowledged are
-    /// usually preparing their next append; joining them to one flush roughly doubles throughput for a
-    /// few hundred microseconds of latency on top of a flush of milliseconds. 0 turns it off.
-    public var commitDelayMicroseconds: Int
 
     /// The defaults above, or any of them overridden.
     public init(
         maxRecordPayloadBytes: Int = 6 << 20,
         fileRollBytes: Int = 64 << 20,
         maxBatchBytes: Int = 16 << 20,
-        maxPendingAppends: Int = 65_536,
-        commitDelayMicroseconds: Int = 300
+        maxPendingAppends: Int = 65_536
     ) {
         self.maxRecordPayloadBytes = maxRecordPayloadBytes
         self.fileRollBytes = fileRollBytes
         self.maxBatchBytes = maxBatchBytes
         self.maxPendingAppends = maxPendingAppends
-        self.commitDelayMicroseconds = commitDelayMicroseconds
     }
 }

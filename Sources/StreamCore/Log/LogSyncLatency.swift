@@ -73,8 +73,7 @@ public final class LogSyncLatency: Sendable {
         histogram.withLock { $0.record(nanoseconds: elapsed) }
     }
 
-    /// `CLOCK_MONOTONIC` in nanoseconds.
-    static func monotonicNanoseconds() -> UInt64 {
+    private static func monotonicNanoseconds() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)

@@ -32,8 +32,6 @@ final class LogWriter: @unchecked Sendable {
     private var nextBatch: UInt64
     /// Reused for every batch so steady-state writing does not allocate.
     private var buffer: [UInt8] = []
-    /// Groups in the previous batch: the writer waits briefly for as many before the next flush.
-    private var previousBatchGroups = 0
 
     init(
         directory: String, limits: DurableLogLimits, queue: LogQueue, files: LogFileTable, faults: LogFaultInjector,
@@ -55,12 +53,10 @@ final class LogWriter: @unchecked Sendable {
     /// Takes one step (a batch, a checkpoint's completion, or the exit). Returns true when the writer
     /// must be scheduled again, false once the queue has unscheduled it (nothing to do) or it exited.
     func step() -> Bool {
-        awaitCompanions()
         switch queue.nextStep(budget: batchBudget) {
         case .sleep:
             return false
         case .write(let groups):
-            previousBatchGroups = groups.count
             write(groups)
         case .fail(let groups, let error):
             fail(groups, error)
@@ -75,27 +71,6 @@ final class LogWriter: @unchecked Sendable {
         }
         return true
     }
-
-    /// Commit delay: while some appends wait but fewer than the last batch held, give the others up to
-    /// `commitDelayMicroseconds` to arrive so they share the coming flush. The time is read from the clock,
-    /// not added up from the sleeps asked for: a `usleep(50)` takes about 120 µs on Linux (the thread's
-    /// timer slack comes on top), so counting steps waited more than twice the limit.
-    private func awaitCompanions() {
-        let limit = UInt64(limits.commitDelayMicroseconds) * 1_000
-        var start: UInt64?
-        while true {
-            let pending = queue.pendingCount
-            guard pending > 0, pending < previousBatchGroups else { return }
-            let now = LogSyncLatency.monotonicNanoseconds()
-            let waited = now - (start ?? now)
-            if start == nil { start = now }
-            guard waited < limit else { return }
-            usleep(UInt32(min(Self.companionPollNanoseconds, limit - waited) / 1_000))
-        }
-    }
-
-    /// How often the commit delay looks for companions.
-    private static let companionPollNanoseconds: UInt64 = 50_000
 
     private var fileHasRecords: Bool { fileSize > UInt64(LogFormat.fileHeaderSize) }
 
