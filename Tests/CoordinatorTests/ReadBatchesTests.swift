@@ -92,7 +92,7 @@ import Transport
         /// An entry that fits one message but not a batch of its own.
         func tooLargeForABatch(_ sequence: UInt64) throws -> Entry {
             try #require((0...2 * limit).lazy.map { entry(sequence, payload: $0) }.first {
-                $0.encoded().count <= limit && $0.encoded().count + EntryBatch.framingBytes > limit
+                $0.encoded().count <= limit && EntryBatch.messageBytes(count: 1, entryBytes: $0.encoded().count) > limit
             })
         }
         var entries: [Entry] = []

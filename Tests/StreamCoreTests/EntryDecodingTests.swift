@@ -108,6 +108,9 @@ struct EntryBatchDecodingTests {
             #expect(bytes.withUnsafeBytes { EntryBatch.canonical($0) } == batch)
             #expect(try EntryBatch(fields: JSONFields(parsing: bytes)) == batch)
             #expect(try EntryBatch.entries(in: bytes) == batch.entries)
+            let encoded = batch.entries.map { $0.encoded() }
+            #expect(EntryBatch.message(joining: encoded[...]) == bytes, "joining encoded entries writes the same batch")
+            #expect(EntryBatch.messageBytes(count: count, entryBytes: encoded.reduce(0) { $0 + $1.count }) == bytes.count)
         }
     }
 

@@ -201,29 +201,24 @@ struct OutgoingEntries {
     /// would not fit a batch of its own goes bare.
     private func batches() -> [[UInt8]] {
         var messages: [[UInt8]] = []
-        var batch: [UInt8] = []
-        func close() {
-            guard !batch.isEmpty else { return }
-            batch.append(contentsOf: "]}".utf8)
-            messages.append(batch)
-            batch = []
+        var start = encoded.startIndex
+        var bytes = 0
+        func close(before end: Int) {
+            if end > start { messages.append(EntryBatch.message(joining: encoded[start..<end])) }
+            start = end
+            bytes = 0
         }
-        for entry in encoded {
-            if entry.count + EntryBatch.framingBytes > limit {
-                close()
+        for (index, entry) in encoded.enumerated() {
+            if EntryBatch.messageBytes(count: 1, entryBytes: entry.count) > limit {
+                close(before: index)
                 messages.append(entry)
+                start = index + 1
                 continue
             }
-            if !batch.isEmpty, batch.count + 1 + entry.count + 2 > limit { close() }
-            if batch.isEmpty {
-                batch.reserveCapacity(encoded.reduce(EntryBatch.framingBytes) { $0 + $1.count + 1 })
-                batch.append(contentsOf: #"{"entries":["#.utf8)
-            } else {
-                batch.append(UInt8(ascii: ","))
-            }
-            batch.append(contentsOf: entry)
+            if EntryBatch.messageBytes(count: index - start + 1, entryBytes: bytes + entry.count) > limit { close(before: index) }
+            bytes += entry.count
         }
-        close()
+        close(before: encoded.endIndex)
         return messages
     }
 }

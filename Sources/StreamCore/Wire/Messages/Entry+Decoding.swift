@@ -54,11 +54,9 @@ extension Entry {
 /// (`{"entries":[` entries in their encoder's form separated by commas `]}`) is read straight from the bytes,
 /// and any other by the parser, as an entry is.
 extension EntryBatch {
-    private static let entriesPrefix = Array(#"{"entries":["#.utf8)
-
     /// The batch in `input` when it and every entry in it are exactly in the encoder's form; nil to let the
     /// parser decide.
     public static func canonical(_ input: UnsafeRawBufferPointer) -> EntryBatch? {
-        WireList.canonical(input, prefix: entriesPrefix) { Entry.canonical(at: &$0) }.map { EntryBatch(entries: $0) }
+        WireList.canonical(input, prefix: opening) { Entry.canonical(at: &$0) }.map { EntryBatch(entries: $0) }
     }
 }

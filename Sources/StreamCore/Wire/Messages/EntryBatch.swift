@@ -32,7 +32,27 @@ public struct EntryBatch: WireMessage, Equatable {
         return [try Entry(fields: fields)]
     }
 
-    /// The JSON around the entries of a batch, `{"entries":[` and `]}`, and the comma between two: what a
-    /// batch adds to its entries' own bytes.
-    public static let framingBytes = 14
+    /// What goes before a batch's entries, and after them.
+    static let opening = Array(#"{"entries":["#.utf8)
+    static let closing = Array("]}".utf8)
+
+    /// The bytes a batch of `count` entries whose own JSON is `entryBytes` in all takes as a message: the
+    /// entries, the commas between them, and the object around them.
+    public static func messageBytes(count: Int, entryBytes: Int) -> Int {
+        opening.count + entryBytes + max(count - 1, 0) + closing.count
+    }
+
+    /// A batch of entries already encoded (each an `Entry`'s JSON), written around them as they are: what
+    /// ``write(to:)`` writes for the same entries, without encoding them again.
+    public static func message(joining entries: ArraySlice<[UInt8]>) -> [UInt8] {
+        var message: [UInt8] = []
+        message.reserveCapacity(messageBytes(count: entries.count, entryBytes: entries.reduce(0) { $0 + $1.count }))
+        message += opening
+        for (index, entry) in zip(entries.indices, entries) {
+            if index > entries.startIndex { message.append(UInt8(ascii: ",")) }
+            message += entry
+        }
+        message += closing
+        return message
+    }
 }
