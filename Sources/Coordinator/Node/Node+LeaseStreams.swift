@@ -5,6 +5,11 @@ extension Node {
     /// How one message of a lease stream is decided.
     typealias LeaseMessageDecision = @Sendable ([UInt8]) throws(StreamsError) -> AtOnce
 
+    /// True for the requests of a stream of many lease requests (`lease_renewals`, `lease_ops`).
+    static func isLeaseStream(_ request: any EnvelopedMessage) -> Bool {
+        request is LeaseRenewals || request is LeaseOperations
+    }
+
     /// How the messages of a lease stream are decided: a `lease_renewals` stream carries bare renewals, a
     /// `lease_ops` stream operations naming their `op`. Nil for any other request.
     func leaseStreamMessages(of request: any EnvelopedMessage) -> LeaseMessageDecision? {

@@ -128,7 +128,7 @@ public final class Node: Sendable {
     /// segment status subscriptions): their duration says nothing about the daemon's speed.
     static func isSubscription(_ request: any EnvelopedMessage) -> Bool {
         request is SubscribeWorkers || request is SubscribeToSegmentStatus || request is SubscribeAssignments
-            || request is LeaseRenewals || request is LeaseOperations
+            || isLeaseStream(request)
     }
 
     /// True for the one-answer requests that may write to the store.
