@@ -83,8 +83,22 @@ final class LogWriterPool: Sendable {
                 wakeup.wait()
                 continue
             }
-            if writer.step() { schedule(writer) }
+            if writer.step() { requeue(writer) }
         }
+    }
+
+    /// Puts a writer with more to do back at the end of the queue. This thread takes the queue's first
+    /// writer next, so another is woken only for a second writer waiting: waking one for this writer
+    /// alone moved every log to another thread after each batch, a futex wake-up and a thread's
+    /// wake-up delay on the path of every group commit.
+    private func requeue(_ writer: LogWriter) {
+        let wake = state.withLock { s -> Bool in
+            s.ready.append(writer)
+            guard s.ready.count > 1, s.sleeping > 0 else { return false }
+            s.sleeping -= 1
+            return true
+        }
+        if wake { wakeup.signal() }
     }
 }
 
