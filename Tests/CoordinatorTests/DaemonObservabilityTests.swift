@@ -66,7 +66,7 @@ import Transport
         #expect(start > now - 86_400 && start <= now + 1, "\(start) vs \(now)")
         #expect(PrometheusTextCheck.value("coordd_build_info{version=\"\(BuildInfo.version)\"}", in: text) == 1)
 
-        // The store's bytes on disk: its two logs' committed bytes, as the files hold them.
+        // The store's bytes on disk: its two logs' files, the zeros reserved after their data included.
         let disk = try #require(PrometheusTextCheck.value("coordd_store_disk_bytes{store=\"\(WireUUID.defaultStore)\"}", in: text))
         #expect(disk == Double(try Self.logFileBytes(in: scratch.path + "/data/" + WireUUID.defaultStore.description)))
         #expect(PrometheusTextCheck.value("coordd_lease_operations_total{operation=\"acquire\",outcome=\"granted\"}", in: text) == 1)

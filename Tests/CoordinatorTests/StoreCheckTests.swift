@@ -157,6 +157,19 @@ import Testing
         #expect(try await store.lastSequence() == 6)
     }
 
+    @Test func zerosReservedAfterTheLastBatchAreReportedAsSuchNotAsDamage() async throws {
+        let store = try await DamagedStore(chunks: 3)
+        defer { store.root.remove() }
+        let bytes = try FileBytes.contents(store.path(1))
+        // What a crash leaves of the zeros the log's writer reserves ahead of its batches.
+        try FileBytes.write(bytes + [UInt8](repeating: 0, count: 5_000), to: store.path(1))
+        let (status, report) = store.check()
+        #expect(status == .opens, "\(report)")
+        #expect(report.contains("\(bytes.count) bytes (then 5000 bytes of zeros reserved for later batches)"), "\(report)")
+        #expect(!report.contains("damage"), "\(report)")
+        #expect(try await store.lastSequence() == 9)
+    }
+
     @Test func damageInTheLeaseLogIsReportedUnderTheLeaseLog() async throws {
         let store = try await DamagedStore(chunks: 1)
         defer { store.root.remove() }

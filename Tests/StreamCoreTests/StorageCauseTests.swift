@@ -66,19 +66,28 @@ struct StorageCauseTests {
         #expect(error?.cause != nil && error?.cause?.call == "mkdir")
     }
 
-    @Test func theCommittedBytesOfALogAreItsFilesOnDisk() async throws {
+    @Test func theCommittedBytesOfALogAreItsFilesOnDiskLessTheReserve() async throws {
         try await LogTests.withScratchDirectory { dir in
             var limits = DurableLogLimits()
             limits.fileRollBytes = 4_096
             let (log, _) = try LogTests.open(dir, limits: limits)
             for i in 0..<40 { _ = try await log.append([LogTests.record(i, size: 200)]) }
-            let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".log") }
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".log") }.sorted()
             #expect(files.count > 1, "the log rolled")
-            let onDisk = try files.reduce(0) { total, name in
-                total + ((try FileManager.default.attributesOfItem(atPath: dir + "/" + name)[.size] as? Int) ?? 0)
+            func size(_ name: String) throws -> Int {
+                (try FileManager.default.attributesOfItem(atPath: dir + "/" + name)[.size] as? Int) ?? 0
             }
-            #expect(log.committedBytes == UInt64(onDisk))
+            // Every file but the last ends with its data; the last holds the zeros reserved after it.
+            let earlier = try files.dropLast().reduce(0) { $0 + (try size($1)) }
+            let last = try size(files.last!)
+            let lastData = log.files.entry(UInt32(files.count))?.committedSize ?? 0
+            #expect(log.committedBytes == UInt64(earlier) + lastData)
+            #expect(UInt64(last) > lastData && last <= limits.fileRollBytes)
+            #expect(log.diskBytes == UInt64(earlier + last))
             await log.close()
+            // A clean close cuts the reserve off: the files on disk are then exactly the committed bytes.
+            let closed = try files.reduce(0) { $0 + (try size($1)) }
+            #expect(log.committedBytes == UInt64(closed) && log.diskBytes == UInt64(closed))
         }
     }
 }

@@ -66,7 +66,8 @@ public enum StoreCheck {
         for file in inspection.files {
             let counts = "\(file.records) records in \(file.batches) committed batches"
             guard let damage = inspection.damage, damage.file == file.name else {
-                write("    \(file.name): intact, \(counts), \(file.size) bytes")
+                let reserved = file.size > file.committedEnd ? " (then \(file.size - file.committedEnd) bytes of zeros reserved for later batches)" : ""
+                write("    \(file.name): intact, \(counts), \(file.committedEnd) bytes\(reserved)")
                 continue
             }
             write("    \(file.name): \(file.size) bytes, \(counts) up to offset \(file.committedEnd), then damage at offset "

@@ -106,7 +106,8 @@ public final class DaemonMetrics: Sendable {
             help: "Time from a stream's request to its end, by operation; subscriptions are not observed.",
             labelNames: ["operation"], upperBounds: SyncLatencyHistogram.upperBoundsSeconds)
         storeDiskBytes = registry.gauge(
-            "coordd_store_disk_bytes", help: "Committed bytes in the log files of an open file store, its lease log included.",
+            "coordd_store_disk_bytes",
+            help: "Bytes in the log files of an open file store, its lease log included: committed data and the zeros reserved after it.",
             labelNames: ["store"])
         resourceExhaustion = registry.counter(
             "coordd_resource_exhaustion_total",

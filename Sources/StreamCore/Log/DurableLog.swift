@@ -50,8 +50,8 @@ public final class DurableLog: Sendable {
                      "DurableLogLimits.maxRecordPayloadBytes out of range: \(limits.maxRecordPayloadBytes)")
         precondition(limits.maxBatchBytes >= limits.maxRecordPayloadBytes + LogFormat.frameHeaderSize,
                      "DurableLogLimits.maxBatchBytes must hold one record of maxRecordPayloadBytes")
-        precondition(limits.fileRollBytes > LogFormat.fileHeaderSize && limits.maxPendingAppends > 0,
-                     "DurableLogLimits: fileRollBytes and maxPendingAppends must be positive")
+        precondition(limits.fileRollBytes > LogFormat.fileHeaderSize && limits.maxPendingAppends > 0 && limits.reserveBytes >= 0,
+                     "DurableLogLimits: fileRollBytes and maxPendingAppends must be positive, reserveBytes not negative")
         let files = LogFileTable()
         let recovered = try LogRecovery.recover(directory: directory, files: files, replay: replay)
         // Appends fail at once while no writer thread runs; the next open or append tries again.
@@ -161,8 +161,12 @@ public final class DurableLog: Sendable {
         if schedule { pool.schedule(writer) }
     }
 
-    /// Committed bytes in the log's files (headers included): its size on disk, without a system call.
+    /// Committed bytes in the log's files (headers included), without a system call.
     public var committedBytes: UInt64 { files.committedBytes }
+
+    /// The log's size on disk, without a system call: its committed bytes and the zeros reserved after
+    /// them in the last file (at most `reserveBytes`, none once the log is closed).
+    public var diskBytes: UInt64 { committedBytes + UInt64(counters.reservedBytes.load(ordering: .relaxed)) }
 
     /// Reads back the record at `position` (as returned by ``append(_:)`` or passed to `replay`).
     ///

@@ -42,6 +42,19 @@ enum LogFileIO {
         if let failure { throw failure }
     }
 
+    /// Writes zeros over `range` of the file.
+    static func writeZeros(_ fd: Int32, _ range: Range<UInt64>) throws(IOError) {
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let count = Int(min(UInt64(zeros.count), range.upperBound - offset))
+            try writeAll(fd, zeros, 0..<count, at: offset)
+            offset += UInt64(count)
+        }
+    }
+
+    /// The source of ``writeZeros(_:_:)``: one for the process, written from as often as needed.
+    private static let zeros = [UInt8](repeating: 0, count: 64 << 10)
+
     /// Creates file `number` in `directory` holding only its header, and makes it and its directory
     /// entry durable before any record goes in, so that a crash can never leave records behind a
     /// header that did not reach the disk. Returns the open descriptor (read-write).

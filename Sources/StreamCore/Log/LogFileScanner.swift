@@ -5,7 +5,8 @@ import Glibc
 /// Reads one log file front to back, verifies every frame and hands committed records to `replay`.
 ///
 /// Records are replayed only when their batch's commit frame has been read, so a batch that a crash
-/// cut short is never replayed. The file is read in large chunks into one buffer that holds at least
+/// cut short is never replayed. Zeros from the end of the last batch to the end of the file are the
+/// writer's reserve (`LogWriter.reserve`), not damage: the data ends where they start. The file is read in large chunks into one buffer that holds at least
 /// the current batch, and payloads are handed out as pointers into that buffer: no allocation per
 /// record.
 struct LogFileScanner {
@@ -23,7 +24,8 @@ struct LogFileScanner {
         var records = 0
         /// Committed batches read.
         var batches = 0
-        /// Where the committed prefix stops before the end of the file, and why; nil if it reaches it.
+        /// Where the committed prefix stops before the end of the file, and why; nil if it reaches it
+        /// or only zeros follow it.
         var damage: Damage?
     }
 
@@ -121,7 +123,25 @@ struct LogFileScanner {
             batchStart = cursor
             outcome.committedEnd = window.offset(of: cursor)
         }
+        if let damage = outcome.damage, damage.offset == outcome.committedEnd, try isZero(from: damage.offset) {
+            outcome.damage = nil
+        }
         return outcome
+    }
+
+    /// True when every byte from `start` to the end of the file is zero.
+    func isZero(from start: UInt64) throws(IOError) -> Bool {
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+        defer { chunk.deallocate() }
+        var offset = start
+        while offset < size {
+            let want = Int(min(UInt64(chunk.count), size - offset))
+            let got = try LogFileIO.readFully(fd, into: UnsafeMutableRawBufferPointer(rebasing: chunk[0..<want]), at: offset)
+            guard got == want else { return false }
+            if chunk[0..<got].contains(where: { $0 != 0 }) { return false }
+            offset += UInt64(got)
+        }
+        return true
     }
 
     /// The offset of the first intact commit frame at or after `start` whose batch number is at least

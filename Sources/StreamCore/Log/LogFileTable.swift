@@ -109,6 +109,8 @@ final class LogCounters: Sendable {
     let checkpoints = Atomic<Int>(0)
     let filesRemoved = Atomic<Int>(0)
     let checkpointFailures = Atomic<Int>(0)
+    /// Bytes of zeros the writer has reserved past the committed data of the current file.
+    let reservedBytes = Atomic<Int>(0)
 
     var snapshot: DurableLogMetrics {
         DurableLogMetrics(

@@ -52,17 +52,25 @@ public struct DurableLogLimits: Sendable, Hashable {
     /// than queueing without bound. 65,536 is eight times streamkit's per-stream queue depth of 8192
     /// (`defaultMuxQueueChannelDepth`, streamkit v1 §3.4).
     public var maxPendingAppends: Int
+    /// The most zeros the writer puts past a file's data at a time, so that batches overwrite zeros
+    /// instead of growing the file (see `LogWriter.reserve`); 0 turns this off. A file grows by as
+    /// much as it already holds, up to this: a small log stays small. The batch that grows the file
+    /// flushes the zeros too: with 1 MiB that put 1.5 ms on durable produce's p99 (2.4 → 3.9 ms);
+    /// 256 KiB keeps it level and the gain the same.
+    public var reserveBytes: Int
 
     /// The defaults above, or any of them overridden.
     public init(
         maxRecordPayloadBytes: Int = 6 << 20,
         fileRollBytes: Int = 64 << 20,
         maxBatchBytes: Int = 16 << 20,
-        maxPendingAppends: Int = 65_536
+        maxPendingAppends: Int = 65_536,
+        reserveBytes: Int = 256 << 10
     ) {
         self.maxRecordPayloadBytes = maxRecordPayloadBytes
         self.fileRollBytes = fileRollBytes
         self.maxBatchBytes = maxBatchBytes
         self.maxPendingAppends = maxPendingAppends
+        self.reserveBytes = reserveBytes
     }
 }

@@ -45,7 +45,10 @@ struct RecoveredLog {
     var firstFile: UInt32
     var lastFile: UInt32
     var lastFD: Int32
+    /// The end of the last file's committed data.
     var lastSize: UInt64
+    /// The last file's length on disk: its data and any zeros the writer reserved after it.
+    var lastAllocated: UInt64
     var nextBatch: UInt64
 }
 
@@ -116,16 +119,19 @@ enum LogRecovery {
         }
 
         var nextBatch: UInt64?
-        var last: (number: UInt32, fd: Int32, size: UInt64)?
+        var last: (number: UInt32, fd: Int32, size: UInt64, length: UInt64)?
         for number in numbers {
             let isLast = number == numbers.last
             let path = directory + "/" + LogFormat.fileName(number)
             let fd = try io("opening \(path)") { () throws(IOError) in try Posix.open(path, isLast ? O_RDWR : O_RDONLY) }
-            var size: UInt64 = 0
+            // The file's length on disk, and the end of its committed data: zeros the writer reserved
+            // may lie between the two, and readers and the writer go by the end of the data.
+            var length: UInt64 = 0
+            var committed: UInt64 = 0
             do {
-                size = UInt64(try io("reading \(path)") { () throws(IOError) in try Posix.fileSize(fd) })
+                length = UInt64(try io("reading \(path)") { () throws(IOError) in try Posix.fileSize(fd) })
                 let verdict = try examine(
-                    fd: fd, path: path, number: number, size: size, nextBatch: nextBatch, isLast: isLast, marker: marker,
+                    fd: fd, path: path, number: number, size: length, nextBatch: nextBatch, isLast: isLast, marker: marker,
                     replay: replay)
                 if let broken = verdict.broken { throw LogErrors.corrupt(path, broken.offset, broken.reason) }
                 let outcome = verdict.outcome
@@ -141,15 +147,16 @@ enum LogRecovery {
                     }
                     report.truncation = .init(
                         file: LogFormat.fileName(number), offset: outcome.committedEnd,
-                        bytesRemoved: size - outcome.committedEnd, reason: damage.reason)
-                    size = outcome.committedEnd
+                        bytesRemoved: length - outcome.committedEnd, reason: damage.reason)
+                    length = outcome.committedEnd
                 }
+                committed = outcome.committedEnd
             } catch {
                 try? Posix.close(fd)
                 throw error
             }
-            files.set(number, fd: fd, committedSize: size)
-            last = (number, fd, size)
+            files.set(number, fd: fd, committedSize: committed)
+            last = (number, fd, committed, length)
         }
 
         if let marker, let last, marker.file == last.number, marker.size == last.size, report.truncation == nil {
@@ -169,14 +176,14 @@ enum LogRecovery {
             }
             let size = UInt64(LogFormat.fileHeaderSize)
             files.set(number, fd: fd, committedSize: size)
-            last = (number, fd, size)
+            last = (number, fd, size, size)
         }
         report.duration = ContinuousClock.now - started
         // `last` is set: either by the loop over existing files or by creating the first one just above.
         let writerStart = last!
         return RecoveredLog(
             report: report, firstFile: numbers.first ?? writerStart.number, lastFile: writerStart.number,
-            lastFD: writerStart.fd, lastSize: writerStart.size, nextBatch: nextBatch ?? 1)
+            lastFD: writerStart.fd, lastSize: writerStart.size, lastAllocated: writerStart.length, nextBatch: nextBatch ?? 1)
     }
 
     /// The log's files, honouring the base marker: files before the base are leftovers, and the files

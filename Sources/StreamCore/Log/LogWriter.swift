@@ -29,6 +29,8 @@ final class LogWriter: @unchecked Sendable {
     private var firstFile: UInt32
     /// Committed (durable) end of the current file: every batch is written here.
     private var fileSize: UInt64
+    /// The current file's length on disk: `fileSize` and the zeros reserved after it.
+    private var allocatedSize: UInt64
     private var nextBatch: UInt64
     /// Reused for every batch so steady-state writing does not allocate.
     private var buffer: [UInt8] = []
@@ -47,7 +49,9 @@ final class LogWriter: @unchecked Sendable {
         firstFile = recovered.firstFile
         fd = recovered.lastFD
         fileSize = recovered.lastSize
+        allocatedSize = recovered.lastAllocated
         nextBatch = recovered.nextBatch
+        publishReserve()
     }
 
     /// Takes one step (a batch, a checkpoint's completion, or the exit). Returns true when the writer
@@ -63,7 +67,8 @@ final class LogWriter: @unchecked Sendable {
         case .completeCheckpoint(let tickets):
             completeCheckpoint(tickets)
         case .exit:
-            if queue.failure == nil {
+            // A cleanly closed log keeps no reserved zeros, so its files end where their data does.
+            if queue.failure == nil, (try? releaseReserve()) != nil {
                 try? LogCleanMarker(file: fileNumber, size: fileSize, nextBatch: nextBatch).write(in: directory)
             }
             exit.fire()
@@ -112,6 +117,7 @@ final class LogWriter: @unchecked Sendable {
 
         let path = directory + "/" + LogFormat.fileName(fileNumber)
         do throws(IOError) {
+            try reserve(through: fileSize + UInt64(buffer.count))
             try writeBuffer()
         } catch {
             // Nothing of this batch is committed (no intact commit frame): a reopen cuts it off as a torn
@@ -132,6 +138,7 @@ final class LogWriter: @unchecked Sendable {
         fileSize += UInt64(buffer.count)
         nextBatch += 1
         files.setCommitted(fileNumber, size: fileSize)
+        publishReserve()
         counters.batches.add(1, ordering: .relaxed)
         counters.appends.add(groups.count, ordering: .relaxed)
         counters.records.add(records, ordering: .relaxed)
@@ -165,6 +172,35 @@ final class LogWriter: @unchecked Sendable {
         try LogFileIO.writeAll(fd, buffer, at: fileSize)
     }
 
+    /// Makes the file at least `end` bytes long by writing zeros after it, so that a batch overwrites
+    /// zeros instead of growing the file. Growing it makes `fdatasync` write the inode too (the new
+    /// size), a second write it waits for: on ext4 here a 4 KB batch's flush took 146 µs that way and
+    /// 75 µs over zeros, and the writer half the CPU. The zeros are flushed with the batch that needed
+    /// them. Recovery reads zeros after the last batch as the end of the data (`LogFileScanner`).
+    private func reserve(through end: UInt64) throws(IOError) {
+        guard end > allocatedSize else { return }
+        // A page at least, or a new file would grow 32 bytes at a time, a flush of the inode each.
+        let growth = max(end - allocatedSize, min(UInt64(limits.reserveBytes), max(allocatedSize, 4096)))
+        let target = min(allocatedSize + growth, max(end, UInt64(limits.fileRollBytes)))
+        try LogFileIO.writeZeros(fd, allocatedSize..<target)
+        allocatedSize = target
+        publishReserve()
+    }
+
+    /// Cuts the reserved zeros off the current file, durably.
+    private func releaseReserve() throws(IOError) {
+        guard allocatedSize > fileSize else { return }
+        try Posix.ftruncate(fd, Int64(fileSize))
+        try Posix.fdatasync(fd)
+        allocatedSize = fileSize
+        publishReserve()
+    }
+
+    /// Tells the log's readers how far the current file extends past its committed data.
+    private func publishReserve() {
+        counters.reservedBytes.store(Int(allocatedSize - fileSize), ordering: .relaxed)
+    }
+
     private func sync(_ fd: Int32) throws(IOError) {
         counters.syncs.add(1, ordering: .relaxed)
         try counters.syncLatency.measure { () throws(IOError) in
@@ -176,6 +212,13 @@ final class LogWriter: @unchecked Sendable {
     /// Starts the next file. The current one is complete: every batch in it is committed.
     private func roll() throws(StreamsError) {
         let next = fileNumber + 1
+        // Only a log's last file may end in reserved zeros: an older coordd reads them as a torn tail,
+        // which it may cut only from the last file.
+        do throws(IOError) {
+            try releaseReserve()
+        } catch {
+            throw LogErrors.io("cutting the reserved zeros off \(LogFormat.fileName(fileNumber)) in \(directory)", error)
+        }
         let newFD: Int32
         do throws(IOError) {
             newFD = try LogFileIO.createFile(directory: directory, number: next, faults: faults)
@@ -188,6 +231,8 @@ final class LogWriter: @unchecked Sendable {
         fileNumber = next
         fd = newFD
         fileSize = UInt64(LogFormat.fileHeaderSize)
+        allocatedSize = fileSize
+        publishReserve()
         faults.reached(.fileStarted)
     }
 

@@ -78,9 +78,10 @@ public final class FileStore: StreamStore {
     /// What opening the log found and repaired.
     public var recoveryReport: LogRecoveryReport { log.recoveryReport }
 
-    /// Committed bytes in the files of the store's logs, the lease log included: its size on disk,
-    /// kept up to date as the logs write, roll and drop files (so reading it costs no system call).
-    public var logFileBytes: UInt64 { log.committedBytes + leases.log.committedBytes }
+    /// Bytes in the files of the store's logs, the lease log included: its size on disk (committed data
+    /// and the zeros reserved after it), kept up to date as the logs write, roll and drop files (so
+    /// reading it costs no system call).
+    public var logFileBytes: UInt64 { log.diskBytes + leases.log.diskBytes }
 
     /// Work counters of the store's logs (appends, batches, syncs): the entries' log and the lease log
     /// together.

@@ -164,7 +164,8 @@ extension StreamStore {
 
 /// A store backend's own figures for metrics; nil where a backend has none.
 public struct StoreStorageMetrics: Sendable {
-    /// Bytes the store takes in its storage (a file store: its logs' committed bytes).
+    /// Bytes the store takes in its storage (a file store: its logs' files, the zeros reserved ahead
+    /// of their data included).
     public var bytes: UInt64?
     /// How long its flushes took (a file store: every `fdatasync` of its logs).
     public var syncLatency: SyncLatencyHistogram?
