@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import StreamCore
@@ -50,6 +51,33 @@ struct LogGroupCommitTests {
             for appender in 0..<appenders {
                 #expect(sequences[appender] == Array(0..<appendsEach), "appender \(appender): log order differs")
             }
+        }
+    }
+
+    @Test func appendsOfOneTurnShareOneFlush() async throws {
+        try await LogTests.withScratchDirectory { dir in
+            let (log, _) = try LogTests.open(dir)
+            defer { log.close() }
+            let before = log.metrics.batches
+            // A thread that marks its turns, as an event loop's does, appends ten times in one turn.
+            let (pending, batchesInTurn) = try await withCheckedThrowingContinuation {
+                (done: CheckedContinuation<([PendingAppend], Int), any Error>) in
+                Thread {
+                    let end = ThreadTurnEnd()
+                    ThreadTurn.mark(end)
+                    do {
+                        let pending = try (0..<10).map { try log.submit([LogTests.record($0)]) }
+                        let batchesInTurn = log.metrics.batches
+                        end.run()
+                        done.resume(returning: (pending, batchesInTurn))
+                    } catch {
+                        done.resume(throwing: error)
+                    }
+                }.start()
+            }
+            #expect(batchesInTurn == before, "the writer is woken when the turn ends, not by the first append")
+            for append in pending { _ = try await append.durable() }
+            #expect(log.metrics.batches == before + 1, "one flush for the whole turn")
         }
     }
 

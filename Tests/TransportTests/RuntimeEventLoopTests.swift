@@ -55,6 +55,26 @@ import Testing
         #expect(order.withLock { $0 } == ["caller continues", "submitted"])
     }
 
+    @Test func workPutOffToTheEndOfTheTurnRunsInTheSameTurnAfterTheCaller() async throws {
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let order = Mutex<[String]>([])
+        try await loop.perform {
+            ThreadTurn.atEnd {
+                order.withLock { $0.append(loop.inEventLoop ? "end of turn, on the loop" : "end of turn, elsewhere") }
+                ThreadTurn.atEnd { order.withLock { $0.append("put off by put-off work") } }
+            }
+            order.withLock { $0.append("caller continues") }
+        }
+        #expect(await RuntimeTests.waitUntil { order.withLock { $0.count } == 3 })
+        #expect(order.withLock { $0 } == ["caller continues", "end of turn, on the loop", "put off by put-off work"])
+        // Off a loop, nothing is put off.
+        var here: [String] = []
+        ThreadTurn.atEnd { here.append("at once") }
+        here.append("after")
+        #expect(here == ["at once", "after"])
+    }
+
     @Test func inEventLoopIsTrueOnlyOnTheLoopThread() async throws {
         let loop = try EventLoop()
         defer { loop.shutdown() }

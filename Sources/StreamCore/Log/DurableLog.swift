@@ -158,7 +158,8 @@ public final class DurableLog: Sendable {
         if pool.threadCount == 0 { try pool.ensureRunning() }
         let (rejection, schedule) = queue.enqueue(items)
         if let rejection { throw rejection }
-        if schedule { pool.schedule(writer) }
+        // The writer stays marked as scheduled meanwhile, so later appends only queue.
+        if schedule { ThreadTurn.atEnd { [pool, writer] in pool.schedule(writer) } }
     }
 
     /// Committed bytes in the log's files (headers included), without a system call.

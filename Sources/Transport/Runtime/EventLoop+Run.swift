@@ -26,6 +26,9 @@ final class LoopState {
     var timers = TimerHeap<() -> Void>()
     /// Work to run after this turn's events, timers and submitted tasks (connection flushes).
     var deferred: [() -> Void] = []
+    /// Work put off with `ThreadTurn.atEnd` during this turn (a durable log's wake-up): run after the
+    /// turn's events, timers and submitted tasks, and again after the deferred work.
+    let turnEnd = ThreadTurnEnd()
     var phase = Phase.running
     /// Set when the loop submitted work to itself this turn (no wake-up was written for it).
     var hasLocalSubmissions = false
@@ -46,7 +49,7 @@ final class LoopState {
     var isFinished: Bool {
         switch phase {
         case .running: return false
-        case .draining: return registrations.isEmpty && deferred.isEmpty
+        case .draining: return registrations.isEmpty && deferred.isEmpty && !turnEnd.hasWork
         case .stopping: return true
         }
     }
@@ -64,7 +67,9 @@ extension EventLoop {
             for index in 0..<count { dispatch(events[index]) }
             runDueTimers()
             runSubmittedTasks(closing: false)
+            confined.turnEnd.run()
             runDeferred()
+            confined.turnEnd.run()
         }
     }
 
@@ -74,7 +79,9 @@ extension EventLoop {
         confined.phase = .stopping
         closeRegistrations(graceful: false)
         runSubmittedTasks(closing: true)
+        confined.turnEnd.run()
         runDeferred()
+        confined.turnEnd.run()
         confined.deferred.removeAll()
         confined.timers.removeAll()
     }

@@ -186,6 +186,7 @@ public final class EventLoop: @unchecked Sendable {
 
     private func runThread() {
         threadIdentity.store(pthread_self(), ordering: .relaxed)
+        ThreadTurn.mark(confined.turnEnd)
         runUntilStopped()
         finish()
         try? Posix.close(epollFD)
