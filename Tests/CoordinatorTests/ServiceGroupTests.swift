@@ -103,8 +103,10 @@ private struct RecordingService: Service {
         defer { scratch.remove() }
         var configuration = DaemonLifecycleTests.configuration(.file, dataDirectory: scratch.path + "/data")
         // The port of a daemon that has stopped: the failing start binds it, the last one binds it again.
+        // Below the ephemeral range, so no other test's socket can take it in between.
+        configuration.listen.port = try FreePort.belowEphemeralRange()
         let first = try await Daemon.start(configuration, logger: Logger(sink: { _ in }), loopCount: 1)
-        configuration.listen.port = first.localAddress.port
+        #expect(first.localAddress.port == configuration.listen.port)
         await first.shutdown()
 
         let lines = LineCollector()
