@@ -17,6 +17,14 @@ struct LogReserveTests {
         log.files.entry(file)?.committedSize ?? 0
     }
 
+    /// Copies the files of `log` (in `live`) to `crashed` while it is open, as a crash leaves them: every
+    /// acknowledged batch, then the reserved zeros; then closes the log.
+    static func copyAsACrashLeavesIt(_ log: DurableLog, from live: String, to crashed: String) async throws {
+        try FileManager.default.createDirectory(atPath: crashed, withIntermediateDirectories: false)
+        try LogTests.copyDirectory(live, to: crashed)
+        await log.close()
+    }
+
     @Test func batchesOverwriteZerosReservedAheadOfThem() async throws {
         try await LogTests.withScratchDirectory { dir in
             let (log, _) = try LogTests.open(dir)
@@ -48,11 +56,8 @@ struct LogReserveTests {
                 let group = [LogTests.record(i), LogTests.record(100 + i)]
                 appended += zip(try await log.append(group), group).map { LogTests.Replayed(position: $0, record: $1) }
             }
-            // What a crash leaves: every acknowledged batch, then the reserved zeros.
-            try FileManager.default.createDirectory(atPath: crashed, withIntermediateDirectories: false)
-            try LogTests.copyDirectory(live, to: crashed)
             let end = Self.dataEnd(log, file: 1)
-            await log.close()
+            try await Self.copyAsACrashLeavesIt(log, from: live, to: crashed)
             #expect(try Self.tail(crashed, 1, after: end).tail.count > 0)
 
             let (reopened, replayed) = try LogTests.open(crashed)
@@ -107,9 +112,7 @@ struct LogReserveTests {
             let end = Self.dataEnd(log, file: 1)
             let torn = try await log.append([LogTests.record(2), LogTests.record(3)])
             let tornEnd = Self.dataEnd(log, file: 1)
-            try FileManager.default.createDirectory(atPath: crashed, withIntermediateDirectories: false)
-            try LogTests.copyDirectory(live, to: crashed)
-            await log.close()
+            try await Self.copyAsACrashLeavesIt(log, from: live, to: crashed)
 
             // The second batch's records landed but its commit frame did not: zeros stand in its place.
             let path = LogTests.filePath(crashed, 1)
@@ -133,9 +136,7 @@ struct LogReserveTests {
             let (log, _) = try LogTests.open(live)
             _ = try await log.append([LogTests.record(1)])
             let end = Self.dataEnd(log, file: 1)
-            try FileManager.default.createDirectory(atPath: crashed, withIntermediateDirectories: false)
-            try LogTests.copyDirectory(live, to: crashed)
-            await log.close()
+            try await Self.copyAsACrashLeavesIt(log, from: live, to: crashed)
             let path = LogTests.filePath(crashed, 1)
             var bytes = try LogTests.contents(path)
             #expect(bytes.count > Int(end) + 100)
