@@ -66,7 +66,8 @@ public enum StoreCheck {
         for file in inspection.files {
             let counts = "\(file.records) records in \(file.batches) committed batches"
             guard let damage = inspection.damage, damage.file == file.name else {
-                let reserved = file.size > file.committedEnd ? " (then \(file.size - file.committedEnd) bytes of zeros reserved for later batches)" : ""
+                let reserved = file.size > file.committedEnd
+                    ? " (then \(file.size - file.committedEnd) bytes of zeros reserved for later batches)" : ""
                 write("    \(file.name): intact, \(counts), \(file.committedEnd) bytes\(reserved)")
                 continue
             }

@@ -107,7 +107,7 @@ public final class DaemonMetrics: Sendable {
             labelNames: ["operation"], upperBounds: SyncLatencyHistogram.upperBoundsSeconds)
         storeDiskBytes = registry.gauge(
             "coordd_store_disk_bytes",
-            help: "Bytes in the log files of an open file store, its lease log included: committed data and the zeros reserved after it.",
+            help: "Bytes in the log files of an open file store, its lease log included: data and reserved zeros.",
             labelNames: ["store"])
         resourceExhaustion = registry.counter(
             "coordd_resource_exhaustion_total",

@@ -6,9 +6,9 @@ import Glibc
 ///
 /// Records are replayed only when their batch's commit frame has been read, so a batch that a crash
 /// cut short is never replayed. Zeros from the end of the last batch to the end of the file are the
-/// writer's reserve (`LogWriter.reserve`), not damage: the data ends where they start. The file is read in large chunks into one buffer that holds at least
-/// the current batch, and payloads are handed out as pointers into that buffer: no allocation per
-/// record.
+/// writer's reserve (`LogWriter.reserve`), not damage: the data ends where they start. The file is read
+/// in large chunks into one buffer that holds at least the current batch, and payloads are handed out as
+/// pointers into that buffer: no allocation per record.
 struct LogFileScanner {
     /// Bytes read per `pread` while scanning. 4 MiB amortises the call and the copy of a batch's
     /// unfinished head to the front of the buffer, while keeping the buffer small.
