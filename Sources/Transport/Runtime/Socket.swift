@@ -32,6 +32,23 @@ enum Socket {
         try setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, "setsockopt(TCP_NODELAY)")
     }
 
+    /// Lets the kernel delay the ACK of what was just read (`TCP_QUICKACK` off), as it does on a
+    /// connection that sends as much as it receives. On one that mostly receives, Linux ACKs every small
+    /// segment as it is read; the setting lasts until its delayed-ACK timer next fires, so it is set
+    /// again after every read. Best effort: a socket that refuses it ACKs as before.
+    static func delayAcknowledgements(_ fd: Int32) {
+        var off: Int32 = 0
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &off, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Whether the socket ACKs at once (`TCP_QUICKACK` as the kernel reports it), for tests.
+    static func acknowledgesAtOnce(_ fd: Int32) throws(IOError) -> Bool {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        _ = try Posix.call("getsockopt(TCP_QUICKACK)") { getsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &value, &length) }
+        return value != 0
+    }
+
     /// The pending error of a socket (`SO_ERROR`), which reading also clears; 0 when there is none.
     static func pendingError(_ fd: Int32) throws(IOError) -> Int32 {
         var value: Int32 = 0

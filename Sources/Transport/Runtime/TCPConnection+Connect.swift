@@ -109,7 +109,7 @@ final class PendingConnect: IOReadinessHandler {
     private func succeed() {
         guard !finished else { return }
         stopWaiting()
-        let connection = TCPConnection(fd: fd, loop: loop, remoteAddress: address)
+        let connection = TCPConnection(fd: fd, loop: loop, remoteAddress: address, delaysAcknowledgements: true)
         if let error = connection.activate(makeHandler(connection)) {
             complete(.failure(error))
         } else {
