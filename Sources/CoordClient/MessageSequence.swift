@@ -44,9 +44,8 @@ public struct MessageSequence<Element: WireMessage>: AsyncSequence, Sendable {
         private let resume: Resume?
         private let unpack: Unpack?
         private var last: Element?
-        /// Elements of the last message not yet returned, from `unpacked` on.
-        private var unpackedElements: [Element] = []
-        private var unpacked = 0
+        /// Elements of the last message not yet returned.
+        private var pending: ArraySlice<Element> = []
 
         init(open: @escaping @Sendable () async throws(StreamsError) -> any BidiStream, resume: Resume?, unpack: Unpack?) {
             self.open = open
@@ -56,11 +55,11 @@ public struct MessageSequence<Element: WireMessage>: AsyncSequence, Sendable {
         }
 
         public mutating func next() async throws(StreamsError) -> Element? {
-            if unpacked < unpackedElements.count {
-                defer { unpacked += 1 }
-                return unpackedElements[unpacked]
-            }
             while true {
+                if let element = pending.popFirst() {
+                    last = element
+                    return element
+                }
                 if holder.finished { return nil }
                 let stream: any BidiStream
                 if let existing = holder.stream {
@@ -75,12 +74,8 @@ public struct MessageSequence<Element: WireMessage>: AsyncSequence, Sendable {
                             holder.finish()
                             return nil
                         }
-                        unpackedElements = try unpack(message)
-                        unpacked = 0
-                        guard let first = unpackedElements.first else { continue }
-                        unpacked = 1
-                        last = first
-                        return first
+                        pending = try unpack(message)[...]
+                        continue
                     }
                     guard let message = try await stream.receive(Element.self) else {
                         holder.finish()

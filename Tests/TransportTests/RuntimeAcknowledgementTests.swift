@@ -1,3 +1,4 @@
+import Glibc
 import StreamCore
 import Testing
 @testable import Transport
@@ -18,9 +19,15 @@ import Testing
         return (server, client, clientProbe)
     }
 
-    /// Whether `connection`'s socket ACKs at once now, read on its loop.
+    /// Whether `connection`'s socket ACKs at once now (`TCP_QUICKACK` as the kernel reports it), read on
+    /// its loop.
     func acknowledgesAtOnce(_ connection: TCPConnection) async throws -> Bool {
-        try await connection.loop.perform { () throws(IOError) in try Socket.acknowledgesAtOnce(connection.fd) }
+        try await connection.loop.perform { () throws(IOError) in
+            var value: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            _ = try Posix.call("getsockopt(TCP_QUICKACK)") { getsockopt(connection.fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &value, &length) }
+            return value != 0
+        }
     }
 
     @Test func aClientThatOnlyReceivesLetsTheKernelDelayItsAcks() async throws {

@@ -37,16 +37,7 @@ enum Socket {
     /// segment as it is read; the setting lasts until its delayed-ACK timer next fires, so it is set
     /// again after every read. Best effort: a socket that refuses it ACKs as before.
     static func delayAcknowledgements(_ fd: Int32) {
-        var off: Int32 = 0
-        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &off, socklen_t(MemoryLayout<Int32>.size))
-    }
-
-    /// Whether the socket ACKs at once (`TCP_QUICKACK` as the kernel reports it), for tests.
-    static func acknowledgesAtOnce(_ fd: Int32) throws(IOError) -> Bool {
-        var value: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        _ = try Posix.call("getsockopt(TCP_QUICKACK)") { getsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &value, &length) }
-        return value != 0
+        try? setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_QUICKACK, value: 0, "setsockopt(TCP_QUICKACK)")
     }
 
     /// The pending error of a socket (`SO_ERROR`), which reading also clears; 0 when there is none.
