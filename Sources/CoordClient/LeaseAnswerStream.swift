@@ -31,6 +31,9 @@ final class LeaseAnswerStream: Sendable {
     /// Opened once the stream has ended and every request waiting was answered or failed.
     private let ended = Latch()
 
+    /// The loop the answers arrive on; nil in process.
+    var eventLoop: EventLoop? { stream.eventLoop }
+
     init(_ stream: any BidiStream, name: String) {
         self.stream = stream
         self.name = name

@@ -1,4 +1,5 @@
 import StreamCore
+import Transport
 
 extension CoordClient {
     /// Opens a `lease_renewals` stream (a coordd extension): renewals of any leases of this store, many
@@ -30,6 +31,11 @@ public final class LeaseRenewalStream: Sendable {
     init(_ answers: LeaseAnswerStream) {
         self.answers = answers
     }
+
+    /// The event loop the answers arrive on (nil in process). A task that waits for answers in
+    /// `withTaskExecutorPreference(eventLoop)` wakes on that thread, with no other thread woken; its code
+    /// must then never block.
+    public var eventLoop: EventLoop? { answers.eventLoop }
 
     /// Renews `holder`'s live lease on `key` for another `ttl`, as ``CoordClient/renew(key:holder:ttl:)``
     /// does: a refusal is returned, an invalid request throws `invalid_request`.
@@ -69,6 +75,11 @@ public final class LeaseOperationStream: Sendable {
     init(_ answers: LeaseAnswerStream) {
         self.answers = answers
     }
+
+    /// The event loop the answers arrive on (nil in process). A task that waits for answers in
+    /// `withTaskExecutorPreference(eventLoop)` wakes on that thread, with no other thread woken; its code
+    /// must then never block.
+    public var eventLoop: EventLoop? { answers.eventLoop }
 
     /// Acquires a lease on `key` for `holder`, as ``CoordClient/acquire(key:holder:ttl:workerID:)`` does.
     public func acquire(key: String, holder: String, ttl: Duration, workerID: WireUUID? = nil)

@@ -3,6 +3,7 @@ import CoordTestKit
 import Coordinator
 @testable import StreamCore
 import Testing
+import Transport
 
 /// The `lease_ops` stream: acquires, renewals and releases on one stream, answered in the order they came
 /// although some are answered at once and others once durable; on the network, served on the
@@ -23,6 +24,27 @@ import Testing
 
     private static func renew(_ key: String, _ holder: String, seconds: Int64 = 10) -> LeaseOperation {
         .renew(LeaseRenew(terms: LeaseTerms(key: key, holder: holder, ttlSeconds: seconds)))
+    }
+
+    @Test(arguments: [Configuration(store: .file, transport: .webSocket), Configuration(store: .file, transport: .inProcess)])
+    func aTaskOnTheStreamsLoopIsAnsweredThere(_ configuration: Configuration) async throws {
+        let harness = try await Harness(configuration)
+        let operations = try await harness.client.leaseOperations()
+        guard let loop = operations.eventLoop else {
+            #expect(configuration.transport == .inProcess, "only an in-process stream has no loop")
+            return await harness.shutdown()
+        }
+        #expect(configuration.transport != .inProcess)
+        let answeredOnLoop = try await withTaskExecutorPreference(loop) { () async throws -> [Bool] in
+            // A durable grant (answered by the log's writer thread) and a refusal (answered at once).
+            let granted = try await operations.acquire(key: "a", holder: "h", ttl: .seconds(10))
+            let afterGrant = loop.inEventLoop
+            let refused = try await operations.acquire(key: "a", holder: "other", ttl: .seconds(10))
+            return [granted.ok, afterGrant, !refused.ok, loop.inEventLoop]
+        }
+        #expect(answeredOnLoop == [true, true, true, true])
+        await operations.close()
+        await harness.shutdown()
     }
 
     @Test(arguments: configurations)
