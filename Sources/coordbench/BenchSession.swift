@@ -27,7 +27,8 @@ enum BenchSession {
         defer { daemon?.stop() }
         var postgresDaemon = try await coorddPostgres(options: options, environment: &environment)
         defer { postgresDaemon?.stop() }
-        log("coordbench: run \(environment.runTag); systems: \(environment.systems.map(\.rawValue).joined(separator: ", "))")
+        log("coordbench: run \(environment.runTag); systems: \(environment.systems.map(\.rawValue).joined(separator: ", "))"
+            + (environment.sizes.clientsOnLoops ? "; clients on their connections' loops" : ""))
         var results: [WorkloadResult] = []
         for workload in workloads {
             // A daemon this run started is started afresh for `connections`, so its memory is that of

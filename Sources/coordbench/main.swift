@@ -58,6 +58,8 @@ let usage = """
 
     options:
       --seconds S (5) --warmup S (1)   measured window and warm-up of each throughput workload
+      --clients-on-loops               every system's lease clients and fan-out observers run on their
+                                       connection's event loop, not the global executor
       --json                           print JSON instead of tables
       --markdown                       print the tables as Markdown (docs/performance.md holds one)
       --json-out FILE                  also write the JSON to FILE

@@ -7,6 +7,8 @@ import Transport
 /// JSON strings.
 final class EtcdClient {
     private let http: HTTPConnection
+    /// The loop the connection reads on.
+    var eventLoop: EventLoop { http.eventLoop }
 
     private init(http: HTTPConnection) { self.http = http }
 

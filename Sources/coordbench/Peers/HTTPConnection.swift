@@ -12,6 +12,8 @@ final class HTTPConnection {
     }
 
     private let connection: PeerConnection
+    /// The loop the connection reads on.
+    var eventLoop: EventLoop { connection.eventLoop }
     private let host: String
     private var decoder = HTTPResponseDecoder()
     private var status = 0

@@ -91,6 +91,8 @@ private final class InboxHandler: ConnectionHandler {
 final class PeerConnection {
     let connection: TCPConnection
     private let inbox: Inbox
+    /// The loop the connection reads on.
+    var eventLoop: EventLoop { connection.loop }
     private var buffer: [UInt8] = []
     private var start = 0
 

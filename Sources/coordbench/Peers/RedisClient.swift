@@ -6,6 +6,8 @@ import Transport
 /// replies).
 final class RedisClient {
     private let connection: PeerConnection
+    /// The loop the connection reads on.
+    var eventLoop: EventLoop { connection.eventLoop }
 
     private init(connection: PeerConnection) { self.connection = connection }
 

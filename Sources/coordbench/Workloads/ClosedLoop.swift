@@ -1,6 +1,7 @@
 import CoordBenchKit
 import Glibc
 import Synchronization
+import Transport
 
 /// One client of a closed-loop workload: it was set up (connected, holding what it needs) in its own
 /// task and performs one round at a time, never more than one round in flight.
@@ -11,6 +12,8 @@ protocol ClientSession: AnyObject {
     func round() async throws -> Int
     /// Releases what the session holds and closes its connection.
     func finish() async
+    /// The loop the session's answers arrive on, where its rounds run (nil: the global executor).
+    var eventLoop: EventLoop? { get }
 }
 
 /// The measured interval of a run.
@@ -124,15 +127,19 @@ func runClosedLoop(
                 }
                 var tally = ClientTally()
                 do {
-                    while true {
-                        let began = ContinuousClock.now
-                        if began >= window.end { break }
-                        let done = try await session.round()
-                        let ended = ContinuousClock.now
-                        if ended >= window.start && ended <= window.end {
-                            tally.operations += done
-                            tally.latencies.record(ended - began)
+                    tally = try await withTaskExecutorPreference(sizes.clientsOnLoops ? session.eventLoop : nil) {
+                        var tally = ClientTally()
+                        while true {
+                            let began = ContinuousClock.now
+                            if began >= window.end { break }
+                            let done = try await session.round()
+                            let ended = ContinuousClock.now
+                            if ended >= window.start && ended <= window.end {
+                                tally.operations += done
+                                tally.latencies.record(ended - began)
+                            }
                         }
+                        return tally
                     }
                 } catch {
                     await session.finish()

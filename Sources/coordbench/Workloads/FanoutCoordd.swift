@@ -156,6 +156,7 @@ struct CoorddFanout: FanoutSystem {
 final class CoorddObserver: FanoutObserver {
     private let stream: any BidiStream
     let closer: @Sendable () -> Void
+    var eventLoop: EventLoop? { stream.eventLoop }
 
     init(stream: any BidiStream, connection: CoorddConnection) {
         self.stream = stream

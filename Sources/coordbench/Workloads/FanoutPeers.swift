@@ -110,6 +110,8 @@ final class EtcdObserver: FanoutObserver {
     private let etcd: EtcdClient
     let closer: @Sendable () -> Void
 
+    var eventLoop: EventLoop? { etcd.eventLoop }
+
     init(etcd: EtcdClient) {
         self.etcd = etcd
         closer = etcd.closer
@@ -207,6 +209,8 @@ struct RedisFanout: FanoutSystem {
 final class RedisObserver: FanoutObserver {
     private let redis: RedisClient
     let closer: @Sendable () -> Void
+
+    var eventLoop: EventLoop? { redis.eventLoop }
 
     init(redis: RedisClient) {
         self.redis = redis

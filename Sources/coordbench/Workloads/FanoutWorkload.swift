@@ -1,6 +1,7 @@
 import CoordBenchKit
 import Foundation
 import Glibc
+import Transport
 
 /// One observer of a fan-out run: it connects and reads the current inventory (the connect storm
 /// times this), then reads changes, each identified by a marker that grows with every change
@@ -11,6 +12,8 @@ protocol FanoutObserver: AnyObject {
     var closer: @Sendable () -> Void { get }
     /// Reads the next change; its marker, or nil when the connection ended.
     func next() async throws -> UInt64?
+    /// The loop the observer's connection reads on (nil in process), where its reading task runs.
+    var eventLoop: EventLoop? { get }
 }
 
 /// The side that changes the inventory: joins (even `k`) and leaves (odd `k`) of one extra worker.
@@ -95,12 +98,16 @@ enum FanoutWorkload {
                     gate.release()
                     closers.add(observer.closer)
                     board.ready()
-                    while let marker = try? await observer.next() {
-                        log.markers.append(marker)
-                        log.arrivals.append(nanoseconds(ContinuousClock.now - origin))
-                        board.update(index, marker: marker)
+                    let loop = sizes.clientsOnLoops ? observer.eventLoop : nil
+                    return await withTaskExecutorPreference(loop) { [log] in
+                        var log = log
+                        while let marker = try? await observer.next() {
+                            log.markers.append(marker)
+                            log.arrivals.append(nanoseconds(ContinuousClock.now - origin))
+                            board.update(index, marker: marker)
+                        }
+                        return log
                     }
-                    return log
                 }
             }
             defer {

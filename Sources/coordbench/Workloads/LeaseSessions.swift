@@ -1,12 +1,14 @@
 import CoordClient
 import Foundation
 import StreamCore
+import Transport
 
 /// `lease-renew` on coordd: one lease per client, renewed by its holder (`depth` renewals in flight
 /// at once on the client's connection in the pipelined variant), on the client's `lease_renewals`
 /// stream, or on a stream per renewal with `--renew-per-stream`.
 final class CoorddRenewSession: ClientSession {
     var closer: @Sendable () -> Void { connection.close }
+    var eventLoop: EventLoop? { renewals?.eventLoop }
     private let client: CoordClient
     private let renewals: LeaseRenewalStream?
     private let connection: CoorddConnection
@@ -65,6 +67,7 @@ final class CoorddRenewSession: ClientSession {
 /// keep-alive request per round (carrying `depth` keep-alive messages in the pipelined variant).
 final class EtcdRenewSession: ClientSession {
     var closer: @Sendable () -> Void { etcd.closer }
+    var eventLoop: EventLoop? { etcd.eventLoop }
     private let etcd: EtcdClient
     private let lease: Int64
     private let depth: Int
@@ -94,6 +97,7 @@ final class EtcdRenewSession: ClientSession {
 /// commands pipelined in one write in the pipelined variant).
 final class RedisRenewSession: ClientSession {
     var closer: @Sendable () -> Void { redis.closer }
+    var eventLoop: EventLoop? { redis.eventLoop }
     private let redis: RedisClient
     private let key: [UInt8]
     private let ttlMs: [UInt8]
@@ -128,6 +132,7 @@ final class RedisRenewSession: ClientSession {
 /// stream per request with `--acquire-per-stream`.
 final class CoorddAcquireSession: ClientSession {
     var closer: @Sendable () -> Void { connection.close }
+    var eventLoop: EventLoop? { operations?.eventLoop }
     private let client: CoordClient
     private let connection: CoorddConnection
     private let operations: LeaseOperationStream?
@@ -171,6 +176,7 @@ final class CoorddAcquireSession: ClientSession {
 /// expiring leases would load etcd during the workloads that follow.
 final class EtcdAcquireSession: ClientSession {
     var closer: @Sendable () -> Void { etcd.closer }
+    var eventLoop: EventLoop? { etcd.eventLoop }
     private let etcd: EtcdClient
     private let prefix: String
     private let ttlSeconds: Int
@@ -199,6 +205,7 @@ final class EtcdAcquireSession: ClientSession {
 /// `appendfsync always` each is in the append-only file, fsynced, before Redis answers.
 final class RedisAcquireSession: ClientSession {
     var closer: @Sendable () -> Void { redis.closer }
+    var eventLoop: EventLoop? { redis.eventLoop }
     private let redis: RedisClient
     private let prefix: String
     private let ttlMs: [UInt8]

@@ -1,6 +1,7 @@
 import CoordBenchKit
 import CoordClient
 import StreamCore
+import Transport
 
 /// `produce` then `consume`: P producers each append batches of records to their own segment (etcd:
 /// key prefix, Redis: stream) with fsync on, for the measured window; then P consumers read
@@ -149,6 +150,12 @@ enum ProduceWorkload {
 /// A producer, counting every entry it had acknowledged (warm-up included) into `written`.
 protocol ProducerSession: ClientSession {
     var written: Counter? { get set }
+}
+
+extension ProducerSession {
+    /// Producers run on the global executor: a coordd produce opens a stream per batch, whose loop is
+    /// not known before it.
+    var eventLoop: EventLoop? { nil }
 }
 
 /// A coordd producer: one connection, one segment, a produce per batch (the SDK's: its records in one
