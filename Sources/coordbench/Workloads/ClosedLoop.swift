@@ -12,7 +12,8 @@ protocol ClientSession: AnyObject {
     func round() async throws -> Int
     /// Releases what the session holds and closes its connection.
     func finish() async
-    /// The loop the session's answers arrive on, where its rounds run (nil: the global executor).
+    /// The loop the session's answers arrive on, where its rounds run with `--clients-on-loops` (nil: in
+    /// every run on the global executor).
     var eventLoop: EventLoop? { get }
 }
 
@@ -125,7 +126,7 @@ func runClosedLoop(
                     await session.finish()
                     return ClientTally()
                 }
-                var tally = ClientTally()
+                let tally: ClientTally
                 do {
                     tally = try await withTaskExecutorPreference(sizes.clientsOnLoops ? session.eventLoop : nil) {
                         var tally = ClientTally()

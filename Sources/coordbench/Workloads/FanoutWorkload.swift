@@ -12,7 +12,7 @@ protocol FanoutObserver: AnyObject {
     var closer: @Sendable () -> Void { get }
     /// Reads the next change; its marker, or nil when the connection ended.
     func next() async throws -> UInt64?
-    /// The loop the observer's connection reads on (nil in process), where its reading task runs.
+    /// The loop the observer's connection reads on, where its reading task runs with `--clients-on-loops`.
     var eventLoop: EventLoop? { get }
 }
 
