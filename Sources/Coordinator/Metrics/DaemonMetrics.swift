@@ -39,6 +39,8 @@ public final class DaemonMetrics: Sendable {
     /// The lease outcomes counted on every request of a busy store (a renewal, a grant, a release),
     /// counted through their cells.
     private let hotLeaseOutcomes: [(operation: String, outcome: String, cell: CounterCell)]
+    /// ``inventoryDeliveries``' one sample, counted by every subscriber's connection loop on every change.
+    private let inventoryDeliveryCell: CounterCell
     /// Latency of the durable logs' `fdatasync` per write batch, over every file store.
     public let fsyncDuration: Histogram
     /// Latency of PostgreSQL write transactions (one group-commit batch each), over every PostgreSQL store.
@@ -75,6 +77,7 @@ public final class DaemonMetrics: Sendable {
             "coordd_produced_bytes_total", help: "Payload bytes of the entries committed by produce streams.")
         inventoryDeliveries = registry.counter(
             "coordd_inventory_deliveries_total", help: "Worker inventory snapshots and deltas handed to subscriber streams.")
+        inventoryDeliveryCell = inventoryDeliveries.cell([])
         connections = registry.gauge("coordd_connections", help: "Open client WebSocket connections.")
         connectionsOpened = registry.counter("coordd_connections_opened_total", help: "Client WebSocket connections opened.")
         connectionsClosed = registry.counter("coordd_connections_closed_total", help: "Client WebSocket connections closed.")
@@ -188,7 +191,8 @@ extension DaemonMetrics: NodeMetrics {
     }
 
     public func inventoryDelivered(_ count: Int) {
-        inventoryDeliveries.increment(by: Double(count))
+        // A cell: one atomic add, not the family's lock, which both loops would take for every subscriber.
+        inventoryDeliveryCell.add(UInt64(count))
     }
 
     public func operationFinished(operation: String, seconds: Double) {

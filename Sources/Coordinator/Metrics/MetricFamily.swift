@@ -112,7 +112,10 @@ public final class CounterCell: Sendable {
     init() {}
 
     /// Adds one.
-    public func increment() { count.add(1, ordering: .relaxed) }
+    public func increment() { add(1) }
+
+    /// Adds `amount`.
+    public func add(_ amount: UInt64) { count.add(amount, ordering: .relaxed) }
 
     var value: Double { Double(count.load(ordering: .relaxed)) }
 }
