@@ -172,6 +172,27 @@ import Transport
         await daemon.stop()
     }
 
+    @Test func aTaskOnTheClientsLoopCanCloseTheClient() async throws {
+        let daemon = try await NetworkDaemon.start()
+        let client = try CoordClient.connect(url: "ws://127.0.0.1:\(daemon.port)")
+        let operations = try await client.leaseOperations()
+        let loop = try #require(operations.eventLoop)
+        // Closing stops the loop the task runs on: the task goes on elsewhere instead of waiting forever.
+        // Awaited with a bound, not joined: a task that never resumes must fail the test, not hang it.
+        let outcome = Mutex<(granted: Bool, endedOnLoop: Bool)?>(nil)
+        Task(executorPreference: loop) {
+            let granted = (try? await operations.acquire(key: "k", holder: "h", ttl: .seconds(10)))?.ok ?? false
+            await client.close()
+            outcome.withLock { $0 = (granted, loop.inEventLoop) }
+        }
+        #expect(await eventually { outcome.withLock { $0 != nil } })
+        let seen = outcome.withLock { $0 }
+        #expect(seen?.granted == true)
+        #expect(seen?.endedOnLoop == false)
+        await #expect(throws: CoordError.clientClosed) { _ = try await client.append(space: "s", segment: "g", payloads: [[1]]) }
+        await daemon.stop()
+    }
+
     @Test func aClientGivenSeveralDaemonsMovesOnWhenOneCannotBeReached() async throws {
         // Nothing listens on the first: its port was bound and closed.
         let gone = try await NetworkDaemon.start()

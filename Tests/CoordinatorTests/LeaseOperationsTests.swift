@@ -2,6 +2,7 @@ import CoordClient
 import CoordTestKit
 import Coordinator
 @testable import StreamCore
+import Synchronization
 import Testing
 import Transport
 
@@ -35,14 +36,17 @@ import Transport
             return await harness.shutdown()
         }
         #expect(configuration.transport != .inProcess)
-        let answeredOnLoop = try await withTaskExecutorPreference(loop) { () async throws -> [Bool] in
+        // Awaited with a bound, not joined: a task that never resumes must fail the test, not hang it.
+        let answeredOnLoop = Mutex<[Bool]?>(nil)
+        Task(executorPreference: loop) {
             // A durable grant (answered by the log's writer thread) and a refusal (answered at once).
             let granted = try await operations.acquire(key: "a", holder: "h", ttl: .seconds(10))
             let afterGrant = loop.inEventLoop
             let refused = try await operations.acquire(key: "a", holder: "other", ttl: .seconds(10))
-            return [granted.ok, afterGrant, !refused.ok, loop.inEventLoop]
+            answeredOnLoop.withLock { $0 = [granted.ok, afterGrant, !refused.ok, loop.inEventLoop] }
         }
-        #expect(answeredOnLoop == [true, true, true, true])
+        #expect(await eventually { answeredOnLoop.withLock { $0 != nil } })
+        #expect(answeredOnLoop.withLock { $0 } == [true, true, true, true])
         await operations.close()
         await harness.shutdown()
     }
