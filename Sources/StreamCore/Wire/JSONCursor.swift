@@ -41,10 +41,23 @@ public struct JSONCursor {
     /// Takes exactly the bytes of `literal`.
     @inlinable @inline(__always)
     public mutating func take(_ literal: [UInt8]) -> Bool {
-        guard input.count - index >= literal.count,
-              literal.withUnsafeBytes({ $0.elementsEqual(input[index..<index + literal.count]) })
-        else { return false }
-        index &+= literal.count
+        literal.withUnsafeBytes { take($0) }
+    }
+
+    /// Takes exactly the bytes of `literal`. The decoders' keys are static strings: an array kept in a
+    /// static costs a once-check and a retain at every use, on every message.
+    @inlinable @inline(__always)
+    public mutating func take(_ literal: StaticString) -> Bool {
+        take(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// Takes exactly `bytes` (compared with `memcmp`: the generic `elementsEqual` walked them one at a
+    /// time through an iterator).
+    @inlinable @inline(__always)
+    public mutating func take(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard input.count - index >= bytes.count else { return false }
+        if let expected = bytes.baseAddress, memcmp(expected, input.baseAddress! + index, bytes.count) != 0 { return false }
+        index &+= bytes.count
         return true
     }
 

@@ -1,3 +1,4 @@
+import Glibc
 import StreamCore
 
 /// The mux frame on the hot path: every stream message is encoded straight into its WebSocket frame,
@@ -249,15 +250,16 @@ extension MuxControlType {
     /// The type named by exactly these ASCII bytes.
     fileprivate init?(ascii bytes: UnsafeRawBufferPointer) {
         let candidate: MuxControlType
+        let name: StaticString
         switch (bytes.count, bytes.first) {
-        case (4, 0x64?): candidate = .data  // "d"
-        case (4, 0x70?): candidate = bytes[1] == 0x69 ? .ping : .pong  // "p", then "i" or "o"
-        case (5, 0x63?): candidate = .close  // "c"
-        case (5, 0x65?): candidate = .error  // "e"
+        case (4, 0x64?): (candidate, name) = (.data, "data")
+        case (4, 0x70?): (candidate, name) = bytes[1] == 0x69 ? (.ping, "ping") : (.pong, "pong")  // "p", then "i" or "o"
+        case (5, 0x63?): (candidate, name) = (.close, "close")
+        case (5, 0x65?): (candidate, name) = (.error, "error")
         default: return nil
         }
-        let name = candidate.rawValue.utf8
-        guard name.elementsEqual(bytes) else { return nil }
+        // The lengths matched above; the raw value is not compared, which would build a string per frame.
+        guard memcmp(name.utf8Start, bytes.baseAddress!, bytes.count) == 0 else { return nil }
         self = candidate
     }
 }

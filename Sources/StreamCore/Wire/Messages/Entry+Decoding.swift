@@ -3,14 +3,14 @@
 /// with no metadata, no spaces and names without escapes, is read straight from the bytes; anything else
 /// (metadata, other members or order, a negative timestamp) goes through the JSON parser.
 extension Entry {
-    private static let sequencePrefix = Array(#"{"sequence":"#.utf8)
-    private static let timestampKey = Array(#","timestamp":"#.utf8)
-    private static let trxIDKey = Array(#","trx":{"id":"#.utf8)
-    private static let nodeKey = Array(#","node":"#.utf8)
-    private static let numberKey = Array(#","number":"#.utf8)
-    private static let payloadKey = Array(#"},"payload":"#.utf8)
-    private static let spaceKey = Array(#","space":"#.utf8)
-    private static let segmentKey = Array(#","segment":"#.utf8)
+    private static let sequencePrefix: StaticString = #"{"sequence":"#
+    private static let timestampKey: StaticString = #","timestamp":"#
+    private static let trxIDKey: StaticString = #","trx":{"id":"#
+    private static let nodeKey: StaticString = #","node":"#
+    private static let numberKey: StaticString = #","number":"#
+    private static let payloadKey: StaticString = #"},"payload":"#
+    private static let spaceKey: StaticString = #","space":"#
+    private static let segmentKey: StaticString = #","segment":"#
 
     /// The entry in `input` when it is exactly in the encoder's form; nil to let the parser decide.
     public static func canonical(_ input: UnsafeRawBufferPointer) -> Entry? {

@@ -5,10 +5,10 @@
 
 /// A renewal: `{"key":"…","holder":"…","ttl_seconds":N}` with an optional `"ttl_ms":N`.
 extension LeaseRenew {
-    private static let keyPrefix = Array(#"{"key":"#.utf8)
-    private static let holderKey = Array(#","holder":"#.utf8)
-    private static let ttlSecondsKey = Array(#","ttl_seconds":"#.utf8)
-    private static let ttlMsKey = Array(#","ttl_ms":"#.utf8)
+    private static let keyPrefix: StaticString = #"{"key":"#
+    private static let holderKey: StaticString = #","holder":"#
+    private static let ttlSecondsKey: StaticString = #","ttl_seconds":"#
+    private static let ttlMsKey: StaticString = #","ttl_ms":"#
 
     /// The renewal in `input` when it is exactly in the encoder's form; nil to let the parser decide.
     public static func canonical(_ input: UnsafeRawBufferPointer) -> LeaseRenew? {
@@ -29,14 +29,14 @@ extension LeaseRenew {
 /// An answer: `{"ok":true|false}` with the optional `message`, `reason`, `fence`, `holder`, `expires_at`
 /// and `ttl_ms` in that order.
 extension LeaseResult {
-    private static let okTrue = Array(#"{"ok":true"#.utf8)
-    private static let okFalse = Array(#"{"ok":false"#.utf8)
-    private static let messageKey = Array(#","message":"#.utf8)
-    private static let reasonKey = Array(#","reason":"#.utf8)
-    private static let fenceKey = Array(#","fence":"#.utf8)
-    private static let holderKey = Array(#","holder":"#.utf8)
-    private static let expiresAtKey = Array(#","expires_at":"#.utf8)
-    private static let ttlMsKey = Array(#","ttl_ms":"#.utf8)
+    private static let okTrue: StaticString = #"{"ok":true"#
+    private static let okFalse: StaticString = #"{"ok":false"#
+    private static let messageKey: StaticString = #","message":"#
+    private static let reasonKey: StaticString = #","reason":"#
+    private static let fenceKey: StaticString = #","fence":"#
+    private static let holderKey: StaticString = #","holder":"#
+    private static let expiresAtKey: StaticString = #","expires_at":"#
+    private static let ttlMsKey: StaticString = #","ttl_ms":"#
 
     /// The answer in `input` when it is exactly in the encoder's form; nil to let the parser decide.
     public static func canonical(_ input: UnsafeRawBufferPointer) -> LeaseResult? {

@@ -2,8 +2,8 @@
 /// `{"sequence":N,"payload":"…"}` or `"payload":null` with nothing else, is read straight from the bytes;
 /// anything else (spaces, other members, metadata, escapes) goes through the JSON parser.
 extension Record {
-    private static let sequencePrefix = Array(#"{"sequence":"#.utf8)
-    private static let payloadKey = Array(#","payload":"#.utf8)
+    private static let sequencePrefix: StaticString = #"{"sequence":"#
+    private static let payloadKey: StaticString = #","payload":"#
 
     /// The record in `input` when it is exactly in the encoders' form; nil to let the parser decide.
     public static func canonical(_ input: UnsafeRawBufferPointer) -> Record? {
