@@ -95,31 +95,33 @@ public struct WireUUID: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     /// 32 hex digits, with hyphens after the 8th, 12th, 16th and 20th when `hyphenated`.
     private static func parseHex(_ bytes: UnsafeRawBufferPointer, hyphenated: Bool) -> WireUUID? {
-        let values = hexValues
-        var words: (UInt64, UInt64) = (0, 0)
-        var nibbles = 0
-        for index in 0..<bytes.count {
-            let c = bytes[index]
-            if hyphenated && (index == 8 || index == 13 || index == 18 || index == 23) {
-                guard c == 0x2D else { return nil }  // "-"
-                continue
-            }
-            let value = values[Int(c)]
-            guard value < 16 else { return nil }
-            if nibbles < 16 { words.0 = words.0 << 4 | UInt64(value) } else { words.1 = words.1 << 4 | UInt64(value) }
-            nibbles += 1
+        guard hyphenated else {
+            guard let high = hexWord(bytes, from: 0, count: 16), let low = hexWord(bytes, from: 16, count: 16) else { return nil }
+            return WireUUID(high: high, low: low)
         }
-        guard nibbles == 32 else { return nil }
-        return WireUUID(high: words.0, low: words.1)
+        // The canonical layout, read group by group: 8-4-4-4-12 digits, a hyphen between groups.
+        guard bytes[8] == 0x2D, bytes[13] == 0x2D, bytes[18] == 0x2D, bytes[23] == 0x2D,  // "-"
+              let a = hexWord(bytes, from: 0, count: 8), let b = hexWord(bytes, from: 9, count: 4),
+              let c = hexWord(bytes, from: 14, count: 4), let d = hexWord(bytes, from: 19, count: 4),
+              let e = hexWord(bytes, from: 24, count: 12)
+        else { return nil }
+        return WireUUID(high: a << 32 | b << 16 | c, low: d << 48 | e)
     }
 
-    /// Byte → hex digit value (either case), 0xFF for anything else.
-    private static let hexValues: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (value, character) in "0123456789abcdef".utf8.enumerated() { table[Int(character)] = UInt8(value) }
-        for (value, character) in "ABCDEF".utf8.enumerated() { table[Int(character)] = UInt8(value + 10) }
-        return table
-    }()
+    /// The value of `count` hex digits (either case) starting at `start`; nil if any is not one.
+    @inline(__always)
+    private static func hexWord(_ bytes: UnsafeRawBufferPointer, from start: Int, count: Int) -> UInt64? {
+        var word: UInt64 = 0
+        var invalid = false
+        for index in start..<start + count {
+            let c = bytes[index]
+            let digit = c &- 0x30  // "0"..."9"
+            let letter = (c | 0x20) &- 0x61  // "a"..."f", either case
+            invalid = invalid || (digit >= 10 && letter >= 6)
+            word = word << 4 | UInt64(digit < 10 ? digit : letter &+ 10)
+        }
+        return invalid ? nil : word
+    }
 
     /// Length of the canonical text.
     public static let textCount = 36
@@ -139,24 +141,24 @@ public struct WireUUID: Hashable, Comparable, Sendable, CustomStringConvertible 
         out.withUnsafeMutableBytes { write(to: $0.baseAddress! + start) }  // non-empty: just grown
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// The digits, from a static string: an array kept in a static costs a once-check and a retain per use.
+    private static let hexDigits: StaticString = "0123456789abcdef"
 
     /// Writes the canonical lowercase hyphenated text (``textCount`` bytes) to `out`, a byte (two
     /// digits) at a time: the one UUID text encoder, which every frame sent runs.
     public func write(to out: UnsafeMutableRawPointer) {
-        Self.hexDigits.withUnsafeBufferPointer { hex in
-            var position = 0
-            for index in 0..<16 {
-                if index == 4 || index == 6 || index == 8 || index == 10 {
-                    out.storeBytes(of: 0x2D, toByteOffset: position, as: UInt8.self)  // "-"
-                    position += 1
-                }
-                let word = index < 8 ? high : low
-                let byte = Int(truncatingIfNeeded: word >> UInt64(56 - 8 * (index & 7)))
-                out.storeBytes(of: hex[(byte >> 4) & 0xF], toByteOffset: position, as: UInt8.self)
-                out.storeBytes(of: hex[byte & 0xF], toByteOffset: position + 1, as: UInt8.self)
-                position += 2
+        let hex = Self.hexDigits.utf8Start
+        var position = 0
+        for index in 0..<16 {
+            if index == 4 || index == 6 || index == 8 || index == 10 {
+                out.storeBytes(of: 0x2D, toByteOffset: position, as: UInt8.self)  // "-"
+                position += 1
             }
+            let word = index < 8 ? high : low
+            let byte = Int(truncatingIfNeeded: word >> UInt64(56 - 8 * (index & 7)))
+            out.storeBytes(of: hex[(byte >> 4) & 0xF], toByteOffset: position, as: UInt8.self)
+            out.storeBytes(of: hex[byte & 0xF], toByteOffset: position + 1, as: UInt8.self)
+            position += 2
         }
     }
 
