@@ -213,6 +213,18 @@ import Testing
         }
     }
 
+    @Test func everyHyphenPositionTakesOnlyAHyphen() {
+        let base = Array("00000000-0000-0000-0000-000000000000".utf8)
+        for position in [8, 13, 18, 23] {
+            for byte in UInt8.min...UInt8.max {
+                var text = base
+                text[position] = byte
+                let parsed = text.withUnsafeBytes { WireUUID(ascii: $0) }
+                #expect((parsed != nil) == (byte == UInt8(ascii: "-")), "byte \(byte) at \(position)")
+            }
+        }
+    }
+
     @Test func everyFormGoAcceptsParsesToTheSameID() {
         let id = WireUUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
         for text in ["6BA7B810-9DAD-11D1-80B4-00C04FD430C8", "{6ba7b810-9dad-11d1-80b4-00c04fd430c8}",
