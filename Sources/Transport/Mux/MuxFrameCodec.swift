@@ -12,11 +12,13 @@ import StreamCore
 enum MuxFrameCodec {
     // MARK: Encoding
 
-    private static let controlTypeKey = Array(#"{"ControlType":""#.utf8)
-    private static let storeKey = Array(#"","store_id":""#.utf8)
-    private static let channelKey = Array(#"","channel_id":""#.utf8)
-    private static let payloadKey = Array(#"","payload":"#.utf8)
-    private static let null = Array("null".utf8)
+    // Static strings, not arrays: an array kept in a static costs a once-check and a retain at every use,
+    // and these are written into every frame sent.
+    private static let controlTypeKey: StaticString = #"{"ControlType":""#
+    private static let storeKey: StaticString = #"","store_id":""#
+    private static let channelKey: StaticString = #"","channel_id":""#
+    private static let payloadKey: StaticString = #"","payload":"#
+    private static let null: StaticString = "null"
 
     /// One WebSocket text frame carrying `frame` (masked with `maskKey` when given, as a client must).
     static func webSocketFrame(_ frame: MuxFrame, maskKey: UInt32?) -> [UInt8] {
@@ -24,8 +26,8 @@ enum MuxFrameCodec {
             // Only streamkit's own clients send trace context; the general encoder writes it.
             return framed(frame.encoded(), maskKey: maskKey)
         }
-        let type = Array(frame.controlType.rawValue.utf8)
-        let payloadCount = frame.payload.map { 2 + Base64.encodedCount($0.count) } ?? null.count
+        let type = frame.controlType.asciiName
+        let payloadCount = frame.payload.map { 2 + Base64.encodedCount($0.count) } ?? null.utf8CodeUnitCount
         let jsonCount = headCount(type) + payloadCount + 1
         let header = WebSocketFrameHeader(opcode: .text, payloadLength: jsonCount, maskKey: maskKey)
         let total = header.count + jsonCount
@@ -69,7 +71,7 @@ enum MuxFrameCodec {
               MuxPayloadCache.shared.accepts(payload)
         else { return [webSocketFrame(frame, maskKey: maskKey)] }
         let base64 = MuxPayloadCache.shared.base64(of: payload)
-        let type = Array(frame.controlType.rawValue.utf8)
+        let type = frame.controlType.asciiName
         let prefixCount = headCount(type) + 1
         let jsonCount = prefixCount + base64.count + closing.count
         let header = WebSocketFrameHeader(opcode: .text, payloadLength: jsonCount, maskKey: nil)
@@ -85,9 +87,9 @@ enum MuxFrameCodec {
     }
 
     /// Bytes of a frame's JSON before its payload value, for a control type of `type`.
-    private static func headCount(_ type: [UInt8]) -> Int {
-        controlTypeKey.count + type.count + storeKey.count + WireUUID.textCount + channelKey.count + WireUUID.textCount
-            + payloadKey.count
+    private static func headCount(_ type: StaticString) -> Int {
+        controlTypeKey.utf8CodeUnitCount + type.utf8CodeUnitCount + storeKey.utf8CodeUnitCount + WireUUID.textCount
+            + channelKey.utf8CodeUnitCount + WireUUID.textCount + payloadKey.utf8CodeUnitCount
     }
 
     /// What follows a payload's base64 at the end of a frame: its closing quote and the object's brace.
@@ -108,8 +110,12 @@ enum MuxFrameCodec {
             bytes.withUnsafeBytes { write($0) }
         }
 
+        mutating func write(_ text: StaticString) {
+            write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
+
         /// A frame's JSON up to its payload value: control type, store and channel, the payload key.
-        mutating func writeHead(_ frame: MuxFrame, type: [UInt8]) {
+        mutating func writeHead(_ frame: MuxFrame, type: StaticString) {
             write(MuxFrameCodec.controlTypeKey)
             write(type)
             write(MuxFrameCodec.storeKey)
@@ -250,17 +256,28 @@ extension MuxControlType {
     /// The type named by exactly these ASCII bytes.
     fileprivate init?(ascii bytes: UnsafeRawBufferPointer) {
         let candidate: MuxControlType
-        let name: StaticString
         switch (bytes.count, bytes.first) {
-        case (4, 0x64?): (candidate, name) = (.data, "data")
-        case (4, 0x70?): (candidate, name) = bytes[1] == 0x69 ? (.ping, "ping") : (.pong, "pong")  // "p", then "i" or "o"
-        case (5, 0x63?): (candidate, name) = (.close, "close")
-        case (5, 0x65?): (candidate, name) = (.error, "error")
+        case (4, 0x64?): candidate = .data  // "d"
+        case (4, 0x70?): candidate = bytes[1] == 0x69 ? .ping : .pong  // "p", then "i" or "o"
+        case (5, 0x63?): candidate = .close  // "c"
+        case (5, 0x65?): candidate = .error  // "e"
         default: return nil
         }
-        // The lengths matched above; the raw value is not compared, which would build a string per frame.
-        guard memcmp(name.utf8Start, bytes.baseAddress!, bytes.count) == 0 else { return nil }
+        // The lengths matched above.
+        guard memcmp(candidate.asciiName.utf8Start, bytes.baseAddress!, bytes.count) == 0 else { return nil }
         self = candidate
+    }
+
+    /// The raw value as a static string: read and written for every frame, where the raw value would
+    /// build a `String` (and an array of its bytes) each time.
+    fileprivate var asciiName: StaticString {
+        switch self {
+        case .data: "data"
+        case .ping: "ping"
+        case .pong: "pong"
+        case .close: "close"
+        case .error: "error"
+        }
     }
 }
 
