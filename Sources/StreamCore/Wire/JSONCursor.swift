@@ -56,7 +56,8 @@ public struct JSONCursor {
     @inlinable @inline(__always)
     public mutating func take(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard input.count - index >= bytes.count else { return false }
-        if let expected = bytes.baseAddress, memcmp(expected, input.baseAddress! + index, bytes.count) != 0 { return false }
+        // Non-empty `bytes` fit, so `input` is not empty either: both have addresses.
+        if bytes.count > 0, memcmp(bytes.baseAddress!, input.baseAddress! + index, bytes.count) != 0 { return false }
         index &+= bytes.count
         return true
     }
