@@ -187,7 +187,8 @@ final class LogWriter: @unchecked Sendable {
         publishReserve()
     }
 
-    /// Cuts the reserved zeros off the current file, durably.
+    /// Cuts the reserved zeros off the current file, durably. Its flush is not ``sync(_:)``'s: that one
+    /// counts and times the flushes of batches, which the metrics report as such.
     private func releaseReserve() throws(IOError) {
         guard allocatedSize > fileSize else { return }
         try Posix.ftruncate(fd, Int64(fileSize))

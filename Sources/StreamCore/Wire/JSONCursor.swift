@@ -48,7 +48,7 @@ public struct JSONCursor {
     /// static costs a once-check and a retain at every use, on every message.
     @inlinable @inline(__always)
     public mutating func take(_ literal: StaticString) -> Bool {
-        take(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        literal.withUTF8Buffer { take(UnsafeRawBufferPointer($0)) }
     }
 
     /// Takes exactly `bytes` (compared with `memcmp`: the generic `elementsEqual` walked them one at a

@@ -111,7 +111,7 @@ enum MuxFrameCodec {
         }
 
         mutating func write(_ text: StaticString) {
-            write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+            text.withUTF8Buffer { write(UnsafeRawBufferPointer($0)) }
         }
 
         /// A frame's JSON up to its payload value: control type, store and channel, the payload key.
