@@ -2,7 +2,7 @@ import CorePrimitives
 @testable import StreamCore
 import Testing
 
-/// A renewal and a lease answer in the encoders' form are read without the JSON parser, and read as the
+/// A renewal, a `lease_ops` operation and a lease answer in the encoders' form are read without the JSON parser, and read as the
 /// parser reads them; anything else is left to the parser.
 struct LeaseMessageDecodingTests {
     static func parsed<M: WireMessage>(_ text: String, as type: M.Type) -> M? {
@@ -26,6 +26,29 @@ struct LeaseMessageDecodingTests {
                     }
                 }
             }
+        }
+    }
+
+    @Test func everyOperationTheEncoderWritesIsReadDirectlyAndBackAsItWas() throws {
+        let worker = WireUUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")!
+        var operations: [LeaseOperation] = []
+        for key in Self.strings {
+            for holder in Self.strings.prefix(4) {
+                operations.append(.release(LeaseRelease(key: key, holder: holder)))
+                for ttlMs in [nil, 1, Int64.max] as [Int64?] {
+                    for ttlSeconds: Int64 in [0, 30, Int64.max] {
+                        let terms = LeaseTerms(key: key, holder: holder, ttlSeconds: ttlSeconds, ttlMs: ttlMs)
+                        operations.append(.renew(LeaseRenew(terms: terms)))
+                        operations.append(.acquire(LeaseAcquire(terms: terms)))
+                        operations.append(.acquire(LeaseAcquire(terms: terms, workerID: worker)))
+                    }
+                }
+            }
+        }
+        for operation in operations {
+            let bytes = operation.encoded()
+            #expect(bytes.withUnsafeBytes { LeaseOperation.canonical($0) } == operation, "\(String(decoding: bytes, as: UTF8.self))")
+            #expect(try LeaseOperation(decoding: bytes) == operation)
         }
     }
 
@@ -65,6 +88,41 @@ struct LeaseMessageDecodingTests {
     func anyOtherRenewalIsLeftToTheParser(_ text: String) {
         #expect(Array(text.utf8).withUnsafeBytes { LeaseRenew.canonical($0) } == nil)
         #expect((try? LeaseRenew(decoding: Array(text.utf8))) == Self.parsed(text, as: LeaseRenew.self))
+    }
+
+    /// Forms the encoder does not write but the direct reading takes: read as the parser reads them.
+    @Test(arguments: [
+        #"{"op":"acquire","key":"k","holder":"h","ttl_seconds":1,"worker_id":"00000000-0000-0000-0000-000000000000"}"#,
+        #"{"op":"acquire","key":"k","holder":"h","ttl_seconds":1,"worker_id":"6BA7B810-9DAD-11D1-80B4-00C04FD430C8"}"#,
+    ])
+    func aWorkerIDIsReadAsTheParserReadsIt(_ text: String) {
+        let direct = Array(text.utf8).withUnsafeBytes { LeaseOperation.canonical($0) }
+        #expect(direct != nil)
+        #expect(direct == Self.parsed(text, as: LeaseOperation.self))
+    }
+
+    @Test(arguments: [
+        #"{"op":"acquire","key":"k","holder":"h","ttl_seconds":1,"worker_id":"6ba7b8109dad11d180b400c04fd430c8"}"#,
+        #"{"op":"acquire","key":"k","holder":"h","ttl_seconds":1,"worker_id":"not-a-uuid"}"#,
+        #"{"op":"acquire","key":"k","holder":"h","ttl_seconds":1,"worker_id":null}"#,
+        #"{"op":"acquire","key":"k","holder":"h","ttl_seconds":1,"ttl_ms":-1}"#,
+        #"{"op":"acquire","key":"k","holder":"h"}"#,
+        #"{"op":"acquire","key":"k","holder":"h","ttl_seconds":1} "#,
+        #"{"op":"renew","key":"k","holder":"h","ttl_seconds":1,"worker_id":"6ba7b810-9dad-11d1-80b4-00c04fd430c8"}"#,
+        #"{"op":"renew","key":"k","holder":"h","ttl_seconds":1.5}"#,
+        #"{"op":"release","key":"k","holder":"h","ttl_seconds":1}"#,
+        #"{"op":"release","key":"k\"","holder":"h"}"#,
+        #"{"op":"release","key":"k","holder":"h","holder":"i"}"#,
+        #"{"op":"release","holder":"h","key":"k"}"#,
+        #"{"op":"release","key":"k"}"#,
+        #"{"op":"steal","key":"k","holder":"h"}"#,
+        #"{"op":"","key":"k","holder":"h"}"#,
+        #"{"key":"k","holder":"h","op":"release"}"#,
+        #"{"op": "release","key":"k","holder":"h"}"#,
+    ])
+    func anyOtherOperationIsLeftToTheParser(_ text: String) {
+        #expect(Array(text.utf8).withUnsafeBytes { LeaseOperation.canonical($0) } == nil)
+        #expect((try? LeaseOperation(decoding: Array(text.utf8))) == Self.parsed(text, as: LeaseOperation.self))
     }
 
     @Test(arguments: [

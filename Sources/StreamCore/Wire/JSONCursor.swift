@@ -179,6 +179,17 @@ public struct JSONCursor {
         return true
     }
 
+    /// A quoted UUID in its hyphenated text (the nil UUID included, for a caller to map to nil); nil, with
+    /// the cursor where it was, for anything else.
+    mutating func hyphenatedUUID() -> WireUUID? {
+        let start = index
+        guard let text = plainString(), let id = WireUUID(ascii: UnsafeRawBufferPointer(rebasing: input[text])) else {
+            index = start
+            return nil
+        }
+        return id
+    }
+
     /// What `read` reads from the start of `input` when it takes every byte; nil otherwise.
     public static func whole<Value>(_ input: UnsafeRawBufferPointer, _ read: (inout JSONCursor) -> Value?) -> Value? {
         var cursor = JSONCursor(input: input)

@@ -26,7 +26,7 @@ extension Entry {
             guard let value = cursor.nonNegativeInt64() else { return nil }
             timestamp = value
         }
-        guard cursor.take(trxIDKey), let id = uuid(&cursor), cursor.take(nodeKey), let node = uuid(&cursor),
+        guard cursor.take(trxIDKey), let id = cursor.hyphenatedUUID(), cursor.take(nodeKey), let node = cursor.hyphenatedUUID(),
               cursor.take(numberKey), let number = cursor.unsignedInteger(), cursor.take(payloadKey)
         else { return nil }
         var payload: [UInt8]?
@@ -37,16 +37,6 @@ extension Entry {
         return Entry(sequence: sequence, timestamp: timestamp, trx: TRX(id: id.isNil ? nil : id, node: node.isNil ? nil : node,
                                                                          number: number),
                      payload: payload, metadata: nil, space: space, segment: segment)
-    }
-
-    /// A quoted UUID in its hyphenated text (the nil UUID included, for a caller to map to nil).
-    private static func uuid(_ cursor: inout JSONCursor) -> WireUUID? {
-        let start = cursor.index
-        guard let text = cursor.plainString(), let id = WireUUID(ascii: UnsafeRawBufferPointer(rebasing: cursor.input[text])) else {
-            cursor.index = start
-            return nil
-        }
-        return id
     }
 }
 
