@@ -75,6 +75,10 @@ put("json", "record-null", '{"sequence":7,"payload":null}')
 put("json", "record-batch", '{"records":[{"sequence":7,"payload":null},{"sequence":8,"payload":"AAEC/+8="}]}')
 put("json", "entry", '{"sequence":7,"timestamp":1767225600000,"trx":{"id":"0123abcd-0000-4000-8000-00000000000f","node":"00000000-0000-0000-0000-000000000000","number":3},"payload":"AAEC/+8=","space":"orders","segment":"eu-1"}')
 put("json", "entry-batch", '{"entries":[{"sequence":7,"trx":{"id":"00000000-0000-0000-0000-000000000000","node":"00000000-0000-0000-0000-000000000000","number":3},"payload":null,"space":"s","segment":"g"}]}')
+put("json", "lease-renew", '{"key":"p-7","holder":"a","ttl_seconds":0,"ttl_ms":5000}')
+put("json", "lease-op-acquire", '{"op":"acquire","key":"p-7","holder":"a","ttl_seconds":30,"worker_id":"0123abcd-0000-4000-8000-00000000000f"}')
+put("json", "lease-op-release", '{"op":"release","key":"p-7","holder":"a"}')
+put("json", "lease-result", '{"ok":false,"reason":"held","fence":9,"holder":"b","expires_at":1767225600000,"ttl_ms":5000}')
 
 
 # Lease events: version 1, kinds granted / released / expired.
