@@ -33,7 +33,8 @@ extension LeaseRenew {
     /// The renewal in `input` when it is exactly in the encoder's form; nil to let the parser decide.
     public static func canonical(_ input: UnsafeRawBufferPointer) -> LeaseRenew? {
         JSONCursor.whole(input) { cursor in
-            guard cursor.take(keyPrefix), let terms = LeaseTerms.canonicalMembers(at: &cursor), cursor.take(0x7D) else { return nil }
+            guard cursor.take(keyPrefix), let terms = LeaseTerms.canonicalMembers(at: &cursor), cursor.take(0x7D)
+            else { return nil }
             return LeaseRenew(terms: terms)
         }
     }
