@@ -1,3 +1,5 @@
+import CorePrimitives
+
 /// A worker's identity: the 16 bytes of its UUID, held as two big-endian halves.
 ///
 /// Two `UInt64`s instead of a byte array keep the registry's keys inline (no heap allocation) and make
@@ -48,17 +50,5 @@ public struct WorkerID: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     /// The canonical lowercase hyphenated UUID text (8-4-4-4-12), as used on the wire and in messages.
-    public var description: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 {
-                text.append(UInt8(ascii: "-"))
-            }
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    public var description: String { HexText.uuid(high: high, low: low) }
 }

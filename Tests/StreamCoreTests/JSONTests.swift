@@ -19,9 +19,9 @@ import Testing
 
     @Test func writerEscapesWhatJSONRequires() throws {
         var w = JSONWriter()
-        w.string("q\"b\\n\n\u{01}é")
-        #expect(String(decoding: w.bytes, as: UTF8.self) == #""q\"b\\n\n\u0001é""#)
-        #expect(try JSONValue.parse(w.bytes) == .string("q\"b\\n\n\u{01}é"))
+        w.string("q\"b\\n\n\u{01}\u{1F}é")
+        #expect(String(decoding: w.bytes, as: UTF8.self) == #""q\"b\\n\n\u0001\u001fé""#)
+        #expect(try JSONValue.parse(w.bytes) == .string("q\"b\\n\n\u{01}\u{1F}é"))
     }
 
     @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "tru", "01", "1.", "\"\u{01}\"", "{} x", "-", "[1 2]", "\"\\x\""])

@@ -1,3 +1,5 @@
+import CorePrimitives
+
 /// Writes JSON text straight into a byte array, in the order the caller writes it.
 ///
 /// Messages are encoded by hand with this writer instead of `JSONEncoder`: output is deterministic
@@ -132,8 +134,8 @@ public struct JSONWriter: Sendable {
         separate()
         bytes.append(UInt8(ascii: "\""))
         for b in value {
-            bytes.append(Self.hexDigits[Int(b >> 4)])
-            bytes.append(Self.hexDigits[Int(b & 0x0F)])
+            bytes.append(HexText.digit(b >> 4))
+            bytes.append(HexText.digit(b))
         }
         bytes.append(UInt8(ascii: "\""))
     }
@@ -194,8 +196,6 @@ public struct JSONWriter: Sendable {
 
     // MARK: Internals
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     private mutating func appendDigits(_ value: UInt64) {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes hold the 20 digits of UInt64.max
         withUnsafeMutableBytes(of: &digits) { raw in
@@ -229,8 +229,8 @@ public struct JSONWriter: Sendable {
                 case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "t"))
                 default:
                     bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                    bytes.append(Self.hexDigits[Int(c >> 4)])
-                    bytes.append(Self.hexDigits[Int(c & 0x0F)])
+                    bytes.append(HexText.digit(c >> 4))
+                    bytes.append(HexText.digit(c))
                 }
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))

@@ -1,3 +1,5 @@
+import CorePrimitives
+
 /// Cursor keys in the `fgrzl/lexkey` v0.1.1 format (streamkit v1 §6.6).
 ///
 /// Parts are joined with one 0x00 byte; strings are raw UTF-8; `Int64` is 8 bytes big-endian of the
@@ -48,8 +50,8 @@ public struct LexKey: Hashable, Comparable, Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)
         for b in bytes {
-            out.append(Self.hexDigits[Int(b >> 4)])
-            out.append(Self.hexDigits[Int(b & 0x0F)])
+            out.append(HexText.digit(b >> 4))
+            out.append(HexText.digit(b))
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -72,8 +74,6 @@ public struct LexKey: Hashable, Comparable, Sendable {
     public static func < (a: LexKey, b: LexKey) -> Bool {
         a.bytes.lexicographicallyPrecedes(b.bytes)
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static func nibble(_ c: UInt8) -> UInt8? {
         switch c {

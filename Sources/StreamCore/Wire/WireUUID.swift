@@ -1,3 +1,5 @@
+import CorePrimitives
+
 /// A UUID as streamkit puts it on the wire: 16 bytes, written lowercase and hyphenated.
 ///
 /// The nil UUID (all zero) means "absent" in streamkit messages, because Go's `omitempty` never
@@ -124,15 +126,10 @@ public struct WireUUID: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     /// Length of the canonical text.
-    public static let textCount = 36
+    public static let textCount = HexText.uuidCount
 
     /// Canonical lowercase hyphenated text.
-    public var description: String {
-        String(unsafeUninitializedCapacity: Self.textCount) { buffer in
-            write(to: UnsafeMutableRawPointer(buffer.baseAddress!))  // capacity 36: never nil
-            return Self.textCount
-        }
-    }
+    public var description: String { HexText.uuid(high: high, low: low) }
 
     /// Appends the canonical text (36 ASCII bytes) to `out`.
     public func appendText(to out: inout [UInt8]) {
@@ -141,25 +138,11 @@ public struct WireUUID: Hashable, Comparable, Sendable, CustomStringConvertible 
         out.withUnsafeMutableBytes { write(to: $0.baseAddress! + start) }  // non-empty: just grown
     }
 
-    /// The digits, from a static string: an array kept in a static costs a once-check and a retain per use.
-    private static let hexDigits: StaticString = "0123456789abcdef"
-
-    /// Writes the canonical lowercase hyphenated text (``textCount`` bytes) to `out`, a byte (two
-    /// digits) at a time: the one UUID text encoder, which every frame sent runs.
+    /// Writes the canonical lowercase hyphenated text (``textCount`` bytes) to `out`; every frame sent
+    /// writes two.
+    @inlinable
     public func write(to out: UnsafeMutableRawPointer) {
-        let hex = Self.hexDigits.utf8Start
-        var position = 0
-        for index in 0..<16 {
-            if index == 4 || index == 6 || index == 8 || index == 10 {
-                out.storeBytes(of: 0x2D, toByteOffset: position, as: UInt8.self)  // "-"
-                position += 1
-            }
-            let word = index < 8 ? high : low
-            let byte = Int(truncatingIfNeeded: word >> UInt64(56 - 8 * (index & 7)))
-            out.storeBytes(of: hex[(byte >> 4) & 0xF], toByteOffset: position, as: UInt8.self)
-            out.storeBytes(of: hex[byte & 0xF], toByteOffset: position + 1, as: UInt8.self)
-            position += 2
-        }
+        HexText.writeUUID(high: high, low: low, to: out)
     }
 
     public static func < (a: WireUUID, b: WireUUID) -> Bool {
